@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+//! rvs_core: the kernel-independent logic of rvs.
+//!
+//! Everything here is arithmetic on bytes and numbers, with no allocation and
+//! no dependency beyond `core`, so that the same source is compiled into
+//! `rvs.ko`, `toa.ko` (through `#[path]` modules) and the host crates, where
+//! `cargo test` covers it.
+
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+pub mod csum;
+pub mod nat;
+pub mod packet;
+pub mod seq;
+pub mod tcpopt;
+pub mod toa;
+pub mod version;
+
+pub use version::VERSION;

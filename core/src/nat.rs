@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+//! FULLNAT header rewriting: both addresses and both ports of an IPv4
+//! TCP/UDP packet, and TCP sequence/ack/SACK adjustment, with incremental
+//! checksum updates. Works on the linear header bytes of one packet.
+
+use super::csum::{self, FieldState};
+use super::packet::{IPPROTO_TCP, IPPROTO_UDP};
+use super::seq::SeqDelta;
+use super::tcpopt::{self, OptError};
+
+/// An IPv4 transport 4-tuple (addresses as big-endian values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Tuple4 {
+    /// Source address.
+    pub saddr: u32,
+    /// Destination address.
+    pub daddr: u32,
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+}
+
+impl Tuple4 {
+    /// The same flow seen from the other end.
+    pub const fn reversed(&self) -> Tuple4 {
+        Tuple4 { saddr: self.daddr, daddr: self.saddr, sport: self.dport, dport: self.sport }
+    }
+}
+
+fn rd16(b: &[u8], o: usize) -> u16 {
+    u16::from_be_bytes([b[o], b[o + 1]])
+}
+fn rd32(b: &[u8], o: usize) -> u32 {
+    u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+}
+
+/// Offset of the checksum field in the transport header.
+const fn check_off(proto: u8) -> Option<usize> {
+    match proto {
+        IPPROTO_TCP => Some(16),
+        IPPROTO_UDP => Some(6),
+        _ => None,
+    }
+}
+
+/// Rewrites the addresses and ports of `pkt` (IPv4 header at 0, transport
+/// header at `ihl`) to `to`. `state` says how the transport checksum field is
+/// held. `pkt` must hold at least `ihl + 8` (UDP) or `ihl + 20` (TCP) bytes.
+pub fn rewrite_v4(pkt: &mut [u8], ihl: usize, to: &Tuple4, state: FieldState) {
+    let proto = pkt[9];
+    let from_s = rd32(pkt, 12);
+    let from_d = rd32(pkt, 16);
+    // IP header checksum: always a full one.
+    let mut ipc = rd16(pkt, 10);
+    ipc = csum::replace32(ipc, from_s, to.saddr);
+    ipc = csum::replace32(ipc, from_d, to.daddr);
+    pkt[10..12].copy_from_slice(&ipc.to_be_bytes());
+    pkt[12..16].copy_from_slice(&to.saddr.to_be_bytes());
+    pkt[16..20].copy_from_slice(&to.daddr.to_be_bytes());
+
+    let l4 = &mut pkt[ihl..];
+    let from_sp = rd16(l4, 0);
+    let from_dp = rd16(l4, 2);
+    l4[0..2].copy_from_slice(&to.sport.to_be_bytes());
+    l4[2..4].copy_from_slice(&to.dport.to_be_bytes());
+    let Some(co) = check_off(proto) else { return };
+    let mut c = rd16(l4, co);
+    if proto == IPPROTO_UDP && c == 0 && state == FieldState::Full {
+        return; // UDP without checksum stays without.
+    }
+    c = csum::update32(state, c, from_s, to.saddr, true);
+    c = csum::update32(state, c, from_d, to.daddr, true);
+    c = csum::update16(state, c, from_sp, to.sport, false);
+    c = csum::update16(state, c, from_dp, to.dport, false);
+    if proto == IPPROTO_UDP && c == 0 && state == FieldState::Full {
+        c = 0xffff; // a computed 0 is sent as all ones (RFC 768)
+    }
+    l4[co..co + 2].copy_from_slice(&c.to_be_bytes());
+}
+
+/// Adjusts a TCP header (at `tcp`, `doff` bytes long): `seq` forward by
+/// `seq_d`, `ack_seq` (if ACK is set) and SACK edges backward by `ack_d`.
+pub fn adjust_tcp_seq(tcp: &mut [u8], doff: usize, seq_d: SeqDelta, ack_d: SeqDelta, state: FieldState) -> Result<(), OptError> {
+    let mut c = rd16(tcp, 16);
+    if !seq_d.is_zero() {
+        let s = rd32(tcp, 4);
+        let n = seq_d.forward(s);
+        c = csum::update32(state, c, s, n, false);
+        tcp[4..8].copy_from_slice(&n.to_be_bytes());
+    }
+    if !ack_d.is_zero() && tcp[13] & super::packet::tcp_flags::ACK != 0 {
+        let a = rd32(tcp, 8);
+        let n = ack_d.backward(a);
+        c = csum::update32(state, c, a, n, false);
+        tcp[8..12].copy_from_slice(&n.to_be_bytes());
+        if doff > 20 {
+            let (_, opts) = tcp.split_at_mut(20);
+            tcpopt::map_sack(&mut opts[..doff - 20], |e| ack_d.backward(e), &mut c, state)?;
+        }
+    }
+    tcp[16..18].copy_from_slice(&c.to_be_bytes());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::testpkt::{tcp_v4, verifies};
+    use crate::packet::tcp_flags::*;
+
+    fn ip(a: [u8; 4]) -> u32 {
+        u32::from_be_bytes(a)
+    }
+
+    #[test]
+    fn fullnat_both_ways_verifies() {
+        let mut p = tcp_v4([192, 0, 2, 2], [192, 0, 2, 100], 40000, 80, ACK, &[1, 1, 5, 10, 0, 0, 0, 5, 0, 0, 0, 9], b"payload!");
+        let out = Tuple4 { saddr: ip([198, 51, 100, 201]), daddr: ip([198, 51, 100, 11]), sport: 5001, dport: 8080 };
+        rewrite_v4(&mut p, 20, &out, FieldState::Full);
+        assert!(verifies(&p));
+        assert_eq!(&p[12..20], &[198, 51, 100, 201, 198, 51, 100, 11]);
+        assert_eq!(&p[20..24], &[0x13, 0x89, 0x1f, 0x90]);
+        adjust_tcp_seq(&mut p[20..], 32, SeqDelta(0x1000), SeqDelta(0x77), FieldState::Full).unwrap();
+        assert!(verifies(&p));
+        assert_eq!(rd32(&p, 24), 1000 + 0x1000);
+        // SACK edges moved with the ack.
+        assert_eq!(rd32(&p, 20 + 24), 5u32.wrapping_sub(0x77));
+        assert_eq!(rd32(&p, 20 + 28), 9u32.wrapping_sub(0x77));
+    }
+
+    #[test]
+    fn no_ack_no_ack_change() {
+        let mut p = tcp_v4([192, 0, 2, 2], [192, 0, 2, 100], 40000, 80, SYN, &[], b"");
+        let before = rd32(&p, 28);
+        adjust_tcp_seq(&mut p[20..], 20, SeqDelta(5), SeqDelta(7), FieldState::Full).unwrap();
+        assert_eq!(rd32(&p, 28), before);
+        assert!(verifies(&p));
+    }
+
+    #[test]
+    fn udp_zero_checksum_kept() {
+        let mut p = vec![0x45, 0, 0, 30, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 2, 192, 0, 2, 100];
+        let c = csum::checksum(&p);
+        p[10..12].copy_from_slice(&c.to_be_bytes());
+        p.extend_from_slice(&[0x13, 0x88, 0, 53, 0, 10, 0, 0, 1, 2]);
+        let t = Tuple4 { saddr: 1, daddr: 2, sport: 3, dport: 4 };
+        rewrite_v4(&mut p, 20, &t, FieldState::Full);
+        assert_eq!(rd16(&p, 26), 0);
+        assert_eq!(csum::fold(csum::sum_bytes(&p[..20], 0)), 0xffff);
+    }
+}

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The kernel-independent logic (`core/` in the repository), compiled into
+//! this module from the same sources that `cargo test` covers on the host.
+//! The files refer to each other as `super::name`, so they sit side by side
+//! here as they do in the host crate.
+
+#![allow(dead_code, unreachable_pub)]
+
+#[path = "../core/src/csum.rs"]
+pub(crate) mod csum;
+#[path = "../core/src/nat.rs"]
+pub(crate) mod nat;
+#[path = "../core/src/packet.rs"]
+pub(crate) mod packet;
+#[path = "../core/src/seq.rs"]
+pub(crate) mod seq;
+#[path = "../core/src/tcpopt.rs"]
+pub(crate) mod tcpopt;
+#[path = "../core/src/toa.rs"]
+pub(crate) mod toa;
+#[path = "../core/src/version.rs"]
+pub(crate) mod version;

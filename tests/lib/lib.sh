@@ -1,0 +1,58 @@
+# Shared helpers of the VM tests: topology, assertions, module loading.
+# Source it: . tests/lib/lib.sh
+set -euo pipefail
+
+# Addresses (documentation ranges only):
+#   client  rvs-c   192.0.2.2/24          (default via the director)
+#   director rvs-d  192.0.2.1/24 outside, VIP 192.0.2.100
+#                   198.51.100.1/24 inside (bridge), LADDRs 198.51.100.201-204
+#   real servers rvs-rsN  198.51.100.1N/24, no route to 192.0.2.0/24
+CLIENT=192.0.2.2
+DIR_OUT=192.0.2.1
+VIP=192.0.2.100
+DIR_IN=198.51.100.1
+LADDRS=(198.51.100.201 198.51.100.202 198.51.100.203 198.51.100.204)
+rs_addr() { echo "198.51.100.1$1"; }
+
+RVS_MODDIR=${RVS_MODDIR:-$(pwd)/build/debug}
+
+nsx() { local ns=$1; shift; ip netns exec "rvs-$ns" "$@"; }
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*"; }
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() { [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"; }
+
+# topo_up [N]: client, director and N real servers (default 2).
+topo_up() {
+  local nrs=${1:-2} i
+  ip netns add rvs-c; ip netns add rvs-d
+  ip -n rvs-c link set lo up; ip -n rvs-d link set lo up
+  ip link add c0 netns rvs-c type veth peer name d0 netns rvs-d
+  ip -n rvs-c addr add "$CLIENT/24" dev c0; ip -n rvs-c link set c0 up
+  ip -n rvs-c route add default via "$DIR_OUT"
+  ip -n rvs-d addr add "$DIR_OUT/24" dev d0; ip -n rvs-d link set d0 up
+  ip -n rvs-d addr add "$VIP/32" dev lo
+  ip -n rvs-d link add br0 type bridge; ip -n rvs-d link set br0 up
+  ip -n rvs-d addr add "$DIR_IN/24" dev br0
+  for a in "${LADDRS[@]}"; do ip -n rvs-d addr add "$a/32" dev br0; done
+  nsx d sysctl -qw net.ipv4.ip_forward=1
+  for ((i = 1; i <= nrs; i++)); do
+    ip netns add "rvs-rs$i"; ip -n "rvs-rs$i" link set lo up
+    ip link add "r$i" netns "rvs-rs$i" type veth peer name "d$i" netns rvs-d
+    ip -n rvs-d link set "d$i" master br0; ip -n rvs-d link set "d$i" up
+    ip -n "rvs-rs$i" addr add "$(rs_addr "$i")/24" dev "r$i"; ip -n "rvs-rs$i" link set "r$i" up
+  done
+}
+
+topo_down() {
+  local ns
+  for ns in $(ip netns list 2>/dev/null | awk '/^rvs-/{print $1}'); do ip netns del "$ns" 2>/dev/null || true; done
+}
+
+# load_rvs [PARAMS...] / unload_rvs: the module from this checkout's build.
+load_rvs() { insmod "$RVS_MODDIR/rvs.ko" "$@"; }
+unload_rvs() { rmmod rvs; }
+load_toa() { insmod "$RVS_MODDIR/toa.ko" "$@"; }
+unload_toa() { rmmod toa; }
