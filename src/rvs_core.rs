@@ -8,12 +8,20 @@
 
 #[path = "../core/src/csum.rs"]
 pub(crate) mod csum;
+#[path = "../core/src/ctl_text.rs"]
+pub(crate) mod ctl_text;
+#[path = "../core/src/lport.rs"]
+pub(crate) mod lport;
 #[path = "../core/src/nat.rs"]
 pub(crate) mod nat;
 #[path = "../core/src/packet.rs"]
 pub(crate) mod packet;
+#[path = "../core/src/sched.rs"]
+pub(crate) mod sched;
 #[path = "../core/src/seq.rs"]
 pub(crate) mod seq;
+#[path = "../core/src/tcp_state.rs"]
+pub(crate) mod tcp_state;
 #[path = "../core/src/tcpopt.rs"]
 pub(crate) mod tcpopt;
 #[path = "../core/src/toa.rs"]

@@ -10,9 +10,13 @@
 #![forbid(unsafe_code)]
 
 pub mod csum;
+pub mod ctl_text;
+pub mod lport;
 pub mod nat;
 pub mod packet;
+pub mod sched;
 pub mod seq;
+pub mod tcp_state;
 pub mod tcpopt;
 pub mod toa;
 pub mod version;

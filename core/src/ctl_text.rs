@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The temporary text control interface of rvs.ko (written to
+//! /sys/module/rvs/parameters/ctl) until the "IPVS" generic netlink family
+//! lands. One command per write:
+//!
+//! ```text
+//! add-service tcp|udp VIP:PORT [SCHED]
+//! del-service tcp|udp VIP:PORT
+//! add-dest    tcp|udp VIP:PORT RS:PORT [WEIGHT]
+//! set-weight  tcp|udp VIP:PORT RS:PORT WEIGHT
+//! add-laddr   tcp|udp VIP:PORT LADDR
+//! set-lport-range MIN MAX
+//! flush
+//! ```
+
+use super::packet::{IPPROTO_TCP, IPPROTO_UDP};
+use super::sched::Algo;
+
+/// A service key: protocol, address (big-endian value), port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SvcKey {
+    /// IPPROTO_TCP or IPPROTO_UDP.
+    pub proto: u8,
+    /// Virtual address.
+    pub addr: u32,
+    /// Virtual port.
+    pub port: u16,
+}
+
+/// A parsed command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Create a service.
+    AddService(SvcKey, Algo),
+    /// Delete a service and its connections' future.
+    DelService(SvcKey),
+    /// Add a real server.
+    AddDest(SvcKey, u32, u16, u32),
+    /// Change a real server's weight (0 drains it).
+    SetWeight(SvcKey, u32, u16, u32),
+    /// Add a local address to the service's pool.
+    AddLaddr(SvcKey, u32),
+    /// Local port range.
+    SetLportRange(u16, u16),
+    /// Remove every service.
+    Flush,
+}
+
+/// Why a command was refused (the module answers -EINVAL and logs it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// Unknown command word.
+    UnknownCommand,
+    /// Wrong number of words.
+    Arity,
+    /// Not tcp or udp.
+    Protocol,
+    /// Not a dotted IPv4 address.
+    Address,
+    /// Not a number in range.
+    Number,
+    /// Unknown scheduler name.
+    Scheduler,
+}
+
+fn parse_u32(s: &[u8], max: u32) -> Result<u32, ParseError> {
+    if s.is_empty() || s.len() > 10 {
+        return Err(ParseError::Number);
+    }
+    let mut v: u64 = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return Err(ParseError::Number);
+        }
+        v = v * 10 + (c - b'0') as u64;
+    }
+    if v > max as u64 {
+        return Err(ParseError::Number);
+    }
+    Ok(v as u32)
+}
+
+/// Parses a dotted-quad IPv4 address into its big-endian value.
+pub fn parse_ipv4(s: &[u8]) -> Result<u32, ParseError> {
+    let mut out = [0u8; 4];
+    let mut n = 0;
+    for part in s.split(|&c| c == b'.') {
+        if n == 4 {
+            return Err(ParseError::Address);
+        }
+        out[n] = parse_u32(part, 255).map_err(|_| ParseError::Address)? as u8;
+        n += 1;
+    }
+    if n != 4 {
+        return Err(ParseError::Address);
+    }
+    Ok(u32::from_be_bytes(out))
+}
+
+fn parse_addr_port(s: &[u8]) -> Result<(u32, u16), ParseError> {
+    let colon = s.iter().rposition(|&c| c == b':').ok_or(ParseError::Address)?;
+    let a = parse_ipv4(&s[..colon])?;
+    let p = parse_u32(&s[colon + 1..], 65535)? as u16;
+    Ok((a, p))
+}
+
+fn parse_proto(s: &[u8]) -> Result<u8, ParseError> {
+    match s {
+        b"tcp" => Ok(IPPROTO_TCP),
+        b"udp" => Ok(IPPROTO_UDP),
+        _ => Err(ParseError::Protocol),
+    }
+}
+
+fn svc(proto: &[u8], vip: &[u8]) -> Result<SvcKey, ParseError> {
+    let proto = parse_proto(proto)?;
+    let (addr, port) = parse_addr_port(vip)?;
+    Ok(SvcKey { proto, addr, port })
+}
+
+/// Parses one command line (trailing newline allowed).
+pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
+    let mut w: [&[u8]; 6] = [&[]; 6];
+    let mut n = 0;
+    for word in line.split(|c| c.is_ascii_whitespace()).filter(|x| !x.is_empty()) {
+        if n == w.len() {
+            return Err(ParseError::Arity);
+        }
+        w[n] = word;
+        n += 1;
+    }
+    let args = &w[1..n.max(1)];
+    match (w[0], args.len()) {
+        (b"add-service", 2) => Ok(Command::AddService(svc(args[0], args[1])?, Algo::Wlc)),
+        (b"add-service", 3) => {
+            Ok(Command::AddService(svc(args[0], args[1])?, Algo::from_name(args[2]).ok_or(ParseError::Scheduler)?))
+        }
+        (b"del-service", 2) => Ok(Command::DelService(svc(args[0], args[1])?)),
+        (b"add-dest", 3 | 4) => {
+            let (a, p) = parse_addr_port(args[2])?;
+            let wgt = if args.len() == 4 { parse_u32(args[3], 65535)? } else { 1 };
+            Ok(Command::AddDest(svc(args[0], args[1])?, a, p, wgt))
+        }
+        (b"set-weight", 4) => {
+            let (a, p) = parse_addr_port(args[2])?;
+            Ok(Command::SetWeight(svc(args[0], args[1])?, a, p, parse_u32(args[3], 65535)?))
+        }
+        (b"add-laddr", 3) => Ok(Command::AddLaddr(svc(args[0], args[1])?, parse_ipv4(args[2])?)),
+        (b"set-lport-range", 2) => {
+            let lo = parse_u32(args[0], 65535)? as u16;
+            let hi = parse_u32(args[1], 65535)? as u16;
+            if lo == 0 || lo > hi {
+                return Err(ParseError::Number);
+            }
+            Ok(Command::SetLportRange(lo, hi))
+        }
+        (b"flush", 0) => Ok(Command::Flush),
+        (b"add-service" | b"del-service" | b"add-dest" | b"set-weight" | b"add-laddr" | b"set-lport-range" | b"flush", _) => {
+            Err(ParseError::Arity)
+        }
+        _ => Err(ParseError::UnknownCommand),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VIP: u32 = 0xc000_0264; // 192.0.2.100
+
+    #[test]
+    fn good_commands() {
+        let k = SvcKey { proto: IPPROTO_TCP, addr: VIP, port: 80 };
+        assert_eq!(parse(b"add-service tcp 192.0.2.100:80 rr\n"), Ok(Command::AddService(k, Algo::Rr)));
+        assert_eq!(parse(b"add-service tcp 192.0.2.100:80"), Ok(Command::AddService(k, Algo::Wlc)));
+        assert_eq!(
+            parse(b"add-dest tcp 192.0.2.100:80 198.51.100.11:8080 3"),
+            Ok(Command::AddDest(k, 0xc633_640b, 8080, 3))
+        );
+        assert_eq!(parse(b"add-dest tcp 192.0.2.100:80 198.51.100.11:8080"), Ok(Command::AddDest(k, 0xc633_640b, 8080, 1)));
+        assert_eq!(parse(b"set-weight tcp 192.0.2.100:80 198.51.100.11:8080 0"), Ok(Command::SetWeight(k, 0xc633_640b, 8080, 0)));
+        assert_eq!(parse(b"add-laddr udp 192.0.2.100:53 198.51.100.201"), Ok(Command::AddLaddr(SvcKey { proto: IPPROTO_UDP, port: 53, ..k }, 0xc633_64c9)));
+        assert_eq!(parse(b"set-lport-range 5000 5009"), Ok(Command::SetLportRange(5000, 5009)));
+        assert_eq!(parse(b"  flush  \n"), Ok(Command::Flush));
+        assert_eq!(parse(b"del-service tcp 192.0.2.100:80"), Ok(Command::DelService(k)));
+    }
+
+    #[test]
+    fn bad_commands() {
+        assert_eq!(parse(b""), Err(ParseError::UnknownCommand));
+        assert_eq!(parse(b"bogus"), Err(ParseError::UnknownCommand));
+        assert_eq!(parse(b"flush now"), Err(ParseError::Arity));
+        assert_eq!(parse(b"add-service sctp 192.0.2.100:80"), Err(ParseError::Protocol));
+        assert_eq!(parse(b"add-service tcp 192.0.2:80"), Err(ParseError::Address));
+        assert_eq!(parse(b"add-service tcp 192.0.2.1.5:80"), Err(ParseError::Address));
+        assert_eq!(parse(b"add-service tcp 192.0.2.256:80"), Err(ParseError::Address));
+        assert_eq!(parse(b"add-service tcp 192.0.2.1:65536"), Err(ParseError::Number));
+        assert_eq!(parse(b"add-service tcp 192.0.2.1"), Err(ParseError::Address));
+        assert_eq!(parse(b"add-service tcp 192.0.2.1:80 fo"), Err(ParseError::Scheduler));
+        assert_eq!(parse(b"set-lport-range 10 5"), Err(ParseError::Number));
+        assert_eq!(parse(b"set-lport-range 0 5"), Err(ParseError::Number));
+        assert_eq!(parse(b"a b c d e f g"), Err(ParseError::Arity));
+        assert_eq!(parse(b"add-dest tcp 192.0.2.1:80 1.2.3.4:5 99999999999"), Err(ParseError::Number));
+    }
+}

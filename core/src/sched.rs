@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Scheduler decisions: which real server gets a new connection.
+//!
+//! The functions see the destinations of one service as a slice of
+//! [`DestView`] in configuration order and return an index. What state a
+//! scheduler keeps between calls (a round-robin cursor, a weighted
+//! round-robin position, a hash table) lives in a small value owned by the
+//! service, passed in by reference. The kernel takes that under the
+//! service's scheduler lock; nothing here blocks or allocates, except
+//! building the Maglev table, which happens on configuration changes.
+
+/// What a scheduler may know of a destination.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DestView {
+    /// Configured weight; 0 drains the destination.
+    pub weight: u32,
+    /// Active (established) connections.
+    pub active: u32,
+    /// Inactive connections (handshake, closing).
+    pub inactive: u32,
+    /// Over its upper connection threshold (until back under the lower).
+    pub overloaded: bool,
+}
+
+impl DestView {
+    /// May take new connections.
+    pub const fn available(&self) -> bool {
+        self.weight > 0 && !self.overloaded
+    }
+
+    /// Upstream's load measure for the least-connection family.
+    pub const fn overhead(&self) -> u64 {
+        ((self.active as u64) << 8) + self.inactive as u64
+    }
+}
+
+/// Scheduler algorithms by name, as ipvsadm -s names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algo {
+    /// Round robin.
+    Rr,
+    /// Weighted round robin.
+    Wrr,
+    /// Least connection.
+    Lc,
+    /// Weighted least connection.
+    Wlc,
+    /// Shortest expected delay.
+    Sed,
+    /// Never queue.
+    Nq,
+    /// Source hashing.
+    Sh,
+    /// Maglev hashing.
+    Mh,
+}
+
+impl Algo {
+    /// Parses an ipvsadm scheduler name.
+    pub fn from_name(name: &[u8]) -> Option<Algo> {
+        Some(match name {
+            b"rr" => Algo::Rr,
+            b"wrr" => Algo::Wrr,
+            b"lc" => Algo::Lc,
+            b"wlc" => Algo::Wlc,
+            b"sed" => Algo::Sed,
+            b"nq" => Algo::Nq,
+            b"sh" => Algo::Sh,
+            b"mh" => Algo::Mh,
+            _ => return None,
+        })
+    }
+
+    /// The ipvsadm name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Algo::Rr => "rr",
+            Algo::Wrr => "wrr",
+            Algo::Lc => "lc",
+            Algo::Wlc => "wlc",
+            Algo::Sed => "sed",
+            Algo::Nq => "nq",
+            Algo::Sh => "sh",
+            Algo::Mh => "mh",
+        }
+    }
+}
+
+/// Round robin over the available destinations. `cursor` is the index of the
+/// last one chosen.
+pub fn rr(d: &[DestView], cursor: &mut usize) -> Option<usize> {
+    let n = d.len();
+    for step in 1..=n {
+        let i = (*cursor + step) % n;
+        if d[i].available() {
+            *cursor = i;
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Weighted round robin position (upstream's interleaved algorithm: walk
+/// the list, lowering the current weight by the gcd of the weights at each
+/// wrap; pick destinations whose weight reaches it).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WrrPos {
+    i: Option<usize>,
+    cw: u32,
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Weighted round robin.
+pub fn wrr(d: &[DestView], pos: &mut WrrPos) -> Option<usize> {
+    let n = d.len();
+    let (mut g, mut max) = (0u32, 0u32);
+    for x in d.iter().filter(|x| x.available()) {
+        g = gcd(g, x.weight);
+        max = max.max(x.weight);
+    }
+    if max == 0 {
+        return None;
+    }
+    // Bounded: at most max/g rounds over n destinations.
+    let rounds = (max / g) as usize + 1;
+    let mut i = pos.i.unwrap_or(n - 1);
+    for _ in 0..(rounds * n + 1) {
+        i = (i + 1) % n;
+        if i == 0 {
+            pos.cw = if pos.cw <= g { max } else { pos.cw - g };
+        }
+        if pos.cw > max {
+            pos.cw = max;
+        }
+        if d[i].available() && d[i].weight >= pos.cw {
+            pos.i = Some(i);
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Picks the available destination minimising `cost`, comparing
+/// `cost(a) / w(a)` with `cost(b) / w(b)` by cross multiplication.
+fn min_by_ratio(d: &[DestView], cost: impl Fn(&DestView) -> u64, weighted: bool) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (i, x) in d.iter().enumerate() {
+        if !x.available() {
+            continue;
+        }
+        match best {
+            None => best = Some(i),
+            Some(b) => {
+                let y = &d[b];
+                let (wx, wy) = if weighted { (x.weight as u128, y.weight as u128) } else { (1, 1) };
+                if (cost(x) as u128) * wy < (cost(y) as u128) * wx {
+                    best = Some(i);
+                }
+            }
+        }
+    }
+    best
+}
+
+/// Least connection: the fewest (active * 256 + inactive).
+pub fn lc(d: &[DestView]) -> Option<usize> {
+    min_by_ratio(d, DestView::overhead, false)
+}
+
+/// Weighted least connection: the least overhead per weight.
+pub fn wlc(d: &[DestView]) -> Option<usize> {
+    min_by_ratio(d, DestView::overhead, true)
+}
+
+/// Shortest expected delay: the least (active + 1) per weight.
+pub fn sed(d: &[DestView]) -> Option<usize> {
+    min_by_ratio(d, |x| x.active as u64 + 1, true)
+}
+
+/// Never queue: an idle destination if there is one, else as sed.
+pub fn nq(d: &[DestView]) -> Option<usize> {
+    d.iter().position(|x| x.available() && x.active == 0).or_else(|| sed(d))
+}
+
+/// A 32-bit mix of a client address (and port), for the hashing schedulers.
+pub const fn hash_client(addr: u32, port: u16, seed: u32) -> u32 {
+    let mut h = addr ^ seed;
+    h = h.wrapping_mul(0x9e37_79b1);
+    h ^= (port as u32).wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x7feb_352d);
+    h ^ (h >> 15)
+}
+
+/// Source hashing: the same client always goes to the same destination
+/// while the set is unchanged. Buckets are spread over the destinations in
+/// proportion to their weights; an unavailable destination's clients move
+/// to the next available one.
+pub fn sh(d: &[DestView], client_hash: u32) -> Option<usize> {
+    let total: u64 = d.iter().map(|x| x.weight as u64).sum();
+    if total == 0 {
+        return None;
+    }
+    // Map the hash onto the weight line [0, total).
+    let mut point = ((client_hash as u64) * total) >> 32;
+    let mut start = 0;
+    for (i, x) in d.iter().enumerate() {
+        if point < x.weight as u64 {
+            start = i;
+            break;
+        }
+        point -= x.weight as u64;
+    }
+    (0..d.len()).map(|k| (start + k) % d.len()).find(|&i| d[i].available())
+}
+
+/// Size of the Maglev lookup table (a prime, as the algorithm needs).
+pub const MH_TABLE_SIZE: usize = 251;
+
+/// Builds the Maglev lookup table for destinations identified by `keys`
+/// (e.g. their address and port) with weights `d[i].weight`: each entry
+/// names a destination index, or `u16::MAX` when none is available.
+pub fn mh_build(d: &[DestView], keys: &[u64], table: &mut [u16; MH_TABLE_SIZE]) {
+    const M: u64 = MH_TABLE_SIZE as u64;
+    table.fill(u16::MAX);
+    let avail: u32 = d.iter().filter(|x| x.available()).map(|x| x.weight).sum();
+    if avail == 0 || d.len() > u16::MAX as usize {
+        return;
+    }
+    let mix = |k: u64, s: u64| {
+        let mut h = k ^ s;
+        h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h = (h ^ (h >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    };
+    let mut next = [0u64; 64];
+    let n = d.len().min(next.len());
+    let mut filled = 0usize;
+    let max_w = d.iter().take(n).filter(|x| x.available()).map(|x| x.weight).max().unwrap_or(0);
+    let mut round = 0u32;
+    while filled < MH_TABLE_SIZE {
+        round += 1;
+        for i in 0..n {
+            // Weighted: a destination takes part in `weight` of every
+            // `max_w` rounds.
+            if !d[i].available() || (round % max_w) >= d[i].weight && d[i].weight != max_w {
+                continue;
+            }
+            let offset = mix(keys[i], 0x5eed_0001) % M;
+            let skip = mix(keys[i], 0x5eed_0002) % (M - 1) + 1;
+            loop {
+                let c = ((offset + next[i] * skip) % M) as usize;
+                next[i] += 1;
+                if table[c] == u16::MAX {
+                    table[c] = i as u16;
+                    filled += 1;
+                    break;
+                }
+            }
+            if filled == MH_TABLE_SIZE {
+                break;
+            }
+        }
+    }
+}
+
+/// Maglev lookup.
+pub fn mh(table: &[u16; MH_TABLE_SIZE], client_hash: u32) -> Option<usize> {
+    match table[client_hash as usize % MH_TABLE_SIZE] {
+        u16::MAX => None,
+        i => Some(i as usize),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dv(w: u32) -> DestView {
+        DestView { weight: w, ..Default::default() }
+    }
+
+    #[test]
+    fn rr_is_exactly_even_and_skips_drained() {
+        let d = [dv(1), dv(1), dv(1)];
+        let mut c = usize::MAX % 3; // any start
+        let mut count = [0; 3];
+        for _ in 0..999 {
+            count[rr(&d, &mut c).unwrap()] += 1;
+        }
+        assert_eq!(count, [333, 333, 333]);
+        let d = [dv(1), dv(0), dv(1)];
+        for _ in 0..10 {
+            assert_ne!(rr(&d, &mut c), Some(1));
+        }
+        assert_eq!(rr(&[dv(0)], &mut c), None);
+        assert_eq!(rr(&[], &mut c), None);
+    }
+
+    #[test]
+    fn wrr_follows_weights() {
+        let d = [dv(3), dv(1), dv(2)];
+        let mut p = WrrPos::default();
+        let mut count = [0; 3];
+        for _ in 0..600 {
+            count[wrr(&d, &mut p).unwrap()] += 1;
+        }
+        assert_eq!(count, [300, 100, 200]);
+        // Interleaved, not in runs: the first six picks hold all three.
+        let mut p = WrrPos::default();
+        let seq: Vec<usize> = (0..6).map(|_| wrr(&d, &mut p).unwrap()).collect();
+        assert_eq!(seq, vec![0, 0, 2, 0, 1, 2]);
+        assert_eq!(wrr(&[dv(0), dv(0)], &mut p), None);
+    }
+
+    #[test]
+    fn least_connection_family() {
+        let mut d = [dv(1), dv(1), dv(4)];
+        d[0].active = 2;
+        d[1].active = 1;
+        d[2].active = 3;
+        assert_eq!(lc(&d), Some(1));
+        assert_eq!(wlc(&d), Some(2)); // 3*256/4 < 1*256/1
+        assert_eq!(sed(&d), Some(2)); // (3+1)/4 = 1 < (1+1)/1
+        assert_eq!(nq(&d), Some(2));
+        d[0].active = 0;
+        assert_eq!(nq(&d), Some(0)); // idle wins
+        d[0].overloaded = true;
+        assert_eq!(nq(&d), Some(2));
+    }
+
+    #[test]
+    fn sh_is_sticky_and_fails_over() {
+        let d = [dv(1), dv(1), dv(1)];
+        let mut seen = [0; 3];
+        for c in 0..300u32 {
+            let h = hash_client(0xc000_0200 + c, 0, 7);
+            let a = sh(&d, h).unwrap();
+            assert_eq!(sh(&d, h), Some(a));
+            seen[a] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 50), "{seen:?}");
+        let h = hash_client(0xc000_0201, 0, 7);
+        let a = sh(&d, h).unwrap();
+        let mut d2 = d;
+        d2[a].weight = 0;
+        let b = sh(&d2, h).unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn maglev_fills_table_by_weight_and_is_stable() {
+        let d = [dv(1), dv(1), dv(2)];
+        let keys = [11, 22, 33];
+        let mut t = [0u16; MH_TABLE_SIZE];
+        mh_build(&d, &keys, &mut t);
+        let mut count = [0; 3];
+        for &e in t.iter() {
+            count[e as usize] += 1;
+        }
+        assert_eq!(count.iter().sum::<i32>(), MH_TABLE_SIZE as i32);
+        assert!(count[2] > count[0] && count[2] > count[1], "{count:?}");
+        // Removing one destination moves only its own entries.
+        let d2 = [dv(1), dv(0), dv(2)];
+        let mut t2 = [0u16; MH_TABLE_SIZE];
+        mh_build(&d2, &keys, &mut t2);
+        let moved = t.iter().zip(t2.iter()).filter(|(a, b)| a != b && **a != 1).count();
+        assert!(moved < MH_TABLE_SIZE / 5, "moved {moved}");
+        assert!(t2.iter().all(|&e| e != 1));
+        assert_eq!(mh(&t2, 12345).map(|i| i != 1), Some(true));
+        let mut t3 = [0u16; MH_TABLE_SIZE];
+        mh_build(&[dv(0)], &[1], &mut t3);
+        assert_eq!(mh(&t3, 1), None);
+    }
+
+    #[test]
+    fn names() {
+        for n in ["rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "mh"] {
+            assert_eq!(Algo::from_name(n.as_bytes()).unwrap().name(), n);
+        }
+        assert_eq!(Algo::from_name(b"fo"), None);
+    }
+}
