@@ -2,6 +2,21 @@
 /* C helpers of rvs.ko; see helpers.h. */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/skbuff.h>
+#include <linux/netfilter.h>
+#include <linux/percpu.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/jiffies.h>
+#include <linux/mutex.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/secure_seq.h>
+#include <net/net_namespace.h>
+#include <net/netfilter/nf_conntrack.h>
 #include "helpers.h"
 
 MODULE_VERSION(RVS_VERSION);
@@ -10,7 +25,221 @@ static unsigned int conn_tab_bits = 20;
 module_param(conn_tab_bits, uint, 0444);
 MODULE_PARM_DESC(conn_tab_bits, "log2 of the connection hash table size (8..22, default 20)");
 
-unsigned int rvs_param_conn_tab_bits(void)
+static unsigned int max_conns = 2000000;
+module_param(max_conns, uint, 0444);
+MODULE_PARM_DESC(max_conns, "most connections in the table; new ones beyond are refused and counted");
+
+unsigned int rvs_param_conn_tab_bits(void) { return conn_tab_bits; }
+unsigned int rvs_param_max_conns(void) { return max_conns; }
+
+/*
+ * Temporary configuration path until the "IPVS" generic netlink family
+ * lands: text commands written to /sys/module/rvs/parameters/ctl, and the
+ * counters read from /sys/module/rvs/parameters/stats.
+ */
+static int ctl_set(const char *val, const struct kernel_param *kp)
 {
-	return conn_tab_bits;
+	return rvs_ctl_write(val, strlen(val));
+}
+
+static int ctl_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "see README: add-service, add-dest, set-weight, add-laddr, flush\n");
+}
+
+static const struct kernel_param_ops ctl_ops = { .set = ctl_set, .get = ctl_get };
+module_param_cb(ctl, &ctl_ops, NULL, 0600);
+MODULE_PARM_DESC(ctl, "temporary text control interface");
+
+static int stats_get(char *buf, const struct kernel_param *kp)
+{
+	return rvs_stats_read(buf, PAGE_SIZE);
+}
+
+static const struct kernel_param_ops stats_ops = { .get = stats_get };
+module_param_cb(stats, &stats_ops, NULL, 0444);
+MODULE_PARM_DESC(stats, "counters (read only)");
+
+struct net *rvs_init_net(void) { return &init_net; }
+struct net *rvs_hook_net(const struct nf_hook_state *state) { return state->net; }
+
+static struct nf_hook_ops rvs_hook_ops;
+
+static int __net_init rvs_net_init(struct net *net)
+{
+	return nf_register_net_hook(net, &rvs_hook_ops);
+}
+
+static void __net_exit rvs_net_exit(struct net *net)
+{
+	nf_unregister_net_hook(net, &rvs_hook_ops);
+}
+
+static struct pernet_operations rvs_net_ops = {
+	.init = rvs_net_init,
+	.exit = rvs_net_exit,
+};
+
+int rvs_hook_register(rvs_hookfn *fn, void *priv, unsigned int hooknum, int priority)
+{
+	rvs_hook_ops.hook = fn;
+	rvs_hook_ops.priv = priv;
+	rvs_hook_ops.pf = NFPROTO_IPV4;
+	rvs_hook_ops.hooknum = hooknum;
+	rvs_hook_ops.priority = priority;
+	return register_pernet_subsys(&rvs_net_ops);
+}
+
+void rvs_hook_unregister(void)
+{
+	/* Unregisters the hook in every namespace; each waits for running calls. */
+	unregister_pernet_subsys(&rvs_net_ops);
+}
+
+unsigned int rvs_skb_len(const struct sk_buff *skb) { return skb->len; }
+unsigned int rvs_skb_headlen(const struct sk_buff *skb) { return skb_headlen(skb); }
+u8 *rvs_skb_network_header(const struct sk_buff *skb) { return skb_network_header(skb); }
+
+/* Make len bytes from the network header linear. */
+int rvs_skb_may_pull_net(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_may_pull(skb, skb_network_offset(skb) + len) ? 0 : -EINVAL;
+}
+
+int rvs_skb_ensure_writable_net(struct sk_buff *skb, unsigned int len)
+{
+	return skb_ensure_writable(skb, skb_network_offset(skb) + len);
+}
+
+u8 rvs_skb_ip_summed(const struct sk_buff *skb) { return skb->ip_summed; }
+void rvs_skb_set_ip_summed(struct sk_buff *skb, u8 v) { skb->ip_summed = v; }
+bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
+void rvs_kfree_skb(struct sk_buff *skb) { kfree_skb(skb); }
+
+int rvs_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr)
+{
+	struct flowi4 fl4 = {
+		.daddr = daddr,
+		.saddr = saddr,
+		.flowi4_flags = FLOWI_FLAG_ANYSRC,
+	};
+	struct rtable *rt;
+
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt)) {
+		kfree_skb(skb);
+		return PTR_ERR(rt);
+	}
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &rt->dst);
+	/* The packet is ours now: no conntrack state follows it out. */
+	nf_reset_ct(skb);
+	skb->mark = 0;
+	skb_forward_csum(skb);
+	return ip_local_out(net, NULL, skb);
+}
+
+void rvs_rcu_read_lock(void) { rcu_read_lock(); }
+void rvs_rcu_read_unlock(void) { rcu_read_unlock(); }
+void rvs_synchronize_rcu(void) { synchronize_rcu(); }
+void rvs_synchronize_net(void) { synchronize_net(); }
+
+static DEFINE_MUTEX(rvs_cfg_mutex);
+void rvs_cfg_lock(void) { mutex_lock(&rvs_cfg_mutex); }
+void rvs_cfg_unlock(void) { mutex_unlock(&rvs_cfg_mutex); }
+
+static spinlock_t *rvs_locks;
+static unsigned int rvs_nlocks;
+
+int rvs_locks_init(unsigned int n)
+{
+	unsigned int i;
+
+	rvs_locks = kvmalloc_array(n, sizeof(*rvs_locks), GFP_KERNEL);
+	if (!rvs_locks)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		spin_lock_init(&rvs_locks[i]);
+	rvs_nlocks = n;
+	return 0;
+}
+
+void rvs_locks_free(void)
+{
+	kvfree(rvs_locks);
+	rvs_locks = NULL;
+	rvs_nlocks = 0;
+}
+
+void rvs_lock_bh(unsigned int i) { spin_lock_bh(&rvs_locks[i % rvs_nlocks]); }
+void rvs_unlock_bh(unsigned int i) { spin_unlock_bh(&rvs_locks[i % rvs_nlocks]); }
+void rvs_lock_nested(unsigned int i) { spin_lock_nested(&rvs_locks[i % rvs_nlocks], SINGLE_DEPTH_NESTING); }
+void rvs_unlock(unsigned int i) { spin_unlock(&rvs_locks[i % rvs_nlocks]); }
+
+void *rvs_pcpu_alloc(unsigned int n)
+{
+	return (void __force *)__alloc_percpu(sizeof(u64) * n, sizeof(u64));
+}
+
+void rvs_pcpu_free(void *p) { free_percpu((void __percpu __force *)p); }
+
+void rvs_pcpu_add(void *p, unsigned int idx, u64 v)
+{
+	u64 __percpu *c = (u64 __percpu __force *)p;
+
+	this_cpu_add(c[idx], v);
+}
+
+u64 rvs_pcpu_sum(void *p, unsigned int idx)
+{
+	u64 __percpu *c = (u64 __percpu __force *)p;
+	u64 s = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		s += *per_cpu_ptr(&c[idx], cpu);
+	return s;
+}
+
+void rvs_pcpu_zero(void *p, unsigned int n)
+{
+	u64 __percpu *c = (u64 __percpu __force *)p;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(c, cpu), 0, sizeof(u64) * n);
+}
+
+void *rvs_kvzalloc(size_t size) { return kvzalloc(size, GFP_KERNEL); }
+void rvs_kvfree(void *p) { kvfree(p); }
+
+u64 rvs_jiffies64(void) { return get_jiffies_64(); }
+unsigned int rvs_hz(void) { return HZ; }
+u32 rvs_random_u32(void) { return get_random_u32(); }
+
+u32 rvs_secure_tcp_seq(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+{
+	return secure_tcp_seq(saddr, daddr, sport, dport);
+}
+
+static unsigned int gc_period_ms;
+static void gc_work_fn(struct work_struct *w);
+static DECLARE_DELAYED_WORK(gc_work, gc_work_fn);
+
+static void gc_work_fn(struct work_struct *w)
+{
+	rvs_gc_tick();
+	queue_delayed_work(system_long_wq, &gc_work, msecs_to_jiffies(gc_period_ms));
+}
+
+void rvs_gc_start(unsigned int period_ms)
+{
+	gc_period_ms = period_ms;
+	queue_delayed_work(system_long_wq, &gc_work, msecs_to_jiffies(period_ms));
+}
+
+void rvs_gc_stop(void)
+{
+	/* Also stops the self-requeueing. */
+	cancel_delayed_work_sync(&gc_work);
 }

@@ -1,15 +1,91 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * C side of rvs.ko: what Rust cannot reach through bindgen (static inline
- * functions, macros, module parameters). Each function is a thin wrapper;
- * the logic stays in Rust.
+ * functions, macros, per-CPU data, module parameters). Each function is a
+ * thin wrapper; the logic stays in Rust, which calls these only from the
+ * safe wrappers in kern.rs.
  */
 #ifndef RVS_HELPERS_H
 #define RVS_HELPERS_H
 
 #include <linux/types.h>
 
+struct sk_buff;
+struct net;
+struct nf_hook_state;
+
 /* Module parameters, read once at init. */
 unsigned int rvs_param_conn_tab_bits(void);
+unsigned int rvs_param_max_conns(void);
+
+/* The initial network namespace. */
+struct net *rvs_init_net(void);
+struct net *rvs_hook_net(const struct nf_hook_state *state);
+
+/*
+ * One netfilter hook registered in every network namespace, present and
+ * future (pernet operations), until rvs_hook_unregister().
+ */
+typedef unsigned int rvs_hookfn(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
+int rvs_hook_register(rvs_hookfn *fn, void *priv, unsigned int hooknum, int priority);
+void rvs_hook_unregister(void);
+
+/* sk_buff access. */
+unsigned int rvs_skb_len(const struct sk_buff *skb);
+unsigned int rvs_skb_headlen(const struct sk_buff *skb);
+u8 *rvs_skb_network_header(const struct sk_buff *skb);
+int rvs_skb_may_pull_net(struct sk_buff *skb, unsigned int len);
+int rvs_skb_ensure_writable_net(struct sk_buff *skb, unsigned int len);
+u8 rvs_skb_ip_summed(const struct sk_buff *skb);
+void rvs_skb_set_ip_summed(struct sk_buff *skb, u8 v);
+bool rvs_skb_is_gso(const struct sk_buff *skb);
+/* Route to daddr from saddr, send through LOCAL_OUT. Consumes skb. */
+int rvs_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr);
+void rvs_kfree_skb(struct sk_buff *skb);
+
+/* RCU. */
+void rvs_rcu_read_lock(void);
+void rvs_rcu_read_unlock(void);
+void rvs_synchronize_rcu(void);
+void rvs_synchronize_net(void);
+
+/* The configuration mutex: ctl writes, and module exit, take it. */
+void rvs_cfg_lock(void);
+void rvs_cfg_unlock(void);
+
+/* Striped bucket locks of the connection table. */
+int rvs_locks_init(unsigned int n);
+void rvs_locks_free(void);
+void rvs_lock_bh(unsigned int i);
+void rvs_unlock_bh(unsigned int i);
+/* A second stripe inside rvs_lock_bh() of a lower one (BHs already off). */
+void rvs_lock_nested(unsigned int i);
+void rvs_unlock(unsigned int i);
+
+/* Per-CPU u64 counters: an array of n per CPU. */
+void *rvs_pcpu_alloc(unsigned int n);
+void rvs_pcpu_free(void *p);
+void rvs_pcpu_add(void *p, unsigned int idx, u64 v);
+u64 rvs_pcpu_sum(void *p, unsigned int idx);
+void rvs_pcpu_zero(void *p, unsigned int n);
+
+/* Large zeroed allocations (the bucket array). */
+void *rvs_kvzalloc(size_t size);
+void rvs_kvfree(void *p);
+
+/* Time and randomness. */
+u64 rvs_jiffies64(void);
+unsigned int rvs_hz(void);
+u32 rvs_random_u32(void);
+u32 rvs_secure_tcp_seq(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+
+/* The periodic garbage collector; calls rvs_gc_tick() from a workqueue. */
+void rvs_gc_start(unsigned int period_ms);
+void rvs_gc_stop(void);
+
+/* Implemented in Rust. */
+int rvs_ctl_write(const char *buf, size_t len);
+int rvs_stats_read(char *buf, size_t len);
+void rvs_gc_tick(void);
 
 #endif

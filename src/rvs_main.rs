@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 //! rvs.ko: the director.
 //!
-//! Module init and exit. The state that init builds lives in one struct
-//! whose fields are dropped in reverse order on unload.
+//! Module init and exit. `Rvs` holds the registrations in the order they
+//! must be undone: the hook first (no new packets; netfilter waits for the
+//! running ones), then the collector, then the state itself.
 
+use core::sync::atomic::{AtomicPtr, Ordering::*};
 use kernel::prelude::*;
 
 mod bindings;
+mod conn_table;
+mod ctl;
+mod fullnat;
+mod kern;
 mod rvs_core;
+mod service;
+mod stats;
 
+use kern::{CfgGuard, GcWork, NfHook};
+use rvs_core::tcp_state::Timeouts;
 use rvs_core::version::VERSION;
 
 module! {
@@ -22,21 +32,108 @@ module! {
 /// Smallest and largest accepted `conn_tab_bits`.
 const CONN_TAB_BITS_RANGE: core::ops::RangeInclusive<u32> = 8..=22;
 
+/// LOCAL_IN priority: after the filter table (0), as upstream IPVS
+/// (NF_IP_PRI_NAT_SRC - 2).
+const PRI_LOCAL_IN: i32 = 98;
+
+/// The collector runs this often and looks at this share of the table.
+const GC_PERIOD_MS: u32 = 250;
+const GC_SHARE: u32 = 4;
+
+/// Everything the packet path and the control path share.
+pub(crate) struct State {
+    pub(crate) conns: conn_table::ConnTable,
+    pub(crate) svcs: kern::RcuBox<service::ServiceSet>,
+    pub(crate) stats: stats::Stats,
+    pub(crate) timeouts: Timeouts,
+}
+
+/// The state, for the entry points netfilter does not give a pointer to
+/// (parameters, the collector). Null outside the module's life.
+pub(crate) static STATE: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Owns the state; clears `STATE` under the configuration mutex before
+/// freeing it.
+struct StateOwner(*mut State);
+
+// SAFETY: `State` is shared by design (its fields are Sync); the owner only
+// frees it.
+unsafe impl Send for StateOwner {}
+// SAFETY: see `Send`.
+unsafe impl Sync for StateOwner {}
+
+impl Drop for StateOwner {
+    fn drop(&mut self) {
+        {
+            let _cfg = CfgGuard::lock();
+            STATE.store(core::ptr::null_mut(), Release);
+        }
+        // SAFETY: from `KBox::into_raw` in `init`; the hook and the
+        // collector are gone (dropped before this field), and the
+        // parameter callbacks see null from now on.
+        drop(unsafe { KBox::from_raw(self.0) });
+    }
+}
+
 struct Rvs {
+    _hook: NfHook,
+    _gc: GcWork,
+    _state: StateOwner,
     conn_tab_bits: u32,
+}
+
+/// The collector's tick (workqueue context).
+#[no_mangle]
+pub extern "C" fn rvs_gc_tick() {
+    let p = STATE.load(Acquire);
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: the collector is stopped before the state is freed.
+    let st = unsafe { &*p };
+    let mut dead = KVec::new();
+    let share = (1u32 << kern::param_conn_tab_bits().clamp(8, 22)) / GC_SHARE;
+    st.conns.collect(share.max(1), kern::jiffies(), &mut dead);
+    if !dead.is_empty() {
+        let n = dead.len() as u64;
+        kern::synchronize_rcu();
+        // SAFETY: a grace period has passed since `collect` unlinked them.
+        unsafe { st.conns.free(dead) };
+        st.stats.add(stats::Ctr::Expired, n);
+    }
 }
 
 impl kernel::Module for Rvs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        // SAFETY: a plain read of a module parameter, which only changes at
-        // load time (its permission is 0444).
-        let bits = unsafe { bindings::rvs_param_conn_tab_bits() };
+        let bits = kern::param_conn_tab_bits();
         if !CONN_TAB_BITS_RANGE.contains(&bits) {
             pr_err!("conn_tab_bits={} is out of range 8..22\n", bits);
             return Err(EINVAL);
         }
+        let st = KBox::new(
+            State {
+                conns: conn_table::ConnTable::new(bits, kern::param_max_conns())?,
+                svcs: kern::RcuBox::new(service::ServiceSet::empty()?),
+                stats: stats::Stats::new()?,
+                timeouts: Timeouts::default(),
+            },
+            GFP_KERNEL,
+        )?;
+        let p = KBox::into_raw(st);
+        let owner = StateOwner(p);
+        STATE.store(p, Release);
+        let gc = GcWork::start(GC_PERIOD_MS);
+        // SAFETY: `p` stays valid until `owner` drops, after the hook.
+        let hook = unsafe {
+            NfHook::register(
+                bindings::nf_inet_hooks_NF_INET_LOCAL_IN,
+                PRI_LOCAL_IN,
+                fullnat::hook_local_in,
+                p as *mut core::ffi::c_void,
+            )?
+        };
         pr_info!("rvs {} loaded (connection table 2^{} buckets)\n", VERSION, bits);
-        Ok(Rvs { conn_tab_bits: bits })
+        Ok(Rvs { _hook: hook, _gc: gc, _state: owner, conn_tab_bits: bits })
     }
 }
 

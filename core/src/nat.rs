@@ -28,6 +28,26 @@ impl Tuple4 {
     }
 }
 
+/// Hash of a connection lookup key, keyed by a random `seed` chosen at load
+/// so that remote peers cannot aim at one bucket.
+pub const fn conn_hash(proto: u8, t: &Tuple4, seed: u32) -> u32 {
+    let mut h = seed ^ (proto as u32).wrapping_mul(0x2545_f491);
+    let words = [t.saddr, t.daddr, ((t.sport as u32) << 16) | t.dport as u32];
+    let mut i = 0;
+    while i < words.len() {
+        let mut k = words[i].wrapping_mul(0xcc9e_2d51);
+        k = k.rotate_left(15).wrapping_mul(0x1b87_3593);
+        h ^= k;
+        h = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+        i += 1;
+    }
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
+}
+
 fn rd16(b: &[u8], o: usize) -> u16 {
     u16::from_be_bytes([b[o], b[o + 1]])
 }
@@ -127,6 +147,21 @@ mod tests {
         // SACK edges moved with the ack.
         assert_eq!(rd32(&p, 20 + 24), 5u32.wrapping_sub(0x77));
         assert_eq!(rd32(&p, 20 + 28), 9u32.wrapping_sub(0x77));
+    }
+
+    #[test]
+    fn hash_spreads_ports() {
+        // One client, many source ports: buckets of a 2^12 table fill evenly.
+        let mut b = vec![0u32; 4096];
+        for p in 0..40960u32 {
+            let t = Tuple4 { saddr: 0xc000_0202, daddr: 0xc000_0264, sport: p as u16, dport: 80 };
+            b[(conn_hash(6, &t, 0x1234) & 4095) as usize] += 1;
+        }
+        let max = *b.iter().max().unwrap();
+        assert!(max < 30, "worst bucket {max}");
+        let t = Tuple4 { saddr: 1, daddr: 2, sport: 3, dport: 4 };
+        assert_ne!(conn_hash(6, &t, 1), conn_hash(17, &t, 1));
+        assert_ne!(conn_hash(6, &t, 1), conn_hash(6, &t, 2));
     }
 
     #[test]

@@ -34,6 +34,37 @@ impl DestView {
     }
 }
 
+/// A service's destinations as the schedulers see them: indexable views,
+/// read on demand so that nothing is copied per decision.
+pub trait DestSet {
+    /// Number of destinations.
+    fn len(&self) -> usize;
+    /// The view of destination `i` (`i < len()`).
+    fn get(&self, i: usize) -> DestView;
+    /// True if there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl DestSet for [DestView] {
+    fn len(&self) -> usize {
+        <[DestView]>::len(self)
+    }
+    fn get(&self, i: usize) -> DestView {
+        self[i]
+    }
+}
+
+impl<const N: usize> DestSet for [DestView; N] {
+    fn len(&self) -> usize {
+        N
+    }
+    fn get(&self, i: usize) -> DestView {
+        self[i]
+    }
+}
+
 /// Scheduler algorithms by name, as ipvsadm -s names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Algo {
@@ -88,11 +119,11 @@ impl Algo {
 
 /// Round robin over the available destinations. `cursor` is the index of the
 /// last one chosen.
-pub fn rr(d: &[DestView], cursor: &mut usize) -> Option<usize> {
+pub fn rr<D: DestSet + ?Sized>(d: &D, cursor: &mut usize) -> Option<usize> {
     let n = d.len();
     for step in 1..=n {
-        let i = (*cursor + step) % n;
-        if d[i].available() {
+        let i = (cursor.wrapping_add(step)) % n;
+        if d.get(i).available() {
             *cursor = i;
             return Some(i);
         }
@@ -114,12 +145,15 @@ fn gcd(a: u32, b: u32) -> u32 {
 }
 
 /// Weighted round robin.
-pub fn wrr(d: &[DestView], pos: &mut WrrPos) -> Option<usize> {
+pub fn wrr<D: DestSet + ?Sized>(d: &D, pos: &mut WrrPos) -> Option<usize> {
     let n = d.len();
     let (mut g, mut max) = (0u32, 0u32);
-    for x in d.iter().filter(|x| x.available()) {
-        g = gcd(g, x.weight);
-        max = max.max(x.weight);
+    for i in 0..n {
+        let x = d.get(i);
+        if x.available() {
+            g = gcd(g, x.weight);
+            max = max.max(x.weight);
+        }
     }
     if max == 0 {
         return None;
@@ -135,7 +169,8 @@ pub fn wrr(d: &[DestView], pos: &mut WrrPos) -> Option<usize> {
         if pos.cw > max {
             pos.cw = max;
         }
-        if d[i].available() && d[i].weight >= pos.cw {
+        let x = d.get(i);
+        if x.available() && x.weight >= pos.cw {
             pos.i = Some(i);
             return Some(i);
         }
@@ -145,44 +180,49 @@ pub fn wrr(d: &[DestView], pos: &mut WrrPos) -> Option<usize> {
 
 /// Picks the available destination minimising `cost`, comparing
 /// `cost(a) / w(a)` with `cost(b) / w(b)` by cross multiplication.
-fn min_by_ratio(d: &[DestView], cost: impl Fn(&DestView) -> u64, weighted: bool) -> Option<usize> {
-    let mut best: Option<usize> = None;
-    for (i, x) in d.iter().enumerate() {
+fn min_by_ratio<D: DestSet + ?Sized>(d: &D, cost: impl Fn(&DestView) -> u64, weighted: bool) -> Option<usize> {
+    let mut best: Option<(usize, DestView)> = None;
+    for i in 0..d.len() {
+        let x = d.get(i);
         if !x.available() {
             continue;
         }
         match best {
-            None => best = Some(i),
-            Some(b) => {
-                let y = &d[b];
+            None => best = Some((i, x)),
+            Some((_, y)) => {
                 let (wx, wy) = if weighted { (x.weight as u128, y.weight as u128) } else { (1, 1) };
-                if (cost(x) as u128) * wy < (cost(y) as u128) * wx {
-                    best = Some(i);
+                if (cost(&x) as u128) * wy < (cost(&y) as u128) * wx {
+                    best = Some((i, x));
                 }
             }
         }
     }
-    best
+    best.map(|(i, _)| i)
 }
 
 /// Least connection: the fewest (active * 256 + inactive).
-pub fn lc(d: &[DestView]) -> Option<usize> {
+pub fn lc<D: DestSet + ?Sized>(d: &D) -> Option<usize> {
     min_by_ratio(d, DestView::overhead, false)
 }
 
 /// Weighted least connection: the least overhead per weight.
-pub fn wlc(d: &[DestView]) -> Option<usize> {
+pub fn wlc<D: DestSet + ?Sized>(d: &D) -> Option<usize> {
     min_by_ratio(d, DestView::overhead, true)
 }
 
 /// Shortest expected delay: the least (active + 1) per weight.
-pub fn sed(d: &[DestView]) -> Option<usize> {
+pub fn sed<D: DestSet + ?Sized>(d: &D) -> Option<usize> {
     min_by_ratio(d, |x| x.active as u64 + 1, true)
 }
 
 /// Never queue: an idle destination if there is one, else as sed.
-pub fn nq(d: &[DestView]) -> Option<usize> {
-    d.iter().position(|x| x.available() && x.active == 0).or_else(|| sed(d))
+pub fn nq<D: DestSet + ?Sized>(d: &D) -> Option<usize> {
+    (0..d.len())
+        .find(|&i| {
+            let x = d.get(i);
+            x.available() && x.active == 0
+        })
+        .or_else(|| sed(d))
 }
 
 /// A 32-bit mix of a client address (and port), for the hashing schedulers.
@@ -199,22 +239,23 @@ pub const fn hash_client(addr: u32, port: u16, seed: u32) -> u32 {
 /// while the set is unchanged. Buckets are spread over the destinations in
 /// proportion to their weights; an unavailable destination's clients move
 /// to the next available one.
-pub fn sh(d: &[DestView], client_hash: u32) -> Option<usize> {
-    let total: u64 = d.iter().map(|x| x.weight as u64).sum();
+pub fn sh<D: DestSet + ?Sized>(d: &D, client_hash: u32) -> Option<usize> {
+    let total: u64 = (0..d.len()).map(|i| d.get(i).weight as u64).sum();
     if total == 0 {
         return None;
     }
     // Map the hash onto the weight line [0, total).
     let mut point = ((client_hash as u64) * total) >> 32;
     let mut start = 0;
-    for (i, x) in d.iter().enumerate() {
-        if point < x.weight as u64 {
+    for i in 0..d.len() {
+        let w = d.get(i).weight as u64;
+        if point < w {
             start = i;
             break;
         }
-        point -= x.weight as u64;
+        point -= w;
     }
-    (0..d.len()).map(|k| (start + k) % d.len()).find(|&i| d[i].available())
+    (0..d.len()).map(|k| (start + k) % d.len()).find(|&i| d.get(i).available())
 }
 
 /// Size of the Maglev lookup table (a prime, as the algorithm needs).

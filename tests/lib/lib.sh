@@ -56,3 +56,48 @@ load_rvs() { insmod "$RVS_MODDIR/rvs.ko" "$@"; }
 unload_rvs() { rmmod rvs; }
 load_toa() { insmod "$RVS_MODDIR/toa.ko" "$@"; }
 unload_toa() { rmmod toa; }
+
+# rvs_ctl COMMAND...: the temporary text control path of rvs.ko.
+rvs_ctl() { echo "$*" > /sys/module/rvs/parameters/ctl; }
+# rvs_stat NAME: one counter.
+rvs_stat() { awk -v k="$1" '$1 == k {print $2}' /sys/module/rvs/parameters/stats; }
+
+# start_servers N PORT [udp]: tests/lib/tcpsrv.py on each real server.
+start_servers() {
+  local n=$1 port=$2 i
+  for ((i = 1; i <= n; i++)); do
+    nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$(rs_addr "$i")" "$port" ${3:-} &
+  done
+  for ((i = 1; i <= n; i++)); do
+    if [ "${3:-}" != udp ]; then
+      wait_port "rs$i" "$(rs_addr "$i")" "$port"
+    fi
+  done
+}
+
+wait_port() { # NS ADDR PORT
+  local k
+  for k in $(seq 100); do
+    nsx "$1" python3 -c "import socket,sys; socket.create_connection(('$2',$3),1)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "no server on $2:$3 in $1"
+}
+
+client() { nsx c python3 tests/lib/client.py "$@"; }
+
+# fullnat_service PROTO PORT SCHED NRS [RPORT]: a service on VIP:PORT over
+# the first NRS real servers, with one LADDR.
+fullnat_service() {
+  local proto=$1 port=$2 sched=$3 nrs=$4 rport=${5:-8080} i
+  rvs_ctl add-service "$proto" "$VIP:$port" "$sched"
+  for ((i = 1; i <= nrs; i++)); do rvs_ctl add-dest "$proto" "$VIP:$port" "$(rs_addr "$i"):$rport" 1; done
+  rvs_ctl add-laddr "$proto" "$VIP:$port" "${LADDRS[0]}"
+}
+
+cleanup_all() {
+  local j
+  for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  topo_down
+}

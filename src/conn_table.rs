@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The FULLNAT connection table.
+//!
+//! One [`Conn`] per connection, linked into two hash chains: by its in-tuple
+//! (client -> VIP, as the client's packets carry it) and by its out-tuple
+//! (RS -> LADDR, as the real server's replies carry it). A lookup by a
+//! packet's own 4-tuple finds the connection and the direction.
+//!
+//! Concurrency: lookups walk the chains under RCU with no lock; insertion
+//! and unlinking take the striped bucket locks of the chains involved, in
+//! ascending order. Only the garbage collector (one work item) unlinks, and
+//! it frees what it unlinked after a grace period, so a packet that found a
+//! connection can use it until its hook returns: the RCU read section is
+//! the reference a packet holds.
+
+use crate::kern::{self, Heads, RcuGuard, StripeLocks};
+use crate::rvs_core::nat::{conn_hash, Tuple4};
+use crate::rvs_core::seq::SeqDelta;
+use crate::rvs_core::tcp_state::{Dir, TcpState};
+use crate::service::{Dest, Laddr};
+use core::mem::offset_of;
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// A link in one hash chain.
+pub(crate) struct Node {
+    next: AtomicPtr<Node>,
+    dir: Dir,
+}
+
+/// One connection.
+pub(crate) struct Conn {
+    in_node: Node,
+    out_node: Node,
+    /// IPPROTO_TCP or IPPROTO_UDP.
+    pub(crate) proto: u8,
+    /// client -> VIP: saddr = client, daddr = VIP.
+    pub(crate) in_t: Tuple4,
+    /// RS -> LADDR: saddr = RS, daddr = LADDR.
+    pub(crate) out_t: Tuple4,
+    /// `TcpState` number (UDP: Established).
+    state: AtomicU8,
+    /// Jiffies after which the collector frees it.
+    pub(crate) expires: AtomicU64,
+    /// The client's sequence space -> the one the RS sees.
+    pub(crate) seq_in: SeqDelta,
+    pub(crate) dest: Arc<Dest>,
+    pub(crate) laddr: Arc<Laddr>,
+    in_hash: u32,
+    out_hash: u32,
+}
+
+impl Conn {
+    /// A new connection in state `state`, counted as inactive on its
+    /// destination until it becomes established.
+    pub(crate) fn new(
+        proto: u8,
+        in_t: Tuple4,
+        out_t: Tuple4,
+        state: TcpState,
+        seq_in: SeqDelta,
+        dest: Arc<Dest>,
+        laddr: Arc<Laddr>,
+    ) -> Result<KBox<Conn>> {
+        if state.is_active() {
+            dest.active.fetch_add(1, Relaxed);
+        } else {
+            dest.inactive.fetch_add(1, Relaxed);
+        }
+        laddr.conns.fetch_add(1, Relaxed);
+        Ok(KBox::new(
+            Conn {
+                in_node: Node { next: AtomicPtr::new(ptr::null_mut()), dir: Dir::In },
+                out_node: Node { next: AtomicPtr::new(ptr::null_mut()), dir: Dir::Out },
+                proto,
+                in_t,
+                out_t,
+                state: AtomicU8::new(state as u8),
+                expires: AtomicU64::new(0),
+                seq_in,
+                dest,
+                laddr,
+                in_hash: 0,
+                out_hash: 0,
+            },
+            GFP_ATOMIC,
+        )?)
+    }
+
+    /// Current state.
+    pub(crate) fn state(&self) -> TcpState {
+        TcpState::from_u8(self.state.load(Relaxed)).unwrap_or(TcpState::Close)
+    }
+
+    /// Moves to `new`, keeping the destination's active/inactive counts
+    /// right when packets of both directions race.
+    pub(crate) fn set_state(&self, new: TcpState) {
+        let mut old = self.state.load(Relaxed);
+        loop {
+            if old == new as u8 {
+                return;
+            }
+            match self.state.compare_exchange_weak(old, new as u8, AcqRel, Relaxed) {
+                Ok(_) => break,
+                Err(cur) => old = cur,
+            }
+        }
+        let was_active = TcpState::from_u8(old).is_some_and(|s| s.is_active());
+        if was_active != new.is_active() {
+            let (inc, dec) = if new.is_active() {
+                (&self.dest.active, &self.dest.inactive)
+            } else {
+                (&self.dest.inactive, &self.dest.active)
+            };
+            inc.fetch_add(1, Relaxed);
+            dec.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// Pushes the expiry `secs` seconds past `now`.
+    pub(crate) fn refresh(&self, now: u64, secs: u32) {
+        self.expires.store(now + secs as u64 * kern::hz(), Relaxed);
+    }
+
+    /// The connection a chain node belongs to.
+    ///
+    /// # Safety
+    /// `n` must point to the `in_node` or `out_node` of a live `Conn`, and
+    /// the returned reference must not outlive it.
+    unsafe fn from_node<'a>(n: *const Node) -> &'a Conn {
+        // SAFETY: `n` is valid (caller); its `dir` says which field it is.
+        let off = match unsafe { (*n).dir } {
+            Dir::In => offset_of!(Conn, in_node),
+            Dir::Out => offset_of!(Conn, out_node),
+        };
+        // SAFETY: `n` is that field of a `Conn`, so stepping back by the
+        // field's offset gives the `Conn`, live per the caller.
+        unsafe { &*((n as *const u8).sub(off) as *const Conn) }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if self.state().is_active() {
+            self.dest.active.fetch_sub(1, Relaxed);
+        } else {
+            self.dest.inactive.fetch_sub(1, Relaxed);
+        }
+        self.laddr.conns.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Why an insertion was refused.
+pub(crate) enum InsertError {
+    /// The table holds `max_conns` connections.
+    Full,
+    /// A connection with the same in- or out-tuple exists.
+    Exists,
+}
+
+/// The table.
+pub(crate) struct ConnTable {
+    heads: Heads<Node>,
+    mask: u32,
+    seed: u32,
+    locks: StripeLocks,
+    count: AtomicU32,
+    max: u32,
+    gc_cursor: AtomicU32,
+}
+
+/// Number of bucket locks.
+const NR_LOCKS: u32 = 1024;
+
+impl ConnTable {
+    /// A table of `2^bits` buckets holding at most `max` connections.
+    pub(crate) fn new(bits: u32, max: u32) -> Result<Self> {
+        let n = 1u32 << bits;
+        Ok(ConnTable {
+            heads: Heads::new(n as usize)?,
+            mask: n - 1,
+            seed: kern::random_u32(),
+            locks: StripeLocks::new(NR_LOCKS)?,
+            count: AtomicU32::new(0),
+            max,
+            gc_cursor: AtomicU32::new(0),
+        })
+    }
+
+    /// Connections in the table.
+    pub(crate) fn count(&self) -> u32 {
+        self.count.load(Relaxed)
+    }
+
+    fn bucket(&self, proto: u8, t: &Tuple4) -> u32 {
+        conn_hash(proto, t, self.seed) & self.mask
+    }
+
+    fn head(&self, b: u32) -> &AtomicPtr<Node> {
+        &self.heads.as_slice()[b as usize]
+    }
+
+    /// Finds the connection a packet with 4-tuple `t` belongs to, and the
+    /// direction it travels.
+    pub(crate) fn lookup<'a>(&'a self, _g: &'a RcuGuard, proto: u8, t: &Tuple4) -> Option<(&'a Conn, Dir)> {
+        let mut p = self.head(self.bucket(proto, t)).load(Acquire);
+        while !p.is_null() {
+            // SAFETY: a node reachable from a head belongs to a live `Conn`:
+            // unlinked ones are freed only after a grace period, and `_g`
+            // holds one open for the returned lifetime.
+            let c = unsafe { Conn::from_node(p) };
+            // SAFETY: as above, `p` is live.
+            let n = unsafe { &*p };
+            let key = match n.dir {
+                Dir::In => &c.in_t,
+                Dir::Out => &c.out_t,
+            };
+            if c.proto == proto && key == t {
+                return Some((c, n.dir));
+            }
+            p = n.next.load(Acquire);
+        }
+        None
+    }
+
+    /// True if a chain under the caller's lock already holds `t`.
+    fn chain_has(&self, b: u32, proto: u8, t: &Tuple4, d: Dir) -> bool {
+        let mut p = self.head(b).load(Acquire);
+        while !p.is_null() {
+            // SAFETY: the bucket's lock is held: nodes cannot be unlinked.
+            let (c, n) = unsafe { (Conn::from_node(p), &*p) };
+            if n.dir == d && c.proto == proto && (if d == Dir::In { &c.in_t } else { &c.out_t }) == t {
+                return true;
+            }
+            p = n.next.load(Acquire);
+        }
+        false
+    }
+
+    /// Links `c` into both chains. On success the table owns it; the
+    /// returned reference is valid for the read section `g`.
+    pub(crate) fn insert<'a>(&'a self, g: &'a RcuGuard, mut c: KBox<Conn>) -> core::result::Result<&'a Conn, InsertError> {
+        let _ = g;
+        if self.count.fetch_add(1, AcqRel) >= self.max {
+            self.count.fetch_sub(1, AcqRel);
+            return Err(InsertError::Full);
+        }
+        c.in_hash = self.bucket(c.proto, &c.in_t);
+        c.out_hash = self.bucket(c.proto, &c.out_t);
+        let _l = self.locks.lock2(c.in_hash, c.out_hash);
+        if self.chain_has(c.in_hash, c.proto, &c.in_t, Dir::In) || self.chain_has(c.out_hash, c.proto, &c.out_t, Dir::Out) {
+            self.count.fetch_sub(1, AcqRel);
+            return Err(InsertError::Exists);
+        }
+        let raw = KBox::into_raw(c);
+        // SAFETY: `raw` is a fresh, unshared allocation until linked below.
+        let cr = unsafe { &*raw };
+        for (b, n) in [(cr.in_hash, &cr.in_node), (cr.out_hash, &cr.out_node)] {
+            let head = self.head(b);
+            n.next.store(head.load(Relaxed), Relaxed);
+            // Release: the node's contents are visible before the node.
+            head.store(n as *const Node as *mut Node, Release);
+        }
+        Ok(cr)
+    }
+
+    /// Unlinks `n` from chain `b`; the bucket's stripe lock must be held.
+    fn unlink_node(&self, b: u32, n: *const Node) {
+        let mut prev: &AtomicPtr<Node> = self.head(b);
+        loop {
+            let p = prev.load(Acquire);
+            if p.is_null() {
+                return;
+            }
+            // SAFETY: under the stripe lock nodes stay linked and live.
+            let pn = unsafe { &*p };
+            if ptr::eq(p, n) {
+                prev.store(pn.next.load(Acquire), Release);
+                return;
+            }
+            prev = &pn.next;
+        }
+    }
+
+    /// One step of the collector: looks at `n` buckets from the cursor,
+    /// unlinks the connections expired at `now` into `dead` (freed by the
+    /// caller after a grace period, with [`ConnTable::free`]).
+    pub(crate) fn collect(&self, n: u32, now: u64, dead: &mut KVec<*mut Conn>) {
+        let start = self.gc_cursor.fetch_add(n, Relaxed) & self.mask;
+        let g = RcuGuard::new();
+        for i in 0..n.min(self.mask + 1) {
+            let b = (start + i) & self.mask;
+            let mut p = self.head(b).load(Acquire);
+            while !p.is_null() {
+                // SAFETY: under `g`; and only this collector unlinks, so a
+                // node seen here stays linked until we unlink it.
+                let (c, node) = unsafe { (Conn::from_node(p), &*p) };
+                p = node.next.load(Acquire);
+                // Each connection is handled once: from its in-chain.
+                if node.dir != Dir::In || c.expires.load(Relaxed) > now {
+                    continue;
+                }
+                // Inside the read section: no sleeping allocation.
+                if dead.push(c as *const Conn as *mut Conn, GFP_ATOMIC).is_err() {
+                    return; // next round
+                }
+                self.unlink(c);
+            }
+        }
+        drop(g);
+    }
+
+    /// Unlinks `c` from both chains.
+    fn unlink(&self, c: &Conn) {
+        let _l = self.locks.lock2(c.in_hash, c.out_hash);
+        self.unlink_node(c.in_hash, &c.in_node);
+        self.unlink_node(c.out_hash, &c.out_node);
+    }
+
+    /// Frees connections unlinked by [`ConnTable::collect`].
+    ///
+    /// # Safety
+    /// A grace period must have passed since they were unlinked.
+    pub(crate) unsafe fn free(&self, dead: KVec<*mut Conn>) {
+        for c in dead {
+            // SAFETY: from `KBox::into_raw` in `insert`, unlinked, and no
+            // reader remains after the grace period (caller).
+            drop(unsafe { KBox::from_raw(c) });
+            self.count.fetch_sub(1, AcqRel);
+        }
+    }
+}
+
+impl Drop for ConnTable {
+    fn drop(&mut self) {
+        // Module exit: hooks are unregistered and the collector stopped, so
+        // nothing else touches the table. Free every connection.
+        for b in 0..=self.mask {
+            let mut p = self.head(b).load(Acquire);
+            while !p.is_null() {
+                // SAFETY: no concurrent access remains (see above).
+                let (c, node) = unsafe { (Conn::from_node(p), &*p) };
+                p = node.next.load(Acquire);
+                if node.dir == Dir::In {
+                    // Unlink from the out-chain first so that its walk never
+                    // meets freed memory.
+                    self.unlink_node(c.out_hash, &c.out_node);
+                    // SAFETY: from `KBox::into_raw`; now in no chain we walk
+                    // again (its in-chain successor was read above).
+                    drop(unsafe { KBox::from_raw(c as *const Conn as *mut Conn) });
+                }
+            }
+            self.head(b).store(ptr::null_mut(), Relaxed);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The temporary text control path (see `core/src/ctl_text.rs`): commands
+//! written to /sys/module/rvs/parameters/ctl, counters read from
+//! /sys/module/rvs/parameters/stats. Replaced by the "IPVS" generic netlink
+//! family.
+
+use crate::kern::CfgGuard;
+use crate::rvs_core::ctl_text::{self, Command, SvcKey};
+use crate::service::{Dest, Laddr, Service, ServiceSet};
+use crate::{State, STATE};
+use core::sync::atomic::Ordering::{Acquire, Relaxed};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+fn clone_vec<T: ?Sized>(v: &[Arc<T>]) -> Result<KVec<Arc<T>>> {
+    let mut out = KVec::with_capacity(v.len(), GFP_KERNEL)?;
+    for x in v {
+        out.push(x.clone(), GFP_KERNEL)?;
+    }
+    Ok(out)
+}
+
+/// Applies one command to the configuration. The caller holds the
+/// configuration mutex, so this is the only writer.
+fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
+    let cur = st.svcs.read_locked(cfg);
+    let mut svcs: KVec<Arc<Service>> = KVec::with_capacity(cur.svcs.len() + 1, GFP_KERNEL)?;
+    let mut lports = cur.lports;
+    let find = |k: &SvcKey| cur.svcs.iter().position(|s| s.key == *k);
+    // Copy the current services, replacing the one the command changes.
+    let (target, replacement): (Option<usize>, Option<Arc<Service>>) = match cmd {
+        Command::AddService(k, algo) => {
+            if find(&k).is_some() {
+                return Err(EEXIST);
+            }
+            (None, Some(Service::build(k, algo, KVec::new(), KVec::new())?))
+        }
+        Command::DelService(k) => (Some(find(&k).ok_or(ENOENT)?), None),
+        Command::AddDest(k, addr, port, w) => {
+            let i = find(&k).ok_or(ENOENT)?;
+            let s = &cur.svcs[i];
+            if s.dests.iter().any(|d| d.addr == addr && d.port == port) {
+                return Err(EEXIST);
+            }
+            let mut dests = clone_vec(&s.dests)?;
+            dests.push(Dest::new(addr, port, w)?, GFP_KERNEL)?;
+            let laddrs = clone_vec(&s.laddrs)?;
+            (Some(i), Some(Service::build(k, s.algo, dests, laddrs)?))
+        }
+        Command::SetWeight(k, addr, port, w) => {
+            let i = find(&k).ok_or(ENOENT)?;
+            let s = &cur.svcs[i];
+            let d = s.dests.iter().find(|d| d.addr == addr && d.port == port).ok_or(ENOENT)?;
+            d.weight.store(w, Relaxed);
+            (Some(i), Some(Service::build(k, s.algo, clone_vec(&s.dests)?, clone_vec(&s.laddrs)?)?))
+        }
+        Command::AddLaddr(k, addr) => {
+            let i = find(&k).ok_or(ENOENT)?;
+            let s = &cur.svcs[i];
+            if s.laddrs.iter().any(|l| l.addr == addr) {
+                return Err(EEXIST);
+            }
+            let mut laddrs = clone_vec(&s.laddrs)?;
+            laddrs.push(Laddr::new(addr)?, GFP_KERNEL)?;
+            (Some(i), Some(Service::build(k, s.algo, clone_vec(&s.dests)?, laddrs)?))
+        }
+        Command::SetLportRange(lo, hi) => {
+            lports.min = lo;
+            lports.max = hi;
+            (None, None)
+        }
+        Command::Flush => {
+            st.svcs.replace(cfg, ServiceSet::empty()?);
+            return Ok(());
+        }
+    };
+    for (i, s) in cur.svcs.iter().enumerate() {
+        if Some(i) != target {
+            svcs.push(s.clone(), GFP_KERNEL)?;
+        }
+    }
+    if let Some(r) = replacement {
+        svcs.push(r, GFP_KERNEL)?;
+    }
+    st.svcs.replace(cfg, KBox::new(ServiceSet { svcs, lports }, GFP_KERNEL)?);
+    Ok(())
+}
+
+/// Called by the `ctl` parameter's setter (process context).
+#[no_mangle]
+pub(crate) extern "C" fn rvs_ctl_write(buf: *const core::ffi::c_char, len: usize) -> core::ffi::c_int {
+    // SAFETY: the parameter code passes a NUL-terminated string of `len`
+    // bytes that outlives this call.
+    let line = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
+    let cmd = match ctl_text::parse(line) {
+        Ok(c) => c,
+        Err(e) => {
+            pr_warn!("ctl: {:?} in {:?}\n", e, core::str::from_utf8(line).unwrap_or("?").trim_end());
+            return EINVAL.to_errno();
+        }
+    };
+    let cfg = CfgGuard::lock();
+    let p = STATE.load(Acquire);
+    if p.is_null() {
+        return ENODEV.to_errno();
+    }
+    // SAFETY: `STATE` is cleared under the configuration mutex before the
+    // state is freed, and we hold that mutex.
+    let st = unsafe { &*p };
+    match apply(st, &cfg, cmd) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Called by the `stats` parameter's getter: fills `buf` (`len` bytes).
+#[no_mangle]
+pub(crate) extern "C" fn rvs_stats_read(buf: *mut core::ffi::c_char, len: usize) -> core::ffi::c_int {
+    // SAFETY: the parameter code passes a writable buffer of `len` bytes.
+    let out = unsafe { core::slice::from_raw_parts_mut(buf as *mut u8, len) };
+    let _cfg = CfgGuard::lock();
+    let p = STATE.load(Acquire);
+    if p.is_null() {
+        return ENODEV.to_errno();
+    }
+    // SAFETY: as in `rvs_ctl_write`.
+    let st = unsafe { &*p };
+    st.stats.format(out, st.conns.count()) as core::ffi::c_int
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The FULLNAT packet path (IPv4, TCP and UDP), from the LOCAL_IN hook:
+//! client -> VIP:vport becomes LADDR:lport -> RS:rport, and the real
+//! server's reply to LADDR:lport becomes VIP:vport -> client.
+
+use crate::conn_table::{Conn, InsertError};
+use crate::kern::{self, NetRef, RcuGuard, Skb, NF_ACCEPT, NF_DROP, NF_STOLEN};
+use crate::rvs_core::nat::{self, Tuple4};
+use crate::rvs_core::packet::{self, IPPROTO_TCP, IPPROTO_UDP};
+use crate::rvs_core::seq::SeqDelta;
+use crate::rvs_core::tcp_state::{self, Dir, Event, TcpState};
+use crate::rvs_core::{lport, packet::tcp_flags};
+use crate::stats::Ctr;
+use crate::State;
+
+/// What the transport header told us.
+#[derive(Clone, Copy)]
+struct L4 {
+    sport: u16,
+    dport: u16,
+    /// Header length (TCP data offset, or 8 for UDP).
+    hlen: usize,
+    /// TCP flags and sequence number; `None` for UDP.
+    tcp: Option<(u8, u32)>,
+}
+
+/// Parses the transport header; `Err(())` means malformed.
+fn parse_l4(skb: &mut Skb, ip: &packet::Ipv4) -> core::result::Result<L4, ()> {
+    let l4_len = ip.tot_len - ip.ihl;
+    match ip.proto {
+        IPPROTO_TCP => {
+            let doff = {
+                let h = skb.pull(ip.ihl + 20).ok_or(())?;
+                ((h[ip.ihl + 12] >> 4) as usize) * 4
+            };
+            let h = skb.pull(ip.ihl + doff.max(20)).ok_or(())?;
+            let t = packet::parse_tcp(&h[ip.ihl..], l4_len).map_err(|_| ())?;
+            Ok(L4 { sport: t.sport, dport: t.dport, hlen: t.doff, tcp: Some((t.flags, t.seq)) })
+        }
+        _ => {
+            let h = skb.pull(ip.ihl + 8).ok_or(())?;
+            let u = packet::parse_udp(&h[ip.ihl..], l4_len).map_err(|_| ())?;
+            Ok(L4 { sport: u.sport, dport: u.dport, hlen: 8, tcp: None })
+        }
+    }
+}
+
+/// The LOCAL_IN hook.
+///
+/// # Safety
+/// Called by netfilter only: `priv_` is the `State` registered with the
+/// hook (alive until unregistration), `skb` and `state` are the hook's.
+pub(crate) unsafe extern "C" fn hook_local_in(
+    priv_: *mut core::ffi::c_void,
+    skb: *mut crate::bindings::sk_buff,
+    state: *const crate::bindings::nf_hook_state,
+) -> u32 {
+    // SAFETY: `priv_` is the registered `State`, see above.
+    let st = unsafe { &*(priv_ as *const State) };
+    // SAFETY: `skb` is this hook call's packet.
+    let skb = unsafe { Skb::from_hook(skb) };
+    // SAFETY: `state` is this hook call's state.
+    let net = unsafe { NetRef::from_hook_state(state) };
+    process(st, skb, net)
+}
+
+fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
+    let g = RcuGuard::new();
+    let len = skb.len();
+    let ip = match skb.pull(20).map(|h| packet::parse_ipv4(h, len)) {
+        Some(Ok(ip)) => ip,
+        // The stack validated the IP header before LOCAL_IN; not ours.
+        _ => return NF_ACCEPT,
+    };
+    if ip.proto != IPPROTO_TCP && ip.proto != IPPROTO_UDP || ip.fragment {
+        return NF_ACCEPT;
+    }
+    let l4 = match parse_l4(&mut skb, &ip) {
+        Ok(l4) => l4,
+        Err(()) => {
+            if st.svcs.read(&g).is_vip(ip.proto, ip.daddr) {
+                st.stats.inc(Ctr::DropMalformed);
+                return NF_DROP;
+            }
+            return NF_ACCEPT;
+        }
+    };
+    let t = Tuple4 { saddr: ip.saddr, daddr: ip.daddr, sport: l4.sport, dport: l4.dport };
+    match st.conns.lookup(&g, ip.proto, &t) {
+        Some((c, dir)) => forward(st, skb, net, c, dir, &ip, &l4, len),
+        None => new_conn(st, &g, skb, net, &ip, &l4, &t, len),
+    }
+}
+
+/// Rewrites and sends a packet of connection `c` travelling `dir`.
+#[allow(clippy::too_many_arguments)]
+fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packet::Ipv4, l4: &L4, len: usize) -> u32 {
+    let now = kern::jiffies();
+    match l4.tcp {
+        Some((flags, _)) => {
+            let old = c.state();
+            let mut ns = tcp_state::next(old, dir, Event::from_flags(flags));
+            if ns == old && flags & tcp_flags::ACK != 0 && old == TcpState::LastAck {
+                ns = tcp_state::next_after_ack_of_fin(old);
+            }
+            c.set_state(ns);
+            c.refresh(now, st.timeouts.tcp(ns));
+        }
+        None => c.refresh(now, st.timeouts.udp),
+    }
+    let (to, seq_d, ack_d, ctr_p, ctr_b) = match dir {
+        Dir::In => (
+            Tuple4 { saddr: c.out_t.daddr, daddr: c.out_t.saddr, sport: c.out_t.dport, dport: c.out_t.sport },
+            c.seq_in,
+            SeqDelta(0),
+            Ctr::InPkts,
+            Ctr::InBytes,
+        ),
+        Dir::Out => (
+            Tuple4 { saddr: c.in_t.daddr, daddr: c.in_t.saddr, sport: c.in_t.dport, dport: c.in_t.sport },
+            SeqDelta(0),
+            c.seq_in,
+            Ctr::OutPkts,
+            Ctr::OutBytes,
+        ),
+    };
+    let csum = skb.csum_state();
+    let Some(buf) = skb.writable(ip.ihl + l4.hlen) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return NF_DROP;
+    };
+    nat::rewrite_v4(buf, ip.ihl, &to, csum);
+    if l4.tcp.is_some() && nat::adjust_tcp_seq(&mut buf[ip.ihl..], l4.hlen, seq_d, ack_d, csum).is_err() {
+        // Options were validated at parse time; cannot happen.
+        st.stats.inc(Ctr::DropMalformed);
+        return NF_DROP;
+    }
+    st.stats.inc(ctr_p);
+    st.stats.add(ctr_b, len as u64);
+    if skb.xmit_v4(net, to.saddr, to.daddr).is_err() {
+        st.stats.inc(Ctr::XmitErr);
+    }
+    NF_STOLEN
+}
+
+/// A packet without a connection: for a service, a new connection (TCP:
+/// only from a SYN); otherwise not ours.
+#[allow(clippy::too_many_arguments)]
+fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4, t: &Tuple4, len: usize) -> u32 {
+    let set = st.svcs.read(g);
+    let Some(svc) = set.find(ip.proto, ip.daddr, l4.dport) else {
+        return NF_ACCEPT;
+    };
+    let (state, seq) = match l4.tcp {
+        Some((flags, seq)) => {
+            if flags & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST | tcp_flags::FIN) != tcp_flags::SYN {
+                st.stats.inc(Ctr::DropNoConn);
+                return NF_DROP;
+            }
+            (TcpState::SynSent, Some(seq))
+        }
+        None => (TcpState::Established, None),
+    };
+    let Some(dest) = svc.schedule(ip.saddr, l4.sport) else {
+        st.stats.inc(Ctr::DropNoDest);
+        return NF_DROP;
+    };
+    let Some(laddr) = svc.next_laddr() else {
+        st.stats.inc(Ctr::DropNoLaddr);
+        return NF_DROP;
+    };
+    let start = laddr.next_port.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    let port = lport::pick(&set.lports, start, |p| {
+        let reply = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: p };
+        st.conns.lookup(g, ip.proto, &reply).is_some()
+    });
+    let Some(port) = port else {
+        st.stats.inc(Ctr::DropNoPort);
+        return NF_DROP;
+    };
+    let out_t = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
+    // A fresh ISN toward the real server, keyed on the out-tuple as the
+    // kernel keys its own.
+    let seq_in = match seq {
+        Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(laddr.addr, dest.addr, port, dest.port)),
+        None => SeqDelta(0),
+    };
+    let Ok(c) = Conn::new(ip.proto, *t, out_t, state, seq_in, dest.clone(), laddr.clone()) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return NF_DROP;
+    };
+    let c = match st.conns.insert(g, c) {
+        Ok(c) => c,
+        Err(InsertError::Full) => {
+            st.stats.inc(Ctr::DropTableFull);
+            return NF_DROP;
+        }
+        Err(InsertError::Exists) => {
+            // Lost a race with another CPU for the same tuple: the client
+            // retransmits and finds the winner's connection.
+            return NF_DROP;
+        }
+    };
+    st.stats.inc(Ctr::Conns);
+    let now = kern::jiffies();
+    c.refresh(now, if l4.tcp.is_some() { st.timeouts.tcp(state) } else { st.timeouts.udp });
+    // The SYN itself moves nothing: SynSent is where a client SYN leads.
+    forward(st, skb, net, c, Dir::In, ip, l4, len)
+}

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Safe wrappers over the C helpers and the generated bindings. Every
+//! `unsafe` of rvs.ko's kernel glue lives in this file.
+
+use crate::bindings as b;
+use crate::rvs_core::csum::FieldState;
+use core::ffi::c_void;
+use core::sync::atomic::AtomicPtr;
+use kernel::prelude::*;
+
+/// Netfilter verdicts.
+pub(crate) const NF_DROP: u32 = b::NF_DROP;
+pub(crate) const NF_ACCEPT: u32 = b::NF_ACCEPT;
+pub(crate) const NF_STOLEN: u32 = b::NF_STOLEN;
+
+/// A packet handed to a netfilter hook, borrowed for the hook's duration.
+///
+/// # Invariants
+/// `ptr` points to a valid `sk_buff` that the hook owns until it returns a
+/// verdict or passes it on with [`Skb::xmit_v4`].
+pub(crate) struct Skb {
+    ptr: *mut b::sk_buff,
+}
+
+impl Skb {
+    /// # Safety
+    /// `ptr` must be the `skb` argument of a running netfilter hook, and the
+    /// `Skb` must not outlive that call.
+    pub(crate) unsafe fn from_hook(ptr: *mut b::sk_buff) -> Self {
+        // INVARIANT: the caller guarantees validity for the hook's duration.
+        Skb { ptr }
+    }
+
+    /// Bytes in the packet from the network header on (`skb->len` at the
+    /// IPv4 hooks, where `skb->data` is the network header).
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        unsafe { b::rvs_skb_len(self.ptr) as usize }
+    }
+
+    /// The first `n` bytes from the network header, made linear. `None` if
+    /// the packet is shorter.
+    pub(crate) fn pull(&mut self, n: usize) -> Option<&[u8]> {
+        if n > self.len() {
+            return None;
+        }
+        // SAFETY: `self.ptr` is valid; pskb_may_pull may reallocate the
+        // head, which is why it takes `&mut self`: no earlier slice lives on.
+        if unsafe { b::rvs_skb_may_pull_net(self.ptr, n as u32) } != 0 {
+            return None;
+        }
+        // SAFETY: pskb_may_pull succeeded, so `n` bytes from the network
+        // header are in the linear area; the slice borrows `self`, so the
+        // skb cannot change while it lives.
+        Some(unsafe { core::slice::from_raw_parts(b::rvs_skb_network_header(self.ptr), n) })
+    }
+
+    /// The first `n` bytes from the network header, linear and private to
+    /// this skb (unshared if cloned), for writing.
+    pub(crate) fn writable(&mut self, n: usize) -> Option<&mut [u8]> {
+        if n > self.len() {
+            return None;
+        }
+        // SAFETY: `self.ptr` is valid; see `pull` for the `&mut self`.
+        if unsafe { b::rvs_skb_ensure_writable_net(self.ptr, n as u32) } != 0 {
+            return None;
+        }
+        // SAFETY: skb_ensure_writable succeeded: `n` bytes from the network
+        // header are linear and not shared with any clone; the mutable
+        // borrow of `self` makes the slice the only access.
+        Some(unsafe { core::slice::from_raw_parts_mut(b::rvs_skb_network_header(self.ptr), n) })
+    }
+
+    /// How the transport checksum field is held.
+    pub(crate) fn csum_state(&self) -> FieldState {
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        if unsafe { b::rvs_skb_ip_summed(self.ptr) } as u32 == b::CHECKSUM_PARTIAL {
+            FieldState::Partial
+        } else {
+            FieldState::Full
+        }
+    }
+
+    /// Routes the packet from `saddr` to `daddr` and sends it out through
+    /// LOCAL_OUT. The skb is consumed whatever the outcome.
+    pub(crate) fn xmit_v4(self, net: NetRef, saddr: u32, daddr: u32) -> Result {
+        // SAFETY: `self.ptr` is valid and owned by us; `rvs_xmit_v4` takes
+        // ownership (it frees the skb on error). `self` is consumed, so the
+        // pointer is not used again. `net.0` is the hook's namespace.
+        let r = unsafe { b::rvs_xmit_v4(net.0, self.ptr, saddr.to_be(), daddr.to_be()) };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The network namespace of a hook invocation.
+#[derive(Clone, Copy)]
+pub(crate) struct NetRef(*mut b::net);
+
+
+impl NetRef {
+    /// The namespace a hook runs in.
+    ///
+    /// # Safety
+    /// `state` must be the `state` argument of a running netfilter hook.
+    pub(crate) unsafe fn from_hook_state(state: *const b::nf_hook_state) -> Self {
+        // SAFETY: the caller guarantees `state` is valid.
+        NetRef(unsafe { b::rvs_hook_net(state) })
+    }
+}
+
+/// The hook function type netfilter calls.
+pub(crate) type HookFn = unsafe extern "C" fn(*mut c_void, *mut b::sk_buff, *const b::nf_hook_state) -> u32;
+
+/// The IPv4 netfilter hook of rvs, registered in every network namespace
+/// (present and future); dropping it unregisters it everywhere.
+///
+/// # Invariants
+/// The hook is registered while a value exists; there is at most one.
+pub(crate) struct NfHook(());
+
+impl NfHook {
+    /// Registers `hook` at `hooknum` with `priority`; `priv_` is passed to
+    /// every call.
+    ///
+    /// # Safety
+    /// `priv_` must stay valid until the returned value is dropped, and only
+    /// one `NfHook` may exist at a time (the C side holds one ops struct).
+    pub(crate) unsafe fn register(hooknum: u32, priority: i32, hook: HookFn, priv_: *mut c_void) -> Result<Self> {
+        // SAFETY: the caller guarantees `priv_` outlives the registration
+        // and that this is the only one.
+        let r = unsafe { b::rvs_hook_register(Some(hook), priv_, hooknum, priority) };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        // INVARIANT: registered just above.
+        Ok(NfHook(()))
+    }
+}
+
+impl Drop for NfHook {
+    fn drop(&mut self) {
+        // SAFETY: registered by the type invariant. Unregistration waits
+        // (synchronize_net) for running hook calls in every namespace, so
+        // `priv_` is unused once it returns.
+        unsafe { b::rvs_hook_unregister() };
+    }
+}
+
+/// Per-CPU u64 counters, `n` of them per CPU.
+///
+/// # Invariants
+/// `p` is a per-CPU allocation of `n` u64 per CPU, freed on drop.
+pub(crate) struct PerCpu {
+    p: *mut c_void,
+    n: u32,
+}
+
+// SAFETY: per-CPU counters are updated with this_cpu_add (safe from any
+// context on the local CPU) and read by summing; sharing is their purpose.
+unsafe impl Send for PerCpu {}
+// SAFETY: see `Send`.
+unsafe impl Sync for PerCpu {}
+
+impl PerCpu {
+    /// Allocates `n` zeroed counters per CPU.
+    pub(crate) fn new(n: u32) -> Result<Self> {
+        // SAFETY: plain allocation.
+        let p = unsafe { b::rvs_pcpu_alloc(n) };
+        if p.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: allocated just above with `n` counters.
+        Ok(PerCpu { p, n })
+    }
+
+    /// Adds `v` to counter `idx` on this CPU.
+    #[inline]
+    pub(crate) fn add(&self, idx: u32, v: u64) {
+        if idx < self.n {
+            // SAFETY: `p` is valid with `n` counters and `idx < n`.
+            unsafe { b::rvs_pcpu_add(self.p, idx, v) }
+        }
+    }
+
+    /// The sum over all CPUs of counter `idx`.
+    pub(crate) fn sum(&self, idx: u32) -> u64 {
+        if idx >= self.n {
+            return 0;
+        }
+        // SAFETY: `p` is valid with `n` counters and `idx < n`.
+        unsafe { b::rvs_pcpu_sum(self.p, idx) }
+    }
+}
+
+impl Drop for PerCpu {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `rvs_pcpu_alloc`, freed once here.
+        unsafe { b::rvs_pcpu_free(self.p) }
+    }
+}
+
+/// A zeroed array of `n` RCU-published list heads, allocated with kvzalloc.
+///
+/// # Invariants
+/// `p` points to `n` zero-initialised `AtomicPtr<T>` slots, freed on drop.
+pub(crate) struct Heads<T> {
+    p: *mut AtomicPtr<T>,
+    n: usize,
+}
+
+// SAFETY: the slots are atomics; what they point to is managed by the table.
+unsafe impl<T> Send for Heads<T> {}
+// SAFETY: see `Send`.
+unsafe impl<T> Sync for Heads<T> {}
+
+impl<T> Heads<T> {
+    /// `n` null heads.
+    pub(crate) fn new(n: usize) -> Result<Self> {
+        let size = n.checked_mul(core::mem::size_of::<AtomicPtr<T>>()).ok_or(ENOMEM)?;
+        // SAFETY: plain allocation.
+        let p = unsafe { b::rvs_kvzalloc(size) } as *mut AtomicPtr<T>;
+        if p.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: zeroed memory is a valid null `AtomicPtr`.
+        Ok(Heads { p, n })
+    }
+
+    /// The heads as a slice.
+    pub(crate) fn as_slice(&self) -> &[AtomicPtr<T>] {
+        // SAFETY: `p` holds `n` initialised slots by the type invariant.
+        unsafe { core::slice::from_raw_parts(self.p, self.n) }
+    }
+}
+
+impl<T> Drop for Heads<T> {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `rvs_kvzalloc`, freed once here.
+        unsafe { b::rvs_kvfree(self.p as *mut c_void) }
+    }
+}
+
+/// The striped bucket locks of the connection table (one set per module).
+///
+/// # Invariants
+/// The C lock array is initialised while a value exists.
+pub(crate) struct StripeLocks {
+    mask: u32,
+}
+
+impl StripeLocks {
+    /// Initialises `n` locks; `n` must be a power of two.
+    pub(crate) fn new(n: u32) -> Result<Self> {
+        if !n.is_power_of_two() {
+            return Err(EINVAL);
+        }
+        // SAFETY: called once at init; `Drop` frees.
+        let r = unsafe { b::rvs_locks_init(n) };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(StripeLocks { mask: n - 1 })
+    }
+
+    /// Which lock guards bucket `bucket`.
+    pub(crate) fn stripe(&self, bucket: u32) -> u32 {
+        bucket & self.mask
+    }
+
+    /// Locks the stripes of buckets `a` and `b` (one lock if they share
+    /// it), lowest first so that two lockers never wait on each other,
+    /// bottom halves off, until the guard drops.
+    pub(crate) fn lock2(&self, a: u32, b: u32) -> StripeGuard<'_> {
+        let (lo, hi) = {
+            let (x, y) = (self.stripe(a), self.stripe(b));
+            (x.min(y), x.max(y))
+        };
+        // SAFETY: the array is initialised (type invariant); indices are
+        // taken modulo its size.
+        unsafe { b::rvs_lock_bh(lo) };
+        let hi = if hi != lo {
+            // SAFETY: as above; `lo` is held and `hi > lo`, the one nesting
+            // order ever used, which the lockdep annotation states.
+            unsafe { b::rvs_lock_nested(hi) };
+            Some(hi)
+        } else {
+            None
+        };
+        StripeGuard { _l: self, lo, hi }
+    }
+}
+
+impl Drop for StripeLocks {
+    fn drop(&mut self) {
+        // SAFETY: no guard outlives `self` (they borrow it).
+        unsafe { b::rvs_locks_free() }
+    }
+}
+
+/// One or two held stripe locks.
+pub(crate) struct StripeGuard<'a> {
+    _l: &'a StripeLocks,
+    lo: u32,
+    hi: Option<u32>,
+}
+
+impl Drop for StripeGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(hi) = self.hi {
+            // SAFETY: locked (nested) by this guard.
+            unsafe { b::rvs_unlock(hi) }
+        }
+        // SAFETY: locked by this guard.
+        unsafe { b::rvs_unlock_bh(self.lo) }
+    }
+}
+
+/// The configuration mutex, held while the guard lives.
+pub(crate) struct CfgGuard(());
+
+impl CfgGuard {
+    /// Takes the mutex (may sleep).
+    pub(crate) fn lock() -> Self {
+        // SAFETY: a static mutex; callers are in process context.
+        unsafe { b::rvs_cfg_lock() };
+        CfgGuard(())
+    }
+}
+
+impl Drop for CfgGuard {
+    fn drop(&mut self) {
+        // SAFETY: locked in `lock`.
+        unsafe { b::rvs_cfg_unlock() }
+    }
+}
+
+/// Waits for every RCU reader that started before the call.
+pub(crate) fn synchronize_rcu() {
+    // SAFETY: process context only (callers: config and GC work).
+    unsafe { b::rvs_synchronize_rcu() }
+}
+
+/// Jiffies now.
+pub(crate) fn jiffies() -> u64 {
+    // SAFETY: reads a counter.
+    unsafe { b::rvs_jiffies64() }
+}
+
+/// Ticks per second.
+pub(crate) fn hz() -> u64 {
+    // SAFETY: returns a constant.
+    unsafe { b::rvs_hz() as u64 }
+}
+
+/// A random 32-bit value.
+pub(crate) fn random_u32() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { b::rvs_random_u32() }
+}
+
+/// The kernel's keyed ISN for a TCP 4-tuple (values in host order).
+pub(crate) fn secure_tcp_seq(saddr: u32, daddr: u32, sport: u16, dport: u16) -> u32 {
+    // SAFETY: a pure function of its arguments and the kernel's secret.
+    unsafe { b::rvs_secure_tcp_seq(saddr.to_be(), daddr.to_be(), sport.to_be(), dport.to_be()) }
+}
+
+/// Module parameters.
+pub(crate) fn param_conn_tab_bits() -> u32 {
+    // SAFETY: reads a 0444 parameter.
+    unsafe { b::rvs_param_conn_tab_bits() }
+}
+
+/// Module parameter `max_conns`.
+pub(crate) fn param_max_conns() -> u32 {
+    // SAFETY: reads a 0444 parameter.
+    unsafe { b::rvs_param_max_conns() }
+}
+
+/// The periodic GC work; stops (and waits for a running tick) on drop.
+pub(crate) struct GcWork(());
+
+impl GcWork {
+    /// Starts calling `rvs_gc_tick` every `period_ms`.
+    pub(crate) fn start(period_ms: u32) -> Self {
+        // SAFETY: the work item is static; `Drop` stops it.
+        unsafe { b::rvs_gc_start(period_ms) };
+        GcWork(())
+    }
+}
+
+impl Drop for GcWork {
+    fn drop(&mut self) {
+        // SAFETY: cancels and waits for the static work item.
+        unsafe { b::rvs_gc_stop() }
+    }
+}
+
+/// Proof that an RCU read-side critical section is open; dropping it closes
+/// the section.
+pub(crate) struct RcuGuard(core::marker::PhantomData<*mut ()>);
+
+impl RcuGuard {
+    /// Opens a read-side critical section (nests; cheap).
+    pub(crate) fn new() -> Self {
+        // SAFETY: rcu_read_lock has no preconditions; `Drop` unlocks. The
+        // guard is !Send, so it is unlocked on the CPU/task that locked it.
+        unsafe { b::rvs_rcu_read_lock() };
+        RcuGuard(core::marker::PhantomData)
+    }
+}
+
+impl Drop for RcuGuard {
+    fn drop(&mut self) {
+        // SAFETY: locked in `new`.
+        unsafe { b::rvs_rcu_read_unlock() }
+    }
+}
+
+/// A heap value published under RCU: readers borrow it for the length of
+/// their read section; a writer replaces it and frees the old one after a
+/// grace period.
+///
+/// # Invariants
+/// `p` always points to a live value from `KBox::into_raw`.
+pub(crate) struct RcuBox<T> {
+    p: AtomicPtr<T>,
+}
+
+// SAFETY: readers only get `&T`, shared across CPUs; so T must be Sync.
+unsafe impl<T: Sync + Send> Sync for RcuBox<T> {}
+// SAFETY: the box owns a `T`.
+unsafe impl<T: Send> Send for RcuBox<T> {}
+
+impl<T> RcuBox<T> {
+    /// Publishes `v`.
+    pub(crate) fn new(v: KBox<T>) -> Self {
+        // INVARIANT: from `KBox::into_raw`.
+        RcuBox { p: AtomicPtr::new(KBox::into_raw(v)) }
+    }
+
+    /// The current value, for the length of the read section `_g`.
+    pub(crate) fn read<'a>(&'a self, _g: &'a RcuGuard) -> &'a T {
+        let p = self.p.load(core::sync::atomic::Ordering::Acquire);
+        // SAFETY: `p` is live (type invariant); a replaced value is freed
+        // only after a grace period, which cannot end while `_g` is held.
+        unsafe { &*p }
+    }
+
+    /// The current value, for a writer: values are replaced only under the
+    /// configuration mutex, which `_cfg` proves is held, so the value lives
+    /// at least as long as the borrow (rcu_dereference_protected).
+    pub(crate) fn read_locked<'a>(&'a self, _cfg: &'a CfgGuard) -> &'a T {
+        let p = self.p.load(core::sync::atomic::Ordering::Acquire);
+        // SAFETY: `p` is live (type invariant) and only a holder of the
+        // configuration mutex replaces (and frees) it.
+        unsafe { &*p }
+    }
+
+    /// Publishes `v` in place of the current value, waits for the readers
+    /// of the old one, then frees it. Process context, under the
+    /// configuration mutex.
+    pub(crate) fn replace(&self, _cfg: &CfgGuard, v: KBox<T>) {
+        let old = self.p.swap(KBox::into_raw(v), core::sync::atomic::Ordering::AcqRel);
+        synchronize_rcu();
+        // SAFETY: `old` came from `KBox::into_raw` and no reader can still
+        // hold it after the grace period.
+        drop(unsafe { KBox::from_raw(old) });
+    }
+}
+
+impl<T> Drop for RcuBox<T> {
+    fn drop(&mut self) {
+        // SAFETY: owned and live by the type invariant; no reader remains
+        // once the owner is dropped (hooks are unregistered first).
+        drop(unsafe { KBox::from_raw(*self.p.get_mut()) });
+    }
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Services, their real servers (destinations) and local addresses.
+//!
+//! The set of services is an immutable snapshot published under RCU; a
+//! configuration change builds a new snapshot and swaps it in. Destinations
+//! and local addresses are shared (`Arc`) between snapshots and with the
+//! connections that use them, so their counters survive reconfiguration.
+
+use crate::rvs_core::ctl_text::SvcKey;
+use crate::rvs_core::lport::PortRange;
+use crate::rvs_core::sched::{self, Algo, DestSet, DestView, WrrPos, MH_TABLE_SIZE};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
+use kernel::new_spinlock;
+use kernel::prelude::*;
+use kernel::sync::{Arc, SpinLock};
+
+/// A real server.
+pub(crate) struct Dest {
+    /// Address (big-endian value).
+    pub(crate) addr: u32,
+    /// Port.
+    pub(crate) port: u16,
+    /// Weight; 0 drains.
+    pub(crate) weight: AtomicU32,
+    /// Established connections.
+    pub(crate) active: AtomicU32,
+    /// Other connections.
+    pub(crate) inactive: AtomicU32,
+}
+
+impl Dest {
+    pub(crate) fn new(addr: u32, port: u16, weight: u32) -> Result<Arc<Dest>> {
+        Ok(Arc::new(
+            Dest {
+                addr,
+                port,
+                weight: AtomicU32::new(weight),
+                active: AtomicU32::new(0),
+                inactive: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    fn view(&self) -> DestView {
+        DestView {
+            weight: self.weight.load(Relaxed),
+            active: self.active.load(Relaxed),
+            inactive: self.inactive.load(Relaxed),
+            overloaded: false,
+        }
+    }
+}
+
+/// A local address of the director (LADDR), the source of FULLNAT
+/// connections toward real servers.
+pub(crate) struct Laddr {
+    /// Address (big-endian value).
+    pub(crate) addr: u32,
+    /// Where the next port search starts.
+    pub(crate) next_port: AtomicU32,
+    /// Connections using this address.
+    pub(crate) conns: AtomicU32,
+}
+
+impl Laddr {
+    pub(crate) fn new(addr: u32) -> Result<Arc<Laddr>> {
+        Ok(Arc::new(
+            Laddr { addr, next_port: AtomicU32::new(crate::kern::random_u32()), conns: AtomicU32::new(0) },
+            GFP_KERNEL,
+        )?)
+    }
+}
+
+/// The destinations of a service as the schedulers see them.
+struct Dests<'a>(&'a [Arc<Dest>]);
+
+impl DestSet for Dests<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn get(&self, i: usize) -> DestView {
+        self.0[i].view()
+    }
+}
+
+/// A virtual service.
+#[pin_data]
+pub(crate) struct Service {
+    pub(crate) key: SvcKey,
+    pub(crate) algo: Algo,
+    pub(crate) dests: KVec<Arc<Dest>>,
+    pub(crate) laddrs: KVec<Arc<Laddr>>,
+    rr: AtomicUsize,
+    laddr_rr: AtomicU32,
+    #[pin]
+    wrr: SpinLock<WrrPos>,
+    mh: KBox<[u16; MH_TABLE_SIZE]>,
+    seed: u32,
+}
+
+impl Service {
+    /// Builds a service over `dests` and `laddrs` (shared with the old
+    /// snapshot, if any).
+    pub(crate) fn build(key: SvcKey, algo: Algo, dests: KVec<Arc<Dest>>, laddrs: KVec<Arc<Laddr>>) -> Result<Arc<Service>> {
+        let mut mh = KBox::new([u16::MAX; MH_TABLE_SIZE], GFP_KERNEL)?;
+        if algo == Algo::Mh {
+            let mut views = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
+            let mut keys = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
+            for d in dests.iter() {
+                views.push(d.view(), GFP_KERNEL)?;
+                keys.push(((d.addr as u64) << 16) | d.port as u64, GFP_KERNEL)?;
+            }
+            sched::mh_build(&views, &keys, &mut mh);
+        }
+        Arc::pin_init(
+            pin_init!(Service {
+                key,
+                algo,
+                dests,
+                laddrs,
+                rr: AtomicUsize::new(usize::MAX),
+                laddr_rr: AtomicU32::new(0),
+                wrr <- new_spinlock!(WrrPos::default(), "rvs_wrr"),
+                mh,
+                seed: crate::kern::random_u32(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Chooses a real server for a new connection from `caddr:cport`.
+    pub(crate) fn schedule(&self, caddr: u32, cport: u16) -> Option<&Arc<Dest>> {
+        let d = Dests(&self.dests);
+        let i = match self.algo {
+            Algo::Rr => {
+                // One atomic step per decision: exactly even under any
+                // concurrency; skips unavailable destinations.
+                let start = self.rr.fetch_add(1, Relaxed);
+                let mut cur = start;
+                sched::rr(&d, &mut cur)
+            }
+            Algo::Wrr => sched::wrr(&d, &mut self.wrr.lock()),
+            Algo::Lc => sched::lc(&d),
+            Algo::Wlc => sched::wlc(&d),
+            Algo::Sed => sched::sed(&d),
+            Algo::Nq => sched::nq(&d),
+            Algo::Sh => sched::sh(&d, sched::hash_client(caddr, 0, self.seed)),
+            Algo::Mh => sched::mh(&self.mh, sched::hash_client(caddr, cport, self.seed))
+                .filter(|&i| i < self.dests.len() && self.dests[i].view().available()),
+        }?;
+        self.dests.get(i)
+    }
+
+    /// The next local address, round robin.
+    pub(crate) fn next_laddr(&self) -> Option<&Arc<Laddr>> {
+        if self.laddrs.is_empty() {
+            return None;
+        }
+        let i = self.laddr_rr.fetch_add(1, Relaxed) as usize % self.laddrs.len();
+        self.laddrs.get(i)
+    }
+}
+
+/// One snapshot of the configuration.
+pub(crate) struct ServiceSet {
+    pub(crate) svcs: KVec<Arc<Service>>,
+    pub(crate) lports: PortRange,
+}
+
+impl ServiceSet {
+    pub(crate) fn empty() -> Result<KBox<ServiceSet>> {
+        Ok(KBox::new(ServiceSet { svcs: KVec::new(), lports: PortRange::default() }, GFP_KERNEL)?)
+    }
+
+    /// The service for a packet's protocol and destination.
+    pub(crate) fn find(&self, proto: u8, addr: u32, port: u16) -> Option<&Arc<Service>> {
+        self.svcs.iter().find(|s| s.key.proto == proto && s.key.addr == addr && s.key.port == port)
+    }
+
+    /// True if `addr` is a VIP of any service of `proto`.
+    pub(crate) fn is_vip(&self, proto: u8, addr: u32) -> bool {
+        self.svcs.iter().any(|s| s.key.proto == proto && s.key.addr == addr)
+    }
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Global counters of rvs.ko: per-CPU on the packet path, summed on read.
+
+use crate::kern::PerCpu;
+use kernel::prelude::*;
+
+/// Counter indices. The names are what the stats file prints.
+#[derive(Clone, Copy)]
+#[repr(u32)]
+pub(crate) enum Ctr {
+    /// Packets client -> real server.
+    InPkts,
+    /// Packets real server -> client.
+    OutPkts,
+    /// Bytes client -> real server.
+    InBytes,
+    /// Bytes real server -> client.
+    OutBytes,
+    /// Connections created.
+    Conns,
+    /// Malformed packets toward a VIP, dropped.
+    DropMalformed,
+    /// TCP segments to a VIP port with no connection and no SYN, dropped.
+    DropNoConn,
+    /// No available real server, dropped.
+    DropNoDest,
+    /// No local address configured, dropped.
+    DropNoLaddr,
+    /// No free local port, connection refused.
+    DropNoPort,
+    /// Connection table full, connection refused.
+    DropTableFull,
+    /// Memory allocation failed, dropped.
+    DropNoMem,
+    /// Routing or output failed.
+    XmitErr,
+    /// Connections expired and freed.
+    Expired,
+}
+
+/// Number of counters.
+pub(crate) const NR: u32 = Ctr::Expired as u32 + 1;
+
+const NAMES: [&str; NR as usize] = [
+    "in_pkts",
+    "out_pkts",
+    "in_bytes",
+    "out_bytes",
+    "conns",
+    "drop_malformed",
+    "drop_no_conn",
+    "drop_no_dest",
+    "drop_no_laddr",
+    "drop_no_port",
+    "drop_table_full",
+    "drop_no_mem",
+    "xmit_err",
+    "expired",
+];
+
+/// The counters.
+pub(crate) struct Stats {
+    c: PerCpu,
+}
+
+impl Stats {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Stats { c: PerCpu::new(NR)? })
+    }
+
+    /// Adds one to `c`.
+    #[inline]
+    pub(crate) fn inc(&self, c: Ctr) {
+        self.c.add(c as u32, 1);
+    }
+
+    /// Adds `v` to `c`.
+    #[inline]
+    pub(crate) fn add(&self, c: Ctr, v: u64) {
+        self.c.add(c as u32, v);
+    }
+
+    /// Formats "name value" lines into `out`; returns the bytes written.
+    pub(crate) fn format(&self, out: &mut [u8], conns_now: u32) -> usize {
+        let mut w = Writer { buf: out, len: 0 };
+        let _ = core::fmt::write(&mut w, format_args!("conns_now {}\n", conns_now));
+        for (i, name) in NAMES.iter().enumerate() {
+            let _ = core::fmt::write(&mut w, format_args!("{} {}\n", name, self.c.sum(i as u32)));
+        }
+        w.len
+    }
+}
+
+/// A `fmt::Write` into a byte buffer that stops (silently) when full.
+pub(crate) struct Writer<'a> {
+    pub(crate) buf: &'a mut [u8],
+    pub(crate) len: usize,
+}
+
+impl core::fmt::Write for Writer<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let room = self.buf.len() - self.len;
+        let n = s.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        if n < s.len() {
+            Err(core::fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
