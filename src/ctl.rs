@@ -69,6 +69,10 @@ fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
             lports.max = hi;
             (None, None)
         }
+        Command::Set(what, v) => {
+            st.settings.set(what, v);
+            return Ok(());
+        }
         Command::Flush => {
             st.svcs.replace(cfg, ServiceSet::empty()?);
             return Ok(());

@@ -9,7 +9,8 @@ use crate::rvs_core::nat::{self, Tuple4};
 use crate::rvs_core::packet::{self, IPPROTO_TCP, IPPROTO_UDP};
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::{self, Dir, Event, TcpState};
-use crate::rvs_core::{lport, packet::tcp_flags};
+use crate::rvs_core::{lport, packet::tcp_flags, tcpopt, toa};
+use core::sync::atomic::Ordering::Relaxed;
 use crate::stats::Ctr;
 use crate::State;
 
@@ -104,9 +105,9 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
                 ns = tcp_state::next_after_ack_of_fin(old);
             }
             c.set_state(ns);
-            c.refresh(now, st.timeouts.tcp(ns));
+            c.refresh(now, st.settings.tcp_timeout(ns));
         }
-        None => c.refresh(now, st.timeouts.udp),
+        None => c.refresh(now, st.settings.udp_timeout()),
     }
     let (to, seq_d, ack_d, ctr_p, ctr_b) = match dir {
         Dir::In => (
@@ -130,10 +131,21 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
         return NF_DROP;
     };
     nat::rewrite_v4(buf, ip.ihl, &to, csum);
-    if l4.tcp.is_some() && nat::adjust_tcp_seq(&mut buf[ip.ihl..], l4.hlen, seq_d, ack_d, csum).is_err() {
-        // Options were validated at parse time; cannot happen.
-        st.stats.inc(Ctr::DropMalformed);
-        return NF_DROP;
+    if let Some((flags, _)) = l4.tcp {
+        let tcp = &mut buf[ip.ihl..];
+        // Options were validated at parse time: the edits cannot fail.
+        let _ = nat::adjust_tcp_seq(tcp, l4.hlen, seq_d, ack_d, csum);
+        let syn = flags & (tcp_flags::SYN | tcp_flags::ACK);
+        if l4.hlen > 20 {
+            if dir == Dir::In && syn == tcp_flags::SYN && st.settings.ts_strip.load(Relaxed) {
+                // Clients behind one LADDR would share the RS's PAWS state.
+                let _ = nat::edit_tcp_options(tcp, l4.hlen, |o, c| tcpopt::strip_timestamp(o, c, csum));
+            }
+            if dir == Dir::Out && syn == tcp_flags::SYN | tcp_flags::ACK && st.settings.mss_adjust.load(Relaxed) {
+                // Room for TOA in the client's segments.
+                let _ = nat::edit_tcp_options(tcp, l4.hlen, |o, c| tcpopt::lower_mss(o, toa::LEN_V4 as u16, c, csum));
+            }
+        }
     }
     st.stats.inc(ctr_p);
     st.stats.add(ctr_b, len as u64);
@@ -203,7 +215,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
     };
     st.stats.inc(Ctr::Conns);
     let now = kern::jiffies();
-    c.refresh(now, if l4.tcp.is_some() { st.timeouts.tcp(state) } else { st.timeouts.udp });
+    c.refresh(now, if l4.tcp.is_some() { st.settings.tcp_timeout(state) } else { st.settings.udp_timeout() });
     // The SYN itself moves nothing: SynSent is where a client SYN leads.
     forward(st, skb, net, c, Dir::In, ip, l4, len)
 }

@@ -5,7 +5,7 @@
 //! must be undone: the hook first (no new packets; netfilter waits for the
 //! running ones), then the collector, then the state itself.
 
-use core::sync::atomic::{AtomicPtr, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering::*};
 use kernel::prelude::*;
 
 mod bindings;
@@ -18,7 +18,8 @@ mod service;
 mod stats;
 
 use kern::{CfgGuard, GcWork, NfHook};
-use rvs_core::tcp_state::Timeouts;
+use rvs_core::ctl_text::Setting;
+use rvs_core::tcp_state::{TcpState, Timeouts, NR_STATES};
 use rvs_core::version::VERSION;
 
 module! {
@@ -40,12 +41,50 @@ const PRI_LOCAL_IN: i32 = 98;
 const GC_PERIOD_MS: u32 = 250;
 const GC_SHARE: u32 = 4;
 
+/// Runtime switches and timeouts, read on the packet path.
+pub(crate) struct Settings {
+    pub(crate) ts_strip: AtomicBool,
+    pub(crate) mss_adjust: AtomicBool,
+    tcp: [AtomicU32; NR_STATES],
+    udp: AtomicU32,
+}
+
+impl Settings {
+    fn new(t: &Timeouts) -> Self {
+        Settings {
+            ts_strip: AtomicBool::new(true),
+            mss_adjust: AtomicBool::new(true),
+            tcp: core::array::from_fn(|i| AtomicU32::new(t.tcp[i])),
+            udp: AtomicU32::new(t.udp),
+        }
+    }
+
+    /// Timeout of a TCP state, seconds.
+    pub(crate) fn tcp_timeout(&self, s: TcpState) -> u32 {
+        self.tcp[s as usize].load(Relaxed)
+    }
+
+    /// UDP timeout, seconds.
+    pub(crate) fn udp_timeout(&self) -> u32 {
+        self.udp.load(Relaxed)
+    }
+
+    pub(crate) fn set(&self, s: Setting, v: u32) {
+        match s {
+            Setting::TsStrip => self.ts_strip.store(v != 0, Relaxed),
+            Setting::MssAdjust => self.mss_adjust.store(v != 0, Relaxed),
+            Setting::TcpTimeout(st) => self.tcp[st as usize].store(v, Relaxed),
+            Setting::UdpTimeout => self.udp.store(v, Relaxed),
+        }
+    }
+}
+
 /// Everything the packet path and the control path share.
 pub(crate) struct State {
     pub(crate) conns: conn_table::ConnTable,
     pub(crate) svcs: kern::RcuBox<service::ServiceSet>,
     pub(crate) stats: stats::Stats,
-    pub(crate) timeouts: Timeouts,
+    pub(crate) settings: Settings,
 }
 
 /// The state, for the entry points netfilter does not give a pointer to
@@ -115,7 +154,7 @@ impl kernel::Module for Rvs {
                 conns: conn_table::ConnTable::new(bits, kern::param_max_conns())?,
                 svcs: kern::RcuBox::new(service::ServiceSet::empty()?),
                 stats: stats::Stats::new()?,
-                timeouts: Timeouts::default(),
+                settings: Settings::new(&Timeouts::default()),
             },
             GFP_KERNEL,
         )?;

@@ -10,6 +10,7 @@
 //! set-weight  tcp|udp VIP:PORT RS:PORT WEIGHT
 //! add-laddr   tcp|udp VIP:PORT LADDR
 //! set-lport-range MIN MAX
+//! set NAME VALUE        (see [`Setting`])
 //! flush
 //! ```
 
@@ -27,6 +28,57 @@ pub struct SvcKey {
     pub port: u16,
 }
 
+/// Runtime switches and timeouts (the sysctls of the control plane to come).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// Replace the timestamp option of client SYNs with NOPs (0/1).
+    TsStrip,
+    /// Lower the MSS of real servers' SYN-ACKs to leave room for TOA (0/1).
+    MssAdjust,
+    /// Timeout of a TCP state, seconds.
+    TcpTimeout(super::tcp_state::TcpState),
+    /// UDP timeout, seconds.
+    UdpTimeout,
+}
+
+impl Setting {
+    /// Parses a setting name.
+    pub fn from_name(n: &[u8]) -> Option<Setting> {
+        use super::tcp_state::TcpState::*;
+        Some(match n {
+            b"ts_strip" => Setting::TsStrip,
+            b"mss_adjust" => Setting::MssAdjust,
+            b"timeout_established" => Setting::TcpTimeout(Established),
+            b"timeout_syn_sent" => Setting::TcpTimeout(SynSent),
+            b"timeout_syn_recv" => Setting::TcpTimeout(SynRecv),
+            b"timeout_fin_wait" => Setting::TcpTimeout(FinWait),
+            b"timeout_time_wait" => Setting::TcpTimeout(TimeWait),
+            b"timeout_close" => Setting::TcpTimeout(Close),
+            b"timeout_close_wait" => Setting::TcpTimeout(CloseWait),
+            b"timeout_last_ack" => Setting::TcpTimeout(LastAck),
+            b"timeout_udp" => Setting::UdpTimeout,
+            _ => return Option::None,
+        })
+    }
+
+    /// The largest value accepted.
+    pub const fn max(self) -> u32 {
+        match self {
+            Setting::TsStrip | Setting::MssAdjust => 1,
+            // A day: beyond that an idle entry is a leak, not a connection.
+            Setting::TcpTimeout(_) | Setting::UdpTimeout => 86400,
+        }
+    }
+
+    /// The smallest value accepted.
+    pub const fn min(self) -> u32 {
+        match self {
+            Setting::TsStrip | Setting::MssAdjust => 0,
+            Setting::TcpTimeout(_) | Setting::UdpTimeout => 1,
+        }
+    }
+}
+
 /// A parsed command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
@@ -42,6 +94,8 @@ pub enum Command {
     AddLaddr(SvcKey, u32),
     /// Local port range.
     SetLportRange(u16, u16),
+    /// Change a runtime setting.
+    Set(Setting, u32),
     /// Remove every service.
     Flush,
 }
@@ -61,6 +115,8 @@ pub enum ParseError {
     Number,
     /// Unknown scheduler name.
     Scheduler,
+    /// Unknown setting name.
+    Setting,
 }
 
 fn parse_u32(s: &[u8], max: u32) -> Result<u32, ParseError> {
@@ -154,8 +210,16 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             }
             Ok(Command::SetLportRange(lo, hi))
         }
+        (b"set", 2) => {
+            let st = Setting::from_name(args[0]).ok_or(ParseError::Setting)?;
+            let v = parse_u32(args[1], st.max())?;
+            if v < st.min() {
+                return Err(ParseError::Number);
+            }
+            Ok(Command::Set(st, v))
+        }
         (b"flush", 0) => Ok(Command::Flush),
-        (b"add-service" | b"del-service" | b"add-dest" | b"set-weight" | b"add-laddr" | b"set-lport-range" | b"flush", _) => {
+        (b"add-service" | b"del-service" | b"add-dest" | b"set-weight" | b"add-laddr" | b"set-lport-range" | b"set" | b"flush", _) => {
             Err(ParseError::Arity)
         }
         _ => Err(ParseError::UnknownCommand),
@@ -182,6 +246,11 @@ mod tests {
         assert_eq!(parse(b"add-laddr udp 192.0.2.100:53 198.51.100.201"), Ok(Command::AddLaddr(SvcKey { proto: IPPROTO_UDP, port: 53, ..k }, 0xc633_64c9)));
         assert_eq!(parse(b"set-lport-range 5000 5009"), Ok(Command::SetLportRange(5000, 5009)));
         assert_eq!(parse(b"  flush  \n"), Ok(Command::Flush));
+        assert_eq!(parse(b"set ts_strip 0"), Ok(Command::Set(Setting::TsStrip, 0)));
+        assert_eq!(
+            parse(b"set timeout_time_wait 2"),
+            Ok(Command::Set(Setting::TcpTimeout(crate::tcp_state::TcpState::TimeWait), 2))
+        );
         assert_eq!(parse(b"del-service tcp 192.0.2.100:80"), Ok(Command::DelService(k)));
     }
 
@@ -200,6 +269,10 @@ mod tests {
         assert_eq!(parse(b"set-lport-range 10 5"), Err(ParseError::Number));
         assert_eq!(parse(b"set-lport-range 0 5"), Err(ParseError::Number));
         assert_eq!(parse(b"a b c d e f g"), Err(ParseError::Arity));
+        assert_eq!(parse(b"set ts_strip 2"), Err(ParseError::Number));
+        assert_eq!(parse(b"set timeout_udp 0"), Err(ParseError::Number));
+        assert_eq!(parse(b"set nonsense 1"), Err(ParseError::Setting));
+        assert_eq!(parse(b"set ts_strip"), Err(ParseError::Arity));
         assert_eq!(parse(b"add-dest tcp 192.0.2.1:80 1.2.3.4:5 99999999999"), Err(ParseError::Number));
     }
 }

@@ -123,6 +123,15 @@ pub fn adjust_tcp_seq(tcp: &mut [u8], doff: usize, seq_d: SeqDelta, ack_d: SeqDe
     Ok(())
 }
 
+/// Runs `f` over the option area of a TCP header (`tcp`, `doff` bytes)
+/// with the header's checksum field, writing the checksum back after.
+pub fn edit_tcp_options<R>(tcp: &mut [u8], doff: usize, f: impl FnOnce(&mut [u8], &mut u16) -> R) -> R {
+    let mut c = rd16(tcp, 16);
+    let r = f(&mut tcp[20..doff], &mut c);
+    tcp[16..18].copy_from_slice(&c.to_be_bytes());
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,6 +208,19 @@ pub fn clamp_mss(opts: &mut [u8], max: u16, check: &mut u16, state: FieldState) 
     Ok(false)
 }
 
+/// Lowers the MSS option by `by` (not below 536). Returns whether it changed.
+pub fn lower_mss(opts: &mut [u8], by: u16, check: &mut u16, state: FieldState) -> Result<bool, OptError> {
+    if let Some(o) = find(opts, MSS)? {
+        let cur = u16::from_be_bytes([opts[o.off + 2], opts[o.off + 3]]);
+        let new = cur.saturating_sub(by).max(536);
+        if new != cur {
+            write(opts, o.off + 2, &new.to_be_bytes(), check, state);
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Maps every SACK block edge through `f` (SACK edges live in the space of
 /// the acknowledgement number, so they move with it).
 pub fn map_sack(
@@ -329,6 +342,18 @@ mod tests {
         assert_eq!(parse_syn(&o).unwrap().mss, Some(1452));
         assert_eq!(check, opt_csum(&o));
         assert!(!clamp_mss(&mut o, 1460, &mut check, FieldState::Full).unwrap());
+    }
+
+    #[test]
+    fn lower_mss_for_toa() {
+        let mut o = LINUX_SYN;
+        let mut check = opt_csum(&o);
+        assert!(lower_mss(&mut o, 8, &mut check, FieldState::Full).unwrap());
+        assert_eq!(parse_syn(&o).unwrap().mss, Some(1452));
+        assert_eq!(check, opt_csum(&o));
+        let mut small = [2u8, 4, 2, 0x18]; // 536
+        let mut c2 = opt_csum(&small);
+        assert!(!lower_mss(&mut small, 8, &mut c2, FieldState::Full).unwrap());
     }
 
     #[test]

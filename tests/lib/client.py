@@ -2,7 +2,8 @@
 """Test client. Prints one result line per command, exits non-zero on error.
 
   client.py peers ADDR PORT N         N sequential connections, "PEER":
-                                      prints "<name> <peer-ip>" per line
+                                      prints "<name> <peer-ip> <rs-tcpi-options>
+                                      <client-mss>" per line
   client.py upload ADDR PORT BYTES    sends BYTES, checks the RS's sha256
   client.py download ADDR PORT BYTES  receives BYTES, checks their sha256
   client.py hold ADDR PORT N          opens N connections at once, prints
@@ -15,12 +16,18 @@ import hashlib, socket, sys
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 
 
-def stream(n, seed):
-    out, i = bytearray(), 0
-    while len(out) < n:
-        out += hashlib.sha256(f"{seed}:{i}".encode()).digest() * 64
+def chunks(n, seed):
+    """Deterministic bytes in 64 KiB chunks: sha256 counter mode."""
+    i = 0
+    while n > 0:
+        c = hashlib.sha256(f"{seed}:{i}".encode()).digest() * 2048
+        yield c[:n]
+        n -= len(c)
         i += 1
-    return bytes(out[:n])
+
+
+def stream(n, seed):
+    return b"".join(chunks(n, seed))
 
 
 def conn(addr, port, timeout=10):
@@ -34,8 +41,8 @@ def main():
         for _ in range(n):
             s, f = conn(addr, port)
             s.sendall(b"PEER\n")
-            name, ip, _p = f.readline().decode().split()
-            print(name, ip)
+            name, ip, _p, opts = f.readline().decode().split()
+            print(name, ip, opts, s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))
             f.close()
             s.close()
     elif cmd == "upload":
@@ -50,9 +57,16 @@ def main():
     elif cmd == "download":
         s, f = conn(addr, port, 120)
         s.sendall(f"SOURCE {n} down\n".encode())
-        got = f.read(n)
-        ok = len(got) == n and hashlib.sha256(got).digest() == hashlib.sha256(stream(n, "down")).digest()
-        print("download", len(got), "ok" if ok else "CORRUPT")
+        want, got, total = hashlib.sha256(), hashlib.sha256(), 0
+        for c in chunks(n, "down"):
+            want.update(c)
+            b = f.read(len(c))
+            got.update(b)
+            total += len(b)
+            if len(b) < len(c):
+                break
+        ok = total == n and got.digest() == want.digest()
+        print("download", total, "ok" if ok else "CORRUPT")
         sys.exit(0 if ok else 1)
     elif cmd == "hold":
         socks, answered = [], 0

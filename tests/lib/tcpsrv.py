@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Test server for the real servers: one line of command per connection.
 
-  PEER             -> "<name> <peer-ip> <peer-port>\n"
+  PEER             -> "<name> <peer-ip> <peer-port> <tcpi_options>\n"
   SINK <n>         -> reads n bytes, answers "<name> <sha256>\n"
   SOURCE <n> <seed>-> sends n pseudo-random bytes (see client.py's stream())
-  HOLD             -> answers "<name> <peer-ip> <peer-port>\n", keeps the
-                      connection open until the client closes it
+  HOLD             -> answers "<name> <peer-ip> <peer-port>\n", then echoes
+                      every further line until the client closes
 
 Usage: tcpsrv.py NAME ADDR PORT [udp]
 """
@@ -15,13 +15,18 @@ NAME, ADDR, PORT = sys.argv[1], sys.argv[2], int(sys.argv[3])
 UDP = len(sys.argv) > 4 and sys.argv[4] == "udp"
 
 
-def stream(n, seed):
-    """Deterministic bytes: sha256 counter mode."""
-    out, i = bytearray(), 0
-    while len(out) < n:
-        out += hashlib.sha256(f"{seed}:{i}".encode()).digest() * 64
+def chunks(n, seed):
+    """Deterministic bytes in 64 KiB chunks: sha256 counter mode."""
+    i = 0
+    while n > 0:
+        c = hashlib.sha256(f"{seed}:{i}".encode()).digest() * 2048
+        yield c[:n]
+        n -= len(c)
         i += 1
-    return bytes(out[:n])
+
+
+def stream(n, seed):
+    return b"".join(chunks(n, seed))
 
 
 class H(socketserver.StreamRequestHandler):
@@ -31,10 +36,14 @@ class H(socketserver.StreamRequestHandler):
             return
         peer = self.connection.getpeername()
         if line[0] in ("PEER", "HOLD"):
-            self.wfile.write(f"{NAME} {peer[0]} {peer[1]}\n".encode())
+            # tcp_info byte 5: TCPI_OPT_TIMESTAMPS 1, SACK 2, WSCALE 4
+            opts = self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[5]
+            self.wfile.write(f"{NAME} {peer[0]} {peer[1]} {opts}\n".encode())
             self.wfile.flush()
             if line[0] == "HOLD":
-                self.rfile.read()
+                for more in self.rfile:
+                    self.wfile.write(more)
+                    self.wfile.flush()
         elif line[0] == "SINK":
             n, h = int(line[1]), hashlib.sha256()
             while n > 0:
@@ -45,7 +54,8 @@ class H(socketserver.StreamRequestHandler):
                 n -= len(b)
             self.wfile.write(f"{NAME} {h.hexdigest()}\n".encode())
         elif line[0] == "SOURCE":
-            self.wfile.write(stream(int(line[1]), line[2]))
+            for c in chunks(int(line[1]), line[2]):
+                self.wfile.write(c)
 
 
 class S(socketserver.ThreadingTCPServer):

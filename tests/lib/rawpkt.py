@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Crafted IPv4 packets from the client namespace (raw socket, IP_HDRINCL).
+
+  rawpkt.py malformed SRC DST PORT   sends a fixed set of malformed TCP
+                                     segments and prints how many
+  rawpkt.py syn SRC DST PORT N       N SYNs from SRC, random source ports
+"""
+import random, socket, struct, sys
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b)//2}H", b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def ip4(src, dst, proto, payload, tot_len=None):
+    tl = tot_len if tot_len is not None else 20 + len(payload)
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tl, random.randrange(65536), 0x4000, 64, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def tcp(src, dst, sport, dport, flags, opts=b"", data=b"", doff=None, seq=1000):
+    d = doff if doff is not None else (20 + len(opts)) // 4
+    h = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, d << 4, flags, 65535, 0, 0) + opts
+    ph = struct.pack("!4s4sBBH", socket.inet_aton(src), socket.inet_aton(dst), 0, 6, len(h) + len(data))
+    c = csum(ph + h + data)
+    return h[:16] + struct.pack("!H", c) + h[18:] + data
+
+
+def main():
+    cmd, src, dst, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    if cmd == "malformed":
+        pkts = [
+            # data offset 4 (< 5)
+            tcp(src, dst, 40001, port, 0x02, doff=4),
+            # data offset 15 on a 20-byte segment (past the segment)
+            tcp(src, dst, 40002, port, 0x02, doff=15),
+            # option length running past the header
+            tcp(src, dst, 40003, port, 0x02, opts=bytes([2, 4, 5, 0xB4, 8, 30, 0, 0])),
+            # option with length 1
+            tcp(src, dst, 40004, port, 0x02, opts=bytes([30, 1, 0, 0])),
+            # MSS with a wrong length
+            tcp(src, dst, 40005, port, 0x02, opts=bytes([2, 3, 5, 0])),
+        ]
+        n = 0
+        for p in pkts:
+            s.sendto(ip4(src, dst, 6, p), (dst, 0))
+            n += 1
+        # truncated TCP header: 12 bytes of TCP in the IP payload
+        s.sendto(ip4(src, dst, 6, tcp(src, dst, 40006, port, 0x02)[:12]), (dst, 0))
+        n += 1
+        print(n)
+    elif cmd == "syn":
+        n = int(sys.argv[5])
+        for _ in range(n):
+            s.sendto(ip4(src, dst, 6, tcp(src, dst, random.randrange(1024, 65536), port, 0x02,
+                                          opts=bytes([2, 4, 5, 0xB4]), seq=random.randrange(2**32))), (dst, 0))
+        print(n)
+
+
+main()
