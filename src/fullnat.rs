@@ -6,7 +6,8 @@
 use crate::conn_table::{Conn, InsertError};
 use crate::kern::{self, NetRef, RcuGuard, Skb, NF_ACCEPT, NF_DROP, NF_STOLEN};
 use crate::rvs_core::nat::{self, Tuple4};
-use crate::rvs_core::packet::{self, IPPROTO_TCP, IPPROTO_UDP};
+use crate::rvs_core::icmp;
+use crate::rvs_core::packet::{self, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::{self, Dir, Event, TcpState};
 use crate::rvs_core::{lport, packet::tcp_flags, tcpopt, toa};
@@ -73,6 +74,9 @@ fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
         // The stack validated the IP header before LOCAL_IN; not ours.
         _ => return NF_ACCEPT,
     };
+    if ip.proto == IPPROTO_ICMP && !ip.fragment {
+        return icmp_error(st, &g, skb, net, &ip, len);
+    }
     if ip.proto != IPPROTO_TCP && ip.proto != IPPROTO_UDP || ip.fragment {
         return NF_ACCEPT;
     }
@@ -91,6 +95,43 @@ fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
         Some((c, dir)) => forward(st, skb, net, c, dir, &ip, &l4, len),
         None => new_conn(st, &g, skb, net, &ip, &l4, &t, len),
     }
+}
+
+/// An ICMP error about a packet rvs sent: translated for the other side of
+/// the connection (outer addresses, quoted header, quoted sequence number).
+fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, len: usize) -> u32 {
+    // ICMP errors are small (the quote is at most 576 bytes in all): take
+    // the whole message linear and writable only once it is ours.
+    let end = ip.tot_len.min(len);
+    let q = match skb.pull(end).map(|p| icmp::parse_error(p, ip.ihl)) {
+        Some(Ok(Some(q))) => q,
+        // Not an error about TCP/UDP, or a quote too short to be about one
+        // of our connections: the stack's business.
+        _ => return NF_ACCEPT,
+    };
+    // The quoted packet is one rvs sent; its reverse is the key a packet
+    // of the connection carries.
+    let Some((c, dir)) = st.conns.lookup(g, q.proto, &q.tuple.reversed()) else {
+        return NF_ACCEPT;
+    };
+    let (outer, inner, seq) = match dir {
+        // Quoted: VIP -> client, sent to the client. The error came from the
+        // client's side; it goes to the real server about its own packet.
+        Dir::In => ((c.out_t.daddr, c.out_t.saddr), c.out_t, SeqDelta(0)),
+        // Quoted: LADDR -> RS. It goes to the client about its own packet,
+        // the sequence number back in the client's space.
+        Dir::Out => ((c.in_t.daddr, c.in_t.saddr), c.in_t, SeqDelta(0u32.wrapping_sub(c.seq_in.0))),
+    };
+    let Some(buf) = skb.writable(end) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return NF_DROP;
+    };
+    icmp::rewrite_error(buf, ip.ihl, &q, outer, &inner, seq);
+    st.stats.inc(Ctr::IcmpFwd);
+    if skb.xmit_v4(net, outer.0, outer.1).is_err() {
+        st.stats.inc(Ctr::XmitErr);
+    }
+    NF_STOLEN
 }
 
 /// Rewrites and sends a packet of connection `c` travelling `dir`.

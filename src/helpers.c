@@ -132,6 +132,9 @@ int rvs_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr
 	}
 	skb_dst_drop(skb);
 	skb_dst_set(skb, &rt->dst);
+	/* Input-path control block (options, defrag sizes) does not apply to
+	 * the packet we send. */
+	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 	/* The packet is ours now: no conntrack state follows it out. */
 	nf_reset_ct(skb);
 	skb->mark = 0;

@@ -10,6 +10,8 @@
 pub(crate) mod csum;
 #[path = "../core/src/ctl_text.rs"]
 pub(crate) mod ctl_text;
+#[path = "../core/src/icmp.rs"]
+pub(crate) mod icmp;
 #[path = "../core/src/lport.rs"]
 pub(crate) mod lport;
 #[path = "../core/src/nat.rs"]

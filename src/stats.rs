@@ -36,10 +36,12 @@ pub(crate) enum Ctr {
     XmitErr,
     /// Connections expired and freed.
     Expired,
+    /// ICMP errors about a connection, translated and sent on.
+    IcmpFwd,
 }
 
 /// Number of counters.
-pub(crate) const NR: u32 = Ctr::Expired as u32 + 1;
+pub(crate) const NR: u32 = Ctr::IcmpFwd as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
@@ -56,6 +58,7 @@ const NAMES: [&str; NR as usize] = [
     "drop_no_mem",
     "xmit_err",
     "expired",
+    "icmp_fwd",
 ];
 
 /// The counters.
