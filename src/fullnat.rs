@@ -66,6 +66,37 @@ pub(crate) unsafe extern "C" fn hook_local_in(
     process(st, skb, net)
 }
 
+/// The PRE_ROUTING hook: the fragment guard.
+///
+/// # Safety
+/// As for [`hook_local_in`].
+pub(crate) unsafe extern "C" fn hook_pre_routing(
+    priv_: *mut core::ffi::c_void,
+    skb: *mut crate::bindings::sk_buff,
+    _state: *const crate::bindings::nf_hook_state,
+) -> u32 {
+    // SAFETY: `priv_` is the registered `State`, see `hook_local_in`.
+    let st = unsafe { &*(priv_ as *const State) };
+    if !st.settings.drop_frag.load(Relaxed) {
+        return NF_ACCEPT;
+    }
+    // SAFETY: `skb` is this hook call's packet.
+    let mut skb = unsafe { Skb::from_hook(skb) };
+    let len = skb.len();
+    let Some(Ok(ip)) = skb.pull(20).map(|h| packet::parse_ipv4(h, len)) else {
+        return NF_ACCEPT;
+    };
+    if !ip.fragment {
+        return NF_ACCEPT;
+    }
+    let g = RcuGuard::new();
+    if st.svcs.read(&g).is_vip(IPPROTO_TCP, ip.daddr) || st.svcs.read(&g).is_vip(IPPROTO_UDP, ip.daddr) {
+        st.stats.inc(Ctr::DropFrag);
+        return NF_DROP;
+    }
+    NF_ACCEPT
+}
+
 fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
     let g = RcuGuard::new();
     let len = skb.len();
@@ -202,6 +233,19 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
 fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4, t: &Tuple4, len: usize) -> u32 {
     let set = st.svcs.read(g);
     let Some(svc) = set.find(ip.proto, ip.daddr, l4.dport) else {
+        // Defence switches: traffic to a VIP that no service takes.
+        if ip.proto == IPPROTO_TCP && set.is_vip(IPPROTO_TCP, ip.daddr) && st.settings.drop_tcp_port.load(Relaxed) {
+            st.stats.inc(Ctr::DropVipPort);
+            return NF_DROP;
+        }
+        if ip.proto == IPPROTO_UDP
+            && !set.is_vip(IPPROTO_UDP, ip.daddr)
+            && set.is_vip(IPPROTO_TCP, ip.daddr)
+            && st.settings.drop_udp_tcp_vip.load(Relaxed)
+        {
+            st.stats.inc(Ctr::DropUdpTcpVip);
+            return NF_DROP;
+        }
         return NF_ACCEPT;
     };
     let (state, seq) = match l4.tcp {

@@ -63,16 +63,16 @@ MODULE_PARM_DESC(stats, "counters (read only)");
 struct net *rvs_init_net(void) { return &init_net; }
 struct net *rvs_hook_net(const struct nf_hook_state *state) { return state->net; }
 
-static struct nf_hook_ops rvs_hook_ops;
+static struct nf_hook_ops rvs_hook_ops[RVS_NR_HOOKS];
 
 static int __net_init rvs_net_init(struct net *net)
 {
-	return nf_register_net_hook(net, &rvs_hook_ops);
+	return nf_register_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
 }
 
 static void __net_exit rvs_net_exit(struct net *net)
 {
-	nf_unregister_net_hook(net, &rvs_hook_ops);
+	nf_unregister_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
 }
 
 static struct pernet_operations rvs_net_ops = {
@@ -80,13 +80,17 @@ static struct pernet_operations rvs_net_ops = {
 	.exit = rvs_net_exit,
 };
 
-int rvs_hook_register(rvs_hookfn *fn, void *priv, unsigned int hooknum, int priority)
+int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv)
 {
-	rvs_hook_ops.hook = fn;
-	rvs_hook_ops.priv = priv;
-	rvs_hook_ops.pf = NFPROTO_IPV4;
-	rvs_hook_ops.hooknum = hooknum;
-	rvs_hook_ops.priority = priority;
+	int i;
+
+	for (i = 0; i < RVS_NR_HOOKS; i++) {
+		rvs_hook_ops[i].hook = specs[i].fn;
+		rvs_hook_ops[i].priv = priv;
+		rvs_hook_ops[i].pf = NFPROTO_IPV4;
+		rvs_hook_ops[i].hooknum = specs[i].hooknum;
+		rvs_hook_ops[i].priority = specs[i].priority;
+	}
 	return register_pernet_subsys(&rvs_net_ops);
 }
 

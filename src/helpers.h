@@ -23,11 +23,17 @@ struct net *rvs_init_net(void);
 struct net *rvs_hook_net(const struct nf_hook_state *state);
 
 /*
- * One netfilter hook registered in every network namespace, present and
- * future (pernet operations), until rvs_hook_unregister().
+ * RVS_NR_HOOKS netfilter hooks registered in every network namespace,
+ * present and future (pernet operations), until rvs_hook_unregister().
  */
+#define RVS_NR_HOOKS 2
 typedef unsigned int rvs_hookfn(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
-int rvs_hook_register(rvs_hookfn *fn, void *priv, unsigned int hooknum, int priority);
+struct rvs_hook_spec {
+	rvs_hookfn *fn;
+	unsigned int hooknum;
+	int priority;
+};
+int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv);
 void rvs_hook_unregister(void);
 
 /* sk_buff access. */

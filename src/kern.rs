@@ -123,16 +123,18 @@ pub(crate) type HookFn = unsafe extern "C" fn(*mut c_void, *mut b::sk_buff, *con
 pub(crate) struct NfHook(());
 
 impl NfHook {
-    /// Registers `hook` at `hooknum` with `priority`; `priv_` is passed to
-    /// every call.
+    /// Registers the hooks `(hooknum, priority, function)`; `priv_` is
+    /// passed to every call.
     ///
     /// # Safety
     /// `priv_` must stay valid until the returned value is dropped, and only
-    /// one `NfHook` may exist at a time (the C side holds one ops struct).
-    pub(crate) unsafe fn register(hooknum: u32, priority: i32, hook: HookFn, priv_: *mut c_void) -> Result<Self> {
-        // SAFETY: the caller guarantees `priv_` outlives the registration
-        // and that this is the only one.
-        let r = unsafe { b::rvs_hook_register(Some(hook), priv_, hooknum, priority) };
+    /// one `NfHook` may exist at a time (the C side holds one ops array).
+    pub(crate) unsafe fn register(hooks: [(u32, i32, HookFn); b::RVS_NR_HOOKS as usize], priv_: *mut c_void) -> Result<Self> {
+        let specs = hooks.map(|(hooknum, priority, f)| b::rvs_hook_spec { fn_: Some(f), hooknum, priority });
+        // SAFETY: `specs` is a valid array of RVS_NR_HOOKS entries, copied
+        // by the callee; the caller guarantees `priv_` outlives the
+        // registration and that this is the only one.
+        let r = unsafe { b::rvs_hook_register(specs.as_ptr(), priv_) };
         if r < 0 {
             return Err(Error::from_errno(r));
         }

@@ -36,6 +36,9 @@ const CONN_TAB_BITS_RANGE: core::ops::RangeInclusive<u32> = 8..=22;
 /// LOCAL_IN priority: after the filter table (0), as upstream IPVS
 /// (NF_IP_PRI_NAT_SRC - 2).
 const PRI_LOCAL_IN: i32 = 98;
+/// PRE_ROUTING priority of the fragment guard: before defragmentation
+/// (NF_IP_PRI_CONNTRACK_DEFRAG, -400) so that fragments are seen as such.
+const PRI_PRE_ROUTING: i32 = -450;
 
 /// The collector runs this often and looks at this share of the table.
 const GC_PERIOD_MS: u32 = 250;
@@ -45,6 +48,9 @@ const GC_SHARE: u32 = 4;
 pub(crate) struct Settings {
     pub(crate) ts_strip: AtomicBool,
     pub(crate) mss_adjust: AtomicBool,
+    pub(crate) drop_frag: AtomicBool,
+    pub(crate) drop_udp_tcp_vip: AtomicBool,
+    pub(crate) drop_tcp_port: AtomicBool,
     tcp: [AtomicU32; NR_STATES],
     udp: AtomicU32,
 }
@@ -54,6 +60,9 @@ impl Settings {
         Settings {
             ts_strip: AtomicBool::new(true),
             mss_adjust: AtomicBool::new(true),
+            drop_frag: AtomicBool::new(true),
+            drop_udp_tcp_vip: AtomicBool::new(true),
+            drop_tcp_port: AtomicBool::new(true),
             tcp: core::array::from_fn(|i| AtomicU32::new(t.tcp[i])),
             udp: AtomicU32::new(t.udp),
         }
@@ -73,6 +82,9 @@ impl Settings {
         match s {
             Setting::TsStrip => self.ts_strip.store(v != 0, Relaxed),
             Setting::MssAdjust => self.mss_adjust.store(v != 0, Relaxed),
+            Setting::DropFragments => self.drop_frag.store(v != 0, Relaxed),
+            Setting::DropUdpToTcpVip => self.drop_udp_tcp_vip.store(v != 0, Relaxed),
+            Setting::DropTcpUnknownPort => self.drop_tcp_port.store(v != 0, Relaxed),
             Setting::TcpTimeout(st) => self.tcp[st as usize].store(v, Relaxed),
             Setting::UdpTimeout => self.udp.store(v, Relaxed),
         }
@@ -165,9 +177,10 @@ impl kernel::Module for Rvs {
         // SAFETY: `p` stays valid until `owner` drops, after the hook.
         let hook = unsafe {
             NfHook::register(
-                bindings::nf_inet_hooks_NF_INET_LOCAL_IN,
-                PRI_LOCAL_IN,
-                fullnat::hook_local_in,
+                [
+                    (bindings::nf_inet_hooks_NF_INET_LOCAL_IN, PRI_LOCAL_IN, fullnat::hook_local_in as kern::HookFn),
+                    (bindings::nf_inet_hooks_NF_INET_PRE_ROUTING, PRI_PRE_ROUTING, fullnat::hook_pre_routing as kern::HookFn),
+                ],
                 p as *mut core::ffi::c_void,
             )?
         };

@@ -38,10 +38,16 @@ pub(crate) enum Ctr {
     Expired,
     /// ICMP errors about a connection, translated and sent on.
     IcmpFwd,
+    /// IPv4 fragments to a VIP, dropped (defence_frag).
+    DropFrag,
+    /// UDP to a TCP-only VIP, dropped (defence_udp).
+    DropUdpTcpVip,
+    /// TCP to a VIP port without a service, dropped (defence_tcp_port).
+    DropVipPort,
 }
 
 /// Number of counters.
-pub(crate) const NR: u32 = Ctr::IcmpFwd as u32 + 1;
+pub(crate) const NR: u32 = Ctr::DropVipPort as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
@@ -59,6 +65,9 @@ const NAMES: [&str; NR as usize] = [
     "xmit_err",
     "expired",
     "icmp_fwd",
+    "drop_frag",
+    "drop_udp_tcp_vip",
+    "drop_vip_port",
 ];
 
 /// The counters.

@@ -35,6 +35,12 @@ pub enum Setting {
     TsStrip,
     /// Lower the MSS of real servers' SYN-ACKs to leave room for TOA (0/1).
     MssAdjust,
+    /// Drop IPv4 fragments to a VIP (0/1).
+    DropFragments,
+    /// Drop UDP to a VIP that has only TCP services (0/1).
+    DropUdpToTcpVip,
+    /// Drop TCP to a VIP port without a service (0/1).
+    DropTcpUnknownPort,
     /// Timeout of a TCP state, seconds.
     TcpTimeout(super::tcp_state::TcpState),
     /// UDP timeout, seconds.
@@ -48,6 +54,9 @@ impl Setting {
         Some(match n {
             b"ts_strip" => Setting::TsStrip,
             b"mss_adjust" => Setting::MssAdjust,
+            b"defence_frag" => Setting::DropFragments,
+            b"defence_udp" => Setting::DropUdpToTcpVip,
+            b"defence_tcp_port" => Setting::DropTcpUnknownPort,
             b"timeout_established" => Setting::TcpTimeout(Established),
             b"timeout_syn_sent" => Setting::TcpTimeout(SynSent),
             b"timeout_syn_recv" => Setting::TcpTimeout(SynRecv),
@@ -64,7 +73,7 @@ impl Setting {
     /// The largest value accepted.
     pub const fn max(self) -> u32 {
         match self {
-            Setting::TsStrip | Setting::MssAdjust => 1,
+            Setting::TsStrip | Setting::MssAdjust | Setting::DropFragments | Setting::DropUdpToTcpVip | Setting::DropTcpUnknownPort => 1,
             // A day: beyond that an idle entry is a leak, not a connection.
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 86400,
         }
@@ -73,7 +82,7 @@ impl Setting {
     /// The smallest value accepted.
     pub const fn min(self) -> u32 {
         match self {
-            Setting::TsStrip | Setting::MssAdjust => 0,
+            Setting::TsStrip | Setting::MssAdjust | Setting::DropFragments | Setting::DropUdpToTcpVip | Setting::DropTcpUnknownPort => 0,
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 1,
         }
     }

@@ -4,6 +4,7 @@
   rawpkt.py malformed SRC DST PORT   sends a fixed set of malformed TCP
                                      segments and prints how many
   rawpkt.py syn SRC DST PORT N       N SYNs from SRC, random source ports
+  rawpkt.py frag SRC DST PORT N      N first fragments (MF set) of UDP datagrams
 """
 import random, socket, struct, sys
 
@@ -17,9 +18,9 @@ def csum(b):
     return (~s) & 0xFFFF
 
 
-def ip4(src, dst, proto, payload, tot_len=None):
+def ip4(src, dst, proto, payload, tot_len=None, frag=0x4000):
     tl = tot_len if tot_len is not None else 20 + len(payload)
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tl, random.randrange(65536), 0x4000, 64, proto, 0,
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tl, random.randrange(65536), frag, 64, proto, 0,
                     socket.inet_aton(src), socket.inet_aton(dst))
     h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
     return h + payload
@@ -56,6 +57,12 @@ def main():
         # truncated TCP header: 12 bytes of TCP in the IP payload
         s.sendto(ip4(src, dst, 6, tcp(src, dst, 40006, port, 0x02)[:12]), (dst, 0))
         n += 1
+        print(n)
+    elif cmd == "frag":
+        n = int(sys.argv[5])
+        for _ in range(n):
+            udp = struct.pack("!HHHH", 40000, port, 8 + 1000, 0) + b"f" * 96
+            s.sendto(ip4(src, dst, 17, udp, frag=0x2000), (dst, 0))
         print(n)
     elif cmd == "syn":
         n = int(sys.argv[5])
