@@ -18,6 +18,7 @@ use crate::rvs_core::nat::{conn_hash, Tuple4};
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::{Dir, TcpState};
 use crate::service::{Dest, Laddr};
+use crate::stats::ObjStats;
 use core::mem::offset_of;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
@@ -48,6 +49,7 @@ pub(crate) struct Conn {
     pub(crate) seq_in: SeqDelta,
     pub(crate) dest: Arc<Dest>,
     pub(crate) laddr: Arc<Laddr>,
+    pub(crate) svc_stats: Arc<ObjStats>,
     in_hash: u32,
     out_hash: u32,
 }
@@ -63,6 +65,7 @@ impl Conn {
         seq_in: SeqDelta,
         dest: Arc<Dest>,
         laddr: Arc<Laddr>,
+        svc_stats: Arc<ObjStats>,
     ) -> Result<KBox<Conn>> {
         if state.is_active() {
             dest.active.fetch_add(1, Relaxed);
@@ -82,6 +85,7 @@ impl Conn {
                 seq_in,
                 dest,
                 laddr,
+                svc_stats,
                 in_hash: 0,
                 out_hash: 0,
             },

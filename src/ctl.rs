@@ -7,6 +7,7 @@
 use crate::kern::CfgGuard;
 use crate::rvs_core::ctl_text::{self, Command, SvcKey};
 use crate::service::{Dest, Laddr, Service, ServiceSet};
+use crate::stats::Writer;
 use crate::{State, STATE};
 use core::sync::atomic::Ordering::{Acquire, Relaxed};
 use kernel::prelude::*;
@@ -33,7 +34,7 @@ fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
             if find(&k).is_some() {
                 return Err(EEXIST);
             }
-            (None, Some(Service::build(k, algo, KVec::new(), KVec::new())?))
+            (None, Some(Service::build(k, algo, KVec::new(), KVec::new(), None)?))
         }
         Command::DelService(k) => (Some(find(&k).ok_or(ENOENT)?), None),
         Command::AddDest(k, addr, port, w) => {
@@ -45,14 +46,14 @@ fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
             let mut dests = clone_vec(&s.dests)?;
             dests.push(Dest::new(addr, port, w)?, GFP_KERNEL)?;
             let laddrs = clone_vec(&s.laddrs)?;
-            (Some(i), Some(Service::build(k, s.algo, dests, laddrs)?))
+            (Some(i), Some(Service::build(k, s.algo, dests, laddrs, Some(s.stats.clone()))?))
         }
         Command::SetWeight(k, addr, port, w) => {
             let i = find(&k).ok_or(ENOENT)?;
             let s = &cur.svcs[i];
             let d = s.dests.iter().find(|d| d.addr == addr && d.port == port).ok_or(ENOENT)?;
             d.weight.store(w, Relaxed);
-            (Some(i), Some(Service::build(k, s.algo, clone_vec(&s.dests)?, clone_vec(&s.laddrs)?)?))
+            (Some(i), Some(Service::build(k, s.algo, clone_vec(&s.dests)?, clone_vec(&s.laddrs)?, Some(s.stats.clone()))?))
         }
         Command::AddLaddr(k, addr) => {
             let i = find(&k).ok_or(ENOENT)?;
@@ -62,7 +63,7 @@ fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
             }
             let mut laddrs = clone_vec(&s.laddrs)?;
             laddrs.push(Laddr::new(addr)?, GFP_KERNEL)?;
-            (Some(i), Some(Service::build(k, s.algo, clone_vec(&s.dests)?, laddrs)?))
+            (Some(i), Some(Service::build(k, s.algo, clone_vec(&s.dests)?, laddrs, Some(s.stats.clone()))?))
         }
         Command::SetLportRange(lo, hi) => {
             lports.min = lo;
@@ -122,12 +123,15 @@ pub(crate) extern "C" fn rvs_ctl_write(buf: *const core::ffi::c_char, len: usize
 pub(crate) extern "C" fn rvs_stats_read(buf: *mut core::ffi::c_char, len: usize) -> core::ffi::c_int {
     // SAFETY: the parameter code passes a writable buffer of `len` bytes.
     let out = unsafe { core::slice::from_raw_parts_mut(buf as *mut u8, len) };
-    let _cfg = CfgGuard::lock();
+    let cfg = CfgGuard::lock();
     let p = STATE.load(Acquire);
     if p.is_null() {
         return ENODEV.to_errno();
     }
     // SAFETY: as in `rvs_ctl_write`.
     let st = unsafe { &*p };
-    st.stats.format(out, st.conns.count()) as core::ffi::c_int
+    let mut w = Writer { buf: out, len: 0 };
+    st.stats.write(&mut w, st.conns.count());
+    st.svcs.read_locked(&cfg).write(&mut w);
+    w.len as core::ffi::c_int
 }

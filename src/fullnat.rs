@@ -12,7 +12,7 @@ use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::{self, Dir, Event, TcpState};
 use crate::rvs_core::{lport, packet::tcp_flags, tcpopt, toa};
 use core::sync::atomic::Ordering::Relaxed;
-use crate::stats::Ctr;
+use crate::stats::{Ctr, ObjCtr};
 use crate::State;
 
 /// What the transport header told us.
@@ -221,6 +221,8 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
     }
     st.stats.inc(ctr_p);
     st.stats.add(ctr_b, len as u64);
+    c.dest.stats.packet(dir == Dir::In, len as u64);
+    c.svc_stats.packet(dir == Dir::In, len as u64);
     if skb.xmit_v4(net, to.saddr, to.daddr).is_err() {
         st.stats.inc(Ctr::XmitErr);
     }
@@ -269,7 +271,11 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
     let start = laddr.next_port.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     let port = lport::pick(&set.lports, start, |p| {
         let reply = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: p };
-        st.conns.lookup(g, ip.proto, &reply).is_some()
+        let taken = st.conns.lookup(g, ip.proto, &reply).is_some();
+        if taken {
+            laddr.port_conflicts.fetch_add(1, Relaxed);
+        }
+        taken
     });
     let Some(port) = port else {
         st.stats.inc(Ctr::DropNoPort);
@@ -282,7 +288,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
         Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(laddr.addr, dest.addr, port, dest.port)),
         None => SeqDelta(0),
     };
-    let Ok(c) = Conn::new(ip.proto, *t, out_t, state, seq_in, dest.clone(), laddr.clone()) else {
+    let Ok(c) = Conn::new(ip.proto, *t, out_t, state, seq_in, dest.clone(), laddr.clone(), svc.stats.clone()) else {
         st.stats.inc(Ctr::DropNoMem);
         return NF_DROP;
     };
@@ -299,6 +305,8 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
         }
     };
     st.stats.inc(Ctr::Conns);
+    c.dest.stats.add(ObjCtr::Conns, 1);
+    c.svc_stats.add(ObjCtr::Conns, 1);
     let now = kern::jiffies();
     c.refresh(now, if l4.tcp.is_some() { st.settings.tcp_timeout(state) } else { st.settings.udp_timeout() });
     // The SYN itself moves nothing: SynSent is where a client SYN leads.

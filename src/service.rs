@@ -9,7 +9,8 @@
 use crate::rvs_core::ctl_text::SvcKey;
 use crate::rvs_core::lport::PortRange;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, WrrPos, MH_TABLE_SIZE};
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
+use crate::stats::{ObjStats, Writer};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -26,6 +27,8 @@ pub(crate) struct Dest {
     pub(crate) active: AtomicU32,
     /// Other connections.
     pub(crate) inactive: AtomicU32,
+    /// Traffic and connections.
+    pub(crate) stats: ObjStats,
 }
 
 impl Dest {
@@ -37,6 +40,7 @@ impl Dest {
                 weight: AtomicU32::new(weight),
                 active: AtomicU32::new(0),
                 inactive: AtomicU32::new(0),
+                stats: ObjStats::new()?,
             },
             GFP_KERNEL,
         )?)
@@ -61,12 +65,20 @@ pub(crate) struct Laddr {
     pub(crate) next_port: AtomicU32,
     /// Connections using this address.
     pub(crate) conns: AtomicU32,
+    /// Candidate ports found taken during allocation (upstream Alibaba's
+    /// "port conflict").
+    pub(crate) port_conflicts: AtomicU64,
 }
 
 impl Laddr {
     pub(crate) fn new(addr: u32) -> Result<Arc<Laddr>> {
         Ok(Arc::new(
-            Laddr { addr, next_port: AtomicU32::new(crate::kern::random_u32()), conns: AtomicU32::new(0) },
+            Laddr {
+                addr,
+                next_port: AtomicU32::new(crate::kern::random_u32()),
+                conns: AtomicU32::new(0),
+                port_conflicts: AtomicU64::new(0),
+            },
             GFP_KERNEL,
         )?)
     }
@@ -91,6 +103,8 @@ pub(crate) struct Service {
     pub(crate) algo: Algo,
     pub(crate) dests: KVec<Arc<Dest>>,
     pub(crate) laddrs: KVec<Arc<Laddr>>,
+    /// Kept across rebuilds of the service.
+    pub(crate) stats: Arc<ObjStats>,
     rr: AtomicUsize,
     laddr_rr: AtomicU32,
     #[pin]
@@ -102,7 +116,17 @@ pub(crate) struct Service {
 impl Service {
     /// Builds a service over `dests` and `laddrs` (shared with the old
     /// snapshot, if any).
-    pub(crate) fn build(key: SvcKey, algo: Algo, dests: KVec<Arc<Dest>>, laddrs: KVec<Arc<Laddr>>) -> Result<Arc<Service>> {
+    pub(crate) fn build(
+        key: SvcKey,
+        algo: Algo,
+        dests: KVec<Arc<Dest>>,
+        laddrs: KVec<Arc<Laddr>>,
+        stats: Option<Arc<ObjStats>>,
+    ) -> Result<Arc<Service>> {
+        let stats = match stats {
+            Some(s) => s,
+            None => Arc::new(ObjStats::new()?, GFP_KERNEL)?,
+        };
         let mut mh = KBox::new([u16::MAX; MH_TABLE_SIZE], GFP_KERNEL)?;
         if algo == Algo::Mh {
             let mut views = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
@@ -119,6 +143,7 @@ impl Service {
                 algo,
                 dests,
                 laddrs,
+                stats,
                 rr: AtomicUsize::new(usize::MAX),
                 laddr_rr: AtomicU32::new(0),
                 wrr <- new_spinlock!(WrrPos::default(), "rvs_wrr"),
@@ -176,6 +201,55 @@ impl ServiceSet {
     /// The service for a packet's protocol and destination.
     pub(crate) fn find(&self, proto: u8, addr: u32, port: u16) -> Option<&Arc<Service>> {
         self.svcs.iter().find(|s| s.key.proto == proto && s.key.addr == addr && s.key.port == port)
+    }
+
+    /// Writes one line per service, real server and local address.
+    pub(crate) fn write(&self, w: &mut Writer<'_>) {
+        let ip = |a: u32| {
+            let b = a.to_be_bytes();
+            (b[0], b[1], b[2], b[3])
+        };
+        for s in self.svcs.iter() {
+            let (a, b, c, d) = ip(s.key.addr);
+            let proto = if s.key.proto == crate::rvs_core::packet::IPPROTO_TCP { "tcp" } else { "udp" };
+            let _ = core::fmt::write(w, format_args!("svc {} {}.{}.{}.{}:{} {} ", proto, a, b, c, d, s.key.port, s.algo.name()));
+            s.stats.write(w);
+            let _ = core::fmt::write(w, format_args!("\n"));
+            for x in s.dests.iter() {
+                let (a, b, c, d) = ip(x.addr);
+                let _ = core::fmt::write(
+                    w,
+                    format_args!(
+                        "  dest {}.{}.{}.{}:{} weight {} active {} inactive {} ",
+                        a,
+                        b,
+                        c,
+                        d,
+                        x.port,
+                        x.weight.load(Relaxed),
+                        x.active.load(Relaxed),
+                        x.inactive.load(Relaxed)
+                    ),
+                );
+                x.stats.write(w);
+                let _ = core::fmt::write(w, format_args!("\n"));
+            }
+            for l in s.laddrs.iter() {
+                let (a, b, c, d) = ip(l.addr);
+                let _ = core::fmt::write(
+                    w,
+                    format_args!(
+                        "  laddr {}.{}.{}.{} conns {} port_conflicts {}\n",
+                        a,
+                        b,
+                        c,
+                        d,
+                        l.conns.load(Relaxed),
+                        l.port_conflicts.load(Relaxed)
+                    ),
+                );
+            }
+        }
     }
 
     /// True if `addr` is a VIP of any service of `proto`.

@@ -92,14 +92,78 @@ impl Stats {
         self.c.add(c as u32, v);
     }
 
-    /// Formats "name value" lines into `out`; returns the bytes written.
-    pub(crate) fn format(&self, out: &mut [u8], conns_now: u32) -> usize {
-        let mut w = Writer { buf: out, len: 0 };
-        let _ = core::fmt::write(&mut w, format_args!("conns_now {}\n", conns_now));
+    /// Writes "name value" lines.
+    pub(crate) fn write(&self, w: &mut Writer<'_>, conns_now: u32) {
+        let _ = core::fmt::write(w, format_args!("conns_now {}\n", conns_now));
         for (i, name) in NAMES.iter().enumerate() {
-            let _ = core::fmt::write(&mut w, format_args!("{} {}\n", name, self.c.sum(i as u32)));
+            let _ = core::fmt::write(w, format_args!("{} {}\n", name, self.c.sum(i as u32)));
         }
-        w.len
+    }
+}
+
+/// Indices of the counters every service and real server keeps.
+#[derive(Clone, Copy)]
+#[repr(u32)]
+pub(crate) enum ObjCtr {
+    /// Connections scheduled.
+    Conns,
+    /// Packets client -> RS.
+    InPkts,
+    /// Packets RS -> client.
+    OutPkts,
+    /// Bytes client -> RS.
+    InBytes,
+    /// Bytes RS -> client.
+    OutBytes,
+}
+
+/// Per-CPU counters of one service or real server (upstream's
+/// `ip_vs_stats`: connections, packets and bytes each way).
+pub(crate) struct ObjStats {
+    c: PerCpu,
+}
+
+impl ObjStats {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(ObjStats { c: PerCpu::new(ObjCtr::OutBytes as u32 + 1)? })
+    }
+
+    /// Adds `v` to `c`.
+    #[inline]
+    pub(crate) fn add(&self, c: ObjCtr, v: u64) {
+        self.c.add(c as u32, v);
+    }
+
+    /// The sum of `c` over all CPUs.
+    pub(crate) fn get(&self, c: ObjCtr) -> u64 {
+        self.c.sum(c as u32)
+    }
+
+    /// Accounts one packet of `bytes` travelling in (client -> RS) or out.
+    #[inline]
+    pub(crate) fn packet(&self, inbound: bool, bytes: u64) {
+        if inbound {
+            self.add(ObjCtr::InPkts, 1);
+            self.add(ObjCtr::InBytes, bytes);
+        } else {
+            self.add(ObjCtr::OutPkts, 1);
+            self.add(ObjCtr::OutBytes, bytes);
+        }
+    }
+
+    /// "conns N inpkts N outpkts N inbytes N outbytes N".
+    pub(crate) fn write(&self, w: &mut Writer<'_>) {
+        let _ = core::fmt::write(
+            w,
+            format_args!(
+                "conns {} inpkts {} outpkts {} inbytes {} outbytes {}",
+                self.get(ObjCtr::Conns),
+                self.get(ObjCtr::InPkts),
+                self.get(ObjCtr::OutPkts),
+                self.get(ObjCtr::InBytes),
+                self.get(ObjCtr::OutBytes)
+            ),
+        );
     }
 }
 
