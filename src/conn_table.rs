@@ -21,7 +21,7 @@ use crate::service::{Dest, Laddr};
 use crate::stats::ObjStats;
 use core::mem::offset_of;
 use core::ptr;
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -47,6 +47,9 @@ pub(crate) struct Conn {
     pub(crate) expires: AtomicU64,
     /// The client's sequence space -> the one the RS sees.
     pub(crate) seq_in: SeqDelta,
+    /// Retired: a new connection took its tuple; lookups skip it and the
+    /// collector frees it on its next pass.
+    dead: AtomicBool,
     pub(crate) dest: Arc<Dest>,
     pub(crate) laddr: Arc<Laddr>,
     pub(crate) svc_stats: Arc<ObjStats>,
@@ -83,6 +86,7 @@ impl Conn {
                 state: AtomicU8::new(state as u8),
                 expires: AtomicU64::new(0),
                 seq_in,
+                dead: AtomicBool::new(false),
                 dest,
                 laddr,
                 svc_stats,
@@ -91,6 +95,18 @@ impl Conn {
             },
             GFP_ATOMIC,
         )?)
+    }
+
+    /// Retires a closing connection whose client tuple a new SYN reuses:
+    /// from now on lookups miss it, so the SYN makes a new connection (new
+    /// scheduling decision, fresh ISN), and the collector frees this one.
+    /// True for the one caller that retired it.
+    pub(crate) fn retire(&self) -> bool {
+        if self.dead.swap(true, AcqRel) {
+            return false;
+        }
+        self.expires.store(0, Relaxed);
+        true
     }
 
     /// Current state.
@@ -221,7 +237,7 @@ impl ConnTable {
                 Dir::In => &c.in_t,
                 Dir::Out => &c.out_t,
             };
-            if c.proto == proto && key == t {
+            if c.proto == proto && key == t && !c.dead.load(Acquire) {
                 return Some((c, n.dir));
             }
             p = n.next.load(Acquire);
@@ -235,7 +251,7 @@ impl ConnTable {
         while !p.is_null() {
             // SAFETY: the bucket's lock is held: nodes cannot be unlinked.
             let (c, n) = unsafe { (Conn::from_node(p), &*p) };
-            if n.dir == d && c.proto == proto && (if d == Dir::In { &c.in_t } else { &c.out_t }) == t {
+            if n.dir == d && c.proto == proto && (if d == Dir::In { &c.in_t } else { &c.out_t }) == t && !c.dead.load(Acquire) {
                 return true;
             }
             p = n.next.load(Acquire);

@@ -123,6 +123,13 @@ fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
     };
     let t = Tuple4 { saddr: ip.saddr, daddr: ip.daddr, sport: l4.sport, dport: l4.dport };
     match st.conns.lookup(&g, ip.proto, &t) {
+        // A client's new SYN on the tuple of a closing connection (the
+        // client reuses its port while the entry waits out TIME_WAIT): a
+        // new connection, scheduled afresh and with a fresh ISN, so the
+        // real server takes it as new even from its own TIME_WAIT.
+        Some((c, Dir::In)) if is_bare_syn(&l4) && c.state().is_closing() && c.retire() => {
+            new_conn(st, &g, skb, net, &ip, &l4, &t, len)
+        }
         Some((c, dir)) => forward(st, skb, net, c, dir, &ip, &l4, len),
         None => new_conn(st, &g, skb, net, &ip, &l4, &t, len),
     }
@@ -163,6 +170,11 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
         st.stats.inc(Ctr::XmitErr);
     }
     NF_STOLEN
+}
+
+/// A SYN without ACK, RST or FIN: what opens a connection.
+fn is_bare_syn(l4: &L4) -> bool {
+    matches!(l4.tcp, Some((f, _)) if f & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST | tcp_flags::FIN) == tcp_flags::SYN)
 }
 
 /// Rewrites and sends a packet of connection `c` travelling `dir`.
@@ -251,8 +263,8 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
         return NF_ACCEPT;
     };
     let (state, seq) = match l4.tcp {
-        Some((flags, seq)) => {
-            if flags & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST | tcp_flags::FIN) != tcp_flags::SYN {
+        Some((_, seq)) => {
+            if !is_bare_syn(l4) {
                 st.stats.inc(Ctr::DropNoConn);
                 return NF_DROP;
             }

@@ -11,23 +11,12 @@
                                       until stdin closes
   client.py udp ADDR PORT N           N datagrams from N source ports
 """
-import hashlib, socket, sys
+import hashlib, os, socket, sys
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
-
-
-def chunks(n, seed):
-    """Deterministic bytes in 64 KiB chunks: sha256 counter mode."""
-    i = 0
-    while n > 0:
-        c = hashlib.sha256(f"{seed}:{i}".encode()).digest() * 2048
-        yield c[:n]
-        n -= len(c)
-        i += 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testdata import chunks, stream  # noqa: E402
 
 
-def stream(n, seed):
-    return b"".join(chunks(n, seed))
 
 
 def conn(addr, port, timeout=10):

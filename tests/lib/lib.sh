@@ -101,3 +101,16 @@ cleanup_all() {
   wait 2>/dev/null || true
   topo_down
 }
+
+# fullnat_setup NRS [SCHED] [INSMOD_PARAMS...]: the usual start of a test -
+# topology with NRS real servers, rvs loaded, a TCP service VIP:80 over
+# them (port 8080) with one LADDR, test servers running; all undone on exit.
+fullnat_setup() {
+  local nrs=$1 sched=${2:-rr}
+  shift $(($# >= 2 ? 2 : 1))
+  trap cleanup_all EXIT
+  topo_up "$nrs"
+  load_rvs "$@"
+  fullnat_service tcp 80 "$sched" "$nrs"
+  start_servers "$nrs" 8080
+}

@@ -9,24 +9,15 @@
 
 Usage: tcpsrv.py NAME ADDR PORT [udp]
 """
-import hashlib, socket, socketserver, sys, threading
+import hashlib, os, socket, socketserver, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testdata import chunks  # noqa: E402
 
 NAME, ADDR, PORT = sys.argv[1], sys.argv[2], int(sys.argv[3])
 UDP = len(sys.argv) > 4 and sys.argv[4] == "udp"
 
 
-def chunks(n, seed):
-    """Deterministic bytes in 64 KiB chunks: sha256 counter mode."""
-    i = 0
-    while n > 0:
-        c = hashlib.sha256(f"{seed}:{i}".encode()).digest() * 2048
-        yield c[:n]
-        n -= len(c)
-        i += 1
-
-
-def stream(n, seed):
-    return b"".join(chunks(n, seed))
 
 
 class H(socketserver.StreamRequestHandler):

@@ -1,11 +1,7 @@
 # 200 concurrent connections; once closed, the table empties after the
 # TIME_WAIT timeout and the collector's pass.
 . tests/lib/lib.sh
-trap cleanup_all EXIT
-topo_up 2
-load_rvs
-fullnat_service tcp 80 rr 2
-start_servers 2 8080
+fullnat_setup 2
 coproc HOLD { client hold "$VIP" 80 200; }
 read -r -t 300 word n <&"${HOLD[0]}" || fail "no answer from the hold client"
 assert_eq "answered connections" 200 "$n"

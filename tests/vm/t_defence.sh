@@ -2,11 +2,7 @@
 # TCP-only VIP, TCP to a VIP port without a service. Switched off, the same
 # packets reach the director's own stack again.
 . tests/lib/lib.sh
-trap cleanup_all EXIT
-topo_up 1
-load_rvs
-fullnat_service tcp 80 rr 1
-start_servers 1 8080
+fullnat_setup 1
 syn81() { # connect to VIP:81; prints refused or timeout
   nsx c python3 -c "
 import socket

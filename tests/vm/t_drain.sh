@@ -1,11 +1,7 @@
 # Weight 0 drains a real server: no new connections go there, and the
 # connection it already has keeps working.
 . tests/lib/lib.sh
-trap cleanup_all EXIT
-topo_up 2
-load_rvs
-fullnat_service tcp 80 rr 2
-start_servers 2 8080
+fullnat_setup 2
 nsx c python3 -c "
 import socket, subprocess, sys
 s = socket.create_connection(('$VIP', 80), timeout=10)

@@ -3,11 +3,7 @@
 # the client (the servers have no route to the client). Global, service and
 # real-server counters agree with what the servers saw.
 . tests/lib/lib.sh
-trap cleanup_all EXIT
-topo_up 3
-load_rvs
-fullnat_service tcp 80 rr 3
-start_servers 3 8080
+fullnat_setup 3
 out=$(client peers "$VIP" 80 1002)
 for i in 1 2 3; do
   n=$(grep -c "^rs$i " <<<"$out" || true)

@@ -3,11 +3,7 @@
 # the client SYN's timestamp removed (the default), once with it kept. The
 # real server's SYN-ACK MSS is lowered by 8 for TOA.
 . tests/lib/lib.sh
-trap cleanup_all EXIT
-topo_up 1
-load_rvs
-fullnat_service tcp 80 rr 1
-start_servers 1 8080
+fullnat_setup 1
 for ts in 1 0; do
   rvs_ctl set ts_strip $ts
   read -r name peer opts mss < <(client peers "$VIP" 80 1)

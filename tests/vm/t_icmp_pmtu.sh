@@ -4,11 +4,7 @@
 # sender of the original packet (quoted header, ports and sequence number
 # rewritten), and 5 MB transfers both ways complete intact.
 . tests/lib/lib.sh
-trap cleanup_all EXIT
-topo_up 1
-load_rvs
-fullnat_service tcp 80 rr 1
-start_servers 1 8080
+fullnat_setup 1
 ip -n rvs-d link set br0 mtu 1280   # toward the real server
 ip -n rvs-d link set d0 mtu 1280    # toward the client (client stays at 1500)
 client upload "$VIP" 80 5000000 | grep -q ' ok$' || fail "upload through a 1280 link"

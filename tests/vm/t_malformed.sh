@@ -1,11 +1,7 @@
 # Malformed TCP segments toward the VIP are dropped and counted, and the
 # service keeps working.
 . tests/lib/lib.sh
-trap cleanup_all EXIT
-topo_up 1
-load_rvs
-fullnat_service tcp 80 rr 1
-start_servers 1 8080
+fullnat_setup 1
 n=$(nsx c python3 tests/lib/rawpkt.py malformed "$CLIENT" "$VIP" 80)
 sleep 1
 dropped=$(rvs_stat drop_malformed)

@@ -1,12 +1,8 @@
 # One LADDR and ten local ports: the eleventh concurrent connection to the
 # same real server is refused and counted; the ten keep working.
 . tests/lib/lib.sh
-trap cleanup_all EXIT
-topo_up 1
-load_rvs
-fullnat_service tcp 80 rr 1
+fullnat_setup 1
 rvs_ctl set-lport-range 5000 5009
-start_servers 1 8080
 coproc HOLD { client hold "$VIP" 80 11; }
 read -r -t 120 word n <&"${HOLD[0]}" || fail "no answer from the hold client"
 assert_eq "answered connections" 10 "$n"
