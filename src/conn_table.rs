@@ -51,7 +51,8 @@ pub(crate) struct Conn {
     /// collector frees it on its next pass.
     dead: AtomicBool,
     pub(crate) dest: Arc<Dest>,
-    pub(crate) laddr: Arc<Laddr>,
+    /// `None` for a persistence template.
+    laddr: Option<Arc<Laddr>>,
     pub(crate) svc_stats: Arc<ObjStats>,
     in_hash: u32,
     out_hash: u32,
@@ -76,6 +77,27 @@ impl Conn {
             dest.inactive.fetch_add(1, Relaxed);
         }
         laddr.conns.fetch_add(1, Relaxed);
+        Conn::alloc(proto, in_t, out_t, state, seq_in, dest, Some(laddr), svc_stats)
+    }
+
+    /// A persistence template: `key` is (client & netmask, VIP, 0, vport),
+    /// looked up with protocol `proto | TEMPLATE`; it remembers `dest`.
+    pub(crate) fn new_template(proto: u8, key: Tuple4, dest: Arc<Dest>, svc_stats: Arc<ObjStats>) -> Result<KBox<Conn>> {
+        dest.persist.fetch_add(1, Relaxed);
+        Conn::alloc(proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), dest, None, svc_stats)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn alloc(
+        proto: u8,
+        in_t: Tuple4,
+        out_t: Tuple4,
+        state: TcpState,
+        seq_in: SeqDelta,
+        dest: Arc<Dest>,
+        laddr: Option<Arc<Laddr>>,
+        svc_stats: Arc<ObjStats>,
+    ) -> Result<KBox<Conn>> {
         Ok(KBox::new(
             Conn {
                 in_node: Node { next: AtomicPtr::new(ptr::null_mut()), dir: Dir::In },
@@ -161,16 +183,34 @@ impl Conn {
     }
 }
 
-impl Drop for Conn {
-    fn drop(&mut self) {
-        if self.state().is_active() {
-            self.dest.active.fetch_sub(1, Relaxed);
-        } else {
-            self.dest.inactive.fetch_sub(1, Relaxed);
-        }
-        self.laddr.conns.fetch_sub(1, Relaxed);
+impl Conn {
+    /// True for a persistence template.
+    pub(crate) fn is_template(&self) -> bool {
+        self.laddr.is_none()
     }
 }
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        match &self.laddr {
+            None => {
+                self.dest.persist.fetch_sub(1, Relaxed);
+            }
+            Some(l) => {
+                if self.state().is_active() {
+                    self.dest.active.fetch_sub(1, Relaxed);
+                } else {
+                    self.dest.inactive.fetch_sub(1, Relaxed);
+                }
+                l.conns.fetch_sub(1, Relaxed);
+            }
+        }
+    }
+}
+
+/// Protocol bit of persistence templates' keys (real entries are TCP or
+/// UDP, both below it).
+pub(crate) const TEMPLATE: u8 = 0x80;
 
 /// Why an insertion was refused.
 pub(crate) enum InsertError {
@@ -187,6 +227,7 @@ pub(crate) struct ConnTable {
     seed: u32,
     locks: StripeLocks,
     count: AtomicU32,
+    templates: AtomicU32,
     max: u32,
     gc_cursor: AtomicU32,
 }
@@ -204,14 +245,20 @@ impl ConnTable {
             seed: kern::random_u32(),
             locks: StripeLocks::new(NR_LOCKS)?,
             count: AtomicU32::new(0),
+            templates: AtomicU32::new(0),
             max,
             gc_cursor: AtomicU32::new(0),
         })
     }
 
-    /// Connections in the table.
+    /// Connections in the table (persistence templates not included).
     pub(crate) fn count(&self) -> u32 {
-        self.count.load(Relaxed)
+        self.count.load(Relaxed).saturating_sub(self.templates.load(Relaxed))
+    }
+
+    /// Persistence templates in the table.
+    pub(crate) fn templates(&self) -> u32 {
+        self.templates.load(Relaxed)
     }
 
     fn bucket(&self, proto: u8, t: &Tuple4) -> u32 {
@@ -268,20 +315,31 @@ impl ConnTable {
             return Err(InsertError::Full);
         }
         c.in_hash = self.bucket(c.proto, &c.in_t);
-        c.out_hash = self.bucket(c.proto, &c.out_t);
+        // A template lives in its in-chain only: its out-chain is its own.
+        c.out_hash = if c.is_template() { c.in_hash } else { self.bucket(c.proto, &c.out_t) };
         let _l = self.locks.lock2(c.in_hash, c.out_hash);
-        if self.chain_has(c.in_hash, c.proto, &c.in_t, Dir::In) || self.chain_has(c.out_hash, c.proto, &c.out_t, Dir::Out) {
+        if self.chain_has(c.in_hash, c.proto, &c.in_t, Dir::In)
+            || (!c.is_template() && self.chain_has(c.out_hash, c.proto, &c.out_t, Dir::Out))
+        {
             self.count.fetch_sub(1, AcqRel);
             return Err(InsertError::Exists);
         }
         let raw = KBox::into_raw(c);
         // SAFETY: `raw` is a fresh, unshared allocation until linked below.
         let cr = unsafe { &*raw };
-        for (b, n) in [(cr.in_hash, &cr.in_node), (cr.out_hash, &cr.out_node)] {
+        let chains: &[(u32, &Node)] = if cr.is_template() {
+            &[(cr.in_hash, &cr.in_node)]
+        } else {
+            &[(cr.in_hash, &cr.in_node), (cr.out_hash, &cr.out_node)]
+        };
+        for &(b, n) in chains {
             let head = self.head(b);
             n.next.store(head.load(Relaxed), Relaxed);
             // Release: the node's contents are visible before the node.
             head.store(n as *const Node as *mut Node, Release);
+        }
+        if cr.is_template() {
+            self.templates.fetch_add(1, Relaxed);
         }
         Ok(cr)
     }
@@ -336,7 +394,9 @@ impl ConnTable {
     fn unlink(&self, c: &Conn) {
         let _l = self.locks.lock2(c.in_hash, c.out_hash);
         self.unlink_node(c.in_hash, &c.in_node);
-        self.unlink_node(c.out_hash, &c.out_node);
+        if !c.is_template() {
+            self.unlink_node(c.out_hash, &c.out_node);
+        }
     }
 
     /// Frees connections unlinked by [`ConnTable::collect`].
@@ -347,7 +407,11 @@ impl ConnTable {
         for c in dead {
             // SAFETY: from `KBox::into_raw` in `insert`, unlinked, and no
             // reader remains after the grace period (caller).
-            drop(unsafe { KBox::from_raw(c) });
+            let c = unsafe { KBox::from_raw(c) };
+            if c.is_template() {
+                self.templates.fetch_sub(1, Relaxed);
+            }
+            drop(c);
             self.count.fetch_sub(1, AcqRel);
         }
     }
@@ -366,7 +430,9 @@ impl Drop for ConnTable {
                 if node.dir == Dir::In {
                     // Unlink from the out-chain first so that its walk never
                     // meets freed memory.
-                    self.unlink_node(c.out_hash, &c.out_node);
+                    if !c.is_template() {
+                        self.unlink_node(c.out_hash, &c.out_node);
+                    }
                     // SAFETY: from `KBox::into_raw`; now in no chain we walk
                     // again (its in-chain successor was read above).
                     drop(unsafe { KBox::from_raw(c as *const Conn as *mut Conn) });

@@ -6,20 +6,12 @@
 
 use crate::kern::CfgGuard;
 use crate::rvs_core::ctl_text::{self, Command, SvcKey};
-use crate::service::{Dest, Laddr, Service, ServiceSet};
+use crate::service::{Dest, Laddr, Persist, Service, ServiceSet};
 use crate::stats::Writer;
 use crate::{State, STATE};
 use core::sync::atomic::Ordering::{Acquire, Relaxed};
 use kernel::prelude::*;
 use kernel::sync::Arc;
-
-fn clone_vec<T: ?Sized>(v: &[Arc<T>]) -> Result<KVec<Arc<T>>> {
-    let mut out = KVec::with_capacity(v.len(), GFP_KERNEL)?;
-    for x in v {
-        out.push(x.clone(), GFP_KERNEL)?;
-    }
-    Ok(out)
-}
 
 /// Applies one command to the configuration. The caller holds the
 /// configuration mutex, so this is the only writer.
@@ -34,7 +26,7 @@ fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
             if find(&k).is_some() {
                 return Err(EEXIST);
             }
-            (None, Some(Service::build(k, algo, KVec::new(), KVec::new(), None)?))
+            (None, Some(Service::new(k, algo)?))
         }
         Command::DelService(k) => (Some(find(&k).ok_or(ENOENT)?), None),
         Command::AddDest(k, addr, port, w) => {
@@ -43,17 +35,17 @@ fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
             if s.dests.iter().any(|d| d.addr == addr && d.port == port) {
                 return Err(EEXIST);
             }
-            let mut dests = clone_vec(&s.dests)?;
-            dests.push(Dest::new(addr, port, w)?, GFP_KERNEL)?;
-            let laddrs = clone_vec(&s.laddrs)?;
-            (Some(i), Some(Service::build(k, s.algo, dests, laddrs, Some(s.stats.clone()))?))
+            let mut p = s.parts()?;
+            p.dests.push(Dest::new(addr, port, w)?, GFP_KERNEL)?;
+            (Some(i), Some(Service::from_parts(k, p)?))
         }
         Command::SetWeight(k, addr, port, w) => {
             let i = find(&k).ok_or(ENOENT)?;
             let s = &cur.svcs[i];
             let d = s.dests.iter().find(|d| d.addr == addr && d.port == port).ok_or(ENOENT)?;
             d.weight.store(w, Relaxed);
-            (Some(i), Some(Service::build(k, s.algo, clone_vec(&s.dests)?, clone_vec(&s.laddrs)?, Some(s.stats.clone()))?))
+            // Rebuilt for the schedulers that precompute (mh).
+            (Some(i), Some(Service::from_parts(k, s.parts()?)?))
         }
         Command::AddLaddr(k, addr) => {
             let i = find(&k).ok_or(ENOENT)?;
@@ -61,9 +53,15 @@ fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
             if s.laddrs.iter().any(|l| l.addr == addr) {
                 return Err(EEXIST);
             }
-            let mut laddrs = clone_vec(&s.laddrs)?;
-            laddrs.push(Laddr::new(addr)?, GFP_KERNEL)?;
-            (Some(i), Some(Service::build(k, s.algo, clone_vec(&s.dests)?, laddrs, Some(s.stats.clone()))?))
+            let mut p = s.parts()?;
+            p.laddrs.push(Laddr::new(addr)?, GFP_KERNEL)?;
+            (Some(i), Some(Service::from_parts(k, p)?))
+        }
+        Command::SetPersist(k, timeout, mask) => {
+            let i = find(&k).ok_or(ENOENT)?;
+            let mut p = cur.svcs[i].parts()?;
+            p.persist = Persist { timeout, mask };
+            (Some(i), Some(Service::from_parts(k, p)?))
         }
         Command::SetLportRange(lo, hi) => {
             lports.min = lo;
@@ -131,7 +129,7 @@ pub(crate) extern "C" fn rvs_stats_read(buf: *mut core::ffi::c_char, len: usize)
     // SAFETY: as in `rvs_ctl_write`.
     let st = unsafe { &*p };
     let mut w = Writer { buf: out, len: 0 };
-    st.stats.write(&mut w, st.conns.count());
+    st.stats.write(&mut w, st.conns.count(), st.conns.templates());
     st.svcs.read_locked(&cfg).write(&mut w);
     w.len as core::ffi::c_int
 }

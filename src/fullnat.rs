@@ -3,7 +3,9 @@
 //! client -> VIP:vport becomes LADDR:lport -> RS:rport, and the real
 //! server's reply to LADDR:lport becomes VIP:vport -> client.
 
-use crate::conn_table::{Conn, InsertError};
+use crate::conn_table::{Conn, InsertError, TEMPLATE};
+use crate::service::{Dest, Service};
+use kernel::sync::Arc;
 use crate::kern::{self, NetRef, RcuGuard, Skb, NF_ACCEPT, NF_DROP, NF_STOLEN};
 use crate::rvs_core::nat::{self, Tuple4};
 use crate::rvs_core::icmp;
@@ -172,6 +174,34 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
     NF_STOLEN
 }
 
+/// The real server for a new connection: the scheduler's choice, or with
+/// persistence the one the client's template remembers (a new template
+/// when there is none). Each new connection keeps the template alive for
+/// the persistence timeout.
+fn pick_dest<'a>(st: &'a State, g: &'a RcuGuard, svc: &'a Service, ip: &packet::Ipv4, l4: &L4, now: u64) -> Option<&'a Arc<Dest>> {
+    let p = svc.persist;
+    if p.timeout == 0 {
+        return svc.schedule(ip.saddr, l4.sport);
+    }
+    let key = Tuple4 { saddr: ip.saddr & p.mask, daddr: ip.daddr, sport: 0, dport: l4.dport };
+    if let Some((t, _)) = st.conns.lookup(g, ip.proto | TEMPLATE, &key) {
+        t.refresh(now, p.timeout);
+        return Some(&t.dest);
+    }
+    let dest = svc.schedule(ip.saddr, l4.sport)?;
+    let t = Conn::new_template(ip.proto, key, dest.clone(), svc.stats.clone()).ok()?;
+    match st.conns.insert(g, t) {
+        Ok(t) => {
+            t.refresh(now, p.timeout);
+            Some(&t.dest)
+        }
+        // Another CPU made the template first: follow it.
+        Err(InsertError::Exists) => st.conns.lookup(g, ip.proto | TEMPLATE, &key).map(|(t, _)| &t.dest),
+        // No room for the template: schedule without persistence.
+        Err(InsertError::Full) => Some(dest),
+    }
+}
+
 /// A SYN without ACK, RST or FIN: what opens a connection.
 fn is_bare_syn(l4: &L4) -> bool {
     matches!(l4.tcp, Some((f, _)) if f & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST | tcp_flags::FIN) == tcp_flags::SYN)
@@ -270,9 +300,11 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
             }
             (TcpState::SynSent, Some(seq))
         }
-        None => (TcpState::Established, None),
+        // UDP flows count as inactive, as upstream lists them.
+        None => (TcpState::None, None),
     };
-    let Some(dest) = svc.schedule(ip.saddr, l4.sport) else {
+    let now = kern::jiffies();
+    let Some(dest) = pick_dest(st, g, svc, ip, l4, now) else {
         st.stats.inc(Ctr::DropNoDest);
         return NF_DROP;
     };
@@ -319,7 +351,6 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
     st.stats.inc(Ctr::Conns);
     c.dest.stats.add(ObjCtr::Conns, 1);
     c.svc_stats.add(ObjCtr::Conns, 1);
-    let now = kern::jiffies();
     c.refresh(now, if l4.tcp.is_some() { st.settings.tcp_timeout(state) } else { st.settings.udp_timeout() });
     // The SYN itself moves nothing: SynSent is where a client SYN leads.
     forward(st, skb, net, c, Dir::In, ip, l4, len)

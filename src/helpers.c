@@ -221,7 +221,6 @@ void *rvs_kvzalloc(size_t size) { return kvzalloc(size, GFP_KERNEL); }
 void rvs_kvfree(void *p) { kvfree(p); }
 
 u64 rvs_jiffies64(void) { return get_jiffies_64(); }
-unsigned int rvs_hz(void) { return HZ; }
 u32 rvs_random_u32(void) { return get_random_u32(); }
 
 u32 rvs_secure_tcp_seq(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)

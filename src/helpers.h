@@ -9,6 +9,10 @@
 #define RVS_HELPERS_H
 
 #include <linux/types.h>
+#include <asm/param.h>
+
+/* Ticks per second, as a constant bindgen can see. */
+enum { RVS_HZ = HZ };
 
 struct sk_buff;
 struct net;
@@ -81,7 +85,6 @@ void rvs_kvfree(void *p);
 
 /* Time and randomness. */
 u64 rvs_jiffies64(void);
-unsigned int rvs_hz(void);
 u32 rvs_random_u32(void);
 u32 rvs_secure_tcp_seq(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 

@@ -353,9 +353,8 @@ pub(crate) fn jiffies() -> u64 {
 }
 
 /// Ticks per second.
-pub(crate) fn hz() -> u64 {
-    // SAFETY: returns a constant.
-    unsafe { b::rvs_hz() as u64 }
+pub(crate) const fn hz() -> u64 {
+    b::RVS_HZ as u64
 }
 
 /// A random 32-bit value.

@@ -27,6 +27,8 @@ pub(crate) struct Dest {
     pub(crate) active: AtomicU32,
     /// Other connections.
     pub(crate) inactive: AtomicU32,
+    /// Persistence templates pointing here.
+    pub(crate) persist: AtomicU32,
     /// Traffic and connections.
     pub(crate) stats: ObjStats,
 }
@@ -40,6 +42,7 @@ impl Dest {
                 weight: AtomicU32::new(weight),
                 active: AtomicU32::new(0),
                 inactive: AtomicU32::new(0),
+                persist: AtomicU32::new(0),
                 stats: ObjStats::new()?,
             },
             GFP_KERNEL,
@@ -84,6 +87,33 @@ impl Laddr {
     }
 }
 
+/// Persistence: a client (its address under `mask`) keeps going to the
+/// real server it was first given, for `timeout` seconds after its last
+/// new connection. `timeout == 0`: off.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Persist {
+    pub(crate) timeout: u32,
+    pub(crate) mask: u32,
+}
+
+/// A copy of a list of shared objects.
+fn clone_vec<T>(v: &[Arc<T>]) -> Result<KVec<Arc<T>>> {
+    let mut out = KVec::with_capacity(v.len(), GFP_KERNEL)?;
+    for x in v {
+        out.push(Arc::clone(x), GFP_KERNEL)?;
+    }
+    Ok(out)
+}
+
+/// What a service is made of (see [`Service::parts`]).
+pub(crate) struct Parts {
+    pub(crate) algo: Algo,
+    pub(crate) dests: KVec<Arc<Dest>>,
+    pub(crate) laddrs: KVec<Arc<Laddr>>,
+    pub(crate) persist: Persist,
+    pub(crate) stats: Arc<ObjStats>,
+}
+
 /// The destinations of a service as the schedulers see them.
 struct Dests<'a>(&'a [Arc<Dest>]);
 
@@ -103,6 +133,7 @@ pub(crate) struct Service {
     pub(crate) algo: Algo,
     pub(crate) dests: KVec<Arc<Dest>>,
     pub(crate) laddrs: KVec<Arc<Laddr>>,
+    pub(crate) persist: Persist,
     /// Kept across rebuilds of the service.
     pub(crate) stats: Arc<ObjStats>,
     rr: AtomicUsize,
@@ -114,19 +145,33 @@ pub(crate) struct Service {
 }
 
 impl Service {
-    /// Builds a service over `dests` and `laddrs` (shared with the old
-    /// snapshot, if any).
-    pub(crate) fn build(
-        key: SvcKey,
-        algo: Algo,
-        dests: KVec<Arc<Dest>>,
-        laddrs: KVec<Arc<Laddr>>,
-        stats: Option<Arc<ObjStats>>,
-    ) -> Result<Arc<Service>> {
-        let stats = match stats {
-            Some(s) => s,
-            None => Arc::new(ObjStats::new()?, GFP_KERNEL)?,
+    /// A new service without real servers or local addresses.
+    pub(crate) fn new(key: SvcKey, algo: Algo) -> Result<Arc<Service>> {
+        let parts = Parts {
+            algo,
+            dests: KVec::new(),
+            laddrs: KVec::new(),
+            persist: Persist::default(),
+            stats: Arc::new(ObjStats::new()?, GFP_KERNEL)?,
         };
+        Service::from_parts(key, parts)
+    }
+
+    /// What the service is made of, for building its successor (the real
+    /// servers, local addresses and counters are shared with it).
+    pub(crate) fn parts(&self) -> Result<Parts> {
+        Ok(Parts {
+            algo: self.algo,
+            dests: clone_vec(&self.dests)?,
+            laddrs: clone_vec(&self.laddrs)?,
+            persist: self.persist,
+            stats: self.stats.clone(),
+        })
+    }
+
+    /// Builds a service from its parts.
+    pub(crate) fn from_parts(key: SvcKey, p: Parts) -> Result<Arc<Service>> {
+        let Parts { algo, dests, laddrs, persist, stats } = p;
         let mut mh = KBox::new([u16::MAX; MH_TABLE_SIZE], GFP_KERNEL)?;
         if algo == Algo::Mh {
             let mut views = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
@@ -143,6 +188,7 @@ impl Service {
                 algo,
                 dests,
                 laddrs,
+                persist,
                 stats,
                 rr: AtomicUsize::new(usize::MAX),
                 laddr_rr: AtomicU32::new(0),
@@ -220,7 +266,7 @@ impl ServiceSet {
                 let _ = core::fmt::write(
                     w,
                     format_args!(
-                        "  dest {}.{}.{}.{}:{} weight {} active {} inactive {} ",
+                        "  dest {}.{}.{}.{}:{} weight {} active {} inactive {} persist {} ",
                         a,
                         b,
                         c,
@@ -228,7 +274,8 @@ impl ServiceSet {
                         x.port,
                         x.weight.load(Relaxed),
                         x.active.load(Relaxed),
-                        x.inactive.load(Relaxed)
+                        x.inactive.load(Relaxed),
+                        x.persist.load(Relaxed)
                     ),
                 );
                 x.stats.write(w);

@@ -93,8 +93,8 @@ impl Stats {
     }
 
     /// Writes "name value" lines.
-    pub(crate) fn write(&self, w: &mut Writer<'_>, conns_now: u32) {
-        let _ = core::fmt::write(w, format_args!("conns_now {}\n", conns_now));
+    pub(crate) fn write(&self, w: &mut Writer<'_>, conns_now: u32, templates: u32) {
+        let _ = core::fmt::write(w, format_args!("conns_now {}\ntemplates_now {}\n", conns_now, templates));
         for (i, name) in NAMES.iter().enumerate() {
             let _ = core::fmt::write(w, format_args!("{} {}\n", name, self.c.sum(i as u32)));
         }

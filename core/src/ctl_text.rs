@@ -9,6 +9,7 @@
 //! add-dest    tcp|udp VIP:PORT RS:PORT [WEIGHT]
 //! set-weight  tcp|udp VIP:PORT RS:PORT WEIGHT
 //! add-laddr   tcp|udp VIP:PORT LADDR
+//! set-persist tcp|udp VIP:PORT TIMEOUT [NETMASK]   (TIMEOUT 0: off)
 //! set-lport-range MIN MAX
 //! set NAME VALUE        (see [`Setting`])
 //! flush
@@ -101,6 +102,8 @@ pub enum Command {
     SetWeight(SvcKey, u32, u16, u32),
     /// Add a local address to the service's pool.
     AddLaddr(SvcKey, u32),
+    /// Persistence timeout (seconds, 0 = off) and client netmask.
+    SetPersist(SvcKey, u32, u32),
     /// Local port range.
     SetLportRange(u16, u16),
     /// Change a runtime setting.
@@ -211,6 +214,15 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             Ok(Command::SetWeight(svc(args[0], args[1])?, a, p, parse_u32(args[3], 65535)?))
         }
         (b"add-laddr", 3) => Ok(Command::AddLaddr(svc(args[0], args[1])?, parse_ipv4(args[2])?)),
+        (b"set-persist", 3 | 4) => {
+            let t = parse_u32(args[2], 31 * 86400)?;
+            let mask = if args.len() == 4 { parse_ipv4(args[3])? } else { u32::MAX };
+            // A netmask is contiguous ones from the top.
+            if mask.leading_ones() + mask.trailing_zeros() != 32 {
+                return Err(ParseError::Address);
+            }
+            Ok(Command::SetPersist(svc(args[0], args[1])?, t, mask))
+        }
         (b"set-lport-range", 2) => {
             let lo = parse_u32(args[0], 65535)? as u16;
             let hi = parse_u32(args[1], 65535)? as u16;
@@ -228,7 +240,7 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             Ok(Command::Set(st, v))
         }
         (b"flush", 0) => Ok(Command::Flush),
-        (b"add-service" | b"del-service" | b"add-dest" | b"set-weight" | b"add-laddr" | b"set-lport-range" | b"set" | b"flush", _) => {
+        (b"add-service" | b"del-service" | b"add-dest" | b"set-weight" | b"add-laddr" | b"set-persist" | b"set-lport-range" | b"set" | b"flush", _) => {
             Err(ParseError::Arity)
         }
         _ => Err(ParseError::UnknownCommand),
@@ -254,6 +266,9 @@ mod tests {
         assert_eq!(parse(b"set-weight tcp 192.0.2.100:80 198.51.100.11:8080 0"), Ok(Command::SetWeight(k, 0xc633_640b, 8080, 0)));
         assert_eq!(parse(b"add-laddr udp 192.0.2.100:53 198.51.100.201"), Ok(Command::AddLaddr(SvcKey { proto: IPPROTO_UDP, port: 53, ..k }, 0xc633_64c9)));
         assert_eq!(parse(b"set-lport-range 5000 5009"), Ok(Command::SetLportRange(5000, 5009)));
+        assert_eq!(parse(b"set-persist tcp 192.0.2.100:80 300"), Ok(Command::SetPersist(k, 300, u32::MAX)));
+        assert_eq!(parse(b"set-persist tcp 192.0.2.100:80 60 255.255.255.0"), Ok(Command::SetPersist(k, 60, 0xffff_ff00)));
+        assert_eq!(parse(b"set-persist tcp 192.0.2.100:80 60 0.0.0.0"), Ok(Command::SetPersist(k, 60, 0)));
         assert_eq!(parse(b"  flush  \n"), Ok(Command::Flush));
         assert_eq!(parse(b"set ts_strip 0"), Ok(Command::Set(Setting::TsStrip, 0)));
         assert_eq!(
@@ -279,6 +294,7 @@ mod tests {
         assert_eq!(parse(b"set-lport-range 0 5"), Err(ParseError::Number));
         assert_eq!(parse(b"a b c d e f g"), Err(ParseError::Arity));
         assert_eq!(parse(b"set ts_strip 2"), Err(ParseError::Number));
+        assert_eq!(parse(b"set-persist tcp 192.0.2.100:80 60 255.0.255.0"), Err(ParseError::Address));
         assert_eq!(parse(b"set timeout_udp 0"), Err(ParseError::Number));
         assert_eq!(parse(b"set nonsense 1"), Err(ParseError::Setting));
         assert_eq!(parse(b"set ts_strip"), Err(ParseError::Arity));
