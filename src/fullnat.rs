@@ -92,7 +92,8 @@ pub(crate) unsafe extern "C" fn hook_pre_routing(
         return NF_ACCEPT;
     }
     let g = RcuGuard::new();
-    if st.svcs.read(&g).is_vip(IPPROTO_TCP, ip.daddr) || st.svcs.read(&g).is_vip(IPPROTO_UDP, ip.daddr) {
+    let set = st.svcs.read(&g);
+    if set.is_vip(IPPROTO_TCP, ip.daddr) || set.is_vip(IPPROTO_UDP, ip.daddr) {
         st.stats.inc(Ctr::DropFrag);
         return NF_DROP;
     }
@@ -312,7 +313,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
         st.stats.inc(Ctr::DropNoLaddr);
         return NF_DROP;
     };
-    let start = laddr.next_port.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    let start = laddr.next_port.fetch_add(1, Relaxed);
     let port = lport::pick(&set.lports, start, |p| {
         let reply = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: p };
         let taken = st.conns.lookup(g, ip.proto, &reply).is_some();
