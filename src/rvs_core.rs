@@ -10,6 +10,8 @@
 pub(crate) mod csum;
 #[path = "../core/src/ctl_text.rs"]
 pub(crate) mod ctl_text;
+#[path = "../core/src/estimator.rs"]
+pub(crate) mod estimator;
 #[path = "../core/src/icmp.rs"]
 pub(crate) mod icmp;
 #[path = "../core/src/lport.rs"]

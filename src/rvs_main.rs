@@ -5,7 +5,7 @@
 //! must be undone: the hook first (no new packets; netfilter waits for the
 //! running ones), then the collector, then the state itself.
 
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
 use kernel::prelude::*;
 
 mod bindings;
@@ -43,6 +43,8 @@ const PRI_PRE_ROUTING: i32 = -450;
 /// The collector runs this often and looks at this share of the table.
 const GC_PERIOD_MS: u32 = 250;
 const GC_SHARE: u32 = 4;
+/// Rates are estimated this often (upstream: 2 s).
+const EST_PERIOD_MS: u64 = 2000;
 
 /// Runtime switches and timeouts, read on the packet path.
 pub(crate) struct Settings {
@@ -97,6 +99,8 @@ pub(crate) struct State {
     pub(crate) svcs: kern::RcuBox<service::ServiceSet>,
     pub(crate) stats: stats::Stats,
     pub(crate) settings: Settings,
+    /// Jiffies of the last rate estimation.
+    est_last: AtomicU64,
 }
 
 /// The state, for the entry points netfilter does not give a pointer to
@@ -152,6 +156,13 @@ pub extern "C" fn rvs_gc_tick() {
         unsafe { st.conns.free(dead) };
         st.stats.add(stats::Ctr::Expired, n);
     }
+    let now = kern::jiffies();
+    let elapsed_ms = (now - st.est_last.load(Relaxed)) * 1000 / kern::hz();
+    if elapsed_ms >= EST_PERIOD_MS {
+        st.est_last.store(now, Relaxed);
+        let g = kern::RcuGuard::new();
+        st.svcs.read(&g).estimate(elapsed_ms);
+    }
 }
 
 impl kernel::Module for Rvs {
@@ -167,6 +178,7 @@ impl kernel::Module for Rvs {
                 svcs: kern::RcuBox::new(service::ServiceSet::empty()?),
                 stats: stats::Stats::new()?,
                 settings: Settings::new(&Timeouts::default()),
+                est_last: AtomicU64::new(kern::jiffies()),
             },
             GFP_KERNEL,
         )?;

@@ -299,6 +299,16 @@ impl ServiceSet {
         }
     }
 
+    /// Updates the rate estimates of every service and real server.
+    pub(crate) fn estimate(&self, period_ms: u64) {
+        for s in self.svcs.iter() {
+            s.stats.estimate(period_ms);
+            for d in s.dests.iter() {
+                d.stats.estimate(period_ms);
+            }
+        }
+    }
+
     /// True if `addr` is a VIP of any service of `proto`.
     pub(crate) fn is_vip(&self, proto: u8, addr: u32) -> bool {
         self.svcs.iter().any(|s| s.key.proto == proto && s.key.addr == addr)

@@ -2,6 +2,8 @@
 //! Global counters of rvs.ko: per-CPU on the packet path, summed on read.
 
 use crate::kern::PerCpu;
+use crate::rvs_core::estimator::Ewma;
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
 
 /// Counter indices. The names are what the stats file prints.
@@ -121,11 +123,36 @@ pub(crate) enum ObjCtr {
 /// `ip_vs_stats`: connections, packets and bytes each way).
 pub(crate) struct ObjStats {
     c: PerCpu,
+    /// Per counter: the value at the last estimator sample and the averaged
+    /// rate (`estimator::Ewma`); written only by the estimator's tick.
+    est: [(AtomicU64, AtomicU64); NR_OBJ],
 }
+
+/// Number of counters of a service or real server.
+const NR_OBJ: usize = ObjCtr::OutBytes as usize + 1;
 
 impl ObjStats {
     pub(crate) fn new() -> Result<Self> {
-        Ok(ObjStats { c: PerCpu::new(ObjCtr::OutBytes as u32 + 1)? })
+        Ok(ObjStats {
+            c: PerCpu::new(NR_OBJ as u32)?,
+            est: core::array::from_fn(|_| (AtomicU64::new(0), AtomicU64::new(0))),
+        })
+    }
+
+    /// Folds the counters' growth over `period_ms` into the rates. One
+    /// caller at a time (the collector's work item).
+    pub(crate) fn estimate(&self, period_ms: u64) {
+        for (i, (last, avg)) in self.est.iter().enumerate() {
+            let mut e = Ewma { last: last.load(Relaxed), avg: avg.load(Relaxed) };
+            e.sample(self.c.sum(i as u32), period_ms);
+            last.store(e.last, Relaxed);
+            avg.store(e.avg, Relaxed);
+        }
+    }
+
+    /// Averaged rate per second of counter `c`.
+    pub(crate) fn rate(&self, c: ObjCtr) -> u64 {
+        Ewma { last: 0, avg: self.est[c as usize].1.load(Relaxed) }.per_sec()
     }
 
     /// Adds `v` to `c`.
@@ -151,17 +178,24 @@ impl ObjStats {
         }
     }
 
-    /// "conns N inpkts N outpkts N inbytes N outbytes N".
+    /// "conns N inpkts N outpkts N inbytes N outbytes N cps N inpps N
+    /// outpps N inbps N outbps N" (bps: bytes per second, as upstream).
     pub(crate) fn write(&self, w: &mut Writer<'_>) {
+        use ObjCtr::*;
         let _ = core::fmt::write(
             w,
             format_args!(
-                "conns {} inpkts {} outpkts {} inbytes {} outbytes {}",
-                self.get(ObjCtr::Conns),
-                self.get(ObjCtr::InPkts),
-                self.get(ObjCtr::OutPkts),
-                self.get(ObjCtr::InBytes),
-                self.get(ObjCtr::OutBytes)
+                "conns {} inpkts {} outpkts {} inbytes {} outbytes {} cps {} inpps {} outpps {} inbps {} outbps {}",
+                self.get(Conns),
+                self.get(InPkts),
+                self.get(OutPkts),
+                self.get(InBytes),
+                self.get(OutBytes),
+                self.rate(Conns),
+                self.rate(InPkts),
+                self.rate(OutPkts),
+                self.rate(InBytes),
+                self.rate(OutBytes)
             ),
         );
     }

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod csum;
+pub mod estimator;
 pub mod icmp;
 pub mod ctl_text;
 pub mod lport;
