@@ -15,7 +15,7 @@
 
 use crate::kern::{self, Heads, RcuGuard, StripeLocks};
 use crate::rvs_core::nat::{conn_hash, Tuple4};
-use crate::rvs_core::seq::SeqDelta;
+use crate::rvs_core::seq::{self, SeqDelta};
 use crate::rvs_core::tcp_state::{Dir, TcpState};
 use crate::service::{Dest, Laddr};
 use crate::stats::ObjStats;
@@ -50,6 +50,11 @@ pub(crate) struct Conn {
     /// Retired: a new connection took its tuple; lookups skip it and the
     /// collector frees it on its next pass.
     dead: AtomicBool,
+    /// The client's SYN sequence number as the real server sees it.
+    rs_isn: u32,
+    /// The real server has acknowledged client data: TOA is no longer
+    /// needed (always true for UDP and templates).
+    toa_done: AtomicBool,
     pub(crate) dest: Arc<Dest>,
     /// `None` for a persistence template.
     laddr: Option<Arc<Laddr>>,
@@ -67,6 +72,7 @@ impl Conn {
         out_t: Tuple4,
         state: TcpState,
         seq_in: SeqDelta,
+        syn_seq: Option<u32>,
         dest: Arc<Dest>,
         laddr: Arc<Laddr>,
         svc_stats: Arc<ObjStats>,
@@ -77,14 +83,14 @@ impl Conn {
             dest.inactive.fetch_add(1, Relaxed);
         }
         laddr.conns.fetch_add(1, Relaxed);
-        Conn::alloc(proto, in_t, out_t, state, seq_in, dest, Some(laddr), svc_stats)
+        Conn::alloc(proto, in_t, out_t, state, seq_in, syn_seq.map(|s| seq_in.forward(s)), dest, Some(laddr), svc_stats)
     }
 
     /// A persistence template: `key` is (client & netmask, VIP, 0, vport),
     /// looked up with protocol `proto | TEMPLATE`; it remembers `dest`.
     pub(crate) fn new_template(proto: u8, key: Tuple4, dest: Arc<Dest>, svc_stats: Arc<ObjStats>) -> Result<KBox<Conn>> {
         dest.persist.fetch_add(1, Relaxed);
-        Conn::alloc(proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), dest, None, svc_stats)
+        Conn::alloc(proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), None, dest, None, svc_stats)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -94,6 +100,7 @@ impl Conn {
         out_t: Tuple4,
         state: TcpState,
         seq_in: SeqDelta,
+        rs_isn: Option<u32>,
         dest: Arc<Dest>,
         laddr: Option<Arc<Laddr>>,
         svc_stats: Arc<ObjStats>,
@@ -109,6 +116,8 @@ impl Conn {
                 expires: AtomicU64::new(0),
                 seq_in,
                 dead: AtomicBool::new(false),
+                rs_isn: rs_isn.unwrap_or(0),
+                toa_done: AtomicBool::new(rs_isn.is_none()),
                 dest,
                 laddr,
                 svc_stats,
@@ -117,6 +126,19 @@ impl Conn {
             },
             GFP_ATOMIC,
         )?)
+    }
+
+    /// True while client segments should carry TOA.
+    pub(crate) fn wants_toa(&self) -> bool {
+        !self.toa_done.load(Relaxed)
+    }
+
+    /// The real server acknowledged up to `ack_seq` (its own space): once
+    /// that covers client data, TOA has reached it.
+    pub(crate) fn rs_acked(&self, ack_seq: u32) {
+        if self.wants_toa() && seq::after(ack_seq, self.rs_isn.wrapping_add(1)) {
+            self.toa_done.store(true, Relaxed);
+        }
     }
 
     /// Retires a closing connection whose client tuple a new SYN reuses:

@@ -8,6 +8,7 @@ use crate::service::{Dest, Service};
 use kernel::sync::Arc;
 use crate::kern::{self, NetRef, RcuGuard, Skb, NF_ACCEPT, NF_DROP, NF_STOLEN};
 use crate::rvs_core::nat::{self, Tuple4};
+use crate::rvs_core::csum::FieldState;
 use crate::rvs_core::icmp;
 use crate::rvs_core::packet::{self, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use crate::rvs_core::seq::SeqDelta;
@@ -24,8 +25,8 @@ struct L4 {
     dport: u16,
     /// Header length (TCP data offset, or 8 for UDP).
     hlen: usize,
-    /// TCP flags and sequence number; `None` for UDP.
-    tcp: Option<(u8, u32)>,
+    /// TCP flags, sequence and acknowledgement numbers; `None` for UDP.
+    tcp: Option<(u8, u32, u32)>,
 }
 
 /// Parses the transport header; `Err(())` means malformed.
@@ -39,7 +40,7 @@ fn parse_l4(skb: &mut Skb, ip: &packet::Ipv4) -> core::result::Result<L4, ()> {
             };
             let h = skb.pull(ip.ihl + doff.max(20)).ok_or(())?;
             let t = packet::parse_tcp(&h[ip.ihl..], l4_len).map_err(|_| ())?;
-            Ok(L4 { sport: t.sport, dport: t.dport, hlen: t.doff, tcp: Some((t.flags, t.seq)) })
+            Ok(L4 { sport: t.sport, dport: t.dport, hlen: t.doff, tcp: Some((t.flags, t.seq, t.ack_seq)) })
         }
         _ => {
             let h = skb.pull(ip.ihl + 8).ok_or(())?;
@@ -169,7 +170,16 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
     };
     icmp::rewrite_error(buf, ip.ihl, &q, outer, &inner, seq);
     st.stats.inc(Ctr::IcmpFwd);
-    if skb.xmit_v4(net, outer.0, outer.1).is_err() {
+    if skb.route_v4(net, outer.0, outer.1).is_err() {
+        st.stats.inc(Ctr::DropNoRoute);
+        return NF_DROP;
+    }
+    send(st, skb, net)
+}
+
+/// Sends a routed packet; the hook's verdict.
+fn send(st: &State, skb: Skb, net: NetRef) -> u32 {
+    if skb.output_v4(net).is_err() {
         st.stats.inc(Ctr::XmitErr);
     }
     NF_STOLEN
@@ -205,7 +215,7 @@ fn pick_dest<'a>(st: &'a State, g: &'a RcuGuard, svc: &'a Service, ip: &packet::
 
 /// A SYN without ACK, RST or FIN: what opens a connection.
 fn is_bare_syn(l4: &L4) -> bool {
-    matches!(l4.tcp, Some((f, _)) if f & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST | tcp_flags::FIN) == tcp_flags::SYN)
+    matches!(l4.tcp, Some((f, _, _)) if f & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST | tcp_flags::FIN) == tcp_flags::SYN)
 }
 
 /// Rewrites and sends a packet of connection `c` travelling `dir`.
@@ -213,7 +223,7 @@ fn is_bare_syn(l4: &L4) -> bool {
 fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packet::Ipv4, l4: &L4, len: usize) -> u32 {
     let now = kern::jiffies();
     match l4.tcp {
-        Some((flags, _)) => {
+        Some((flags, _, _)) => {
             let old = c.state();
             let mut ns = tcp_state::next(old, dir, Event::from_flags(flags));
             if ns == old && flags & tcp_flags::ACK != 0 && old == TcpState::LastAck {
@@ -240,13 +250,17 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
             Ctr::OutBytes,
         ),
     };
+    let Ok(mtu) = skb.route_v4(net, to.saddr, to.daddr) else {
+        st.stats.inc(Ctr::DropNoRoute);
+        return NF_DROP;
+    };
     let csum = skb.csum_state();
     let Some(buf) = skb.writable(ip.ihl + l4.hlen) else {
         st.stats.inc(Ctr::DropNoMem);
         return NF_DROP;
     };
     nat::rewrite_v4(buf, ip.ihl, &to, csum);
-    if let Some((flags, _)) = l4.tcp {
+    if let Some((flags, _, _)) = l4.tcp {
         let tcp = &mut buf[ip.ihl..];
         // Options were validated at parse time: the edits cannot fail.
         let _ = nat::adjust_tcp_seq(tcp, l4.hlen, seq_d, ack_d, csum);
@@ -262,14 +276,44 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
             }
         }
     }
+    if let Some((flags, _, ack_seq)) = l4.tcp {
+        match dir {
+            Dir::In if c.wants_toa() && flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::ACK) == tcp_flags::ACK => {
+                if st.settings.toa.load(Relaxed) {
+                    insert_toa(st, &mut skb, c, ip, l4, len, mtu, csum);
+                }
+            }
+            Dir::Out if flags & tcp_flags::ACK != 0 => c.rs_acked(ack_seq),
+            _ => {}
+        }
+    }
     st.stats.inc(ctr_p);
     st.stats.add(ctr_b, len as u64);
     c.dest.stats.packet(dir == Dir::In, len as u64);
     c.svc_stats.packet(dir == Dir::In, len as u64);
-    if skb.xmit_v4(net, to.saddr, to.daddr).is_err() {
-        st.stats.inc(Ctr::XmitErr);
+    send(st, skb, net)
+}
+
+/// Puts the client's address in a TOA option after the TCP header of a
+/// client -> RS segment (already translated), or counts why it could not.
+#[allow(clippy::too_many_arguments)]
+fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, ip: &packet::Ipv4, l4: &L4, len: usize, mtu: usize, csum: FieldState) {
+    let hl = ip.ihl + l4.hlen;
+    // Aggregated packets would carry it in every segment: leave them be
+    // (the handshake's ACK, which toa.ko reads, is never one).
+    if skb.is_gso() || len + toa::LEN_V4 > mtu || l4.hlen + toa::LEN_V4 > 60 || skb.insert_room(hl, toa::LEN_V4, ip.ihl).is_err() {
+        st.stats.inc(Ctr::ToaNoRoom);
+        return;
     }
-    NF_STOLEN
+    let Some(buf) = skb.writable(hl + toa::LEN_V4) else {
+        // The room is made: the packet must not leave half-built.
+        st.stats.inc(Ctr::ToaNoRoom);
+        return;
+    };
+    let client = c.in_t.saddr.to_be_bytes();
+    if toa::insert_v4(buf, ip.ihl, l4.hlen, client, c.in_t.sport, csum) {
+        st.stats.inc(Ctr::ToaInserted);
+    }
 }
 
 /// A packet without a connection: for a service, a new connection (TCP:
@@ -294,7 +338,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
         return NF_ACCEPT;
     };
     let (state, seq) = match l4.tcp {
-        Some((_, seq)) => {
+        Some((_, seq, _)) => {
             if !is_bare_syn(l4) {
                 st.stats.inc(Ctr::DropNoConn);
                 return NF_DROP;
@@ -333,7 +377,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
         Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(laddr.addr, dest.addr, port, dest.port)),
         None => SeqDelta(0),
     };
-    let Ok(c) = Conn::new(ip.proto, *t, out_t, state, seq_in, dest.clone(), laddr.clone(), svc.stats.clone()) else {
+    let Ok(c) = Conn::new(ip.proto, *t, out_t, state, seq_in, seq, dest.clone(), laddr.clone(), svc.stats.clone()) else {
         st.stats.inc(Ctr::DropNoMem);
         return NF_DROP;
     };

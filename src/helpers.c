@@ -120,7 +120,7 @@ void rvs_skb_set_ip_summed(struct sk_buff *skb, u8 v) { skb->ip_summed = v; }
 bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
 void rvs_kfree_skb(struct sk_buff *skb) { kfree_skb(skb); }
 
-int rvs_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr)
+int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr)
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
@@ -130,12 +130,15 @@ int rvs_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr
 	struct rtable *rt;
 
 	rt = ip_route_output_key(net, &fl4);
-	if (IS_ERR(rt)) {
-		kfree_skb(skb);
+	if (IS_ERR(rt))
 		return PTR_ERR(rt);
-	}
 	skb_dst_drop(skb);
 	skb_dst_set(skb, &rt->dst);
+	return dst_mtu(&rt->dst);
+}
+
+int rvs_output_v4(struct net *net, struct sk_buff *skb)
+{
 	/* Input-path control block (options, defrag sizes) does not apply to
 	 * the packet we send. */
 	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
@@ -144,6 +147,24 @@ int rvs_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr
 	skb->mark = 0;
 	skb_forward_csum(skb);
 	return ip_local_out(net, NULL, skb);
+}
+
+int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len, unsigned int ihl)
+{
+	int err;
+
+	if (skb_network_offset(skb) != 0)
+		return -EINVAL;
+	err = skb_cow_head(skb, len);
+	if (err)
+		return err;
+	skb_push(skb, len);
+	memmove(skb->data, skb->data + len, off);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, ihl);
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		skb->csum_start -= len;
+	return 0;
 }
 
 void rvs_rcu_read_lock(void) { rcu_read_lock(); }

@@ -49,8 +49,15 @@ int rvs_skb_ensure_writable_net(struct sk_buff *skb, unsigned int len);
 u8 rvs_skb_ip_summed(const struct sk_buff *skb);
 void rvs_skb_set_ip_summed(struct sk_buff *skb, u8 v);
 bool rvs_skb_is_gso(const struct sk_buff *skb);
-/* Route to daddr from saddr, send through LOCAL_OUT. Consumes skb. */
-int rvs_xmit_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr);
+/* Route to daddr from saddr: sets the skb's dst; returns the path MTU or a
+ * negative errno (the skb is left to the caller). */
+int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr);
+/* Send a routed skb through LOCAL_OUT. Consumes skb. */
+int rvs_output_v4(struct net *net, struct sk_buff *skb);
+/* Make len bytes of room after the first off bytes from the network header
+ * (IP + TCP headers, linear): the headers move toward the head. ihl: IP
+ * header length, for the transport header offset. */
+int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len, unsigned int ihl);
 void rvs_kfree_skb(struct sk_buff *skb);
 
 /* RCU. */

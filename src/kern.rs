@@ -17,7 +17,7 @@ pub(crate) const NF_STOLEN: u32 = b::NF_STOLEN;
 ///
 /// # Invariants
 /// `ptr` points to a valid `sk_buff` that the hook owns until it returns a
-/// verdict or passes it on with [`Skb::xmit_v4`].
+/// verdict or passes it on with [`Skb::output_v4`].
 pub(crate) struct Skb {
     ptr: *mut b::sk_buff,
 }
@@ -81,18 +81,50 @@ impl Skb {
         }
     }
 
-    /// Routes the packet from `saddr` to `daddr` and sends it out through
-    /// LOCAL_OUT. The skb is consumed whatever the outcome.
-    pub(crate) fn xmit_v4(self, net: NetRef, saddr: u32, daddr: u32) -> Result {
-        // SAFETY: `self.ptr` is valid and owned by us; `rvs_xmit_v4` takes
-        // ownership (it frees the skb on error). `self` is consumed, so the
-        // pointer is not used again. `net.0` is the hook's namespace.
-        let r = unsafe { b::rvs_xmit_v4(net.0, self.ptr, saddr.to_be(), daddr.to_be()) };
+    /// Routes the packet from `saddr` to `daddr` (its dst is set); returns
+    /// the path MTU.
+    pub(crate) fn route_v4(&mut self, net: NetRef, saddr: u32, daddr: u32) -> Result<usize> {
+        // SAFETY: `self.ptr` is valid; `net.0` is the hook's namespace.
+        let r = unsafe { b::rvs_route_v4(net.0, self.ptr, saddr.to_be(), daddr.to_be()) };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(r as usize)
+        }
+    }
+
+    /// Sends a routed packet out through LOCAL_OUT; the skb is consumed
+    /// whatever the outcome.
+    pub(crate) fn output_v4(self, net: NetRef) -> Result {
+        // SAFETY: `self.ptr` is valid, routed, and owned by us;
+        // `rvs_output_v4` takes ownership. `self` is consumed, so the
+        // pointer is not used again.
+        let r = unsafe { b::rvs_output_v4(net.0, self.ptr) };
         if r < 0 {
             Err(Error::from_errno(r))
         } else {
             Ok(())
         }
+    }
+
+    /// Opens `len` bytes of room after the first `off` bytes from the
+    /// network header (the IP and TCP headers of `ihl` and `off - ihl`
+    /// bytes), moving the headers toward the head.
+    pub(crate) fn insert_room(&mut self, off: usize, len: usize, ihl: usize) -> Result {
+        // SAFETY: `self.ptr` is valid; the helper checks the layout
+        // (network header at `data`) and headroom itself.
+        let r = unsafe { b::rvs_skb_insert_room(self.ptr, off as u32, len as u32, ihl as u32) };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// True for an aggregated (GSO) packet.
+    pub(crate) fn is_gso(&self) -> bool {
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        unsafe { b::rvs_skb_is_gso(self.ptr) }
     }
 }
 

@@ -50,6 +50,7 @@ const EST_PERIOD_MS: u64 = 2000;
 pub(crate) struct Settings {
     pub(crate) ts_strip: AtomicBool,
     pub(crate) mss_adjust: AtomicBool,
+    pub(crate) toa: AtomicBool,
     pub(crate) drop_frag: AtomicBool,
     pub(crate) drop_udp_tcp_vip: AtomicBool,
     pub(crate) drop_tcp_port: AtomicBool,
@@ -62,6 +63,7 @@ impl Settings {
         Settings {
             ts_strip: AtomicBool::new(true),
             mss_adjust: AtomicBool::new(true),
+            toa: AtomicBool::new(true),
             drop_frag: AtomicBool::new(true),
             drop_udp_tcp_vip: AtomicBool::new(true),
             drop_tcp_port: AtomicBool::new(true),
@@ -84,6 +86,7 @@ impl Settings {
         match s {
             Setting::TsStrip => self.ts_strip.store(v != 0, Relaxed),
             Setting::MssAdjust => self.mss_adjust.store(v != 0, Relaxed),
+            Setting::Toa => self.toa.store(v != 0, Relaxed),
             Setting::DropFragments => self.drop_frag.store(v != 0, Relaxed),
             Setting::DropUdpToTcpVip => self.drop_udp_tcp_vip.store(v != 0, Relaxed),
             Setting::DropTcpUnknownPort => self.drop_tcp_port.store(v != 0, Relaxed),

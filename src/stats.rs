@@ -46,10 +46,16 @@ pub(crate) enum Ctr {
     DropUdpTcpVip,
     /// TCP to a VIP port without a service, dropped (defence_tcp_port).
     DropVipPort,
+    /// No route toward the real server or the client, dropped.
+    DropNoRoute,
+    /// TOA options inserted.
+    ToaInserted,
+    /// TOA wanted but no room (option space, MTU, GSO packet, headroom).
+    ToaNoRoom,
 }
 
 /// Number of counters.
-pub(crate) const NR: u32 = Ctr::DropVipPort as u32 + 1;
+pub(crate) const NR: u32 = Ctr::ToaNoRoom as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
@@ -70,6 +76,9 @@ const NAMES: [&str; NR as usize] = [
     "drop_frag",
     "drop_udp_tcp_vip",
     "drop_vip_port",
+    "drop_no_route",
+    "toa_inserted",
+    "toa_no_room",
 ];
 
 /// The counters.

@@ -36,6 +36,8 @@ pub enum Setting {
     TsStrip,
     /// Lower the MSS of real servers' SYN-ACKs to leave room for TOA (0/1).
     MssAdjust,
+    /// Insert TOA in client segments toward real servers (0/1).
+    Toa,
     /// Drop IPv4 fragments to a VIP (0/1).
     DropFragments,
     /// Drop UDP to a VIP that has only TCP services (0/1).
@@ -55,6 +57,7 @@ impl Setting {
         Some(match n {
             b"ts_strip" => Setting::TsStrip,
             b"mss_adjust" => Setting::MssAdjust,
+            b"toa" => Setting::Toa,
             b"defence_frag" => Setting::DropFragments,
             b"defence_udp" => Setting::DropUdpToTcpVip,
             b"defence_tcp_port" => Setting::DropTcpUnknownPort,
@@ -74,7 +77,7 @@ impl Setting {
     /// The largest value accepted.
     pub const fn max(self) -> u32 {
         match self {
-            Setting::TsStrip | Setting::MssAdjust | Setting::DropFragments | Setting::DropUdpToTcpVip | Setting::DropTcpUnknownPort => 1,
+            Setting::TsStrip | Setting::MssAdjust | Setting::Toa | Setting::DropFragments | Setting::DropUdpToTcpVip | Setting::DropTcpUnknownPort => 1,
             // A day: beyond that an idle entry is a leak, not a connection.
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 86400,
         }
@@ -83,7 +86,7 @@ impl Setting {
     /// The smallest value accepted.
     pub const fn min(self) -> u32 {
         match self {
-            Setting::TsStrip | Setting::MssAdjust | Setting::DropFragments | Setting::DropUdpToTcpVip | Setting::DropTcpUnknownPort => 0,
+            Setting::TsStrip | Setting::MssAdjust | Setting::Toa | Setting::DropFragments | Setting::DropUdpToTcpVip | Setting::DropTcpUnknownPort => 0,
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 1,
         }
     }

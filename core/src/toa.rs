@@ -6,6 +6,7 @@
 //! IPv6 `kind 253, len 20, be16 port, 16-byte addr` (DPVS: kind 254, len 20).
 //! The director encodes it, toa.ko decodes it: one codec for both.
 
+use super::csum::{self, FieldState};
 use super::tcpopt::{self, OptError};
 
 /// Option kind of the IPv4 TOA (and DPVS's IPv6 TOA).
@@ -104,9 +105,86 @@ pub fn find(opts: &[u8]) -> Result<Option<ClientAddr>, OptError> {
     Ok(None)
 }
 
+/// Fills in an IPv4 TOA inserted right after a TCP header.
+///
+/// `pkt` holds the IPv4 header (`ihl` bytes), the TCP header as it was
+/// (`doff` bytes), then `LEN_V4` bytes of room where the option goes: the
+/// caller has already made that room (moved the headers toward the head).
+/// Grows IP total length and TCP data offset, and keeps both checksums
+/// right (`state` as the TCP checksum field is held).
+/// Returns `false`, changing nothing, if the option area would pass 40
+/// bytes.
+pub fn insert_v4(pkt: &mut [u8], ihl: usize, doff: usize, a: [u8; 4], port: u16, state: FieldState) -> bool {
+    if doff + LEN_V4 > 60 || pkt.len() < ihl + doff + LEN_V4 {
+        return false;
+    }
+    let opt = encode_v4(a, port);
+    pkt[ihl + doff..ihl + doff + LEN_V4].copy_from_slice(&opt);
+    // IP total length.
+    let tot = u16::from_be_bytes([pkt[2], pkt[3]]);
+    let new_tot = tot + LEN_V4 as u16;
+    let ipc = csum::replace16(u16::from_be_bytes([pkt[10], pkt[11]]), tot, new_tot);
+    pkt[2..4].copy_from_slice(&new_tot.to_be_bytes());
+    pkt[10..12].copy_from_slice(&ipc.to_be_bytes());
+    // TCP: data offset, then the checksum over the longer segment.
+    let tcp = &mut pkt[ihl..];
+    let mut c = u16::from_be_bytes([tcp[16], tcp[17]]);
+    let old_w = u16::from_be_bytes([tcp[12], tcp[13]]);
+    tcp[12] += (LEN_V4 as u8 / 4) << 4;
+    let new_w = u16::from_be_bytes([tcp[12], tcp[13]]);
+    c = csum::update16(state, c, old_w, new_w, false);
+    let l4_old = tot - ihl as u16;
+    c = csum::update16(state, c, l4_old, l4_old + LEN_V4 as u16, true);
+    for w in opt.chunks_exact(2) {
+        // The option's words join the sum (they replace nothing: zero).
+        c = csum::update16(state, c, 0, u16::from_be_bytes([w[0], w[1]]), false);
+    }
+    tcp[16..18].copy_from_slice(&c.to_be_bytes());
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn insert_keeps_checksums_and_data() {
+        use crate::packet::testpkt::{tcp_v4, verifies};
+        for opts in [&[][..], &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2][..]] {
+            let p = tcp_v4([198, 51, 100, 201], [198, 51, 100, 11], 5000, 8080, 0x18, opts, b"GET / HTTP/1.0\r\n\r\n");
+            let hl = 20 + 20 + opts.len();
+            // Make room as the kernel side does: headers move 8 bytes to
+            // the front, the payload stays.
+            let mut q = p[..hl].to_vec();
+            q.extend_from_slice(&[0xee; LEN_V4]);
+            q.extend_from_slice(&p[hl..]);
+            assert!(insert_v4(&mut q, 20, 20 + opts.len(), [192, 0, 2, 2], 40000, FieldState::Full));
+            assert!(verifies(&q));
+            let ip = crate::packet::parse_ipv4(&q, q.len()).unwrap();
+            let t = crate::packet::parse_tcp(&q[20..], ip.tot_len - 20).unwrap();
+            assert_eq!(t.doff, 20 + opts.len() + LEN_V4);
+            assert_eq!(find(&q[40..20 + t.doff]), Ok(Some(ClientAddr::V4 { addr: [192, 0, 2, 2], port: 40000 })));
+            assert_eq!(&q[20 + t.doff..], b"GET / HTTP/1.0\r\n\r\n");
+        }
+        // No room past 40 bytes of options.
+        let full = [1u8; 36];
+        let p = tcp_v4([1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 0x10, &full, b"");
+        let mut q = p.clone();
+        q.extend_from_slice(&[0; 8]);
+        assert!(!insert_v4(&mut q, 20, 56, [1, 2, 3, 4], 5, FieldState::Full));
+        assert_eq!(&q[..p.len()], &p[..]);
+    }
+
+    #[test]
+    fn insert_partial_updates_length_only() {
+        let mut pkt = vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2];
+        pkt.extend_from_slice(&[0, 1, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0]);
+        let pseudo = |len: u16| csum::fold(csum::pseudo_v4(0x0101_0101, 0x0202_0202, 6, len));
+        pkt[36..38].copy_from_slice(&pseudo(20).to_be_bytes());
+        pkt.extend_from_slice(&[0; 8]);
+        assert!(insert_v4(&mut pkt, 20, 20, [9, 9, 9, 9], 9, FieldState::Partial));
+        assert_eq!(u16::from_be_bytes([pkt[36], pkt[37]]), pseudo(28));
+    }
 
     #[test]
     fn v4_roundtrip_and_layout() {
