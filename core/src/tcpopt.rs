@@ -94,7 +94,7 @@ impl Iterator for Iter<'_> {
                 return Some(Err(OptError::Truncated));
             };
             let len = len as usize;
-            if len < 2 || fixed_len(kind).is_some_and(|l| l != len) || (kind == SACK && (len - 2) % 8 != 0) {
+            if len < 2 || fixed_len(kind).is_some_and(|l| l != len) || (kind == SACK && !(len - 2).is_multiple_of(8)) {
                 self.failed = true;
                 return Some(Err(OptError::BadLength));
             }
