@@ -24,6 +24,8 @@ pub(crate) mod packet;
 pub(crate) mod sched;
 #[path = "../core/src/seq.rs"]
 pub(crate) mod seq;
+#[path = "../core/src/synproxy.rs"]
+pub(crate) mod synproxy;
 #[path = "../core/src/tcp_state.rs"]
 pub(crate) mod tcp_state;
 #[path = "../core/src/tcpopt.rs"]

@@ -18,6 +18,7 @@ pub mod nat;
 pub mod packet;
 pub mod sched;
 pub mod seq;
+pub mod synproxy;
 pub mod tcp_state;
 pub mod tcpopt;
 pub mod toa;
