@@ -210,6 +210,11 @@ impl Conn {
     pub(crate) fn is_template(&self) -> bool {
         self.laddr.is_none()
     }
+
+    /// The local address (`None` for a template).
+    pub(crate) fn laddr(&self) -> Option<&Arc<Laddr>> {
+        self.laddr.as_ref()
+    }
 }
 
 impl Drop for Conn {

@@ -291,6 +291,9 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
     st.stats.add(ctr_b, len as u64);
     c.dest.stats.packet(dir == Dir::In, len as u64);
     c.svc_stats.packet(dir == Dir::In, len as u64);
+    if let Some(l) = c.laddr() {
+        l.stats.packet(dir == Dir::In, len as u64);
+    }
     send(st, skb, net)
 }
 
@@ -396,6 +399,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
     st.stats.inc(Ctr::Conns);
     c.dest.stats.add(ObjCtr::Conns, 1);
     c.svc_stats.add(ObjCtr::Conns, 1);
+    laddr.stats.add(ObjCtr::Conns, 1);
     c.refresh(now, if l4.tcp.is_some() { st.settings.tcp_timeout(state) } else { st.settings.udp_timeout() });
     // The SYN itself moves nothing: SynSent is where a client SYN leads.
     forward(st, skb, net, c, Dir::In, ip, l4, len)

@@ -9,7 +9,8 @@
 use crate::rvs_core::ctl_text::SvcKey;
 use crate::rvs_core::lport::PortRange;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, WrrPos, MH_TABLE_SIZE};
-use crate::stats::{ObjStats, Writer};
+use crate::stats::{Ipv4, ObjStats, Writer};
+use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use kernel::new_spinlock;
 use kernel::prelude::*;
@@ -71,6 +72,8 @@ pub(crate) struct Laddr {
     /// Candidate ports found taken during allocation (upstream Alibaba's
     /// "port conflict").
     pub(crate) port_conflicts: AtomicU64,
+    /// Traffic and connections through this address.
+    pub(crate) stats: ObjStats,
 }
 
 impl Laddr {
@@ -81,6 +84,7 @@ impl Laddr {
                 next_port: AtomicU32::new(crate::kern::random_u32()),
                 conns: AtomicU32::new(0),
                 port_conflicts: AtomicU64::new(0),
+                stats: ObjStats::new()?,
             },
             GFP_KERNEL,
         )?)
@@ -251,60 +255,49 @@ impl ServiceSet {
 
     /// Writes one line per service, real server and local address.
     pub(crate) fn write(&self, w: &mut Writer<'_>) {
-        let ip = |a: u32| {
-            let b = a.to_be_bytes();
-            (b[0], b[1], b[2], b[3])
-        };
         for s in self.svcs.iter() {
-            let (a, b, c, d) = ip(s.key.addr);
             let proto = if s.key.proto == crate::rvs_core::packet::IPPROTO_TCP { "tcp" } else { "udp" };
-            let _ = core::fmt::write(w, format_args!("svc {} {}.{}.{}.{}:{} {} ", proto, a, b, c, d, s.key.port, s.algo.name()));
+            let _ = write!(w, "svc {} {}:{} {} ", proto, Ipv4(s.key.addr), s.key.port, s.algo.name());
             s.stats.write(w);
-            let _ = core::fmt::write(w, format_args!("\n"));
+            let _ = writeln!(w);
             for x in s.dests.iter() {
-                let (a, b, c, d) = ip(x.addr);
-                let _ = core::fmt::write(
+                let _ = write!(
                     w,
-                    format_args!(
-                        "  dest {}.{}.{}.{}:{} weight {} active {} inactive {} persist {} ",
-                        a,
-                        b,
-                        c,
-                        d,
-                        x.port,
-                        x.weight.load(Relaxed),
-                        x.active.load(Relaxed),
-                        x.inactive.load(Relaxed),
-                        x.persist.load(Relaxed)
-                    ),
+                    "  dest {}:{} weight {} active {} inactive {} persist {} ",
+                    Ipv4(x.addr),
+                    x.port,
+                    x.weight.load(Relaxed),
+                    x.active.load(Relaxed),
+                    x.inactive.load(Relaxed),
+                    x.persist.load(Relaxed)
                 );
                 x.stats.write(w);
-                let _ = core::fmt::write(w, format_args!("\n"));
+                let _ = writeln!(w);
             }
             for l in s.laddrs.iter() {
-                let (a, b, c, d) = ip(l.addr);
-                let _ = core::fmt::write(
+                let _ = write!(
                     w,
-                    format_args!(
-                        "  laddr {}.{}.{}.{} conns {} port_conflicts {}\n",
-                        a,
-                        b,
-                        c,
-                        d,
-                        l.conns.load(Relaxed),
-                        l.port_conflicts.load(Relaxed)
-                    ),
+                    "  laddr {} conns_now {} port_conflicts {} ",
+                    Ipv4(l.addr),
+                    l.conns.load(Relaxed),
+                    l.port_conflicts.load(Relaxed)
                 );
+                l.stats.write(w);
+                let _ = writeln!(w);
             }
         }
     }
 
-    /// Updates the rate estimates of every service and real server.
+    /// Updates the rate estimates of every service, real server and local
+    /// address.
     pub(crate) fn estimate(&self, period_ms: u64) {
         for s in self.svcs.iter() {
             s.stats.estimate(period_ms);
             for d in s.dests.iter() {
                 d.stats.estimate(period_ms);
+            }
+            for l in s.laddrs.iter() {
+                l.stats.estimate(period_ms);
             }
         }
     }

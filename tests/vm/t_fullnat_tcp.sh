@@ -16,6 +16,8 @@ bad=$(awk '$2 != "'"${LADDRS[0]}"'"' <<<"$out" | head -3)
 assert_eq "conns counter" 1002 "$(rvs_stat conns)"
 svc=$(grep "^svc tcp $VIP:80 rr " /sys/module/rvs/parameters/stats)
 assert_eq "service conns counter" 1002 "$(awk '{for (k=1;k<NF;k++) if ($k=="conns") print $(k+1)}' <<<"$svc")"
+laddr=$(grep "  laddr ${LADDRS[0]} " /sys/module/rvs/parameters/stats)
+assert_eq "LADDR conns counter" 1002 "$(awk '{for (k=1;k<NF;k++) if ($k=="conns") print $(k+1)}' <<<"$laddr")"
 # Each connection: SYN, ACK, data, FIN/ACKs in; SYN-ACK, data, FIN/ACKs out.
 [ "$(rvs_stat in_pkts)" -ge $((1002 * 4)) ] || fail "in_pkts $(rvs_stat in_pkts)"
 [ "$(rvs_stat out_pkts)" -ge $((1002 * 3)) ] || fail "out_pkts $(rvs_stat out_pkts)"
