@@ -13,6 +13,17 @@ use core::sync::atomic::Ordering::{Acquire, Relaxed};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+/// The elements of `v` for which `f` holds.
+fn keep<T>(v: KVec<T>, f: impl Fn(&T) -> bool) -> Result<KVec<T>> {
+    let mut out = KVec::with_capacity(v.len(), GFP_KERNEL)?;
+    for x in v {
+        if f(&x) {
+            out.push(x, GFP_KERNEL)?;
+        }
+    }
+    Ok(out)
+}
+
 /// Applies one command to the configuration. The caller holds the
 /// configuration mutex, so this is the only writer.
 fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
@@ -37,6 +48,26 @@ fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
             }
             let mut p = s.parts()?;
             p.dests.push(Dest::new(addr, port, w)?, GFP_KERNEL)?;
+            (Some(i), Some(Service::from_parts(k, p)?))
+        }
+        Command::DelDest(k, addr, port) => {
+            let i = find(&k).ok_or(ENOENT)?;
+            let mut p = cur.svcs[i].parts()?;
+            let before = p.dests.len();
+            p.dests = keep(p.dests, |d| !(d.addr == addr && d.port == port))?;
+            if p.dests.len() == before {
+                return Err(ENOENT);
+            }
+            (Some(i), Some(Service::from_parts(k, p)?))
+        }
+        Command::DelLaddr(k, addr) => {
+            let i = find(&k).ok_or(ENOENT)?;
+            let mut p = cur.svcs[i].parts()?;
+            let before = p.laddrs.len();
+            p.laddrs = keep(p.laddrs, |l| l.addr != addr)?;
+            if p.laddrs.len() == before {
+                return Err(ENOENT);
+            }
             (Some(i), Some(Service::from_parts(k, p)?))
         }
         Command::SetWeight(k, addr, port, w) => {

@@ -7,8 +7,10 @@
 //! add-service tcp|udp VIP:PORT [SCHED]
 //! del-service tcp|udp VIP:PORT
 //! add-dest    tcp|udp VIP:PORT RS:PORT [WEIGHT]
+//! del-dest    tcp|udp VIP:PORT RS:PORT
 //! set-weight  tcp|udp VIP:PORT RS:PORT WEIGHT
 //! add-laddr   tcp|udp VIP:PORT LADDR
+//! del-laddr   tcp|udp VIP:PORT LADDR
 //! set-persist tcp|udp VIP:PORT TIMEOUT [NETMASK]   (TIMEOUT 0: off)
 //! set-lport-range MIN MAX
 //! set NAME VALUE        (see [`Setting`])
@@ -101,10 +103,14 @@ pub enum Command {
     DelService(SvcKey),
     /// Add a real server.
     AddDest(SvcKey, u32, u16, u32),
+    /// Remove a real server (its connections live on to their end).
+    DelDest(SvcKey, u32, u16),
     /// Change a real server's weight (0 drains it).
     SetWeight(SvcKey, u32, u16, u32),
     /// Add a local address to the service's pool.
     AddLaddr(SvcKey, u32),
+    /// Remove a local address from the pool (its connections live on).
+    DelLaddr(SvcKey, u32),
     /// Persistence timeout (seconds, 0 = off) and client netmask.
     SetPersist(SvcKey, u32, u32),
     /// Local port range.
@@ -212,11 +218,16 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             let wgt = if args.len() == 4 { parse_u32(args[3], 65535)? } else { 1 };
             Ok(Command::AddDest(svc(args[0], args[1])?, a, p, wgt))
         }
+        (b"del-dest", 3) => {
+            let (a, p) = parse_addr_port(args[2])?;
+            Ok(Command::DelDest(svc(args[0], args[1])?, a, p))
+        }
         (b"set-weight", 4) => {
             let (a, p) = parse_addr_port(args[2])?;
             Ok(Command::SetWeight(svc(args[0], args[1])?, a, p, parse_u32(args[3], 65535)?))
         }
         (b"add-laddr", 3) => Ok(Command::AddLaddr(svc(args[0], args[1])?, parse_ipv4(args[2])?)),
+        (b"del-laddr", 3) => Ok(Command::DelLaddr(svc(args[0], args[1])?, parse_ipv4(args[2])?)),
         (b"set-persist", 3 | 4) => {
             let t = parse_u32(args[2], 31 * 86400)?;
             let mask = if args.len() == 4 { parse_ipv4(args[3])? } else { u32::MAX };
@@ -243,7 +254,7 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             Ok(Command::Set(st, v))
         }
         (b"flush", 0) => Ok(Command::Flush),
-        (b"add-service" | b"del-service" | b"add-dest" | b"set-weight" | b"add-laddr" | b"set-persist" | b"set-lport-range" | b"set" | b"flush", _) => {
+        (b"add-service" | b"del-service" | b"add-dest" | b"del-dest" | b"set-weight" | b"add-laddr" | b"del-laddr" | b"set-persist" | b"set-lport-range" | b"set" | b"flush", _) => {
             Err(ParseError::Arity)
         }
         _ => Err(ParseError::UnknownCommand),
@@ -267,6 +278,9 @@ mod tests {
         );
         assert_eq!(parse(b"add-dest tcp 192.0.2.100:80 198.51.100.11:8080"), Ok(Command::AddDest(k, 0xc633_640b, 8080, 1)));
         assert_eq!(parse(b"set-weight tcp 192.0.2.100:80 198.51.100.11:8080 0"), Ok(Command::SetWeight(k, 0xc633_640b, 8080, 0)));
+        assert_eq!(parse(b"del-dest tcp 192.0.2.100:80 198.51.100.11:8080"), Ok(Command::DelDest(k, 0xc633_640b, 8080)));
+        assert_eq!(parse(b"del-laddr tcp 192.0.2.100:80 198.51.100.201"), Ok(Command::DelLaddr(k, 0xc633_64c9)));
+        assert_eq!(parse(b"del-dest tcp 192.0.2.100:80"), Err(ParseError::Arity));
         assert_eq!(parse(b"add-laddr udp 192.0.2.100:53 198.51.100.201"), Ok(Command::AddLaddr(SvcKey { proto: IPPROTO_UDP, port: 53, ..k }, 0xc633_64c9)));
         assert_eq!(parse(b"set-lport-range 5000 5009"), Ok(Command::SetLportRange(5000, 5009)));
         assert_eq!(parse(b"set-persist tcp 192.0.2.100:80 300"), Ok(Command::SetPersist(k, 300, u32::MAX)));
