@@ -60,7 +60,6 @@ static const struct kernel_param_ops stats_ops = { .get = stats_get };
 module_param_cb(stats, &stats_ops, NULL, 0444);
 MODULE_PARM_DESC(stats, "counters (read only)");
 
-struct net *rvs_init_net(void) { return &init_net; }
 struct net *rvs_hook_net(const struct nf_hook_state *state) { return state->net; }
 
 static struct nf_hook_ops rvs_hook_ops[RVS_NR_HOOKS];
@@ -101,7 +100,6 @@ void rvs_hook_unregister(void)
 }
 
 unsigned int rvs_skb_len(const struct sk_buff *skb) { return skb->len; }
-unsigned int rvs_skb_headlen(const struct sk_buff *skb) { return skb_headlen(skb); }
 u8 *rvs_skb_network_header(const struct sk_buff *skb) { return skb_network_header(skb); }
 
 /* Make len bytes from the network header linear. */
@@ -116,9 +114,7 @@ int rvs_skb_ensure_writable_net(struct sk_buff *skb, unsigned int len)
 }
 
 u8 rvs_skb_ip_summed(const struct sk_buff *skb) { return skb->ip_summed; }
-void rvs_skb_set_ip_summed(struct sk_buff *skb, u8 v) { skb->ip_summed = v; }
 bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
-void rvs_kfree_skb(struct sk_buff *skb) { kfree_skb(skb); }
 
 int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr)
 {
@@ -170,7 +166,6 @@ int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len,
 void rvs_rcu_read_lock(void) { rcu_read_lock(); }
 void rvs_rcu_read_unlock(void) { rcu_read_unlock(); }
 void rvs_synchronize_rcu(void) { synchronize_rcu(); }
-void rvs_synchronize_net(void) { synchronize_net(); }
 
 static DEFINE_MUTEX(rvs_cfg_mutex);
 void rvs_cfg_lock(void) { mutex_lock(&rvs_cfg_mutex); }
@@ -227,15 +222,6 @@ u64 rvs_pcpu_sum(void *p, unsigned int idx)
 	for_each_possible_cpu(cpu)
 		s += *per_cpu_ptr(&c[idx], cpu);
 	return s;
-}
-
-void rvs_pcpu_zero(void *p, unsigned int n)
-{
-	u64 __percpu *c = (u64 __percpu __force *)p;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		memset(per_cpu_ptr(c, cpu), 0, sizeof(u64) * n);
 }
 
 void *rvs_kvzalloc(size_t size) { return kvzalloc(size, GFP_KERNEL); }

@@ -22,8 +22,6 @@ struct nf_hook_state;
 unsigned int rvs_param_conn_tab_bits(void);
 unsigned int rvs_param_max_conns(void);
 
-/* The initial network namespace. */
-struct net *rvs_init_net(void);
 struct net *rvs_hook_net(const struct nf_hook_state *state);
 
 /*
@@ -42,12 +40,10 @@ void rvs_hook_unregister(void);
 
 /* sk_buff access. */
 unsigned int rvs_skb_len(const struct sk_buff *skb);
-unsigned int rvs_skb_headlen(const struct sk_buff *skb);
 u8 *rvs_skb_network_header(const struct sk_buff *skb);
 int rvs_skb_may_pull_net(struct sk_buff *skb, unsigned int len);
 int rvs_skb_ensure_writable_net(struct sk_buff *skb, unsigned int len);
 u8 rvs_skb_ip_summed(const struct sk_buff *skb);
-void rvs_skb_set_ip_summed(struct sk_buff *skb, u8 v);
 bool rvs_skb_is_gso(const struct sk_buff *skb);
 /* Route to daddr from saddr: sets the skb's dst; returns the path MTU or a
  * negative errno (the skb is left to the caller). */
@@ -58,13 +54,11 @@ int rvs_output_v4(struct net *net, struct sk_buff *skb);
  * (IP + TCP headers, linear): the headers move toward the head. ihl: IP
  * header length, for the transport header offset. */
 int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len, unsigned int ihl);
-void rvs_kfree_skb(struct sk_buff *skb);
 
 /* RCU. */
 void rvs_rcu_read_lock(void);
 void rvs_rcu_read_unlock(void);
 void rvs_synchronize_rcu(void);
-void rvs_synchronize_net(void);
 
 /* The configuration mutex: ctl writes, and module exit, take it. */
 void rvs_cfg_lock(void);
@@ -84,7 +78,6 @@ void *rvs_pcpu_alloc(unsigned int n);
 void rvs_pcpu_free(void *p);
 void rvs_pcpu_add(void *p, unsigned int idx, u64 v);
 u64 rvs_pcpu_sum(void *p, unsigned int idx);
-void rvs_pcpu_zero(void *p, unsigned int n);
 
 /* Large zeroed allocations (the bucket array). */
 void *rvs_kvzalloc(size_t size);
