@@ -19,7 +19,9 @@ use crate::rvs_core::seq::{self, SeqDelta};
 use crate::rvs_core::tcp_state::{Dir, TcpState};
 use crate::service::{Dest, Laddr};
 use crate::stats::ObjStats;
+use crate::synproxy::SynproxyCtx;
 use core::mem::offset_of;
+use core::pin::Pin;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 use kernel::prelude::*;
@@ -59,6 +61,8 @@ pub(crate) struct Conn {
     /// `None` for a persistence template.
     laddr: Option<Arc<Laddr>>,
     pub(crate) svc_stats: Arc<ObjStats>,
+    /// SYNPROXY's part, for connections whose handshake the director made.
+    pub(crate) sp: Option<Pin<KBox<SynproxyCtx>>>,
     in_hash: u32,
     out_hash: u32,
 }
@@ -76,6 +80,7 @@ impl Conn {
         dest: Arc<Dest>,
         laddr: Arc<Laddr>,
         svc_stats: Arc<ObjStats>,
+        sp: Option<Pin<KBox<SynproxyCtx>>>,
     ) -> Result<KBox<Conn>> {
         if state.is_active() {
             dest.active.fetch_add(1, Relaxed);
@@ -83,14 +88,14 @@ impl Conn {
             dest.inactive.fetch_add(1, Relaxed);
         }
         laddr.conns.fetch_add(1, Relaxed);
-        Conn::alloc(proto, in_t, out_t, state, seq_in, syn_seq.map(|s| seq_in.forward(s)), dest, Some(laddr), svc_stats)
+        Conn::alloc(proto, in_t, out_t, state, seq_in, syn_seq.map(|s| seq_in.forward(s)), dest, Some(laddr), svc_stats, sp)
     }
 
     /// A persistence template: `key` is (client & netmask, VIP, 0, vport),
     /// looked up with protocol `proto | TEMPLATE`; it remembers `dest`.
     pub(crate) fn new_template(proto: u8, key: Tuple4, dest: Arc<Dest>, svc_stats: Arc<ObjStats>) -> Result<KBox<Conn>> {
         dest.persist.fetch_add(1, Relaxed);
-        Conn::alloc(proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), None, dest, None, svc_stats)
+        Conn::alloc(proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), None, dest, None, svc_stats, None)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -104,6 +109,7 @@ impl Conn {
         dest: Arc<Dest>,
         laddr: Option<Arc<Laddr>>,
         svc_stats: Arc<ObjStats>,
+        sp: Option<Pin<KBox<SynproxyCtx>>>,
     ) -> Result<KBox<Conn>> {
         Ok(KBox::new(
             Conn {
@@ -121,11 +127,18 @@ impl Conn {
                 dest,
                 laddr,
                 svc_stats,
+                sp,
                 in_hash: 0,
                 out_hash: 0,
             },
             GFP_ATOMIC,
         )?)
+    }
+
+    /// The ISN of the client's side as the real server sees it (the SYN
+    /// rvs sent or passed on).
+    pub(crate) fn rs_isn(&self) -> u32 {
+        self.rs_isn
     }
 
     /// True while client segments should carry TOA.
@@ -391,8 +404,10 @@ impl ConnTable {
 
     /// One step of the collector: looks at `n` buckets from the cursor,
     /// unlinks the connections expired at `now` into `dead` (freed by the
-    /// caller after a grace period, with [`ConnTable::free`]).
-    pub(crate) fn collect(&self, n: u32, now: u64, dead: &mut KVec<*mut Conn>) {
+    /// caller after a grace period, with [`ConnTable::free`]). `expiring`
+    /// sees each expired connection first and may keep it (true), having
+    /// pushed its expiry on (SYNPROXY's SYN retries).
+    pub(crate) fn collect(&self, n: u32, now: u64, dead: &mut KVec<*mut Conn>, mut expiring: impl FnMut(&Conn) -> bool) {
         let start = self.gc_cursor.fetch_add(n, Relaxed) & self.mask;
         let g = RcuGuard::new();
         for i in 0..n.min(self.mask + 1) {
@@ -405,6 +420,9 @@ impl ConnTable {
                 p = node.next.load(Acquire);
                 // Each connection is handled once: from its in-chain.
                 if node.dir != Dir::In || c.expires.load(Relaxed) > now {
+                    continue;
+                }
+                if !c.dead.load(Acquire) && expiring(c) {
                     continue;
                 }
                 // Inside the read section: no sleeping allocation.

@@ -94,6 +94,12 @@ fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
             p.persist = Persist { timeout, mask };
             (Some(i), Some(Service::from_parts(k, p)?))
         }
+        Command::SetSynproxy(k, on) => {
+            let i = find(&k).ok_or(ENOENT)?;
+            let mut p = cur.svcs[i].parts()?;
+            p.synproxy = on;
+            (Some(i), Some(Service::from_parts(k, p)?))
+        }
         Command::SetLportRange(lo, hi) => {
             lports.min = lo;
             lports.max = hi;

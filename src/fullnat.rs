@@ -4,7 +4,10 @@
 //! server's reply to LADDR:lport becomes VIP:vport -> client.
 
 use crate::conn_table::{Conn, InsertError, TEMPLATE};
-use crate::service::{Dest, Service};
+use crate::service::{Dest, Service, ServiceSet};
+use crate::synproxy::{self, SynproxyCtx};
+use core::pin::Pin;
+use kernel::prelude::KBox;
 use kernel::sync::Arc;
 use crate::kern::{self, NetRef, RcuGuard, Skb, NF_ACCEPT, NF_DROP, NF_STOLEN};
 use crate::rvs_core::nat::{self, Tuple4};
@@ -20,13 +23,13 @@ use crate::State;
 
 /// What the transport header told us.
 #[derive(Clone, Copy)]
-struct L4 {
-    sport: u16,
-    dport: u16,
+pub(crate) struct L4 {
+    pub(crate) sport: u16,
+    pub(crate) dport: u16,
     /// Header length (TCP data offset, or 8 for UDP).
-    hlen: usize,
+    pub(crate) hlen: usize,
     /// TCP flags, sequence and acknowledgement numbers; `None` for UDP.
-    tcp: Option<(u8, u32, u32)>,
+    pub(crate) tcp: Option<(u8, u32, u32)>,
 }
 
 /// Parses the transport header; `Err(())` means malformed.
@@ -101,7 +104,9 @@ pub(crate) unsafe extern "C" fn hook_pre_routing(
     NF_ACCEPT
 }
 
-fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
+/// One packet at LOCAL_IN (or one SYNPROXY kept, released): the hook's
+/// verdict.
+pub(crate) fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
     let g = RcuGuard::new();
     let len = skb.len();
     let ip = match skb.pull(20).map(|h| packet::parse_ipv4(h, len)) {
@@ -159,7 +164,11 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
     let (outer, inner, seq) = match dir {
         // Quoted: VIP -> client, sent to the client. The error came from the
         // client's side; it goes to the real server about its own packet.
-        Dir::In => ((c.out_t.daddr, c.out_t.saddr), c.out_t, SeqDelta(0)),
+        Dir::In => (
+            (c.out_t.daddr, c.out_t.saddr),
+            c.out_t,
+            SeqDelta(0u32.wrapping_sub(c.sp.as_deref().map_or(0, |sp| sp.seq_out().0))),
+        ),
         // Quoted: LADDR -> RS. It goes to the client about its own packet,
         // the sequence number back in the client's space.
         Dir::Out => ((c.in_t.daddr, c.in_t.saddr), c.in_t, SeqDelta(0u32.wrapping_sub(c.seq_in.0))),
@@ -178,7 +187,7 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
 }
 
 /// Sends a routed packet; the hook's verdict.
-fn send(st: &State, skb: Skb, net: NetRef) -> u32 {
+pub(crate) fn send(st: &State, skb: Skb, net: NetRef) -> u32 {
     if skb.output_v4(net).is_err() {
         st.stats.inc(Ctr::XmitErr);
     }
@@ -214,13 +223,22 @@ fn pick_dest<'a>(st: &'a State, g: &'a RcuGuard, svc: &'a Service, ip: &packet::
 }
 
 /// A SYN without ACK, RST or FIN: what opens a connection.
-fn is_bare_syn(l4: &L4) -> bool {
+pub(crate) fn is_bare_syn(l4: &L4) -> bool {
     matches!(l4.tcp, Some((f, _, _)) if f & (tcp_flags::SYN | tcp_flags::ACK | tcp_flags::RST | tcp_flags::FIN) == tcp_flags::SYN)
 }
 
 /// Rewrites and sends a packet of connection `c` travelling `dir`.
 #[allow(clippy::too_many_arguments)]
 fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packet::Ipv4, l4: &L4, len: usize) -> u32 {
+    let sp = c.sp.as_deref();
+    if let Some(sp) = sp {
+        skb = match synproxy::before_forward(st, skb, net, c, sp, dir, ip, l4) {
+            Ok(skb) => skb,
+            Err(verdict) => return verdict,
+        };
+    }
+    // SYNPROXY's offset for the server's sequence space (0 without).
+    let sp_out = sp.map_or(SeqDelta(0), |sp| sp.seq_out());
     let now = kern::jiffies();
     match l4.tcp {
         Some((flags, _, _)) => {
@@ -238,13 +256,13 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
         Dir::In => (
             Tuple4 { saddr: c.out_t.daddr, daddr: c.out_t.saddr, sport: c.out_t.dport, dport: c.out_t.sport },
             c.seq_in,
-            SeqDelta(0),
+            sp_out,
             Ctr::InPkts,
             Ctr::InBytes,
         ),
         Dir::Out => (
             Tuple4 { saddr: c.in_t.daddr, daddr: c.in_t.saddr, sport: c.in_t.dport, dport: c.in_t.sport },
-            SeqDelta(0),
+            sp_out,
             c.seq_in,
             Ctr::OutPkts,
             Ctr::OutBytes,
@@ -264,6 +282,11 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
         let tcp = &mut buf[ip.ihl..];
         // Options were validated at parse time: the edits cannot fail.
         let _ = nat::adjust_tcp_seq(tcp, l4.hlen, seq_d, ack_d, csum);
+        if let Some(sp) = sp {
+            if flags & tcp_flags::SYN == 0 {
+                synproxy::map_window(sp, dir, tcp, csum);
+            }
+        }
         let syn = flags & (tcp_flags::SYN | tcp_flags::ACK);
         if l4.hlen > 20 {
             if dir == Dir::In && syn == tcp_flags::SYN && st.settings.ts_strip.load(Relaxed) {
@@ -320,7 +343,8 @@ fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, ip: &packet::Ipv4, l4: &L4, l
 }
 
 /// A packet without a connection: for a service, a new connection (TCP:
-/// only from a SYN); otherwise not ours.
+/// only from a SYN, or for SYNPROXY from the ACK with its cookie);
+/// otherwise not ours.
 #[allow(clippy::too_many_arguments)]
 fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4, t: &Tuple4, len: usize) -> u32 {
     let set = st.svcs.read(g);
@@ -340,6 +364,9 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
         }
         return NF_ACCEPT;
     };
+    if l4.tcp.is_some() && svc.synproxy {
+        return synproxy::no_conn(st, g, skb, net, ip, l4, t, svc, set);
+    }
     let (state, seq) = match l4.tcp {
         Some((_, seq, _)) => {
             if !is_bare_syn(l4) {
@@ -352,13 +379,37 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
         None => (TcpState::None, None),
     };
     let now = kern::jiffies();
+    match open(st, g, set, svc, ip, l4, t, state, seq, None, now) {
+        // The SYN itself moves nothing: SynSent is where a client SYN leads.
+        Ok(c) => forward(st, skb, net, c, Dir::In, ip, l4, len),
+        Err(verdict) => verdict,
+    }
+}
+
+/// Opens a connection of `svc` for the client tuple `t`: real server,
+/// local address and port, fresh ISN (`syn_seq`: the client's ISN), table
+/// entry, counters. `Err` is the verdict for the packet when refused.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn open<'a>(
+    st: &'a State,
+    g: &'a RcuGuard,
+    set: &'a ServiceSet,
+    svc: &'a Service,
+    ip: &packet::Ipv4,
+    l4: &L4,
+    t: &Tuple4,
+    state: TcpState,
+    syn_seq: Option<u32>,
+    sp: Option<Pin<KBox<SynproxyCtx>>>,
+    now: u64,
+) -> core::result::Result<&'a Conn, u32> {
     let Some(dest) = pick_dest(st, g, svc, ip, l4, now) else {
         st.stats.inc(Ctr::DropNoDest);
-        return NF_DROP;
+        return Err(NF_DROP);
     };
     let Some(laddr) = svc.next_laddr() else {
         st.stats.inc(Ctr::DropNoLaddr);
-        return NF_DROP;
+        return Err(NF_DROP);
     };
     let start = laddr.next_port.fetch_add(1, Relaxed);
     let port = lport::pick(&set.lports, start, |p| {
@@ -371,29 +422,29 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
     });
     let Some(port) = port else {
         st.stats.inc(Ctr::DropNoPort);
-        return NF_DROP;
+        return Err(NF_DROP);
     };
     let out_t = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
     // A fresh ISN toward the real server, keyed on the out-tuple as the
     // kernel keys its own.
-    let seq_in = match seq {
+    let seq_in = match syn_seq {
         Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(laddr.addr, dest.addr, port, dest.port)),
         None => SeqDelta(0),
     };
-    let Ok(c) = Conn::new(ip.proto, *t, out_t, state, seq_in, seq, dest.clone(), laddr.clone(), svc.stats.clone()) else {
+    let Ok(c) = Conn::new(ip.proto, *t, out_t, state, seq_in, syn_seq, dest.clone(), laddr.clone(), svc.stats.clone(), sp) else {
         st.stats.inc(Ctr::DropNoMem);
-        return NF_DROP;
+        return Err(NF_DROP);
     };
     let c = match st.conns.insert(g, c) {
         Ok(c) => c,
         Err(InsertError::Full) => {
             st.stats.inc(Ctr::DropTableFull);
-            return NF_DROP;
+            return Err(NF_DROP);
         }
         Err(InsertError::Exists) => {
             // Lost a race with another CPU for the same tuple: the client
             // retransmits and finds the winner's connection.
-            return NF_DROP;
+            return Err(NF_DROP);
         }
     };
     st.stats.inc(Ctr::Conns);
@@ -401,6 +452,5 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
     c.svc_stats.add(ObjCtr::Conns, 1);
     laddr.stats.add(ObjCtr::Conns, 1);
     c.refresh(now, if l4.tcp.is_some() { st.settings.tcp_timeout(state) } else { st.settings.udp_timeout() });
-    // The SYN itself moves nothing: SynSent is where a client SYN leads.
-    forward(st, skb, net, c, Dir::In, ip, l4, len)
+    Ok(c)
 }

@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <linux/siphash.h>
 #include <linux/jiffies.h>
 #include <linux/mutex.h>
 #include <net/ip.h>
@@ -161,6 +162,68 @@ int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len,
 	if (skb->ip_summed == CHECKSUM_PARTIAL)
 		skb->csum_start -= len;
 	return 0;
+}
+
+struct sk_buff *rvs_skb_alloc_v4(unsigned int len)
+{
+	struct sk_buff *skb = alloc_skb(MAX_HEADER + len, GFP_ATOMIC);
+
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, MAX_HEADER);
+	skb_put_zero(skb, len);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, 20);
+	skb->protocol = htons(ETH_P_IP);
+	return skb;
+}
+
+int rvs_skb_reshape(struct sk_buff *skb, unsigned int len)
+{
+	int err;
+
+	if (skb_network_offset(skb) != 0 || skb_is_gso(skb))
+		return -EINVAL;
+	skb_orphan(skb);
+	err = skb_linearize_cow(skb);
+	if (err)
+		return err;
+	if (len < skb->len) {
+		__skb_trim(skb, len);
+	} else if (len > skb->len) {
+		unsigned int need = len - skb->len;
+
+		if (skb_tailroom(skb) < need) {
+			err = pskb_expand_head(skb, 0, need - skb_tailroom(skb), GFP_ATOMIC);
+			if (err)
+				return err;
+		}
+		skb_put(skb, need);
+	}
+	skb_set_transport_header(skb, 20);
+	skb->ip_summed = CHECKSUM_NONE;
+	skb->csum_valid = 0;
+	return 0;
+}
+
+void rvs_skb_keep(struct sk_buff *skb)
+{
+	skb_orphan(skb);
+	skb_dst_drop(skb);
+}
+
+void rvs_kfree_skb(struct sk_buff *skb) { kfree_skb(skb); }
+
+struct net *rvs_get_net(struct net *net) { return get_net(net); }
+void rvs_put_net(struct net *net) { put_net(net); }
+
+static siphash_key_t rvs_cookie_key;
+void rvs_cookie_init(void) { get_random_bytes(&rvs_cookie_key, sizeof(rvs_cookie_key)); }
+
+u32 rvs_cookie_hash(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 extra)
+{
+	return siphash_4u32((__force u32)saddr, (__force u32)daddr,
+			    (__force u32)sport << 16 | (__force u32)dport, extra, &rvs_cookie_key);
 }
 
 void rvs_rcu_read_lock(void) { rcu_read_lock(); }

@@ -55,6 +55,27 @@ int rvs_output_v4(struct net *net, struct sk_buff *skb);
  * header length, for the transport header offset. */
 int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len, unsigned int ihl);
 
+/* Packets rvs builds or keeps (SYNPROXY). */
+/* A new IPv4 packet of len zeroed linear bytes (network header at data,
+ * transport header at 20), with headroom for the link layer; NULL if no
+ * memory. */
+struct sk_buff *rvs_skb_alloc_v4(unsigned int len);
+/* Make a hook's skb into exactly len linear, private bytes from the
+ * network header, for rewriting as a reply; no socket, no checksum state. */
+int rvs_skb_reshape(struct sk_buff *skb, unsigned int len);
+/* A hook's skb kept past the hook (which then returns NF_STOLEN): no
+ * socket and no route pinned while it waits. */
+void rvs_skb_keep(struct sk_buff *skb);
+void rvs_kfree_skb(struct sk_buff *skb);
+
+/* Network namespace references. */
+struct net *rvs_get_net(struct net *net);
+void rvs_put_net(struct net *net);
+
+/* SYN cookie hash: SipHash of the 4-tuple and extra under a boot-time key. */
+void rvs_cookie_init(void);
+u32 rvs_cookie_hash(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 extra);
+
 /* RCU. */
 void rvs_rcu_read_lock(void);
 void rvs_rcu_read_unlock(void);

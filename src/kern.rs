@@ -13,13 +13,35 @@ pub(crate) const NF_DROP: u32 = b::NF_DROP;
 pub(crate) const NF_ACCEPT: u32 = b::NF_ACCEPT;
 pub(crate) const NF_STOLEN: u32 = b::NF_STOLEN;
 
-/// A packet handed to a netfilter hook, borrowed for the hook's duration.
+/// A packet: either handed to a netfilter hook (borrowed for the hook's
+/// duration; netfilter frees it on `NF_DROP`), or owned by rvs (built by
+/// it, or kept past its hook) and freed when dropped.
+///
+/// Every function that takes an `Skb` by value consumes it: it sends it
+/// ([`Skb::output_v4`]), keeps it, or lets it drop. A verdict of `NF_DROP`
+/// for a hook's packet lets netfilter free it; for an owned one the drop
+/// already did.
 ///
 /// # Invariants
-/// `ptr` points to a valid `sk_buff` that the hook owns until it returns a
-/// verdict or passes it on with [`Skb::output_v4`].
+/// `ptr` points to a valid `sk_buff`. If `owned`, nobody else holds it;
+/// otherwise the running hook does, until it returns a verdict or the
+/// packet is passed on with [`Skb::output_v4`].
 pub(crate) struct Skb {
     ptr: *mut b::sk_buff,
+    owned: bool,
+}
+
+// SAFETY: an skb may be handed from one CPU to another (a kept packet is
+// sent by whichever CPU releases it); ownership moves with the value.
+unsafe impl Send for Skb {}
+
+impl Drop for Skb {
+    fn drop(&mut self) {
+        if self.owned {
+            // SAFETY: owned, so ours alone to free (type invariant).
+            unsafe { b::rvs_kfree_skb(self.ptr) };
+        }
+    }
 }
 
 impl Skb {
@@ -28,7 +50,47 @@ impl Skb {
     /// `Skb` must not outlive that call.
     pub(crate) unsafe fn from_hook(ptr: *mut b::sk_buff) -> Self {
         // INVARIANT: the caller guarantees validity for the hook's duration.
-        Skb { ptr }
+        Skb { ptr, owned: false }
+    }
+
+    /// A new IPv4 packet of `len` zeroed bytes, owned.
+    pub(crate) fn alloc_v4(len: usize) -> Option<Skb> {
+        // SAFETY: plain allocation; NULL is checked.
+        let ptr = unsafe { b::rvs_skb_alloc_v4(len as u32) };
+        if ptr.is_null() {
+            return None;
+        }
+        // INVARIANT: a fresh skb nobody else knows.
+        Some(Skb { ptr, owned: true })
+    }
+
+    /// Takes a hook's packet over, to keep it past the hook.
+    ///
+    /// # Safety
+    /// The hook this packet was handed to must return `NF_STOLEN`.
+    pub(crate) unsafe fn into_owned(mut self) -> Skb {
+        if !self.owned {
+            // SAFETY: valid by the type invariant; the caller gives up the
+            // hook's claim (NF_STOLEN), so the packet is ours from here.
+            unsafe { b::rvs_skb_keep(self.ptr) };
+            // INVARIANT: see above.
+            self.owned = true;
+        }
+        self
+    }
+
+    /// Makes the packet exactly `len` linear, private bytes from the
+    /// network header, to be rewritten into a reply (no socket, checksums
+    /// to be written complete).
+    pub(crate) fn reshape(&mut self, len: usize) -> Result {
+        // SAFETY: valid by the type invariant; the helper checks the
+        // layout. `&mut self`: no slice of the old data lives on.
+        let r = unsafe { b::rvs_skb_reshape(self.ptr, len as u32) };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(())
+        }
     }
 
     /// Bytes in the packet from the network header on (`skb->len` at the
@@ -96,10 +158,12 @@ impl Skb {
     /// Sends a routed packet out through LOCAL_OUT; the skb is consumed
     /// whatever the outcome.
     pub(crate) fn output_v4(self, net: NetRef) -> Result {
-        // SAFETY: `self.ptr` is valid, routed, and owned by us;
-        // `rvs_output_v4` takes ownership. `self` is consumed, so the
-        // pointer is not used again.
-        let r = unsafe { b::rvs_output_v4(net.0, self.ptr) };
+        let ptr = self.ptr;
+        // The skb passes to the stack: no drop of ours may free it.
+        core::mem::forget(self);
+        // SAFETY: `ptr` is valid and routed, and ours or the hook's to give
+        // away; `rvs_output_v4` takes it. It is not used again.
+        let r = unsafe { b::rvs_output_v4(net.0, ptr) };
         if r < 0 {
             Err(Error::from_errno(r))
         } else {
@@ -142,6 +206,53 @@ impl NetRef {
         // SAFETY: the caller guarantees `state` is valid.
         NetRef(unsafe { b::rvs_hook_net(state) })
     }
+}
+
+/// A counted reference to a network namespace, for work done outside a
+/// hook (SYNPROXY's retries and resets from the collector).
+///
+/// # Invariants
+/// `0` is a namespace on which this value holds one reference.
+pub(crate) struct NetHold(*mut b::net);
+
+// SAFETY: a namespace reference may be used and dropped on any CPU.
+unsafe impl Send for NetHold {}
+// SAFETY: only read through `net()`.
+unsafe impl Sync for NetHold {}
+
+impl NetHold {
+    /// Takes a reference on a hook's namespace.
+    pub(crate) fn new(net: NetRef) -> NetHold {
+        // SAFETY: `net` is alive for the hook's duration; get_net adds a
+        // reference that keeps it alive past it.
+        NetHold(unsafe { b::rvs_get_net(net.0) })
+    }
+
+    /// The namespace, for routing and output.
+    pub(crate) fn net(&self) -> NetRef {
+        NetRef(self.0)
+    }
+}
+
+impl Drop for NetHold {
+    fn drop(&mut self) {
+        // SAFETY: the reference taken in `new` (type invariant).
+        unsafe { b::rvs_put_net(self.0) }
+    }
+}
+
+/// Sets up the SYN cookie key (module init).
+pub(crate) fn cookie_init() {
+    // SAFETY: fills a static key with random bytes; called once at init
+    // before any hook runs.
+    unsafe { b::rvs_cookie_init() }
+}
+
+/// The keyed hash of a client's 4-tuple (big-endian values as read) and
+/// `extra`, for SYN cookies.
+pub(crate) fn cookie_hash(saddr: u32, daddr: u32, sport: u16, dport: u16, extra: u32) -> u32 {
+    // SAFETY: pure function of its arguments and the static key.
+    unsafe { b::rvs_cookie_hash(saddr.to_be(), daddr.to_be(), sport.to_be(), dport.to_be(), extra) }
 }
 
 /// The hook function type netfilter calls.

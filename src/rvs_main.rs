@@ -16,6 +16,7 @@ mod kern;
 mod rvs_core;
 mod service;
 mod stats;
+mod synproxy;
 
 use kern::{CfgGuard, GcWork, NfHook};
 use rvs_core::ctl_text::Setting;
@@ -56,6 +57,20 @@ pub(crate) struct Settings {
     pub(crate) drop_tcp_port: AtomicBool,
     tcp: [AtomicU32; NR_STATES],
     udp: AtomicU32,
+    pub(crate) sp: SynproxySettings,
+}
+
+/// SYNPROXY's settings (Alibaba's sysctl names and defaults).
+pub(crate) struct SynproxySettings {
+    pub(crate) init_mss: AtomicU32,
+    pub(crate) sack: AtomicBool,
+    /// 0: no window scaling offered.
+    pub(crate) wscale: AtomicU32,
+    pub(crate) synack_ttl: AtomicU32,
+    pub(crate) ack_store: AtomicU32,
+    pub(crate) syn_retry: AtomicU32,
+    /// 0: no guard.
+    pub(crate) ack_storm: AtomicU32,
 }
 
 impl Settings {
@@ -69,6 +84,15 @@ impl Settings {
             drop_tcp_port: AtomicBool::new(true),
             tcp: core::array::from_fn(|i| AtomicU32::new(t.tcp[i])),
             udp: AtomicU32::new(t.udp),
+            sp: SynproxySettings {
+                init_mss: AtomicU32::new(1452),
+                sack: AtomicBool::new(true),
+                wscale: AtomicU32::new(7),
+                synack_ttl: AtomicU32::new(63),
+                ack_store: AtomicU32::new(3),
+                syn_retry: AtomicU32::new(3),
+                ack_storm: AtomicU32::new(10),
+            },
         }
     }
 
@@ -92,6 +116,13 @@ impl Settings {
             Setting::DropTcpUnknownPort => self.drop_tcp_port.store(v != 0, Relaxed),
             Setting::TcpTimeout(st) => self.tcp[st as usize].store(v, Relaxed),
             Setting::UdpTimeout => self.udp.store(v, Relaxed),
+            Setting::SynproxyInitMss => self.sp.init_mss.store(v, Relaxed),
+            Setting::SynproxySack => self.sp.sack.store(v != 0, Relaxed),
+            Setting::SynproxyWscale => self.sp.wscale.store(v, Relaxed),
+            Setting::SynproxySynackTtl => self.sp.synack_ttl.store(v, Relaxed),
+            Setting::SynproxyAckStore => self.sp.ack_store.store(v, Relaxed),
+            Setting::SynproxySynRetry => self.sp.syn_retry.store(v, Relaxed),
+            Setting::SynproxyAckStorm => self.sp.ack_storm.store(v, Relaxed),
         }
     }
 }
@@ -151,7 +182,8 @@ pub extern "C" fn rvs_gc_tick() {
     let st = unsafe { &*p };
     let mut dead = KVec::new();
     let share = (1u32 << kern::param_conn_tab_bits().clamp(8, 22)) / GC_SHARE;
-    st.conns.collect(share.max(1), kern::jiffies(), &mut dead);
+    let now = kern::jiffies();
+    st.conns.collect(share.max(1), now, &mut dead, |c| synproxy::expiring(st, c, now));
     if !dead.is_empty() {
         let n = dead.len() as u64;
         kern::synchronize_rcu();
@@ -170,6 +202,7 @@ pub extern "C" fn rvs_gc_tick() {
 
 impl kernel::Module for Rvs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        kern::cookie_init();
         let bits = kern::param_conn_tab_bits();
         if !CONN_TAB_BITS_RANGE.contains(&bits) {
             pr_err!("conn_tab_bits={} is out of range 8..22\n", bits);

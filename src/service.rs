@@ -116,6 +116,7 @@ pub(crate) struct Parts {
     pub(crate) laddrs: KVec<Arc<Laddr>>,
     pub(crate) persist: Persist,
     pub(crate) stats: Arc<ObjStats>,
+    pub(crate) synproxy: bool,
 }
 
 /// The destinations of a service as the schedulers see them.
@@ -138,6 +139,8 @@ pub(crate) struct Service {
     pub(crate) dests: KVec<Arc<Dest>>,
     pub(crate) laddrs: KVec<Arc<Laddr>>,
     pub(crate) persist: Persist,
+    /// Client SYNs are answered by the director with a cookie.
+    pub(crate) synproxy: bool,
     /// Kept across rebuilds of the service.
     pub(crate) stats: Arc<ObjStats>,
     rr: AtomicUsize,
@@ -157,6 +160,7 @@ impl Service {
             laddrs: KVec::new(),
             persist: Persist::default(),
             stats: Arc::new(ObjStats::new()?, GFP_KERNEL)?,
+            synproxy: false,
         };
         Service::from_parts(key, parts)
     }
@@ -170,12 +174,13 @@ impl Service {
             laddrs: clone_vec(&self.laddrs)?,
             persist: self.persist,
             stats: self.stats.clone(),
+            synproxy: self.synproxy,
         })
     }
 
     /// Builds a service from its parts.
     pub(crate) fn from_parts(key: SvcKey, p: Parts) -> Result<Arc<Service>> {
-        let Parts { algo, dests, laddrs, persist, stats } = p;
+        let Parts { algo, dests, laddrs, persist, stats, synproxy } = p;
         let mut mh = KBox::new([u16::MAX; MH_TABLE_SIZE], GFP_KERNEL)?;
         if algo == Algo::Mh {
             let mut views = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
@@ -193,6 +198,7 @@ impl Service {
                 dests,
                 laddrs,
                 persist,
+                synproxy,
                 stats,
                 rr: AtomicUsize::new(usize::MAX),
                 laddr_rr: AtomicU32::new(0),
@@ -225,6 +231,11 @@ impl Service {
                 .filter(|&i| i < self.dests.len() && self.dests[i].view().available()),
         }?;
         self.dests.get(i)
+    }
+
+    /// True if some real server can take a new connection.
+    pub(crate) fn has_available_dest(&self) -> bool {
+        self.dests.iter().any(|d| d.view().available())
     }
 
     /// The next local address, round robin.

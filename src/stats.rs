@@ -52,10 +52,30 @@ pub(crate) enum Ctr {
     ToaInserted,
     /// TOA wanted but no room (option space, MTU, GSO packet, headroom).
     ToaNoRoom,
+    /// SYNPROXY: client SYNs answered with a cookie SYN-ACK.
+    SpSynAnswered,
+    /// SYNPROXY: ACKs with a valid cookie (connections opened).
+    SpCookieOk,
+    /// SYNPROXY: ACKs with a forged or stale cookie, dropped.
+    SpCookieBad,
+    /// SYNPROXY: client packets kept until the real server answered.
+    SpAckQueued,
+    /// SYNPROXY: client packets dropped because the queue was full.
+    SpQueueFull,
+    /// SYNPROXY: SYNs resent to a silent real server.
+    SpSynRetry,
+    /// SYNPROXY: repeated identical ACKs from a real server, dropped.
+    SpAckStorm,
+    /// SYNPROXY: the real server refused (RST passed to the client).
+    SpRsRefused,
+    /// SYNPROXY: the real server never answered (client reset).
+    SpRsTimeout,
+    /// SYNPROXY: SYNs and stray segments on a proxied connection, dropped.
+    SpDropped,
 }
 
 /// Number of counters.
-pub(crate) const NR: u32 = Ctr::ToaNoRoom as u32 + 1;
+pub(crate) const NR: u32 = Ctr::SpDropped as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
@@ -79,6 +99,16 @@ const NAMES: [&str; NR as usize] = [
     "drop_no_route",
     "toa_inserted",
     "toa_no_room",
+    "synproxy_syn_answered",
+    "synproxy_cookie_ok",
+    "synproxy_cookie_bad",
+    "synproxy_ack_queued",
+    "synproxy_queue_full",
+    "synproxy_syn_retry",
+    "synproxy_ack_storm",
+    "synproxy_rs_refused",
+    "synproxy_rs_timeout",
+    "synproxy_dropped",
 ];
 
 /// The counters.

@@ -12,6 +12,7 @@
 //! add-laddr   tcp|udp VIP:PORT LADDR
 //! del-laddr   tcp|udp VIP:PORT LADDR
 //! set-persist tcp|udp VIP:PORT TIMEOUT [NETMASK]   (TIMEOUT 0: off)
+//! set-synproxy tcp VIP:PORT 0|1
 //! set-lport-range MIN MAX
 //! set NAME VALUE        (see [`Setting`])
 //! flush
@@ -50,7 +51,27 @@ pub enum Setting {
     TcpTimeout(super::tcp_state::TcpState),
     /// UDP timeout, seconds.
     UdpTimeout,
+    /// SYNPROXY: largest MSS offered to clients (rounded down to the
+    /// cookie's table).
+    SynproxyInitMss,
+    /// SYNPROXY: keep SACK_PERM when the client offers it (0/1).
+    SynproxySack,
+    /// SYNPROXY: window scale offered to clients (0: none).
+    SynproxyWscale,
+    /// SYNPROXY: TTL of the director's SYN-ACKs.
+    SynproxySynackTtl,
+    /// SYNPROXY: client packets (the ACK and early data) kept until the
+    /// real server answers.
+    SynproxyAckStore,
+    /// SYNPROXY: SYNs resent to a silent real server.
+    SynproxySynRetry,
+    /// SYNPROXY: identical pure ACKs from a real server passed on before
+    /// the rest are dropped (0: no guard).
+    SynproxyAckStorm,
 }
+
+/// Most client packets SYNPROXY keeps per connection.
+pub const SYNPROXY_STORE_MAX: u32 = 8;
 
 impl Setting {
     /// Parses a setting name.
@@ -72,6 +93,13 @@ impl Setting {
             b"timeout_close_wait" => Setting::TcpTimeout(CloseWait),
             b"timeout_last_ack" => Setting::TcpTimeout(LastAck),
             b"timeout_udp" => Setting::UdpTimeout,
+            b"synproxy_init_mss" => Setting::SynproxyInitMss,
+            b"synproxy_sack" => Setting::SynproxySack,
+            b"synproxy_wscale" => Setting::SynproxyWscale,
+            b"synproxy_synack_ttl" => Setting::SynproxySynackTtl,
+            b"synproxy_ack_skb_store_thresh" => Setting::SynproxyAckStore,
+            b"synproxy_syn_retry" => Setting::SynproxySynRetry,
+            b"synproxy_ack_storm_thresh" => Setting::SynproxyAckStorm,
             _ => return Option::None,
         })
     }
@@ -82,6 +110,13 @@ impl Setting {
             Setting::TsStrip | Setting::MssAdjust | Setting::Toa | Setting::DropFragments | Setting::DropUdpToTcpVip | Setting::DropTcpUnknownPort => 1,
             // A day: beyond that an idle entry is a leak, not a connection.
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 86400,
+            Setting::SynproxyInitMss => 1460,
+            Setting::SynproxySack => 1,
+            Setting::SynproxyWscale => 14,
+            Setting::SynproxySynackTtl => 255,
+            Setting::SynproxyAckStore => SYNPROXY_STORE_MAX,
+            Setting::SynproxySynRetry => 10,
+            Setting::SynproxyAckStorm => 1000,
         }
     }
 
@@ -90,6 +125,9 @@ impl Setting {
         match self {
             Setting::TsStrip | Setting::MssAdjust | Setting::Toa | Setting::DropFragments | Setting::DropUdpToTcpVip | Setting::DropTcpUnknownPort => 0,
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 1,
+            Setting::SynproxyInitMss => 536,
+            Setting::SynproxySynackTtl | Setting::SynproxyAckStore => 1,
+            Setting::SynproxySack | Setting::SynproxyWscale | Setting::SynproxySynRetry | Setting::SynproxyAckStorm => 0,
         }
     }
 }
@@ -113,6 +151,8 @@ pub enum Command {
     DelLaddr(SvcKey, u32),
     /// Persistence timeout (seconds, 0 = off) and client netmask.
     SetPersist(SvcKey, u32, u32),
+    /// Turn SYNPROXY on or off for a TCP service.
+    SetSynproxy(SvcKey, bool),
     /// Local port range.
     SetLportRange(u16, u16),
     /// Change a runtime setting.
@@ -237,6 +277,13 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             }
             Ok(Command::SetPersist(svc(args[0], args[1])?, t, mask))
         }
+        (b"set-synproxy", 3) => {
+            let k = svc(args[0], args[1])?;
+            if k.proto != IPPROTO_TCP {
+                return Err(ParseError::Protocol);
+            }
+            Ok(Command::SetSynproxy(k, parse_u32(args[2], 1)? == 1))
+        }
         (b"set-lport-range", 2) => {
             let lo = parse_u32(args[0], 65535)? as u16;
             let hi = parse_u32(args[1], 65535)? as u16;
@@ -254,7 +301,7 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             Ok(Command::Set(st, v))
         }
         (b"flush", 0) => Ok(Command::Flush),
-        (b"add-service" | b"del-service" | b"add-dest" | b"del-dest" | b"set-weight" | b"add-laddr" | b"del-laddr" | b"set-persist" | b"set-lport-range" | b"set" | b"flush", _) => {
+        (b"add-service" | b"del-service" | b"add-dest" | b"del-dest" | b"set-weight" | b"add-laddr" | b"del-laddr" | b"set-persist" | b"set-synproxy" | b"set-lport-range" | b"set" | b"flush", _) => {
             Err(ParseError::Arity)
         }
         _ => Err(ParseError::UnknownCommand),
@@ -316,5 +363,20 @@ mod tests {
         assert_eq!(parse(b"set nonsense 1"), Err(ParseError::Setting));
         assert_eq!(parse(b"set ts_strip"), Err(ParseError::Arity));
         assert_eq!(parse(b"add-dest tcp 192.0.2.1:80 1.2.3.4:5 99999999999"), Err(ParseError::Number));
+    }
+
+    #[test]
+    fn synproxy_commands() {
+        let k = SvcKey { proto: IPPROTO_TCP, addr: 0xc000_0264, port: 80 };
+        assert_eq!(parse(b"set-synproxy tcp 192.0.2.100:80 1"), Ok(Command::SetSynproxy(k, true)));
+        assert_eq!(parse(b"set-synproxy tcp 192.0.2.100:80 0"), Ok(Command::SetSynproxy(k, false)));
+        assert_eq!(parse(b"set-synproxy udp 192.0.2.100:80 1"), Err(ParseError::Protocol));
+        assert_eq!(parse(b"set-synproxy tcp 192.0.2.100:80 2"), Err(ParseError::Number));
+        assert_eq!(parse(b"set-synproxy tcp 192.0.2.100:80"), Err(ParseError::Arity));
+        assert_eq!(parse(b"set synproxy_wscale 7"), Ok(Command::Set(Setting::SynproxyWscale, 7)));
+        assert_eq!(parse(b"set synproxy_wscale 15"), Err(ParseError::Number));
+        assert_eq!(parse(b"set synproxy_init_mss 100"), Err(ParseError::Number));
+        assert_eq!(parse(b"set synproxy_ack_skb_store_thresh 0"), Err(ParseError::Number));
+        assert_eq!(parse(b"set synproxy_ack_skb_store_thresh 8"), Ok(Command::Set(Setting::SynproxyAckStore, 8)));
     }
 }

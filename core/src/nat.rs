@@ -132,6 +132,30 @@ pub fn edit_tcp_options<R>(tcp: &mut [u8], doff: usize, f: impl FnOnce(&mut [u8]
     r
 }
 
+/// A window advertised with shift `from`, re-expressed for a receiver that
+/// applies shift `to` (saturating at the 16-bit field). SYNPROXY needs it
+/// when the window scale it offered the client differs from the real
+/// server's.
+pub const fn scale_window(w: u16, from: u8, to: u8) -> u16 {
+    let v = ((w as u64) << (from & 15)) >> (to & 15);
+    if v > 0xffff {
+        0xffff
+    } else {
+        v as u16
+    }
+}
+
+/// Sets the window field of a TCP header, keeping the checksum right.
+pub fn set_window(tcp: &mut [u8], w: u16, state: FieldState) {
+    let old = rd16(tcp, 14);
+    if old == w {
+        return;
+    }
+    let c = csum::update16(state, rd16(tcp, 16), old, w, false);
+    tcp[14..16].copy_from_slice(&w.to_be_bytes());
+    tcp[16..18].copy_from_slice(&c.to_be_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +216,17 @@ mod tests {
         rewrite_v4(&mut p, 20, &t, FieldState::Full);
         assert_eq!(rd16(&p, 26), 0);
         assert_eq!(csum::fold(csum::sum_bytes(&p[..20], 0)), 0xffff);
+    }
+
+    #[test]
+    fn window_scaling_and_field() {
+        assert_eq!(scale_window(1000, 7, 7), 1000);
+        assert_eq!(scale_window(1000, 7, 3), 16000);
+        assert_eq!(scale_window(1000, 7, 0), 0xffff);
+        assert_eq!(scale_window(1000, 0, 7), 7);
+        let mut p = tcp_v4([192, 0, 2, 2], [192, 0, 2, 100], 1, 2, ACK, &[], b"xy");
+        set_window(&mut p[20..], 1234, FieldState::Full);
+        assert_eq!(u16::from_be_bytes([p[34], p[35]]), 1234);
+        assert!(verifies(&p));
     }
 }

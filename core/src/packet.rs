@@ -178,6 +178,60 @@ pub fn parse_udp(b: &[u8], l4_len: usize) -> Result<Udp, Malformed> {
     })
 }
 
+/// A TCP segment without payload that rvs builds itself (SYNPROXY's
+/// SYN-ACK to the client, its SYN to the real server, RSTs).
+#[derive(Clone, Copy, Debug)]
+pub struct TcpSpec<'a> {
+    pub saddr: u32,
+    pub daddr: u32,
+    pub sport: u16,
+    pub dport: u16,
+    pub seq: u32,
+    pub ack_seq: u32,
+    pub flags: u8,
+    pub window: u16,
+    pub ttl: u8,
+    /// Options, a multiple of 4 bytes, at most 40.
+    pub opts: &'a [u8],
+}
+
+impl TcpSpec<'_> {
+    /// Bytes of the whole IPv4 packet.
+    pub const fn len(&self) -> usize {
+        40 + self.opts.len()
+    }
+}
+
+/// Writes the IPv4 + TCP packet `s` at the start of `out` (at least
+/// `s.len()` bytes), both checksums complete; returns its length. IP ID 0
+/// with DF, as the kernel sends SYN-ACKs.
+pub fn write_tcp_v4(out: &mut [u8], s: &TcpSpec<'_>) -> usize {
+    use super::csum::{checksum, fold, pseudo_v4, sum_bytes};
+    let olen = s.opts.len() & !3;
+    let olen = if olen > tcpopt::MAX_OPT_LEN { tcpopt::MAX_OPT_LEN } else { olen };
+    let doff = 20 + olen;
+    let tot = 20 + doff;
+    let p = &mut out[..tot];
+    p[..20].copy_from_slice(&[0x45, 0, (tot >> 8) as u8, tot as u8, 0, 0, 0x40, 0, s.ttl, IPPROTO_TCP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    p[12..16].copy_from_slice(&s.saddr.to_be_bytes());
+    p[16..20].copy_from_slice(&s.daddr.to_be_bytes());
+    let c = checksum(&p[..20]);
+    p[10..12].copy_from_slice(&c.to_be_bytes());
+    let t = &mut p[20..];
+    t[0..2].copy_from_slice(&s.sport.to_be_bytes());
+    t[2..4].copy_from_slice(&s.dport.to_be_bytes());
+    t[4..8].copy_from_slice(&s.seq.to_be_bytes());
+    t[8..12].copy_from_slice(&s.ack_seq.to_be_bytes());
+    t[12] = ((doff / 4) << 4) as u8;
+    t[13] = s.flags;
+    t[14..16].copy_from_slice(&s.window.to_be_bytes());
+    t[16..20].fill(0);
+    t[20..doff].copy_from_slice(&s.opts[..olen]);
+    let c = !fold(sum_bytes(t, pseudo_v4(s.saddr, s.daddr, IPPROTO_TCP, doff as u16)));
+    t[16..18].copy_from_slice(&c.to_be_bytes());
+    tot
+}
+
 #[cfg(test)]
 pub(crate) mod testpkt {
     //! Builders of well-formed packets for the tests of this crate.
@@ -284,5 +338,24 @@ mod tests {
         let mut v = u;
         v[5] = 7;
         assert_eq!(parse_udp(&v, 10), Err(Malformed::UdpLength));
+    }
+
+    #[test]
+    fn built_segments_parse_and_verify() {
+        let opts = [2, 4, 5, 0xa0, 1, 3, 3, 7];
+        let s = TcpSpec { saddr: 0xc000_0264, daddr: 0xc000_0202, sport: 80, dport: 40000, seq: 7, ack_seq: 9, flags: tcp_flags::SYN | tcp_flags::ACK, window: 65535, ttl: 63, opts: &opts };
+        let mut b = [0u8; 80];
+        let n = write_tcp_v4(&mut b, &s);
+        assert_eq!(n, 48);
+        assert_eq!(n, s.len());
+        assert!(verifies(&b[..n]));
+        let ip = parse_ipv4(&b[..n], n).unwrap();
+        assert_eq!((ip.saddr, ip.daddr, ip.ttl, ip.proto, ip.fragment), (s.saddr, s.daddr, 63, IPPROTO_TCP, false));
+        let t = parse_tcp(&b[20..n], n - 20).unwrap();
+        assert_eq!((t.sport, t.dport, t.seq, t.ack_seq, t.flags, t.doff), (80, 40000, 7, 9, s.flags, 28));
+        let bare = TcpSpec { opts: &[], flags: tcp_flags::RST, ..s };
+        let n = write_tcp_v4(&mut b, &bare);
+        assert_eq!(n, 40);
+        assert!(verifies(&b[..n]));
     }
 }

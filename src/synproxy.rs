@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0
+//! SYNPROXY: the director makes the client's handshake itself, with a SYN
+//! cookie, before any real server is involved.
+//!
+//! 1. Client SYN to a SYNPROXY service: answered with a SYN-ACK whose
+//!    sequence number is the cookie (`core/src/synproxy.rs`, 24 bits of the
+//!    SYN's options kept in it). Nothing is stored; the SYN's own skb
+//!    becomes the SYN-ACK.
+//! 2. Client ACK with a valid cookie: a connection is opened and scheduled
+//!    as FULLNAT would, the ACK (and early data, up to
+//!    `synproxy_ack_skb_store_thresh` packets) is kept, and the director
+//!    sends its own SYN to the real server, options rebuilt from the cookie.
+//!    The collector resends it `synproxy_syn_retry` times, a second apart,
+//!    then resets the client.
+//! 3. Real server's SYN-ACK: the offset between its ISN and the cookie is
+//!    fixed for the connection's life, the kept packets go out in order,
+//!    the SYN-ACK itself is consumed. A RST instead is passed to the client.
+//!
+//! Afterwards every packet gets one combined sequence adjustment (FULLNAT's
+//! fresh ISN toward the server, SYNPROXY's cookie toward the client). Why a
+//! cookie of our own rather than the kernel's `__cookie_v4_init_sequence`:
+//! the kernel's carries only an MSS index and relies on the timestamp
+//! option for window scale and SACK; Alibaba's design (and ours) answers
+//! without timestamps, so the cookie itself carries them.
+//!
+//! Window scale: the client is offered `synproxy_wscale` before the real
+//! server's own is known. When the two differ, windows are rescaled on the
+//! way (see [`map_window`]).
+
+use crate::conn_table::Conn;
+use crate::fullnat::{self, L4};
+use crate::kern::{self, NetHold, NetRef, RcuGuard, Skb, NF_DROP, NF_STOLEN};
+use crate::rvs_core::ctl_text::SYNPROXY_STORE_MAX;
+use crate::rvs_core::csum::FieldState;
+use crate::rvs_core::nat::{self, Tuple4};
+use crate::rvs_core::packet::{self, tcp_flags, TcpSpec};
+use crate::rvs_core::seq::SeqDelta;
+use crate::rvs_core::synproxy::{self as cookie, CookieData};
+use crate::rvs_core::tcp_state::{Dir, TcpState};
+use crate::rvs_core::tcpopt;
+use crate::service::{Service, ServiceSet};
+use crate::stats::Ctr;
+use crate::State;
+use core::pin::Pin;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering::*};
+use kernel::new_spinlock;
+use kernel::prelude::*;
+use kernel::sync::SpinLock;
+
+/// Seconds between SYNs to a silent real server.
+const RETRY_SECS: u32 = 1;
+/// `rs_ws` when the real server did not agree to window scaling.
+const NO_WS: u8 = 0xff;
+/// TTL of the packets rvs sends toward real servers and of its resets.
+const TTL: u8 = 64;
+
+/// Client packets kept until the real server answers.
+struct Queue {
+    skbs: [Option<Skb>; SYNPROXY_STORE_MAX as usize],
+    len: usize,
+    /// Set once the real server answered: nothing is kept any more.
+    released: bool,
+}
+
+/// What a proxied connection needs beyond FULLNAT's.
+#[pin_data]
+pub(crate) struct SynproxyCtx {
+    /// The namespace, for the SYN retries and the reset the collector sends.
+    net: NetHold,
+    /// The director's ISN toward the client.
+    cookie_isn: u32,
+    /// What the client's SYN offered, from the cookie. `wscale` is `None`
+    /// when no window scaling was agreed with the client.
+    data: CookieData,
+    /// The shift offered to the client (when `data.wscale` is set).
+    offered_ws: u8,
+    /// Window of the SYN to the real server (the client's, unscaled).
+    window: u16,
+    /// The real server's SYN-ACK (or RST) has been seen.
+    ready: AtomicBool,
+    /// Real server's sequence space -> the client's (cookie) one.
+    seq_out: AtomicU32,
+    /// The real server's window scale, or `NO_WS`.
+    rs_ws: AtomicU8,
+    retries: AtomicU32,
+    storm_seq: AtomicU32,
+    storm_ack: AtomicU32,
+    storm_n: AtomicU32,
+    #[pin]
+    queue: SpinLock<Queue>,
+}
+
+impl SynproxyCtx {
+    fn new(net: NetHold, cookie_isn: u32, data: CookieData, offered_ws: u8, window: u16) -> Result<Pin<KBox<Self>>> {
+        KBox::pin_init(
+            pin_init!(SynproxyCtx {
+                net,
+                cookie_isn,
+                data,
+                offered_ws,
+                window,
+                ready: AtomicBool::new(false),
+                seq_out: AtomicU32::new(0),
+                rs_ws: AtomicU8::new(NO_WS),
+                retries: AtomicU32::new(0),
+                storm_seq: AtomicU32::new(0),
+                storm_ack: AtomicU32::new(0),
+                storm_n: AtomicU32::new(0),
+                queue <- new_spinlock!(Queue { skbs: [const { None }; SYNPROXY_STORE_MAX as usize], len: 0, released: false }, "rvs_synproxy_queue"),
+            }),
+            GFP_ATOMIC,
+        )
+    }
+
+    /// The offset from the real server's sequence space to the client's.
+    pub(crate) fn seq_out(&self) -> SeqDelta {
+        SeqDelta(self.seq_out.load(Acquire))
+    }
+
+    /// The real server has answered.
+    pub(crate) fn ready(&self) -> bool {
+        self.ready.load(Acquire)
+    }
+
+    /// Marks the connection answered and hands back what was kept, in order.
+    fn release(&self) -> KVec<Skb> {
+        let mut out = KVec::new();
+        let mut q = self.queue.lock();
+        q.released = true;
+        self.ready.store(true, Release);
+        let n = q.len;
+        q.len = 0;
+        for slot in q.skbs[..n].iter_mut() {
+            if let Some(skb) = slot.take() {
+                // Room for at most SYNPROXY_STORE_MAX entries; on failure
+                // the packet drops here (the client retransmits).
+                let _ = out.push(skb, GFP_ATOMIC);
+            }
+        }
+        out
+    }
+}
+
+/// What happened to a client packet offered to the queue.
+enum Keep {
+    /// Kept: the hook returns `NF_STOLEN`.
+    Kept,
+    /// The real server answered meanwhile: forward it now.
+    Forward(Skb),
+    /// No room: dropped and counted.
+    Full,
+}
+
+fn keep(st: &State, sp: &SynproxyCtx, skb: Skb) -> Keep {
+    let max = (st.settings.sp.ack_store.load(Relaxed) as usize).min(SYNPROXY_STORE_MAX as usize);
+    let mut q = sp.queue.lock();
+    if q.released {
+        return Keep::Forward(skb);
+    }
+    if q.len >= max {
+        return Keep::Full;
+    }
+    let i = q.len;
+    // SAFETY: every caller returns NF_STOLEN on `Keep::Kept`.
+    q.skbs[i] = Some(unsafe { skb.into_owned() });
+    q.len += 1;
+    Keep::Kept
+}
+
+/// The keyed hash of a client's tuple, as the cookie functions want it.
+fn hasher(t: &Tuple4) -> impl Fn(u32) -> u32 + '_ {
+    move |x| kern::cookie_hash(t.saddr, t.daddr, t.sport, t.dport, x)
+}
+
+/// The cookie's clock.
+fn minutes() -> u32 {
+    (kern::jiffies() / (60 * kern::hz())) as u32
+}
+
+/// Window the director's SYN-ACK offers: what the queue can hold besides
+/// the ACK, so that a client does not send more than is kept.
+fn synack_window(st: &State, d: &CookieData) -> u16 {
+    let store = st.settings.sp.ack_store.load(Relaxed).clamp(1, SYNPROXY_STORE_MAX);
+    let w = (store - 1).max(1) * d.mss() as u32;
+    w.min(0xffff) as u16
+}
+
+/// A TCP packet of no connection to a SYNPROXY service.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn no_conn(
+    st: &State,
+    g: &RcuGuard,
+    skb: Skb,
+    net: NetRef,
+    ip: &packet::Ipv4,
+    l4: &L4,
+    t: &Tuple4,
+    svc: &Service,
+    set: &ServiceSet,
+) -> u32 {
+    let Some((flags, seq, ack)) = l4.tcp else {
+        return NF_DROP;
+    };
+    if fullnat::is_bare_syn(l4) {
+        return answer_syn(st, skb, net, ip, l4, t, svc, seq);
+    }
+    if flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::FIN) == 0 && flags & tcp_flags::ACK != 0 {
+        return cookie_ack(st, g, skb, net, ip, l4, t, svc, set, seq, ack);
+    }
+    st.stats.inc(Ctr::DropNoConn);
+    NF_DROP
+}
+
+/// Step 1: the client's SYN becomes the director's SYN-ACK.
+#[allow(clippy::too_many_arguments)]
+fn answer_syn(st: &State, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4, t: &Tuple4, svc: &Service, seq: u32) -> u32 {
+    if !svc.has_available_dest() {
+        st.stats.inc(Ctr::DropNoDest);
+        return NF_DROP;
+    }
+    let offer = match skb.pull(ip.ihl + l4.hlen).map(|h| tcpopt::parse_syn(&h[ip.ihl + 20..ip.ihl + l4.hlen])) {
+        Some(Ok(o)) => o,
+        _ => {
+            st.stats.inc(Ctr::DropMalformed);
+            return NF_DROP;
+        }
+    };
+    let sp = &st.settings.sp;
+    let mut d = CookieData::from_syn(&offer, sp.init_mss.load(Relaxed) as u16);
+    // Timestamps are not offered: the cookie carries what they would.
+    d.ts = false;
+    d.sack &= sp.sack.load(Relaxed);
+    let ws = sp.wscale.load(Relaxed) as u8;
+    if ws == 0 {
+        d.wscale = None;
+    }
+    let isn = cookie::make(hasher(t), seq, minutes(), &d);
+    let mut opts = [0u8; 20];
+    let n = cookie::synack_options(&mut opts, &d, if ws == 0 { None } else { Some(ws) }, None);
+    let spec = TcpSpec {
+        saddr: t.daddr,
+        daddr: t.saddr,
+        sport: t.dport,
+        dport: t.sport,
+        seq: isn,
+        ack_seq: seq.wrapping_add(1),
+        flags: tcp_flags::SYN | tcp_flags::ACK,
+        window: synack_window(st, &d),
+        ttl: sp.synack_ttl.load(Relaxed) as u8,
+        opts: &opts[..n],
+    };
+    if skb.reshape(spec.len()).is_err() {
+        st.stats.inc(Ctr::DropNoMem);
+        return NF_DROP;
+    }
+    let Some(buf) = skb.writable(spec.len()) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return NF_DROP;
+    };
+    packet::write_tcp_v4(buf, &spec);
+    if skb.route_v4(net, spec.saddr, spec.daddr).is_err() {
+        st.stats.inc(Ctr::DropNoRoute);
+        return NF_DROP;
+    }
+    st.stats.inc(Ctr::SpSynAnswered);
+    fullnat::send(st, skb, net)
+}
+
+/// Step 2: an ACK that may carry a cookie of ours.
+#[allow(clippy::too_many_arguments)]
+fn cookie_ack(
+    st: &State,
+    g: &RcuGuard,
+    mut skb: Skb,
+    net: NetRef,
+    ip: &packet::Ipv4,
+    l4: &L4,
+    t: &Tuple4,
+    svc: &Service,
+    set: &ServiceSet,
+    seq: u32,
+    ack: u32,
+) -> u32 {
+    let client_isn = seq.wrapping_sub(1);
+    let cookie_isn = ack.wrapping_sub(1);
+    let Some(d) = cookie::check(hasher(t), cookie_isn, client_isn, minutes()) else {
+        st.stats.inc(Ctr::SpCookieBad);
+        return NF_DROP;
+    };
+    let Some(win) = skb.pull(ip.ihl + 20).map(|h| u16::from_be_bytes([h[ip.ihl + 14], h[ip.ihl + 15]])) else {
+        return NF_DROP;
+    };
+    let offered_ws = st.settings.sp.wscale.load(Relaxed) as u8;
+    // The client's window, scaled by its own shift, unscaled for a SYN.
+    let window = nat::scale_window(win, d.wscale.unwrap_or(0), 0);
+    let Ok(ctx) = SynproxyCtx::new(NetHold::new(net), cookie_isn, d, offered_ws, window) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return NF_DROP;
+    };
+    let now = kern::jiffies();
+    let c = match fullnat::open(st, g, set, svc, ip, l4, t, TcpState::SynSent, Some(client_isn), Some(ctx), now) {
+        Ok(c) => c,
+        Err(v) => return v,
+    };
+    st.stats.inc(Ctr::SpCookieOk);
+    let Some(sp) = c.sp.as_deref() else {
+        return NF_DROP;
+    };
+    // Kept before the SYN leaves, so that the answer finds it.
+    let verdict = match keep(st, sp, skb) {
+        Keep::Kept => {
+            st.stats.inc(Ctr::SpAckQueued);
+            NF_STOLEN
+        }
+        Keep::Forward(_) | Keep::Full => NF_DROP,
+    };
+    c.refresh(now, RETRY_SECS);
+    send_rs_syn(st, c, sp, net);
+    verdict
+}
+
+/// The director's SYN to the real server.
+fn send_rs_syn(st: &State, c: &Conn, sp: &SynproxyCtx, net: NetRef) {
+    let mut opts = [0u8; 20];
+    let n = cookie::rs_syn_options(&mut opts, &sp.data);
+    let spec = TcpSpec {
+        saddr: c.out_t.daddr,
+        daddr: c.out_t.saddr,
+        sport: c.out_t.dport,
+        dport: c.out_t.sport,
+        seq: c.rs_isn(),
+        ack_seq: 0,
+        flags: tcp_flags::SYN,
+        window: sp.window,
+        ttl: TTL,
+        opts: &opts[..n],
+    };
+    send_new(st, &spec, net);
+}
+
+/// The client's reset when the real server never answered.
+fn send_client_rst(st: &State, c: &Conn, sp: &SynproxyCtx) {
+    let spec = TcpSpec {
+        saddr: c.in_t.daddr,
+        daddr: c.in_t.saddr,
+        sport: c.in_t.dport,
+        dport: c.in_t.sport,
+        seq: sp.cookie_isn.wrapping_add(1),
+        ack_seq: 0,
+        flags: tcp_flags::RST,
+        window: 0,
+        ttl: TTL,
+        opts: &[],
+    };
+    send_new(st, &spec, sp.net.net());
+}
+
+/// Builds, routes and sends a packet of rvs's own.
+fn send_new(st: &State, spec: &TcpSpec<'_>, net: NetRef) {
+    let Some(mut skb) = Skb::alloc_v4(spec.len()) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return;
+    };
+    let Some(buf) = skb.writable(spec.len()) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return;
+    };
+    packet::write_tcp_v4(buf, spec);
+    if skb.route_v4(net, spec.saddr, spec.daddr).is_err() {
+        st.stats.inc(Ctr::DropNoRoute);
+        return;
+    }
+    if skb.output_v4(net).is_err() {
+        st.stats.inc(Ctr::XmitErr);
+    }
+}
+
+/// Before a packet of a proxied connection is forwarded: the handshake
+/// with the real server, the queue, the ACK-storm guard. `Ok` gives the
+/// packet back to be forwarded; `Err` is the hook's verdict.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn before_forward(
+    st: &State,
+    mut skb: Skb,
+    net: NetRef,
+    c: &Conn,
+    sp: &SynproxyCtx,
+    dir: Dir,
+    ip: &packet::Ipv4,
+    l4: &L4,
+) -> core::result::Result<Skb, u32> {
+    let Some((flags, seq, ack)) = l4.tcp else {
+        return Ok(skb);
+    };
+    let syn = flags & tcp_flags::SYN != 0;
+    let rst = flags & tcp_flags::RST != 0;
+    match (dir, sp.ready()) {
+        (Dir::In, false) => {
+            if syn || rst {
+                if rst {
+                    // The client gave up: so does the connection.
+                    drop(sp.release());
+                    c.set_state(TcpState::Close);
+                    c.refresh(kern::jiffies(), st.settings.tcp_timeout(TcpState::Close));
+                }
+                st.stats.inc(Ctr::SpDropped);
+                return Err(NF_DROP);
+            }
+            match keep(st, sp, skb) {
+                Keep::Kept => {
+                    st.stats.inc(Ctr::SpAckQueued);
+                    Err(NF_STOLEN)
+                }
+                Keep::Forward(skb) => Ok(skb),
+                Keep::Full => {
+                    st.stats.inc(Ctr::SpQueueFull);
+                    Err(NF_DROP)
+                }
+            }
+        }
+        (Dir::In, true) => {
+            if fullnat::is_bare_syn(l4) {
+                st.stats.inc(Ctr::SpDropped);
+                return Err(NF_DROP);
+            }
+            Ok(skb)
+        }
+        (Dir::Out, false) => {
+            let expected = c.rs_isn().wrapping_add(1);
+            if syn && flags & (tcp_flags::ACK | tcp_flags::RST) == tcp_flags::ACK && ack == expected {
+                let rs_ws = match skb.pull(ip.ihl + l4.hlen).map(|h| tcpopt::parse_syn(&h[ip.ihl + 20..ip.ihl + l4.hlen])) {
+                    Some(Ok(o)) => o.wscale.map_or(NO_WS, |w| w.min(14)),
+                    _ => {
+                        st.stats.inc(Ctr::DropMalformed);
+                        return Err(NF_DROP);
+                    }
+                };
+                sp.rs_ws.store(rs_ws, Relaxed);
+                sp.seq_out.store(SeqDelta::between(seq, sp.cookie_isn).0, Release);
+                c.set_state(TcpState::Established);
+                c.refresh(kern::jiffies(), st.settings.tcp_timeout(TcpState::Established));
+                // The kept packets complete the real server's handshake
+                // (the ACK) and carry the early data, in their order.
+                for kept in sp.release() {
+                    let _ = fullnat::process(st, kept, net);
+                }
+                return Err(NF_DROP);
+            }
+            if rst && (flags & tcp_flags::ACK == 0 || ack == expected) {
+                // Refused: the client gets the reset, in its own space.
+                sp.seq_out.store(SeqDelta::between(seq, sp.cookie_isn.wrapping_add(1)).0, Release);
+                drop(sp.release());
+                st.stats.inc(Ctr::SpRsRefused);
+                return Ok(skb);
+            }
+            st.stats.inc(Ctr::SpDropped);
+            Err(NF_DROP)
+        }
+        (Dir::Out, true) => {
+            let thresh = st.settings.sp.ack_storm.load(Relaxed);
+            let payload = ip.tot_len.saturating_sub(ip.ihl + l4.hlen);
+            if thresh > 0 && flags == tcp_flags::ACK && payload == 0 {
+                if sp.storm_seq.load(Relaxed) == seq && sp.storm_ack.load(Relaxed) == ack {
+                    if sp.storm_n.fetch_add(1, Relaxed) + 1 > thresh {
+                        st.stats.inc(Ctr::SpAckStorm);
+                        return Err(NF_DROP);
+                    }
+                } else {
+                    sp.storm_seq.store(seq, Relaxed);
+                    sp.storm_ack.store(ack, Relaxed);
+                    sp.storm_n.store(0, Relaxed);
+                }
+            }
+            // A retransmitted SYN-ACK after the handshake passes too: the
+            // client's answer (a duplicate ACK) serves the real server.
+            Ok(skb)
+        }
+    }
+}
+
+/// Rescales the window of a forwarded segment (already translated) when
+/// the window scales agreed on the two sides differ.
+pub(crate) fn map_window(sp: &SynproxyCtx, dir: Dir, tcp: &mut [u8], csum: FieldState) {
+    let Some(client_ws) = sp.data.wscale else {
+        // No scaling with the client, none asked of the real server.
+        return;
+    };
+    let rs_ws = sp.rs_ws.load(Relaxed);
+    let (from, to) = match (dir, rs_ws) {
+        // The server did not agree: it reads the client's windows unscaled.
+        (Dir::In, NO_WS) => (client_ws, 0),
+        (Dir::In, _) => return,
+        (Dir::Out, NO_WS) => (0, sp.offered_ws),
+        (Dir::Out, w) => (w, sp.offered_ws),
+    };
+    if from == to {
+        return;
+    }
+    let w = u16::from_be_bytes([tcp[14], tcp[15]]);
+    nat::set_window(tcp, nat::scale_window(w, from, to), csum);
+}
+
+/// The collector found `c` expired: a proxied connection still waiting for
+/// its real server gets its SYN again (true: keep it), until the retries
+/// are spent; then the client is reset.
+pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
+    let Some(sp) = c.sp.as_deref() else {
+        return false;
+    };
+    if sp.ready() || c.state() != TcpState::SynSent {
+        return false;
+    }
+    if sp.retries.fetch_add(1, Relaxed) < st.settings.sp.syn_retry.load(Relaxed) {
+        st.stats.inc(Ctr::SpSynRetry);
+        send_rs_syn(st, c, sp, sp.net.net());
+        c.refresh(now, RETRY_SECS);
+        return true;
+    }
+    // The kept packets go with the connection.
+    send_client_rst(st, c, sp);
+    st.stats.inc(Ctr::SpRsTimeout);
+    false
+}
