@@ -5,6 +5,12 @@
                                      segments and prints how many
   rawpkt.py syn SRC DST PORT N       N SYNs from SRC, random source ports
   rawpkt.py frag SRC DST PORT N      N first fragments (MF set) of UDP datagrams
+  rawpkt.py synflood NET DST PORT N SECS
+                                     up to N SYNs in at most SECS seconds, each
+                                     from a random address of NET (a /24 given
+                                     as its first three octets) and port
+  rawpkt.py ackforge SRC DST PORT N  N ACKs with random seq/ack (forged
+                                     SYNPROXY cookies) from random ports
 """
 import random, socket, struct, sys
 
@@ -26,9 +32,9 @@ def ip4(src, dst, proto, payload, tot_len=None, frag=0x4000):
     return h + payload
 
 
-def tcp(src, dst, sport, dport, flags, opts=b"", data=b"", doff=None, seq=1000):
+def tcp(src, dst, sport, dport, flags, opts=b"", data=b"", doff=None, seq=1000, ack=0):
     d = doff if doff is not None else (20 + len(opts)) // 4
-    h = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, d << 4, flags, 65535, 0, 0) + opts
+    h = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, d << 4, flags, 65535, 0, 0) + opts
     ph = struct.pack("!4s4sBBH", socket.inet_aton(src), socket.inet_aton(dst), 0, 6, len(h) + len(data))
     c = csum(ph + h + data)
     return h[:16] + struct.pack("!H", c) + h[18:] + data
@@ -69,6 +75,22 @@ def main():
         for _ in range(n):
             s.sendto(ip4(src, dst, 6, tcp(src, dst, random.randrange(1024, 65536), port, 0x02,
                                           opts=bytes([2, 4, 5, 0xB4]), seq=random.randrange(2**32))), (dst, 0))
+        print(n)
+    elif cmd == "synflood":
+        import time
+        n, secs, sent = int(sys.argv[5]), float(sys.argv[6]), 0
+        end = time.monotonic() + secs
+        while sent < n and time.monotonic() < end:
+            a = f"{src}.{random.randrange(1, 255)}"
+            s.sendto(ip4(a, dst, 6, tcp(a, dst, random.randrange(1024, 65536), port, 0x02,
+                                        opts=bytes([2, 4, 5, 0xB4]), seq=random.randrange(2**32))), (dst, 0))
+            sent += 1
+        print(sent)
+    elif cmd == "ackforge":
+        n = int(sys.argv[5])
+        for _ in range(n):
+            s.sendto(ip4(src, dst, 6, tcp(src, dst, random.randrange(1024, 65536), port, 0x10,
+                                          seq=random.randrange(2**32), ack=random.randrange(2**32))), (dst, 0))
         print(n)
 
 
