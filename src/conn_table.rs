@@ -13,7 +13,7 @@
 //! connection can use it until its hook returns: the RCU read section is
 //! the reference a packet holds.
 
-use crate::kern::{self, Heads, RcuGuard, StripeLocks};
+use crate::kern::{self, Heads, NetRef, RcuGuard, StripeLocks};
 use crate::rvs_core::nat::{conn_hash, Tuple4};
 use crate::rvs_core::seq::{self, SeqDelta};
 use crate::rvs_core::tcp_state::{Dir, TcpState};
@@ -37,6 +37,8 @@ pub(crate) struct Node {
 pub(crate) struct Conn {
     in_node: Node,
     out_node: Node,
+    /// The namespace whose hooks saw it; part of the key.
+    pub(crate) net: NetRef,
     /// IPPROTO_TCP or IPPROTO_UDP.
     pub(crate) proto: u8,
     /// client -> VIP: saddr = client, daddr = VIP.
@@ -54,6 +56,12 @@ pub(crate) struct Conn {
     dead: AtomicBool,
     /// The client's SYN sequence number as the real server sees it.
     rs_isn: u32,
+    /// The last acknowledgement each side sent, in its own sequence space
+    /// (`ACKS_CLIENT`/`ACKS_RS` in `acks_seen` say which are known): where
+    /// a reset to the other side must sit.
+    client_ack: AtomicU32,
+    rs_ack: AtomicU32,
+    acks_seen: AtomicU8,
     /// The real server has acknowledged client data: TOA is no longer
     /// needed (always true for UDP and templates).
     toa_done: AtomicBool,
@@ -71,6 +79,7 @@ impl Conn {
     /// A new connection in state `state`, counted as inactive on its
     /// destination until it becomes established.
     pub(crate) fn new(
+        net: NetRef,
         proto: u8,
         in_t: Tuple4,
         out_t: Tuple4,
@@ -88,18 +97,19 @@ impl Conn {
             dest.inactive.fetch_add(1, Relaxed);
         }
         laddr.conns.fetch_add(1, Relaxed);
-        Conn::alloc(proto, in_t, out_t, state, seq_in, syn_seq.map(|s| seq_in.forward(s)), dest, Some(laddr), svc_stats, sp)
+        Conn::alloc(net, proto, in_t, out_t, state, seq_in, syn_seq.map(|s| seq_in.forward(s)), dest, Some(laddr), svc_stats, sp)
     }
 
     /// A persistence template: `key` is (client & netmask, VIP, 0, vport),
     /// looked up with protocol `proto | TEMPLATE`; it remembers `dest`.
-    pub(crate) fn new_template(proto: u8, key: Tuple4, dest: Arc<Dest>, svc_stats: Arc<ObjStats>) -> Result<KBox<Conn>> {
+    pub(crate) fn new_template(net: NetRef, proto: u8, key: Tuple4, dest: Arc<Dest>, svc_stats: Arc<ObjStats>) -> Result<KBox<Conn>> {
         dest.persist.fetch_add(1, Relaxed);
-        Conn::alloc(proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), None, dest, None, svc_stats, None)
+        Conn::alloc(net, proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), None, dest, None, svc_stats, None)
     }
 
     #[allow(clippy::too_many_arguments)]
     fn alloc(
+        net: NetRef,
         proto: u8,
         in_t: Tuple4,
         out_t: Tuple4,
@@ -115,6 +125,7 @@ impl Conn {
             Conn {
                 in_node: Node { next: AtomicPtr::new(ptr::null_mut()), dir: Dir::In },
                 out_node: Node { next: AtomicPtr::new(ptr::null_mut()), dir: Dir::Out },
+                net,
                 proto,
                 in_t,
                 out_t,
@@ -123,6 +134,9 @@ impl Conn {
                 seq_in,
                 dead: AtomicBool::new(false),
                 rs_isn: rs_isn.unwrap_or(0),
+                client_ack: AtomicU32::new(0),
+                rs_ack: AtomicU32::new(0),
+                acks_seen: AtomicU8::new(0),
                 toa_done: AtomicBool::new(rs_isn.is_none()),
                 dest,
                 laddr,
@@ -139,6 +153,28 @@ impl Conn {
     /// rvs sent or passed on).
     pub(crate) fn rs_isn(&self) -> u32 {
         self.rs_isn
+    }
+
+    /// Records the acknowledgement a packet of direction `dir` carried (in
+    /// its sender's space, before translation).
+    pub(crate) fn saw_ack(&self, dir: Dir, ack_seq: u32) {
+        let (field, bit) = match dir {
+            Dir::In => (&self.client_ack, ACKS_CLIENT),
+            Dir::Out => (&self.rs_ack, ACKS_RS),
+        };
+        field.store(ack_seq, Relaxed);
+        if self.acks_seen.load(Relaxed) & bit == 0 {
+            self.acks_seen.fetch_or(bit, Relaxed);
+        }
+    }
+
+    /// The last acknowledgements of the client and of the real server, if
+    /// both have sent one.
+    pub(crate) fn last_acks(&self) -> Option<(u32, u32)> {
+        if self.acks_seen.load(Relaxed) != ACKS_CLIENT | ACKS_RS {
+            return None;
+        }
+        Some((self.client_ack.load(Relaxed), self.rs_ack.load(Relaxed)))
     }
 
     /// True while client segments should carry TOA.
@@ -248,6 +284,9 @@ impl Drop for Conn {
     }
 }
 
+const ACKS_CLIENT: u8 = 1;
+const ACKS_RS: u8 = 2;
+
 /// Protocol bit of persistence templates' keys (real entries are TCP or
 /// UDP, both below it).
 pub(crate) const TEMPLATE: u8 = 0x80;
@@ -311,7 +350,7 @@ impl ConnTable {
 
     /// Finds the connection a packet with 4-tuple `t` belongs to, and the
     /// direction it travels.
-    pub(crate) fn lookup<'a>(&'a self, _g: &'a RcuGuard, proto: u8, t: &Tuple4) -> Option<(&'a Conn, Dir)> {
+    pub(crate) fn lookup<'a>(&'a self, _g: &'a RcuGuard, net: NetRef, proto: u8, t: &Tuple4) -> Option<(&'a Conn, Dir)> {
         let mut p = self.head(self.bucket(proto, t)).load(Acquire);
         while !p.is_null() {
             // SAFETY: a node reachable from a head belongs to a live `Conn`:
@@ -324,7 +363,7 @@ impl ConnTable {
                 Dir::In => &c.in_t,
                 Dir::Out => &c.out_t,
             };
-            if c.proto == proto && key == t && !c.dead.load(Acquire) {
+            if c.proto == proto && key == t && c.net == net && !c.dead.load(Acquire) {
                 return Some((c, n.dir));
             }
             p = n.next.load(Acquire);
@@ -333,12 +372,17 @@ impl ConnTable {
     }
 
     /// True if a chain under the caller's lock already holds `t`.
-    fn chain_has(&self, b: u32, proto: u8, t: &Tuple4, d: Dir) -> bool {
+    fn chain_has(&self, b: u32, net: NetRef, proto: u8, t: &Tuple4, d: Dir) -> bool {
         let mut p = self.head(b).load(Acquire);
         while !p.is_null() {
             // SAFETY: the bucket's lock is held: nodes cannot be unlinked.
             let (c, n) = unsafe { (Conn::from_node(p), &*p) };
-            if n.dir == d && c.proto == proto && (if d == Dir::In { &c.in_t } else { &c.out_t }) == t && !c.dead.load(Acquire) {
+            if n.dir == d
+                && c.proto == proto
+                && c.net == net
+                && (if d == Dir::In { &c.in_t } else { &c.out_t }) == t
+                && !c.dead.load(Acquire)
+            {
                 return true;
             }
             p = n.next.load(Acquire);
@@ -358,8 +402,8 @@ impl ConnTable {
         // A template lives in its in-chain only: its out-chain is its own.
         c.out_hash = if c.is_template() { c.in_hash } else { self.bucket(c.proto, &c.out_t) };
         let _l = self.locks.lock2(c.in_hash, c.out_hash);
-        if self.chain_has(c.in_hash, c.proto, &c.in_t, Dir::In)
-            || (!c.is_template() && self.chain_has(c.out_hash, c.proto, &c.out_t, Dir::Out))
+        if self.chain_has(c.in_hash, c.net, c.proto, &c.in_t, Dir::In)
+            || (!c.is_template() && self.chain_has(c.out_hash, c.net, c.proto, &c.out_t, Dir::Out))
         {
             self.count.fetch_sub(1, AcqRel);
             return Err(InsertError::Exists);
@@ -433,6 +477,32 @@ impl ConnTable {
             }
         }
         drop(g);
+    }
+
+    /// Unlinks every connection of namespace `net` into `dead` (freed by
+    /// the caller after a grace period). False if `dead` could not grow:
+    /// call again after freeing.
+    pub(crate) fn unlink_net(&self, net: NetRef, dead: &mut KVec<*mut Conn>) -> bool {
+        let g = RcuGuard::new();
+        for b in 0..=self.mask {
+            let mut p = self.head(b).load(Acquire);
+            while !p.is_null() {
+                // SAFETY: under `g`; only the collector, which is excluded
+                // by the caller's GcGuard, and this function unlink.
+                let (c, node) = unsafe { (Conn::from_node(p), &*p) };
+                p = node.next.load(Acquire);
+                if node.dir != Dir::In || c.net != net {
+                    continue;
+                }
+                // Inside the read section: no sleeping allocation.
+                if dead.push(c as *const Conn as *mut Conn, GFP_ATOMIC).is_err() {
+                    return false;
+                }
+                self.unlink(c);
+            }
+        }
+        drop(g);
+        true
     }
 
     /// Unlinks `c` from both chains.

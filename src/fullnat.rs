@@ -131,7 +131,7 @@ pub(crate) fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
         }
     };
     let t = Tuple4 { saddr: ip.saddr, daddr: ip.daddr, sport: l4.sport, dport: l4.dport };
-    match st.conns.lookup(&g, ip.proto, &t) {
+    match st.conns.lookup(&g, net, ip.proto, &t) {
         // A client's new SYN on the tuple of a closing connection (the
         // client reuses its port while the entry waits out TIME_WAIT): a
         // new connection, scheduled afresh and with a fresh ISN, so the
@@ -158,7 +158,7 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
     };
     // The quoted packet is one rvs sent; its reverse is the key a packet
     // of the connection carries.
-    let Some((c, dir)) = st.conns.lookup(g, q.proto, &q.tuple.reversed()) else {
+    let Some((c, dir)) = st.conns.lookup(g, net, q.proto, &q.tuple.reversed()) else {
         return NF_ACCEPT;
     };
     let (outer, inner, seq) = match dir {
@@ -198,25 +198,25 @@ pub(crate) fn send(st: &State, skb: Skb, net: NetRef) -> u32 {
 /// persistence the one the client's template remembers (a new template
 /// when there is none). Each new connection keeps the template alive for
 /// the persistence timeout.
-fn pick_dest<'a>(st: &'a State, g: &'a RcuGuard, svc: &'a Service, ip: &packet::Ipv4, l4: &L4, now: u64) -> Option<&'a Arc<Dest>> {
+fn pick_dest<'a>(st: &'a State, g: &'a RcuGuard, net: NetRef, svc: &'a Service, ip: &packet::Ipv4, l4: &L4, now: u64) -> Option<&'a Arc<Dest>> {
     let p = svc.persist;
     if p.timeout == 0 {
         return svc.schedule(ip.saddr, l4.sport);
     }
     let key = Tuple4 { saddr: ip.saddr & p.mask, daddr: ip.daddr, sport: 0, dport: l4.dport };
-    if let Some((t, _)) = st.conns.lookup(g, ip.proto | TEMPLATE, &key) {
+    if let Some((t, _)) = st.conns.lookup(g, net, ip.proto | TEMPLATE, &key) {
         t.refresh(now, p.timeout);
         return Some(&t.dest);
     }
     let dest = svc.schedule(ip.saddr, l4.sport)?;
-    let t = Conn::new_template(ip.proto, key, dest.clone(), svc.stats.clone()).ok()?;
+    let t = Conn::new_template(net, ip.proto, key, dest.clone(), svc.stats.clone()).ok()?;
     match st.conns.insert(g, t) {
         Ok(t) => {
             t.refresh(now, p.timeout);
             Some(&t.dest)
         }
         // Another CPU made the template first: follow it.
-        Err(InsertError::Exists) => st.conns.lookup(g, ip.proto | TEMPLATE, &key).map(|(t, _)| &t.dest),
+        Err(InsertError::Exists) => st.conns.lookup(g, net, ip.proto | TEMPLATE, &key).map(|(t, _)| &t.dest),
         // No room for the template: schedule without persistence.
         Err(InsertError::Full) => Some(dest),
     }
@@ -241,7 +241,10 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
     let sp_out = sp.map_or(SeqDelta(0), |sp| sp.seq_out());
     let now = kern::jiffies();
     match l4.tcp {
-        Some((flags, _, _)) => {
+        Some((flags, _, ack_seq)) => {
+            if flags & tcp_flags::ACK != 0 {
+                c.saw_ack(dir, ack_seq);
+            }
             let old = c.state();
             let mut ns = tcp_state::next(old, dir, Event::from_flags(flags));
             if ns == old && flags & tcp_flags::ACK != 0 && old == TcpState::LastAck {
@@ -320,6 +323,46 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
     send(st, skb, net)
 }
 
+/// The collector found `c` expired: SYNPROXY may keep it for a retry
+/// (true); an established TCP connection going away resets both ends
+/// (`conn_expire_tcp_rst`), each at the sequence number it last
+/// acknowledged, so that neither keeps a dead connection open.
+pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
+    if c.sp.is_some() && synproxy::expiring(st, c, now) {
+        return true;
+    }
+    if c.proto != IPPROTO_TCP || c.is_template() || c.state() != TcpState::Established || !st.settings.expire_rst.load(Relaxed) {
+        return false;
+    }
+    let Some((client_ack, rs_ack)) = c.last_acks() else {
+        return false;
+    };
+    let to_client = packet::TcpSpec {
+        saddr: c.in_t.daddr,
+        daddr: c.in_t.saddr,
+        sport: c.in_t.dport,
+        dport: c.in_t.sport,
+        seq: client_ack,
+        ack_seq: 0,
+        flags: tcp_flags::RST,
+        window: 0,
+        ttl: 64,
+        opts: &[],
+    };
+    let to_rs = packet::TcpSpec {
+        saddr: c.out_t.daddr,
+        daddr: c.out_t.saddr,
+        sport: c.out_t.dport,
+        dport: c.out_t.sport,
+        seq: rs_ack,
+        ..to_client
+    };
+    synproxy::send_new(st, &to_client, c.net);
+    synproxy::send_new(st, &to_rs, c.net);
+    st.stats.add(Ctr::ExpireRst, 2);
+    false
+}
+
 /// Puts the client's address in a TOA option after the TCP header of a
 /// client -> RS segment (already translated), or counts why it could not.
 #[allow(clippy::too_many_arguments)]
@@ -379,7 +422,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
         None => (TcpState::None, None),
     };
     let now = kern::jiffies();
-    match open(st, g, set, svc, ip, l4, t, state, seq, None, now) {
+    match open(st, g, net, set, svc, ip, l4, t, state, seq, None, now) {
         // The SYN itself moves nothing: SynSent is where a client SYN leads.
         Ok(c) => forward(st, skb, net, c, Dir::In, ip, l4, len),
         Err(verdict) => verdict,
@@ -393,6 +436,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
 pub(crate) fn open<'a>(
     st: &'a State,
     g: &'a RcuGuard,
+    net: NetRef,
     set: &'a ServiceSet,
     svc: &'a Service,
     ip: &packet::Ipv4,
@@ -403,7 +447,7 @@ pub(crate) fn open<'a>(
     sp: Option<Pin<KBox<SynproxyCtx>>>,
     now: u64,
 ) -> core::result::Result<&'a Conn, u32> {
-    let Some(dest) = pick_dest(st, g, svc, ip, l4, now) else {
+    let Some(dest) = pick_dest(st, g, net, svc, ip, l4, now) else {
         st.stats.inc(Ctr::DropNoDest);
         return Err(NF_DROP);
     };
@@ -414,7 +458,7 @@ pub(crate) fn open<'a>(
     let start = laddr.next_port.fetch_add(1, Relaxed);
     let port = lport::pick(&set.lports, start, |p| {
         let reply = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: p };
-        let taken = st.conns.lookup(g, ip.proto, &reply).is_some();
+        let taken = st.conns.lookup(g, net, ip.proto, &reply).is_some();
         if taken {
             laddr.port_conflicts.fetch_add(1, Relaxed);
         }
@@ -431,7 +475,7 @@ pub(crate) fn open<'a>(
         Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(laddr.addr, dest.addr, port, dest.port)),
         None => SeqDelta(0),
     };
-    let Ok(c) = Conn::new(ip.proto, *t, out_t, state, seq_in, syn_seq, dest.clone(), laddr.clone(), svc.stats.clone(), sp) else {
+    let Ok(c) = Conn::new(net, ip.proto, *t, out_t, state, seq_in, syn_seq, dest.clone(), laddr.clone(), svc.stats.clone(), sp) else {
         st.stats.inc(Ctr::DropNoMem);
         return Err(NF_DROP);
     };

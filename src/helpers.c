@@ -73,6 +73,7 @@ static int __net_init rvs_net_init(struct net *net)
 static void __net_exit rvs_net_exit(struct net *net)
 {
 	nf_unregister_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
+	rvs_net_gone(net);
 }
 
 static struct pernet_operations rvs_net_ops = {
@@ -214,9 +215,6 @@ void rvs_skb_keep(struct sk_buff *skb)
 
 void rvs_kfree_skb(struct sk_buff *skb) { kfree_skb(skb); }
 
-struct net *rvs_get_net(struct net *net) { return get_net(net); }
-void rvs_put_net(struct net *net) { put_net(net); }
-
 static siphash_key_t rvs_cookie_key;
 void rvs_cookie_init(void) { get_random_bytes(&rvs_cookie_key, sizeof(rvs_cookie_key)); }
 
@@ -229,6 +227,10 @@ u32 rvs_cookie_hash(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 
 void rvs_rcu_read_lock(void) { rcu_read_lock(); }
 void rvs_rcu_read_unlock(void) { rcu_read_unlock(); }
 void rvs_synchronize_rcu(void) { synchronize_rcu(); }
+
+static DEFINE_MUTEX(rvs_gc_mutex);
+void rvs_gc_lock(void) { mutex_lock(&rvs_gc_mutex); }
+void rvs_gc_unlock(void) { mutex_unlock(&rvs_gc_mutex); }
 
 static DEFINE_MUTEX(rvs_cfg_mutex);
 void rvs_cfg_lock(void) { mutex_lock(&rvs_cfg_mutex); }

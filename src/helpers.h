@@ -68,10 +68,6 @@ int rvs_skb_reshape(struct sk_buff *skb, unsigned int len);
 void rvs_skb_keep(struct sk_buff *skb);
 void rvs_kfree_skb(struct sk_buff *skb);
 
-/* Network namespace references. */
-struct net *rvs_get_net(struct net *net);
-void rvs_put_net(struct net *net);
-
 /* SYN cookie hash: SipHash of the 4-tuple and extra under a boot-time key. */
 void rvs_cookie_init(void);
 u32 rvs_cookie_hash(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 extra);
@@ -80,6 +76,10 @@ u32 rvs_cookie_hash(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 
 void rvs_rcu_read_lock(void);
 void rvs_rcu_read_unlock(void);
 void rvs_synchronize_rcu(void);
+
+/* The collector's mutex: its tick and a namespace's cleanup take it. */
+void rvs_gc_lock(void);
+void rvs_gc_unlock(void);
 
 /* The configuration mutex: ctl writes, and module exit, take it. */
 void rvs_cfg_lock(void);
@@ -117,5 +117,7 @@ void rvs_gc_stop(void);
 int rvs_ctl_write(const char *buf, size_t len);
 int rvs_stats_read(char *buf, size_t len);
 void rvs_gc_tick(void);
+/* A namespace is going away (its hooks are gone): free its connections. */
+void rvs_net_gone(struct net *net);
 
 #endif

@@ -192,9 +192,16 @@ impl Skb {
     }
 }
 
-/// The network namespace of a hook invocation.
-#[derive(Clone, Copy)]
+/// A network namespace: the one of a hook invocation, or the one a
+/// connection belongs to (valid as long as the connection is: a namespace's
+/// connections are freed when it goes away, see `rvs_net_gone`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NetRef(*mut b::net);
+
+// SAFETY: an identity and a handle for routing/output, usable on any CPU.
+unsafe impl Send for NetRef {}
+// SAFETY: see `Send`.
+unsafe impl Sync for NetRef {}
 
 
 impl NetRef {
@@ -206,38 +213,13 @@ impl NetRef {
         // SAFETY: the caller guarantees `state` is valid.
         NetRef(unsafe { b::rvs_hook_net(state) })
     }
-}
 
-/// A counted reference to a network namespace, for work done outside a
-/// hook (SYNPROXY's retries and resets from the collector).
-///
-/// # Invariants
-/// `0` is a namespace on which this value holds one reference.
-pub(crate) struct NetHold(*mut b::net);
-
-// SAFETY: a namespace reference may be used and dropped on any CPU.
-unsafe impl Send for NetHold {}
-// SAFETY: only read through `net()`.
-unsafe impl Sync for NetHold {}
-
-impl NetHold {
-    /// Takes a reference on a hook's namespace.
-    pub(crate) fn new(net: NetRef) -> NetHold {
-        // SAFETY: `net` is alive for the hook's duration; get_net adds a
-        // reference that keeps it alive past it.
-        NetHold(unsafe { b::rvs_get_net(net.0) })
-    }
-
-    /// The namespace, for routing and output.
-    pub(crate) fn net(&self) -> NetRef {
-        NetRef(self.0)
-    }
-}
-
-impl Drop for NetHold {
-    fn drop(&mut self) {
-        // SAFETY: the reference taken in `new` (type invariant).
-        unsafe { b::rvs_put_net(self.0) }
+    /// A namespace the kernel handed to a pernet callback.
+    ///
+    /// # Safety
+    /// `net` must be alive for as long as the value is used to reach it.
+    pub(crate) unsafe fn from_raw(net: *mut b::net) -> Self {
+        NetRef(net)
     }
 }
 
@@ -461,6 +443,27 @@ impl Drop for StripeGuard<'_> {
         }
         // SAFETY: locked by this guard.
         unsafe { b::rvs_unlock_bh(self.lo) }
+    }
+}
+
+/// The collector's mutex, held while the guard lives: the collector's tick
+/// and a namespace's cleanup, the only code that unlinks connections, never
+/// run at once.
+pub(crate) struct GcGuard(());
+
+impl GcGuard {
+    /// Takes the mutex (may sleep).
+    pub(crate) fn lock() -> Self {
+        // SAFETY: a static mutex; callers are in process context.
+        unsafe { b::rvs_gc_lock() };
+        GcGuard(())
+    }
+}
+
+impl Drop for GcGuard {
+    fn drop(&mut self) {
+        // SAFETY: locked in `lock`.
+        unsafe { b::rvs_gc_unlock() }
     }
 }
 

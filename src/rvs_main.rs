@@ -55,6 +55,7 @@ pub(crate) struct Settings {
     pub(crate) drop_frag: AtomicBool,
     pub(crate) drop_udp_tcp_vip: AtomicBool,
     pub(crate) drop_tcp_port: AtomicBool,
+    pub(crate) expire_rst: AtomicBool,
     tcp: [AtomicU32; NR_STATES],
     udp: AtomicU32,
     pub(crate) sp: SynproxySettings,
@@ -82,6 +83,7 @@ impl Settings {
             drop_frag: AtomicBool::new(true),
             drop_udp_tcp_vip: AtomicBool::new(true),
             drop_tcp_port: AtomicBool::new(true),
+            expire_rst: AtomicBool::new(true),
             tcp: core::array::from_fn(|i| AtomicU32::new(t.tcp[i])),
             udp: AtomicU32::new(t.udp),
             sp: SynproxySettings {
@@ -116,6 +118,7 @@ impl Settings {
             Setting::DropTcpUnknownPort => self.drop_tcp_port.store(v != 0, Relaxed),
             Setting::TcpTimeout(st) => self.tcp[st as usize].store(v, Relaxed),
             Setting::UdpTimeout => self.udp.store(v, Relaxed),
+            Setting::ExpireTcpRst => self.expire_rst.store(v != 0, Relaxed),
             Setting::SynproxyInitMss => self.sp.init_mss.store(v, Relaxed),
             Setting::SynproxySack => self.sp.sack.store(v != 0, Relaxed),
             Setting::SynproxyWscale => self.sp.wscale.store(v, Relaxed),
@@ -180,10 +183,11 @@ pub extern "C" fn rvs_gc_tick() {
     }
     // SAFETY: the collector is stopped before the state is freed.
     let st = unsafe { &*p };
+    let _gc = kern::GcGuard::lock();
     let mut dead = KVec::new();
     let share = (1u32 << kern::param_conn_tab_bits().clamp(8, 22)) / GC_SHARE;
     let now = kern::jiffies();
-    st.conns.collect(share.max(1), now, &mut dead, |c| synproxy::expiring(st, c, now));
+    st.conns.collect(share.max(1), now, &mut dead, |c| fullnat::expiring(st, c, now));
     if !dead.is_empty() {
         let n = dead.len() as u64;
         kern::synchronize_rcu();
@@ -197,6 +201,34 @@ pub extern "C" fn rvs_gc_tick() {
         st.est_last.store(now, Relaxed);
         let g = kern::RcuGuard::new();
         st.svcs.read(&g).estimate(elapsed_ms);
+    }
+}
+
+/// A namespace is going away; its hooks are already unregistered (no
+/// packet of it is in flight): its connections are freed.
+#[no_mangle]
+pub extern "C" fn rvs_net_gone(net: *mut bindings::net) {
+    let p = STATE.load(Acquire);
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: namespaces go away through the pernet exit, which the hook's
+    // unregistration (before the state is freed) runs for the last time.
+    let st = unsafe { &*p };
+    // SAFETY: the namespace is alive during its pernet exit.
+    let net = unsafe { kern::NetRef::from_raw(net) };
+    let _gc = kern::GcGuard::lock();
+    loop {
+        let mut dead = KVec::new();
+        let complete = st.conns.unlink_net(net, &mut dead);
+        if !dead.is_empty() {
+            kern::synchronize_rcu();
+            // SAFETY: a grace period has passed since they were unlinked.
+            unsafe { st.conns.free(dead) };
+        }
+        if complete {
+            break;
+        }
     }
 }
 

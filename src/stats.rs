@@ -72,10 +72,12 @@ pub(crate) enum Ctr {
     SpRsTimeout,
     /// SYNPROXY: SYNs and stray segments on a proxied connection, dropped.
     SpDropped,
+    /// RSTs sent when an established connection expired (both ends).
+    ExpireRst,
 }
 
 /// Number of counters.
-pub(crate) const NR: u32 = Ctr::SpDropped as u32 + 1;
+pub(crate) const NR: u32 = Ctr::ExpireRst as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
@@ -109,6 +111,7 @@ const NAMES: [&str; NR as usize] = [
     "synproxy_rs_refused",
     "synproxy_rs_timeout",
     "synproxy_dropped",
+    "expire_rst_sent",
 ];
 
 /// The counters.

@@ -25,11 +25,12 @@
 //!
 //! Window scale: the client is offered `synproxy_wscale` before the real
 //! server's own is known. When the two differ, windows are rescaled on the
-//! way (see [`map_window`]).
+//! way (see [`map_window`]). The SYN-ACK's window lets the client send only
+//! what the queue keeps.
 
 use crate::conn_table::Conn;
 use crate::fullnat::{self, L4};
-use crate::kern::{self, NetHold, NetRef, RcuGuard, Skb, NF_DROP, NF_STOLEN};
+use crate::kern::{self, NetRef, RcuGuard, Skb, NF_DROP, NF_STOLEN};
 use crate::rvs_core::ctl_text::SYNPROXY_STORE_MAX;
 use crate::rvs_core::csum::FieldState;
 use crate::rvs_core::nat::{self, Tuple4};
@@ -65,8 +66,6 @@ struct Queue {
 /// What a proxied connection needs beyond FULLNAT's.
 #[pin_data]
 pub(crate) struct SynproxyCtx {
-    /// The namespace, for the SYN retries and the reset the collector sends.
-    net: NetHold,
     /// The director's ISN toward the client.
     cookie_isn: u32,
     /// What the client's SYN offered, from the cookie. `wscale` is `None`
@@ -85,16 +84,16 @@ pub(crate) struct SynproxyCtx {
     retries: AtomicU32,
     storm_seq: AtomicU32,
     storm_ack: AtomicU32,
+    storm_win: AtomicU32,
     storm_n: AtomicU32,
     #[pin]
     queue: SpinLock<Queue>,
 }
 
 impl SynproxyCtx {
-    fn new(net: NetHold, cookie_isn: u32, data: CookieData, offered_ws: u8, window: u16) -> Result<Pin<KBox<Self>>> {
+    fn new(cookie_isn: u32, data: CookieData, offered_ws: u8, window: u16) -> Result<Pin<KBox<Self>>> {
         KBox::pin_init(
             pin_init!(SynproxyCtx {
-                net,
                 cookie_isn,
                 data,
                 offered_ws,
@@ -105,6 +104,7 @@ impl SynproxyCtx {
                 retries: AtomicU32::new(0),
                 storm_seq: AtomicU32::new(0),
                 storm_ack: AtomicU32::new(0),
+                storm_win: AtomicU32::new(0),
                 storm_n: AtomicU32::new(0),
                 queue <- new_spinlock!(Queue { skbs: [const { None }; SYNPROXY_STORE_MAX as usize], len: 0, released: false }, "rvs_synproxy_queue"),
             }),
@@ -293,12 +293,12 @@ fn cookie_ack(
     let offered_ws = st.settings.sp.wscale.load(Relaxed) as u8;
     // The client's window, scaled by its own shift, unscaled for a SYN.
     let window = nat::scale_window(win, d.wscale.unwrap_or(0), 0);
-    let Ok(ctx) = SynproxyCtx::new(NetHold::new(net), cookie_isn, d, offered_ws, window) else {
+    let Ok(ctx) = SynproxyCtx::new(cookie_isn, d, offered_ws, window) else {
         st.stats.inc(Ctr::DropNoMem);
         return NF_DROP;
     };
     let now = kern::jiffies();
-    let c = match fullnat::open(st, g, set, svc, ip, l4, t, TcpState::SynSent, Some(client_isn), Some(ctx), now) {
+    let c = match fullnat::open(st, g, net, set, svc, ip, l4, t, TcpState::SynSent, Some(client_isn), Some(ctx), now) {
         Ok(c) => c,
         Err(v) => return v,
     };
@@ -352,11 +352,11 @@ fn send_client_rst(st: &State, c: &Conn, sp: &SynproxyCtx) {
         ttl: TTL,
         opts: &[],
     };
-    send_new(st, &spec, sp.net.net());
+    send_new(st, &spec, c.net);
 }
 
 /// Builds, routes and sends a packet of rvs's own.
-fn send_new(st: &State, spec: &TcpSpec<'_>, net: NetRef) {
+pub(crate) fn send_new(st: &State, spec: &TcpSpec<'_>, net: NetRef) {
     let Some(mut skb) = Skb::alloc_v4(spec.len()) else {
         st.stats.inc(Ctr::DropNoMem);
         return;
@@ -457,10 +457,16 @@ pub(crate) fn before_forward(
             Err(NF_DROP)
         }
         (Dir::Out, true) => {
+            // Identical bare ACKs (same numbers and window, no options, so
+            // no SACK news): a storm past the threshold.
             let thresh = st.settings.sp.ack_storm.load(Relaxed);
             let payload = ip.tot_len.saturating_sub(ip.ihl + l4.hlen);
-            if thresh > 0 && flags == tcp_flags::ACK && payload == 0 {
-                if sp.storm_seq.load(Relaxed) == seq && sp.storm_ack.load(Relaxed) == ack {
+            if thresh > 0 && flags == tcp_flags::ACK && payload == 0 && l4.hlen == 20 {
+                let win = match skb.pull(ip.ihl + 20) {
+                    Some(h) => u16::from_be_bytes([h[ip.ihl + 14], h[ip.ihl + 15]]) as u32,
+                    None => return Err(NF_DROP),
+                };
+                if sp.storm_seq.load(Relaxed) == seq && sp.storm_ack.load(Relaxed) == ack && sp.storm_win.load(Relaxed) == win {
                     if sp.storm_n.fetch_add(1, Relaxed) + 1 > thresh {
                         st.stats.inc(Ctr::SpAckStorm);
                         return Err(NF_DROP);
@@ -468,6 +474,7 @@ pub(crate) fn before_forward(
                 } else {
                     sp.storm_seq.store(seq, Relaxed);
                     sp.storm_ack.store(ack, Relaxed);
+                    sp.storm_win.store(win, Relaxed);
                     sp.storm_n.store(0, Relaxed);
                 }
             }
@@ -481,23 +488,14 @@ pub(crate) fn before_forward(
 /// Rescales the window of a forwarded segment (already translated) when
 /// the window scales agreed on the two sides differ.
 pub(crate) fn map_window(sp: &SynproxyCtx, dir: Dir, tcp: &mut [u8], csum: FieldState) {
-    let Some(client_ws) = sp.data.wscale else {
-        // No scaling with the client, none asked of the real server.
-        return;
+    let rs_ws = match sp.rs_ws.load(Relaxed) {
+        NO_WS => None,
+        w => Some(w),
     };
-    let rs_ws = sp.rs_ws.load(Relaxed);
-    let (from, to) = match (dir, rs_ws) {
-        // The server did not agree: it reads the client's windows unscaled.
-        (Dir::In, NO_WS) => (client_ws, 0),
-        (Dir::In, _) => return,
-        (Dir::Out, NO_WS) => (0, sp.offered_ws),
-        (Dir::Out, w) => (w, sp.offered_ws),
-    };
-    if from == to {
-        return;
+    if let Some((from, to)) = cookie::window_shifts(dir == Dir::In, sp.data.wscale, rs_ws, sp.offered_ws) {
+        let w = u16::from_be_bytes([tcp[14], tcp[15]]);
+        nat::set_window(tcp, nat::scale_window(w, from, to), csum);
     }
-    let w = u16::from_be_bytes([tcp[14], tcp[15]]);
-    nat::set_window(tcp, nat::scale_window(w, from, to), csum);
 }
 
 /// The collector found `c` expired: a proxied connection still waiting for
@@ -512,7 +510,7 @@ pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
     }
     if sp.retries.fetch_add(1, Relaxed) < st.settings.sp.syn_retry.load(Relaxed) {
         st.stats.inc(Ctr::SpSynRetry);
-        send_rs_syn(st, c, sp, sp.net.net());
+        send_rs_syn(st, c, sp, c.net);
         c.refresh(now, RETRY_SECS);
         return true;
     }

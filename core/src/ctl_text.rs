@@ -51,6 +51,8 @@ pub enum Setting {
     TcpTimeout(super::tcp_state::TcpState),
     /// UDP timeout, seconds.
     UdpTimeout,
+    /// Reset both ends of an established TCP connection that expires (0/1).
+    ExpireTcpRst,
     /// SYNPROXY: largest MSS offered to clients (rounded down to the
     /// cookie's table).
     SynproxyInitMss,
@@ -93,6 +95,7 @@ impl Setting {
             b"timeout_close_wait" => Setting::TcpTimeout(CloseWait),
             b"timeout_last_ack" => Setting::TcpTimeout(LastAck),
             b"timeout_udp" => Setting::UdpTimeout,
+            b"conn_expire_tcp_rst" => Setting::ExpireTcpRst,
             b"synproxy_init_mss" => Setting::SynproxyInitMss,
             b"synproxy_sack" => Setting::SynproxySack,
             b"synproxy_wscale" => Setting::SynproxyWscale,
@@ -111,7 +114,7 @@ impl Setting {
             // A day: beyond that an idle entry is a leak, not a connection.
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 86400,
             Setting::SynproxyInitMss => 1460,
-            Setting::SynproxySack => 1,
+            Setting::SynproxySack | Setting::ExpireTcpRst => 1,
             Setting::SynproxyWscale => 14,
             Setting::SynproxySynackTtl => 255,
             Setting::SynproxyAckStore => SYNPROXY_STORE_MAX,
@@ -127,7 +130,7 @@ impl Setting {
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 1,
             Setting::SynproxyInitMss => 536,
             Setting::SynproxySynackTtl | Setting::SynproxyAckStore => 1,
-            Setting::SynproxySack | Setting::SynproxyWscale | Setting::SynproxySynRetry | Setting::SynproxyAckStorm => 0,
+            Setting::SynproxySack | Setting::SynproxyWscale | Setting::SynproxySynRetry | Setting::SynproxyAckStorm | Setting::ExpireTcpRst => 0,
         }
     }
 }

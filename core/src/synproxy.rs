@@ -157,6 +157,28 @@ pub fn rs_syn_options(out: &mut [u8], d: &CookieData) -> usize {
     n
 }
 
+/// How the window field of a proxied connection's segment must be
+/// re-expressed, as `(from, to)` shifts for [`super::nat::scale_window`], or
+/// `None` when it stands as it is. `client_ws`: the client's shift when
+/// window scaling was agreed with it (the director offered `offered`);
+/// `rs_ws`: the real server's shift when it agreed to scaling. The real
+/// server was sent the client's own shift, so the client's windows need no
+/// change unless the server refused scaling.
+pub fn window_shifts(to_rs: bool, client_ws: Option<u8>, rs_ws: Option<u8>, offered: u8) -> Option<(u8, u8)> {
+    let cws = client_ws?;
+    let (from, to) = match (to_rs, rs_ws) {
+        (true, None) => (cws, 0),
+        (true, Some(_)) => return None,
+        (false, None) => (0, offered),
+        (false, Some(w)) => (w, offered),
+    };
+    if from == to {
+        None
+    } else {
+        Some((from, to))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +284,21 @@ mod tests {
         let n = rs_syn_options(&mut o, &d);
         let s = tcpopt::parse_syn(&o[..n]).unwrap();
         assert_eq!(s, SynOptions { mss: Some(1440), wscale: Some(7), sack_perm: true, timestamp: None });
+    }
+
+    #[test]
+    fn window_rescaling_cases() {
+        // No scaling agreed with the client: nothing to do either way.
+        assert_eq!(window_shifts(true, None, Some(7), 7), None);
+        assert_eq!(window_shifts(false, None, None, 7), None);
+        // Same shift on both sides: nothing to do.
+        assert_eq!(window_shifts(false, Some(9), Some(7), 7), None);
+        assert_eq!(window_shifts(true, Some(9), Some(7), 7), None);
+        // The server scales by 7, the client was told 3.
+        assert_eq!(window_shifts(false, Some(9), Some(7), 3), Some((7, 3)));
+        // The server refused scaling: its windows are unscaled, the
+        // client's must be unscaled for it.
+        assert_eq!(window_shifts(false, Some(9), None, 7), Some((0, 7)));
+        assert_eq!(window_shifts(true, Some(9), None, 7), Some((9, 0)));
     }
 }
