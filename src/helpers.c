@@ -211,6 +211,9 @@ void rvs_skb_keep(struct sk_buff *skb)
 {
 	skb_orphan(skb);
 	skb_dst_drop(skb);
+	/* The input device is not held: nothing may reach it later (output
+	 * takes its device from the route set when the packet is released). */
+	skb->dev = NULL;
 }
 
 void rvs_kfree_skb(struct sk_buff *skb) { kfree_skb(skb); }
