@@ -97,4 +97,21 @@ int rvs_ctl_write(const char *buf, size_t len);
 int rvs_stats_read(char *buf, size_t len);
 void rvs_gc_tick(void);
 
+/* The generic netlink family "IPVS" (src/genl_helpers.c). */
+int rvs_genl_register(void);
+void rvs_genl_unregister(void);
+/* Sets the extended ack message; msg must be static. extack may be NULL. */
+void rvs_genl_set_err(void *extack, const char *msg);
+/* Replies to the doit request info (struct genl_info *) with command cmd
+ * carrying the len bytes of encoded attributes buf. */
+int rvs_genl_reply(void *info, u8 cmd, const u8 *buf, size_t len);
+/* Appends one dump message (cmd, attributes buf) to skb; -EMSGSIZE if it
+ * does not fit (nothing is added then). cb: struct netlink_callback *. */
+int rvs_genl_dump_put(struct sk_buff *skb, void *cb, u8 cmd, const u8 *buf, size_t len);
+/* Implemented in Rust (src/genl.rs): attrs/len are the request's
+ * attributes after the genetlink header, already validated against the
+ * family's policies. */
+int rvs_genl_doit(u8 cmd, const u8 *attrs, size_t len, void *info, void *extack);
+int rvs_genl_dumpit(u8 cmd, const u8 *attrs, size_t len, struct sk_buff *skb, void *cb, void *extack, long *args);
+
 #endif

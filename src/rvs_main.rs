@@ -12,12 +12,13 @@ mod bindings;
 mod conn_table;
 mod ctl;
 mod fullnat;
+mod genl;
 mod kern;
 mod rvs_core;
 mod service;
 mod stats;
 
-use kern::{CfgGuard, GcWork, NfHook};
+use kern::{CfgGuard, GcWork, GenlFamily, NfHook};
 use rvs_core::ctl_text::Setting;
 use rvs_core::tcp_state::{TcpState, Timeouts, NR_STATES};
 use rvs_core::version::VERSION;
@@ -134,6 +135,8 @@ impl Drop for StateOwner {
 }
 
 struct Rvs {
+    /// First to go: no request reaches the state after this.
+    _genl: GenlFamily,
     _hook: NfHook,
     _gc: GcWork,
     _state: StateOwner,
@@ -199,8 +202,16 @@ impl kernel::Module for Rvs {
                 p as *mut core::ffi::c_void,
             )?
         };
+        let genl = GenlFamily::register().map_err(|e| {
+            if e == EEXIST {
+                pr_err!("the generic netlink family \"IPVS\" is already registered (ip_vs loaded?): rvs does not load beside it; unload ip_vs first\n");
+            } else {
+                pr_err!("registering the generic netlink family \"IPVS\" failed ({:?})\n", e);
+            }
+            e
+        })?;
         pr_info!("rvs {} loaded (connection table 2^{} buckets)\n", VERSION, bits);
-        Ok(Rvs { _hook: hook, _gc: gc, _state: owner, conn_tab_bits: bits })
+        Ok(Rvs { _genl: genl, _hook: hook, _gc: gc, _state: owner, conn_tab_bits: bits })
     }
 }
 
