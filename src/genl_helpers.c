@@ -185,13 +185,39 @@ static struct genl_family rvs_genl_family = {
 	.resv_start_op	= 0,
 };
 
+/*
+ * ip_vs cannot live beside rvs: it would create /proc/net/ip_vs (a WARN,
+ * "already registered") before failing on the family. So while rvs holds
+ * the family, ip_vs is refused before its init runs.
+ */
+static int rvs_module_notify(struct notifier_block *nb, unsigned long state, void *data)
+{
+	struct module *mod = data;
+
+	if (state == MODULE_STATE_COMING && !strcmp(mod->name, "ip_vs")) {
+		pr_err("rvs: ip_vs cannot load while rvs holds the \"IPVS\" family and /proc/net/ip_vs; unload rvs first\n");
+		return notifier_from_errno(-EBUSY);
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block rvs_module_nb = { .notifier_call = rvs_module_notify };
+
 int rvs_genl_register(void)
 {
-	return genl_register_family(&rvs_genl_family);
+	int err = genl_register_family(&rvs_genl_family);
+
+	if (err)
+		return err;
+	err = register_module_notifier(&rvs_module_nb);
+	if (err)
+		genl_unregister_family(&rvs_genl_family);
+	return err;
 }
 
 void rvs_genl_unregister(void)
 {
+	unregister_module_notifier(&rvs_module_nb);
 	genl_unregister_family(&rvs_genl_family);
 }
 

@@ -114,4 +114,15 @@ int rvs_genl_dump_put(struct sk_buff *skb, void *cb, u8 cmd, const u8 *buf, size
 int rvs_genl_doit(u8 cmd, const u8 *attrs, size_t len, void *info, void *extack);
 int rvs_genl_dumpit(u8 cmd, const u8 *attrs, size_t len, struct sk_buff *skb, void *cb, void *extack, long *args);
 
+/* /proc/net/ip_vs, ip_vs_stats, ip_vs_conn in every namespace (src/procfs.c). */
+int rvs_proc_register(void);
+void rvs_proc_unregister(void);
+/* Appends len bytes to the seq_file seq (struct seq_file *). */
+void rvs_seq_write(void *seq, const u8 *buf, size_t len);
+/* Implemented in Rust (src/procfs.rs): which 0 = ip_vs, 1 = ip_vs_stats;
+ * the connections of one bucket, under rcu_read_lock. */
+int rvs_proc_show(unsigned int which, void *seq);
+void rvs_proc_conn_show(void *seq, unsigned long bucket);
+unsigned int rvs_conn_buckets(void);
+
 #endif

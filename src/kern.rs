@@ -626,3 +626,46 @@ impl DumpCtx {
         unsafe { b::rvs_skb_len(self.skb) as usize }
     }
 }
+
+/// /proc/net/ip_vs, ip_vs_stats and ip_vs_conn in every namespace
+/// (src/procfs.c), present while a value exists.
+pub(crate) struct ProcFiles(());
+
+impl ProcFiles {
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: static pernet ops; `Drop` unregisters. The files reach
+        // the state only through `STATE`, and are removed (waiting for
+        // their readers) before the state is freed.
+        let r = unsafe { b::rvs_proc_register() };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(ProcFiles(()))
+    }
+}
+
+impl Drop for ProcFiles {
+    fn drop(&mut self) {
+        // SAFETY: registered in `register`.
+        unsafe { b::rvs_proc_unregister() }
+    }
+}
+
+/// A seq_file being filled by a show callback.
+pub(crate) struct SeqFile(*mut c_void);
+
+impl SeqFile {
+    /// # Safety
+    /// `p` must be the `struct seq_file *` of the running show callback,
+    /// and the value must not outlive that call.
+    pub(crate) unsafe fn from_raw(p: *mut c_void) -> Self {
+        SeqFile(p)
+    }
+
+    /// Appends `b` (on overflow the seq_file core retries the show with a
+    /// bigger buffer).
+    pub(crate) fn write(&mut self, b: &[u8]) {
+        // SAFETY: `self.0` is valid for the call; `b` is copied.
+        unsafe { b::rvs_seq_write(self.0, b.as_ptr(), b.len()) }
+    }
+}

@@ -14,11 +14,12 @@ mod ctl;
 mod fullnat;
 mod genl;
 mod kern;
+mod procfs;
 mod rvs_core;
 mod service;
 mod stats;
 
-use kern::{CfgGuard, GcWork, GenlFamily, NfHook};
+use kern::{CfgGuard, GcWork, GenlFamily, NfHook, ProcFiles};
 use rvs_core::ctl_text::Setting;
 use rvs_core::tcp_state::{TcpState, Timeouts, NR_STATES};
 use rvs_core::version::VERSION;
@@ -137,6 +138,7 @@ impl Drop for StateOwner {
 struct Rvs {
     /// First to go: no request reaches the state after this.
     _genl: GenlFamily,
+    _proc: ProcFiles,
     _hook: NfHook,
     _gc: GcWork,
     _state: StateOwner,
@@ -210,8 +212,11 @@ impl kernel::Module for Rvs {
             }
             e
         })?;
+        // After the family: with ip_vs loaded, the family refuses cleanly
+        // before /proc/net/ip_vs would clash.
+        let proc_files = ProcFiles::register()?;
         pr_info!("rvs {} loaded (connection table 2^{} buckets)\n", VERSION, bits);
-        Ok(Rvs { _genl: genl, _hook: hook, _gc: gc, _state: owner, conn_tab_bits: bits })
+        Ok(Rvs { _genl: genl, _proc: proc_files, _hook: hook, _gc: gc, _state: owner, conn_tab_bits: bits })
     }
 }
 
