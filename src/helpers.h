@@ -125,4 +125,13 @@ int rvs_proc_show(unsigned int which, void *seq);
 void rvs_proc_conn_show(void *seq, unsigned long bucket);
 unsigned int rvs_conn_buckets(void);
 
+/* Sysctls under net/ipv4/vs/ (src/procfs.c, described by src/sysctl.rs). */
+int rvs_sysctl_register(void);
+void rvs_sysctl_unregister(void);
+/* Implemented in Rust: entry idx's name (static) and bounds (non-zero past
+ * the last), its value, and a checked new value (0 or -errno). */
+int rvs_sysctl_info(unsigned int idx, const char **name, int *min, int *max);
+int rvs_sysctl_get(unsigned int idx, int *val);
+int rvs_sysctl_set(unsigned int idx, int val);
+
 #endif

@@ -669,3 +669,26 @@ impl SeqFile {
         unsafe { b::rvs_seq_write(self.0, b.as_ptr(), b.len()) }
     }
 }
+
+/// The sysctls under net/ipv4/vs (src/procfs.c), present while a value
+/// exists.
+pub(crate) struct Sysctls(());
+
+impl Sysctls {
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: a static table; `Drop` unregisters (waiting for handlers
+        // in progress) before the state is freed.
+        let r = unsafe { b::rvs_sysctl_register() };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(Sysctls(()))
+    }
+}
+
+impl Drop for Sysctls {
+    fn drop(&mut self) {
+        // SAFETY: registered in `register`.
+        unsafe { b::rvs_sysctl_unregister() }
+    }
+}

@@ -113,3 +113,61 @@ void rvs_proc_unregister(void)
 {
 	unregister_pernet_subsys(&rvs_proc_net_ops);
 }
+
+/*
+ * Sysctls under net/ipv4/vs/ (initial namespace: the configuration is
+ * global), described by Rust (src/sysctl.rs: name, bounds, get, set); each
+ * goes through proc_dointvec_minmax on a temporary int.
+ */
+#include <linux/sysctl.h>
+
+#define RVS_MAX_SYSCTLS 32
+static struct ctl_table rvs_sysctls[RVS_MAX_SYSCTLS];
+static int rvs_sysctl_min[RVS_MAX_SYSCTLS], rvs_sysctl_max[RVS_MAX_SYSCTLS];
+static struct ctl_table_header *rvs_sysctl_hdr;
+
+static int rvs_sysctl_handler(const struct ctl_table *table, int write, void *buffer,
+			      size_t *lenp, loff_t *ppos)
+{
+	unsigned int idx = table - rvs_sysctls;
+	struct ctl_table tmp = *table;
+	int val, err;
+
+	if (idx >= RVS_MAX_SYSCTLS)
+		return -EINVAL;
+	err = rvs_sysctl_get(idx, &val);
+	if (err)
+		return err;
+	tmp.data = &val;
+	tmp.maxlen = sizeof(val);
+	tmp.extra1 = &rvs_sysctl_min[idx];
+	tmp.extra2 = &rvs_sysctl_max[idx];
+	err = proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	return rvs_sysctl_set(idx, val);
+}
+
+int rvs_sysctl_register(void)
+{
+	unsigned int n;
+
+	for (n = 0; n < RVS_MAX_SYSCTLS; n++) {
+		const char *name;
+
+		if (rvs_sysctl_info(n, &name, &rvs_sysctl_min[n], &rvs_sysctl_max[n]))
+			break;
+		rvs_sysctls[n].procname = name;
+		rvs_sysctls[n].mode = 0644;
+		rvs_sysctls[n].proc_handler = rvs_sysctl_handler;
+	}
+	rvs_sysctl_hdr = register_net_sysctl_sz(&init_net, "net/ipv4/vs", rvs_sysctls, n);
+	return rvs_sysctl_hdr ? 0 : -ENOMEM;
+}
+
+void rvs_sysctl_unregister(void)
+{
+	/* Waits for handlers in progress. */
+	unregister_net_sysctl_table(rvs_sysctl_hdr);
+	rvs_sysctl_hdr = NULL;
+}

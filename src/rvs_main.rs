@@ -18,8 +18,9 @@ mod procfs;
 mod rvs_core;
 mod service;
 mod stats;
+mod sysctl;
 
-use kern::{CfgGuard, GcWork, GenlFamily, NfHook, ProcFiles};
+use kern::{CfgGuard, GcWork, GenlFamily, NfHook, ProcFiles, Sysctls};
 use rvs_core::ctl_text::Setting;
 use rvs_core::tcp_state::{TcpState, Timeouts, NR_STATES};
 use rvs_core::version::VERSION;
@@ -84,6 +85,20 @@ impl Settings {
         self.udp.load(Relaxed)
     }
 
+    /// The current value of a setting (0/1 for switches).
+    pub(crate) fn get(&self, s: Setting) -> u32 {
+        match s {
+            Setting::TsStrip => self.ts_strip.load(Relaxed) as u32,
+            Setting::MssAdjust => self.mss_adjust.load(Relaxed) as u32,
+            Setting::Toa => self.toa.load(Relaxed) as u32,
+            Setting::DropFragments => self.drop_frag.load(Relaxed) as u32,
+            Setting::DropUdpToTcpVip => self.drop_udp_tcp_vip.load(Relaxed) as u32,
+            Setting::DropTcpUnknownPort => self.drop_tcp_port.load(Relaxed) as u32,
+            Setting::TcpTimeout(st) => self.tcp[st as usize].load(Relaxed),
+            Setting::UdpTimeout => self.udp.load(Relaxed),
+        }
+    }
+
     pub(crate) fn set(&self, s: Setting, v: u32) {
         match s {
             Setting::TsStrip => self.ts_strip.store(v != 0, Relaxed),
@@ -139,6 +154,7 @@ struct Rvs {
     /// First to go: no request reaches the state after this.
     _genl: GenlFamily,
     _proc: ProcFiles,
+    _sysctl: Sysctls,
     _hook: NfHook,
     _gc: GcWork,
     _state: StateOwner,
@@ -215,8 +231,9 @@ impl kernel::Module for Rvs {
         // After the family: with ip_vs loaded, the family refuses cleanly
         // before /proc/net/ip_vs would clash.
         let proc_files = ProcFiles::register()?;
+        let sysctls = Sysctls::register()?;
         pr_info!("rvs {} loaded (connection table 2^{} buckets)\n", VERSION, bits);
-        Ok(Rvs { _genl: genl, _proc: proc_files, _hook: hook, _gc: gc, _state: owner, conn_tab_bits: bits })
+        Ok(Rvs { _genl: genl, _proc: proc_files, _sysctl: sysctls, _hook: hook, _gc: gc, _state: owner, conn_tab_bits: bits })
     }
 }
 
