@@ -371,6 +371,29 @@ impl ConnTable {
         None
     }
 
+    /// Number of buckets.
+    pub(crate) fn buckets(&self) -> u32 {
+        self.mask + 1
+    }
+
+    /// Calls `f` for each live connection or template whose in-tuple is
+    /// in bucket `b` (each entry once), for /proc/net/ip_vs_conn.
+    pub(crate) fn for_each_in_bucket<'a>(&'a self, _g: &'a RcuGuard, b: u32, mut f: impl FnMut(&'a Conn)) {
+        if b > self.mask {
+            return;
+        }
+        let mut p = self.head(b).load(Acquire);
+        while !p.is_null() {
+            // SAFETY: as in `lookup`: reachable nodes belong to live
+            // entries for the read section `_g`.
+            let (c, n) = unsafe { (Conn::from_node(p), &*p) };
+            if n.dir == Dir::In && !c.dead.load(Acquire) {
+                f(c);
+            }
+            p = n.next.load(Acquire);
+        }
+    }
+
     /// True if a chain under the caller's lock already holds `t`.
     fn chain_has(&self, b: u32, net: NetRef, proto: u8, t: &Tuple4, d: Dir) -> bool {
         let mut p = self.head(b).load(Acquire);

@@ -26,7 +26,7 @@ fn keep<T>(v: KVec<T>, f: impl Fn(&T) -> bool) -> Result<KVec<T>> {
 
 /// Applies one command to the configuration. The caller holds the
 /// configuration mutex, so this is the only writer.
-fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
+pub(crate) fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
     let cur = st.svcs.read_locked(cfg);
     let mut svcs: KVec<Arc<Service>> = KVec::with_capacity(cur.svcs.len() + 1, GFP_KERNEL)?;
     let mut lports = cur.lports;

@@ -120,4 +120,41 @@ void rvs_gc_tick(void);
 /* A namespace is going away (its hooks are gone): free its connections. */
 void rvs_net_gone(struct net *net);
 
+/* The generic netlink family "IPVS" (src/genl_helpers.c). */
+int rvs_genl_register(void);
+void rvs_genl_unregister(void);
+/* Sets the extended ack message; msg must be static. extack may be NULL. */
+void rvs_genl_set_err(void *extack, const char *msg);
+/* Replies to the doit request info (struct genl_info *) with command cmd
+ * carrying the len bytes of encoded attributes buf. */
+int rvs_genl_reply(void *info, u8 cmd, const u8 *buf, size_t len);
+/* Appends one dump message (cmd, attributes buf) to skb; -EMSGSIZE if it
+ * does not fit (nothing is added then). cb: struct netlink_callback *. */
+int rvs_genl_dump_put(struct sk_buff *skb, void *cb, u8 cmd, const u8 *buf, size_t len);
+/* Implemented in Rust (src/genl.rs): attrs/len are the request's
+ * attributes after the genetlink header, already validated against the
+ * family's policies. */
+int rvs_genl_doit(u8 cmd, const u8 *attrs, size_t len, void *info, void *extack);
+int rvs_genl_dumpit(u8 cmd, const u8 *attrs, size_t len, struct sk_buff *skb, void *cb, void *extack, long *args);
+
+/* /proc/net/ip_vs, ip_vs_stats, ip_vs_conn in every namespace (src/procfs.c). */
+int rvs_proc_register(void);
+void rvs_proc_unregister(void);
+/* Appends len bytes to the seq_file seq (struct seq_file *). */
+void rvs_seq_write(void *seq, const u8 *buf, size_t len);
+/* Implemented in Rust (src/procfs.rs): which 0 = ip_vs, 1 = ip_vs_stats;
+ * the connections of one bucket, under rcu_read_lock. */
+int rvs_proc_show(unsigned int which, void *seq);
+void rvs_proc_conn_show(void *seq, unsigned long bucket);
+unsigned int rvs_conn_buckets(void);
+
+/* Sysctls under net/ipv4/vs/ (src/procfs.c, described by src/sysctl.rs). */
+int rvs_sysctl_register(void);
+void rvs_sysctl_unregister(void);
+/* Implemented in Rust: entry idx's name (static) and bounds (non-zero past
+ * the last), its value, and a checked new value (0 or -errno). */
+int rvs_sysctl_info(unsigned int idx, const char **name, int *min, int *max);
+int rvs_sysctl_get(unsigned int idx, int *val);
+int rvs_sysctl_set(unsigned int idx, int val);
+
 #endif

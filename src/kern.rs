@@ -626,3 +626,183 @@ impl<T> Drop for RcuBox<T> {
         drop(unsafe { KBox::from_raw(*self.p.get_mut()) });
     }
 }
+
+/// The generic netlink family "IPVS" (src/genl_helpers.c), registered while
+/// a value exists.
+pub(crate) struct GenlFamily(());
+
+impl GenlFamily {
+    /// Registers the family. `EEXIST`: another "IPVS" family (ip_vs) is
+    /// registered.
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: the family is static; `Drop` unregisters it. Its ops reach
+        // the state only through `STATE`, under the configuration mutex.
+        let r = unsafe { b::rvs_genl_register() };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(GenlFamily(()))
+    }
+}
+
+impl Drop for GenlFamily {
+    fn drop(&mut self) {
+        // SAFETY: registered in `register`. Unregistering waits for running
+        // doit calls (genl lock); a dump in progress holds a module
+        // reference, so none is running when the module goes.
+        unsafe { b::rvs_genl_unregister() }
+    }
+}
+
+/// The extended ack of a running genetlink request (may be absent).
+#[derive(Clone, Copy)]
+pub(crate) struct Extack(*mut c_void);
+
+impl Extack {
+    /// # Safety
+    /// `p` must be null or the extack of the running doit/dumpit call, and
+    /// the value must not outlive that call.
+    pub(crate) unsafe fn from_raw(p: *mut c_void) -> Self {
+        Extack(p)
+    }
+
+    /// Sets the message user space sees with the error.
+    pub(crate) fn set(&self, msg: &'static core::ffi::CStr) {
+        // SAFETY: `self.0` is null or valid for the call (constructor's
+        // contract); `msg` is static, as the extack keeps the pointer.
+        unsafe { b::rvs_genl_set_err(self.0, msg.as_ptr()) }
+    }
+}
+
+/// A running genetlink doit request (`struct genl_info`).
+pub(crate) struct GenlInfo(*mut c_void);
+
+impl GenlInfo {
+    /// # Safety
+    /// `p` must be the `genl_info` of the running doit call, and the value
+    /// must not outlive that call.
+    pub(crate) unsafe fn from_raw(p: *mut c_void) -> Self {
+        GenlInfo(p)
+    }
+
+    /// Sends the reply: command `cmd` carrying the encoded attributes
+    /// `attrs`. Process context, may sleep (GFP_KERNEL).
+    pub(crate) fn reply(&self, cmd: u8, attrs: &[u8]) -> Result {
+        // SAFETY: `self.0` is valid for the call; `attrs` is a valid slice
+        // copied by the callee.
+        let r = unsafe { b::rvs_genl_reply(self.0, cmd, attrs.as_ptr(), attrs.len()) };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// One call of a genetlink dump: the skb being filled, the callback, and
+/// its first resume slot (`cb->args[0]`).
+pub(crate) struct DumpCtx {
+    skb: *mut b::sk_buff,
+    cb: *mut c_void,
+    args: *mut core::ffi::c_long,
+}
+
+impl DumpCtx {
+    /// # Safety
+    /// The pointers must be the running dumpit call's skb, callback and
+    /// `&cb->args[0]`, and the value must not outlive that call.
+    pub(crate) unsafe fn from_raw(skb: *mut b::sk_buff, cb: *mut c_void, args: *mut core::ffi::c_long) -> Self {
+        DumpCtx { skb, cb, args }
+    }
+
+    /// Where the previous call of this dump stopped.
+    pub(crate) fn resume(&self) -> usize {
+        // SAFETY: `args` is valid for the call (constructor's contract).
+        let v = unsafe { *self.args };
+        v.max(0) as usize
+    }
+
+    /// Records where the next call resumes.
+    pub(crate) fn set_resume(&mut self, v: usize) {
+        // SAFETY: as in `resume`; `&mut self` makes this the only access.
+        unsafe { *self.args = v as core::ffi::c_long }
+    }
+
+    /// Appends one message; false if it does not fit (nothing added).
+    pub(crate) fn put(&mut self, cmd: u8, attrs: &[u8]) -> bool {
+        // SAFETY: `skb` and `cb` are valid for the call; `attrs` is copied.
+        unsafe { b::rvs_genl_dump_put(self.skb, self.cb, cmd, attrs.as_ptr(), attrs.len()) == 0 }
+    }
+
+    /// Bytes in the skb so far (what dumpit returns; 0 ends the dump).
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: `skb` is valid for the call.
+        unsafe { b::rvs_skb_len(self.skb) as usize }
+    }
+}
+
+/// /proc/net/ip_vs, ip_vs_stats and ip_vs_conn in every namespace
+/// (src/procfs.c), present while a value exists.
+pub(crate) struct ProcFiles(());
+
+impl ProcFiles {
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: static pernet ops; `Drop` unregisters. The files reach
+        // the state only through `STATE`, and are removed (waiting for
+        // their readers) before the state is freed.
+        let r = unsafe { b::rvs_proc_register() };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(ProcFiles(()))
+    }
+}
+
+impl Drop for ProcFiles {
+    fn drop(&mut self) {
+        // SAFETY: registered in `register`.
+        unsafe { b::rvs_proc_unregister() }
+    }
+}
+
+/// A seq_file being filled by a show callback.
+pub(crate) struct SeqFile(*mut c_void);
+
+impl SeqFile {
+    /// # Safety
+    /// `p` must be the `struct seq_file *` of the running show callback,
+    /// and the value must not outlive that call.
+    pub(crate) unsafe fn from_raw(p: *mut c_void) -> Self {
+        SeqFile(p)
+    }
+
+    /// Appends `b` (on overflow the seq_file core retries the show with a
+    /// bigger buffer).
+    pub(crate) fn write(&mut self, b: &[u8]) {
+        // SAFETY: `self.0` is valid for the call; `b` is copied.
+        unsafe { b::rvs_seq_write(self.0, b.as_ptr(), b.len()) }
+    }
+}
+
+/// The sysctls under net/ipv4/vs (src/procfs.c), present while a value
+/// exists.
+pub(crate) struct Sysctls(());
+
+impl Sysctls {
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: a static table; `Drop` unregisters (waiting for handlers
+        // in progress) before the state is freed.
+        let r = unsafe { b::rvs_sysctl_register() };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(Sysctls(()))
+    }
+}
+
+impl Drop for Sysctls {
+    fn drop(&mut self) {
+        // SAFETY: registered in `register`.
+        unsafe { b::rvs_sysctl_unregister() }
+    }
+}

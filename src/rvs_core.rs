@@ -14,6 +14,10 @@ pub(crate) mod ctl_text;
 pub(crate) mod estimator;
 #[path = "../core/src/icmp.rs"]
 pub(crate) mod icmp;
+#[path = "../core/src/ipvs_msg.rs"]
+pub(crate) mod ipvs_msg;
+#[path = "../core/src/ipvs_nl.rs"]
+pub(crate) mod ipvs_nl;
 #[path = "../core/src/lport.rs"]
 pub(crate) mod lport;
 #[path = "../core/src/nat.rs"]

@@ -12,13 +12,16 @@ mod bindings;
 mod conn_table;
 mod ctl;
 mod fullnat;
+mod genl;
 mod kern;
+mod procfs;
 mod rvs_core;
 mod service;
 mod stats;
 mod synproxy;
+mod sysctl;
 
-use kern::{CfgGuard, GcWork, NfHook};
+use kern::{CfgGuard, GcWork, GenlFamily, NfHook, ProcFiles, Sysctls};
 use rvs_core::ctl_text::Setting;
 use rvs_core::tcp_state::{TcpState, Timeouts, NR_STATES};
 use rvs_core::version::VERSION;
@@ -108,6 +111,28 @@ impl Settings {
         self.udp.load(Relaxed)
     }
 
+    /// The current value of a setting (0/1 for switches).
+    pub(crate) fn get(&self, s: Setting) -> u32 {
+        match s {
+            Setting::TsStrip => self.ts_strip.load(Relaxed) as u32,
+            Setting::MssAdjust => self.mss_adjust.load(Relaxed) as u32,
+            Setting::Toa => self.toa.load(Relaxed) as u32,
+            Setting::DropFragments => self.drop_frag.load(Relaxed) as u32,
+            Setting::DropUdpToTcpVip => self.drop_udp_tcp_vip.load(Relaxed) as u32,
+            Setting::DropTcpUnknownPort => self.drop_tcp_port.load(Relaxed) as u32,
+            Setting::TcpTimeout(st) => self.tcp[st as usize].load(Relaxed),
+            Setting::UdpTimeout => self.udp.load(Relaxed),
+            Setting::ExpireTcpRst => self.expire_rst.load(Relaxed) as u32,
+            Setting::SynproxyInitMss => self.sp.init_mss.load(Relaxed),
+            Setting::SynproxySack => self.sp.sack.load(Relaxed) as u32,
+            Setting::SynproxyWscale => self.sp.wscale.load(Relaxed),
+            Setting::SynproxySynackTtl => self.sp.synack_ttl.load(Relaxed),
+            Setting::SynproxyAckStore => self.sp.ack_store.load(Relaxed),
+            Setting::SynproxySynRetry => self.sp.syn_retry.load(Relaxed),
+            Setting::SynproxyAckStorm => self.sp.ack_storm.load(Relaxed),
+        }
+    }
+
     pub(crate) fn set(&self, s: Setting, v: u32) {
         match s {
             Setting::TsStrip => self.ts_strip.store(v != 0, Relaxed),
@@ -168,6 +193,10 @@ impl Drop for StateOwner {
 }
 
 struct Rvs {
+    /// First to go: no request reaches the state after this.
+    _genl: GenlFamily,
+    _proc: ProcFiles,
+    _sysctl: Sysctls,
     _hook: NfHook,
     _gc: GcWork,
     _state: StateOwner,
@@ -264,8 +293,20 @@ impl kernel::Module for Rvs {
                 p as *mut core::ffi::c_void,
             )?
         };
+        let genl = GenlFamily::register().map_err(|e| {
+            if e == EEXIST {
+                pr_err!("the generic netlink family \"IPVS\" is already registered (ip_vs loaded?): rvs does not load beside it; unload ip_vs first\n");
+            } else {
+                pr_err!("registering the generic netlink family \"IPVS\" failed ({:?})\n", e);
+            }
+            e
+        })?;
+        // After the family: with ip_vs loaded, the family refuses cleanly
+        // before /proc/net/ip_vs would clash.
+        let proc_files = ProcFiles::register()?;
+        let sysctls = Sysctls::register()?;
         pr_info!("rvs {} loaded (connection table 2^{} buckets)\n", VERSION, bits);
-        Ok(Rvs { _hook: hook, _gc: gc, _state: owner, conn_tab_bits: bits })
+        Ok(Rvs { _genl: genl, _proc: proc_files, _sysctl: sysctls, _hook: hook, _gc: gc, _state: owner, conn_tab_bits: bits })
     }
 }
 

@@ -32,6 +32,13 @@ pub(crate) struct Dest {
     pub(crate) persist: AtomicU32,
     /// Traffic and connections.
     pub(crate) stats: ObjStats,
+    /// Forwarding method as configured (`ipvs_nl::fwd::MASQ` or `FULLNAT`;
+    /// both are forwarded the FULLNAT way), reported back as given.
+    pub(crate) fwd: AtomicU32,
+    /// Upper and lower connection thresholds as configured (reported back;
+    /// not enforced yet).
+    pub(crate) u_thresh: AtomicU32,
+    pub(crate) l_thresh: AtomicU32,
 }
 
 impl Dest {
@@ -45,6 +52,9 @@ impl Dest {
                 inactive: AtomicU32::new(0),
                 persist: AtomicU32::new(0),
                 stats: ObjStats::new()?,
+                fwd: AtomicU32::new(crate::rvs_core::ipvs_nl::fwd::FULLNAT),
+                u_thresh: AtomicU32::new(0),
+                l_thresh: AtomicU32::new(0),
             },
             GFP_KERNEL,
         )?)
@@ -117,6 +127,7 @@ pub(crate) struct Parts {
     pub(crate) persist: Persist,
     pub(crate) stats: Arc<ObjStats>,
     pub(crate) synproxy: bool,
+    pub(crate) sched_flags: u32,
 }
 
 /// The destinations of a service as the schedulers see them.
@@ -139,10 +150,13 @@ pub(crate) struct Service {
     pub(crate) dests: KVec<Arc<Dest>>,
     pub(crate) laddrs: KVec<Arc<Laddr>>,
     pub(crate) persist: Persist,
-    /// Client SYNs are answered by the director with a cookie.
-    pub(crate) synproxy: bool,
     /// Kept across rebuilds of the service.
     pub(crate) stats: Arc<ObjStats>,
+    /// SYNPROXY on this service (Alibaba's service flag 0x8000): the
+    /// director answers client SYNs with cookies.
+    pub(crate) synproxy: bool,
+    /// Scheduler flags as configured (upstream's SCHED1..3), reported back.
+    pub(crate) sched_flags: u32,
     rr: AtomicUsize,
     laddr_rr: AtomicU32,
     #[pin]
@@ -161,6 +175,7 @@ impl Service {
             persist: Persist::default(),
             stats: Arc::new(ObjStats::new()?, GFP_KERNEL)?,
             synproxy: false,
+            sched_flags: 0,
         };
         Service::from_parts(key, parts)
     }
@@ -175,12 +190,13 @@ impl Service {
             persist: self.persist,
             stats: self.stats.clone(),
             synproxy: self.synproxy,
+            sched_flags: self.sched_flags,
         })
     }
 
     /// Builds a service from its parts.
     pub(crate) fn from_parts(key: SvcKey, p: Parts) -> Result<Arc<Service>> {
-        let Parts { algo, dests, laddrs, persist, stats, synproxy } = p;
+        let Parts { algo, dests, laddrs, persist, stats, synproxy, sched_flags } = p;
         let mut mh = KBox::new([u16::MAX; MH_TABLE_SIZE], GFP_KERNEL)?;
         if algo == Algo::Mh {
             let mut views = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
@@ -198,8 +214,9 @@ impl Service {
                 dests,
                 laddrs,
                 persist,
-                synproxy,
                 stats,
+                synproxy,
+                sched_flags,
                 rr: AtomicUsize::new(usize::MAX),
                 laddr_rr: AtomicU32::new(0),
                 wrr <- new_spinlock!(WrrPos::default(), "rvs_wrr"),

@@ -136,6 +136,11 @@ impl Stats {
         self.c.add(c as u32, v);
     }
 
+    /// The sum of `c` over all CPUs.
+    pub(crate) fn get(&self, c: Ctr) -> u64 {
+        self.c.sum(c as u32)
+    }
+
     /// Writes "name value" lines.
     pub(crate) fn write(&self, w: &mut Writer<'_>, conns_now: u32, templates: u32) {
         let _ = core::fmt::write(w, format_args!("conns_now {}\ntemplates_now {}\n", conns_now, templates));
@@ -168,6 +173,9 @@ pub(crate) struct ObjStats {
     /// Per counter: the value at the last estimator sample and the averaged
     /// rate (`estimator::Ewma`); written only by the estimator's tick.
     est: [(AtomicU64, AtomicU64); NR_OBJ],
+    /// Per counter: the raw sum when last zeroed (ZERO command); readers
+    /// see the growth since.
+    base: [AtomicU64; NR_OBJ],
 }
 
 /// Number of counters of a service or real server.
@@ -178,6 +186,7 @@ impl ObjStats {
         Ok(ObjStats {
             c: PerCpu::new(NR_OBJ as u32)?,
             est: core::array::from_fn(|_| (AtomicU64::new(0), AtomicU64::new(0))),
+            base: core::array::from_fn(|_| AtomicU64::new(0)),
         })
     }
 
@@ -203,9 +212,22 @@ impl ObjStats {
         self.c.add(c as u32, v);
     }
 
-    /// The sum of `c` over all CPUs.
+    /// The sum of `c` over all CPUs, since the last [`ObjStats::zero`].
     pub(crate) fn get(&self, c: ObjCtr) -> u64 {
-        self.c.sum(c as u32)
+        self.c.sum(c as u32).wrapping_sub(self.base[c as usize].load(Relaxed))
+    }
+
+    /// Zeroes the counters and rates as readers see them (upstream's
+    /// ip_vs_zero_stats): the per-CPU sums go on, a baseline is kept.
+    /// Under the configuration mutex; a concurrent estimator tick may
+    /// leave one period's rate, as upstream.
+    pub(crate) fn zero(&self) {
+        for (i, b) in self.base.iter().enumerate() {
+            b.store(self.c.sum(i as u32), Relaxed);
+        }
+        for (_, avg) in self.est.iter() {
+            avg.store(0, Relaxed);
+        }
     }
 
     /// Accounts one packet of `bytes` travelling in (client -> RS) or out.

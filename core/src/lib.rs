@@ -13,6 +13,7 @@ pub mod csum;
 pub mod estimator;
 pub mod icmp;
 pub mod ipvs_nl;
+pub mod ipvs_msg;
 pub mod ctl_text;
 pub mod lport;
 pub mod nat;

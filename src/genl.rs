@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The generic netlink family "IPVS", version 1: how stock ipvsadm and
+//! rvsadm configure rvs. Tables and trampolines: src/genl_helpers.c;
+//! numbering: core/src/ipvs_nl.rs; attribute decode/encode:
+//! core/src/ipvs_msg.rs. The text interface (src/ctl.rs) stays beside it;
+//! both change the same service set under the configuration mutex.
+//!
+//! # What rvs implements (for clients such as rvsadm)
+//!
+//! Every command needs CAP_NET_ADMIN (GENL_ADMIN_PERM, reads included, as
+//! upstream). Requests are validated strictly: unknown attribute types,
+//! wrong lengths, trailing bytes and nests without NLA_F_NESTED are refused
+//! by the kernel's policy check. Every refusal by rvs carries an errno and
+//! an extended-ack message (static strings, see `ipvs_msg::msg`).
+//!
+//! Services are identified by CMD_ATTR_SERVICE {AF=AF_INET, PROTOCOL=TCP|UDP,
+//! ADDR (16 bytes, IPv4 in the first 4), PORT (be16)}. FWMARK services:
+//! EOPNOTSUPP; AF_INET6: EAFNOSUPPORT; other protocols: EPROTONOSUPPORT.
+//!
+//! - NEW_SERVICE / SET_SERVICE: identity + SCHED_NAME, FLAGS {flags, mask},
+//!   TIMEOUT, NETMASK (all required, as upstream). Schedulers rr wrr lc wlc
+//!   sed nq sh mh (else ENOENT). Flags kept: PERSISTENT (needs TIMEOUT
+//!   1..2147483, else ERANGE; NETMASK is the client mask), SCHED1..3
+//!   (stored, reported), SYNPROXY 0x8000 (`Service::synproxy`); ONEPACKET:
+//!   EOPNOTSUPP. PE_NAME: ENOENT. Exists: EEXIST; SET on none: ESRCH.
+//! - DEL_SERVICE: identity; ESRCH if none.
+//! - GET_SERVICE: doit with identity -> one NEW_SERVICE message; dump ->
+//!   one NEW_SERVICE message per service. Reply service nest: AF, PROTOCOL,
+//!   ADDR, PORT, SCHED_NAME, FLAGS {flags | HASHED, ~0}, TIMEOUT, NETMASK,
+//!   STATS (u32 counters, u64 bytes), STATS64.
+//! - NEW_DEST / SET_DEST: SERVICE identity + DEST {ADDR, PORT, FWD_METHOD,
+//!   WEIGHT (0..65535, else ERANGE), U_THRESH, L_THRESH (L > U: ERANGE),
+//!   optional ADDR_FAMILY (0 or AF_INET), TUN_*}. FWD_METHOD: FULLNAT (5) or
+//!   MASQ (0), both forwarded the FULLNAT way and reported back as given;
+//!   others: EOPNOTSUPP. Thresholds are stored and reported, not enforced.
+//!   ESRCH: no service; EEXIST / ENOENT for the real server.
+//! - DEL_DEST: SERVICE identity + DEST {ADDR, PORT}; connections through it
+//!   live on to their end.
+//! - GET_DEST: dump with SERVICE identity; NEW_DEST messages with DEST {ADDR,
+//!   PORT, FWD_METHOD, WEIGHT, TUN_TYPE, TUN_PORT, TUN_FLAGS, U_THRESH,
+//!   L_THRESH, ACTIVE_CONNS, INACT_CONNS, PERSIST_CONNS, ADDR_FAMILY, STATS,
+//!   STATS64}.
+//! - NEW_LADDR / DEL_LADDR (Alibaba, 18/19): SERVICE identity + CMD_ATTR_LADDR
+//!   {ADDR}; EEXIST / ENOENT.
+//! - GET_LADDR (20): dump with SERVICE identity in the request; each reply
+//!   message (command NEW_LADDR) carries CMD_ATTR_SERVICE (identity) +
+//!   CMD_ATTR_LADDR {ADDR, PORT_CONFLICT (u64), CONN_COUNTS (u32)}.
+//! - GET_INFO -> SET_INFO {VERSION 0x010201, CONN_TAB_SIZE}.
+//! - GET_CONFIG -> SET_CONFIG {TIMEOUT_TCP (established), TIMEOUT_TCP_FIN
+//!   (FIN_WAIT), TIMEOUT_UDP}; SET_CONFIG sets them (0: unchanged, else
+//!   1..86400 s, ERANGE).
+//! - ZERO: without SERVICE all counters, with it that service's (and its
+//!   real servers' and local addresses'); rates too.
+//! - FLUSH: removes every service (the local port range stays).
+//! - NEW_DAEMON / DEL_DAEMON / GET_DAEMON: EOPNOTSUPP (no sync daemon).
+//!
+//! Dumps resume through `cb->args[0]` (an index into the service or real
+//! server list, as upstream).
+//!
+//! # Namespaces
+//! The family is netnsok, but the configuration is global (as the packet
+//! path's is today): every namespace sees and changes the same services.
+//! Per-namespace services need the state keyed by `struct net` (pernet
+//! ops holding a ServiceSet per namespace, the hooks looking theirs up,
+//! and namespace exit flushing it), which touches the packet path.
+
+use crate::kern::{CfgGuard, DumpCtx, Extack, GenlInfo};
+use crate::rvs_core::ctl_text::{Setting, SvcKey};
+use crate::rvs_core::ipvs_msg::{self as m, errno, msg, Enc, StatsInfo};
+use crate::rvs_core::ipvs_nl::{cmd, svc_flags};
+use crate::rvs_core::tcp_state::TcpState;
+use crate::service::{Dest, Laddr, Parts, Persist, Service, ServiceSet};
+use crate::stats::{ObjCtr, ObjStats};
+use crate::{State, STATE};
+use core::ffi::{c_int, c_long, c_void, CStr};
+use core::sync::atomic::Ordering::{Acquire, Relaxed};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+type Res<T = ()> = core::result::Result<T, m::Error>;
+
+const fn refuse(errno: i32, msg: &'static CStr) -> m::Error {
+    m::Error { errno, msg }
+}
+
+/// A kernel error (allocation) as a refusal.
+fn kerr(e: kernel::error::Error) -> m::Error {
+    let n = -e.to_errno();
+    refuse(n, if n == errno::ENOMEM { msg::NO_MEM } else { msg::TOO_BIG })
+}
+
+/// Room for one encoded service or real server (about 350 bytes).
+const ENC_BUF: usize = 512;
+
+fn stats_info(o: &ObjStats) -> StatsInfo {
+    use ObjCtr::*;
+    StatsInfo {
+        conns: o.get(Conns),
+        inpkts: o.get(InPkts),
+        outpkts: o.get(OutPkts),
+        inbytes: o.get(InBytes),
+        outbytes: o.get(OutBytes),
+        cps: o.rate(Conns),
+        inpps: o.rate(InPkts),
+        outpps: o.rate(OutPkts),
+        inbps: o.rate(InBytes),
+        outbps: o.rate(OutBytes),
+    }
+}
+
+/// The flags a service has, as a client set them (without HASHED).
+fn flags_of(s: &Service) -> u32 {
+    let mut f = s.sched_flags;
+    if s.persist.timeout != 0 {
+        f |= svc_flags::PERSISTENT;
+    }
+    if s.synproxy {
+        f |= svc_flags::SYNPROXY;
+    }
+    f
+}
+
+fn encode_service(e: &mut Enc<'_>, s: &Service) -> Res {
+    let info = m::SvcInfo {
+        key: s.key,
+        sched: s.algo.name(),
+        flags: flags_of(s) | svc_flags::HASHED,
+        timeout: s.persist.timeout,
+        netmask: s.persist.mask,
+        stats: stats_info(&s.stats),
+    };
+    m::encode_service(e, &info).map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
+}
+
+fn encode_dest(e: &mut Enc<'_>, d: &Dest) -> Res {
+    let info = m::DestInfo {
+        addr: d.addr,
+        port: d.port,
+        fwd: d.fwd.load(Relaxed),
+        weight: d.weight.load(Relaxed),
+        u_thresh: d.u_thresh.load(Relaxed),
+        l_thresh: d.l_thresh.load(Relaxed),
+        active: d.active.load(Relaxed),
+        inactive: d.inactive.load(Relaxed),
+        persist: d.persist.load(Relaxed),
+        stats: stats_info(&d.stats),
+    };
+    m::encode_dest(e, &info).map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
+}
+
+/// Publishes the configuration `cur` with service `at` replaced by `new`
+/// (removed if `None`), or `new` appended if `at` is `None`. `cur` is freed
+/// by this call: the caller must not use it afterwards.
+fn publish(st: &State, cfg: &CfgGuard, cur: &ServiceSet, at: Option<usize>, mut new: Option<Arc<Service>>) -> Res {
+    let mut svcs = KVec::with_capacity(cur.svcs.len() + 1, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
+    for (i, s) in cur.svcs.iter().enumerate() {
+        let s = if Some(i) == at {
+            match new.take() {
+                Some(n) => n,
+                None => continue,
+            }
+        } else {
+            s.clone()
+        };
+        svcs.push(s, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
+    }
+    if let Some(n) = new {
+        svcs.push(n, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
+    }
+    let set = KBox::new(ServiceSet { svcs, lports: cur.lports }, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
+    st.svcs.replace(cfg, set);
+    Ok(())
+}
+
+fn find(cur: &ServiceSet, k: &SvcKey) -> Option<usize> {
+    cur.svcs.iter().position(|s| s.key == *k)
+}
+
+/// The service a request names (identity only); ESRCH if there is none.
+fn existing(cur: &ServiceSet, a: &m::CmdAttrs<'_>) -> Res<usize> {
+    let s = m::decode_service(a.service.ok_or(refuse(errno::EINVAL, msg::NO_SERVICE_ATTR))?, false)?;
+    find(cur, &s.key).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
+}
+
+/// Keeps the elements of `v` for which `f` holds.
+fn keep<T>(v: KVec<T>, f: impl Fn(&T) -> bool) -> Res<KVec<T>> {
+    let mut out = KVec::with_capacity(v.len(), GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
+    for x in v {
+        if f(&x) {
+            out.push(x, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
+        }
+    }
+    Ok(out)
+}
+
+fn svc_cmd(st: &State, cfg: &CfgGuard, c: u8, a: &m::CmdAttrs<'_>) -> Res {
+    let cur = st.svcs.read_locked(cfg);
+    let spec = m::decode_service(a.service.ok_or(refuse(errno::EINVAL, msg::NO_SERVICE_ATTR))?, c != cmd::DEL_SERVICE)?;
+    let at = find(cur, &spec.key);
+    match (c, at, spec.full) {
+        (cmd::NEW_SERVICE, Some(_), _) => Err(refuse(errno::EEXIST, msg::SVC_EXISTS)),
+        (cmd::NEW_SERVICE, None, Some(f)) => {
+            let flags = m::merge_flags(0, &f)?;
+            let parts = Parts {
+                algo: f.algo,
+                dests: KVec::new(),
+                laddrs: KVec::new(),
+                persist: persist_of(flags, &f),
+                stats: Arc::new(ObjStats::new().map_err(kerr)?, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?,
+                synproxy: flags & svc_flags::SYNPROXY != 0,
+                sched_flags: flags & SCHED_FLAGS,
+            };
+            let s = Service::from_parts(spec.key, parts).map_err(kerr)?;
+            publish(st, cfg, cur, None, Some(s))
+        }
+        (cmd::SET_SERVICE, Some(i), Some(f)) => {
+            let old = &cur.svcs[i];
+            let flags = m::merge_flags(flags_of(old), &f)?;
+            let mut p = old.parts().map_err(kerr)?;
+            p.algo = f.algo;
+            p.persist = persist_of(flags, &f);
+            p.synproxy = flags & svc_flags::SYNPROXY != 0;
+            p.sched_flags = flags & SCHED_FLAGS;
+            let s = Service::from_parts(spec.key, p).map_err(kerr)?;
+            publish(st, cfg, cur, Some(i), Some(s))
+        }
+        (cmd::DEL_SERVICE, Some(i), _) => publish(st, cfg, cur, Some(i), None),
+        _ => Err(refuse(errno::ESRCH, msg::NO_SUCH_SVC)),
+    }
+}
+
+const SCHED_FLAGS: u32 = svc_flags::SCHED1 | svc_flags::SCHED2 | svc_flags::SCHED3;
+
+/// Persistence as a request sets it: on with the PERSISTENT flag; the
+/// netmask is kept either way (reported back).
+fn persist_of(flags: u32, f: &m::SvcFull) -> Persist {
+    let timeout = if flags & svc_flags::PERSISTENT != 0 { f.timeout } else { 0 };
+    Persist { timeout, mask: f.netmask }
+}
+
+fn dest_cmd(st: &State, cfg: &CfgGuard, c: u8, a: &m::CmdAttrs<'_>) -> Res {
+    let cur = st.svcs.read_locked(cfg);
+    let i = existing(cur, a)?;
+    let s = &cur.svcs[i];
+    let spec = m::decode_dest(a.dest.ok_or(refuse(errno::EINVAL, msg::NO_DEST_ATTR))?, c != cmd::DEL_DEST)?;
+    let found = s.dests.iter().find(|d| d.addr == spec.addr && d.port == spec.port);
+    let mut p = s.parts().map_err(kerr)?;
+    match (c, found, spec.full) {
+        (cmd::NEW_DEST, Some(_), _) => return Err(refuse(errno::EEXIST, msg::DEST_EXISTS)),
+        (cmd::NEW_DEST, None, Some(f)) => {
+            let d = Dest::new(spec.addr, spec.port, f.weight).map_err(kerr)?;
+            d.fwd.store(f.fwd, Relaxed);
+            d.u_thresh.store(f.u_thresh, Relaxed);
+            d.l_thresh.store(f.l_thresh, Relaxed);
+            p.dests.push(d, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
+        }
+        (cmd::SET_DEST, Some(d), Some(f)) => {
+            d.weight.store(f.weight, Relaxed);
+            d.fwd.store(f.fwd, Relaxed);
+            d.u_thresh.store(f.u_thresh, Relaxed);
+            d.l_thresh.store(f.l_thresh, Relaxed);
+            // Rebuilt below for the schedulers that precompute (mh).
+        }
+        (cmd::DEL_DEST, Some(_), _) => {
+            p.dests = keep(p.dests, |d| !(d.addr == spec.addr && d.port == spec.port))?;
+        }
+        _ => return Err(refuse(errno::ENOENT, msg::NO_SUCH_DEST)),
+    }
+    let new = Service::from_parts(s.key, p).map_err(kerr)?;
+    publish(st, cfg, cur, Some(i), Some(new))
+}
+
+fn laddr_cmd(st: &State, cfg: &CfgGuard, c: u8, a: &m::CmdAttrs<'_>) -> Res {
+    let cur = st.svcs.read_locked(cfg);
+    let i = existing(cur, a)?;
+    let s = &cur.svcs[i];
+    let addr = m::decode_laddr(a.laddr.ok_or(refuse(errno::EINVAL, msg::NO_LADDR_ATTR))?)?;
+    let exists = s.laddrs.iter().any(|l| l.addr == addr);
+    let mut p = s.parts().map_err(kerr)?;
+    match (c, exists) {
+        (cmd::NEW_LADDR, true) => return Err(refuse(errno::EEXIST, msg::LADDR_EXISTS)),
+        (cmd::NEW_LADDR, false) => {
+            p.laddrs.push(Laddr::new(addr).map_err(kerr)?, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?
+        }
+        (_, true) => p.laddrs = keep(p.laddrs, |l| l.addr != addr)?,
+        (_, false) => return Err(refuse(errno::ENOENT, msg::NO_SUCH_LADDR)),
+    }
+    let new = Service::from_parts(s.key, p).map_err(kerr)?;
+    publish(st, cfg, cur, Some(i), Some(new))
+}
+
+fn zero_service(s: &Service) {
+    s.stats.zero();
+    for d in s.dests.iter() {
+        d.stats.zero();
+    }
+    for l in s.laddrs.iter() {
+        l.stats.zero();
+    }
+}
+
+fn doit(st: &State, cfg: &CfgGuard, c: u8, buf: &[u8], info: &GenlInfo) -> Res {
+    let a = m::decode_cmd(buf)?;
+    let mut out = [0u8; ENC_BUF];
+    let mut e = Enc::new(&mut out);
+    let reply_cmd = match c {
+        cmd::NEW_SERVICE | cmd::SET_SERVICE | cmd::DEL_SERVICE => return svc_cmd(st, cfg, c, &a),
+        cmd::NEW_DEST | cmd::SET_DEST | cmd::DEL_DEST => return dest_cmd(st, cfg, c, &a),
+        cmd::NEW_LADDR | cmd::DEL_LADDR => return laddr_cmd(st, cfg, c, &a),
+        cmd::NEW_DAEMON | cmd::DEL_DAEMON => return Err(refuse(errno::EOPNOTSUPP, msg::DAEMON)),
+        cmd::FLUSH => {
+            let cur = st.svcs.read_locked(cfg);
+            let set = KBox::new(ServiceSet { svcs: KVec::new(), lports: cur.lports }, GFP_KERNEL)
+                .map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
+            st.svcs.replace(cfg, set);
+            return Ok(());
+        }
+        cmd::ZERO => {
+            let cur = st.svcs.read_locked(cfg);
+            if a.service.is_some() {
+                zero_service(&cur.svcs[existing(cur, &a)?]);
+            } else {
+                cur.svcs.iter().for_each(|s| zero_service(s));
+            }
+            return Ok(());
+        }
+        cmd::SET_CONFIG => {
+            // All checked before any is set.
+            let tcp = m::check_timeout(a.timeout_tcp)?;
+            let fin = m::check_timeout(a.timeout_tcp_fin)?;
+            let udp = m::check_timeout(a.timeout_udp)?;
+            for (what, v) in [
+                (Setting::TcpTimeout(TcpState::Established), tcp),
+                (Setting::TcpTimeout(TcpState::FinWait), fin),
+                (Setting::UdpTimeout, udp),
+            ] {
+                if let Some(v) = v {
+                    st.settings.set(what, v);
+                }
+            }
+            return Ok(());
+        }
+        cmd::GET_SERVICE => {
+            let cur = st.svcs.read_locked(cfg);
+            encode_service(&mut e, &cur.svcs[existing(cur, &a)?])?;
+            cmd::NEW_SERVICE
+        }
+        cmd::GET_INFO => {
+            let size = 1u32 << crate::kern::param_conn_tab_bits().clamp(8, 22);
+            m::encode_info(&mut e, size).map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))?;
+            cmd::SET_INFO
+        }
+        cmd::GET_CONFIG => {
+            let s = &st.settings;
+            m::encode_config(&mut e, s.tcp_timeout(TcpState::Established), s.tcp_timeout(TcpState::FinWait), s.udp_timeout())
+                .map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))?;
+            cmd::SET_CONFIG
+        }
+        _ => return Err(refuse(errno::EOPNOTSUPP, c"command not supported by rvs")),
+    };
+    info.reply(reply_cmd, e.bytes()).map_err(kerr)
+}
+
+/// Fills `d` with one message per element of `items` from where the
+/// previous call stopped.
+fn dump_each<T>(d: &mut DumpCtx, items: &[T], reply: u8, mut enc: impl FnMut(&mut Enc<'_>, &T) -> Res) -> Res {
+    let start = d.resume();
+    let mut out = [0u8; ENC_BUF];
+    let mut idx = start;
+    for x in items.iter().skip(start) {
+        let mut e = Enc::new(&mut out);
+        enc(&mut e, x)?;
+        if !d.put(reply, e.bytes()) {
+            if d.len() == 0 {
+                // Not even one message fits an empty skb.
+                return Err(refuse(errno::EMSGSIZE, msg::TOO_BIG));
+            }
+            break;
+        }
+        idx += 1;
+    }
+    d.set_resume(idx);
+    Ok(())
+}
+
+fn dumpit(st: &State, cfg: &CfgGuard, c: u8, buf: &[u8], d: &mut DumpCtx) -> Res {
+    let a = m::decode_cmd(buf)?;
+    let cur = st.svcs.read_locked(cfg);
+    match c {
+        cmd::GET_SERVICE => dump_each(d, &cur.svcs, cmd::NEW_SERVICE, |e, s| encode_service(e, s)),
+        cmd::GET_DEST => {
+            let s = &cur.svcs[existing(cur, &a)?];
+            dump_each(d, &s.dests, cmd::NEW_DEST, |e, x| encode_dest(e, x))
+        }
+        cmd::GET_LADDR => {
+            let s = &cur.svcs[existing(cur, &a)?];
+            dump_each(d, &s.laddrs, cmd::NEW_LADDR, |e, l| {
+                m::encode_laddr(e, &s.key, l.addr, l.port_conflicts.load(Relaxed), l.conns.load(Relaxed))
+                    .map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
+            })
+        }
+        cmd::GET_DAEMON => Err(refuse(errno::EOPNOTSUPP, msg::DAEMON)),
+        _ => Err(refuse(errno::EOPNOTSUPP, c"command not supported by rvs")),
+    }
+}
+
+/// The state, under the configuration mutex `_cfg`; `None` while the
+/// module is going away.
+fn state<'a>(_cfg: &'a CfgGuard) -> Option<&'a State> {
+    let p = STATE.load(Acquire);
+    // SAFETY: `STATE` is cleared under the configuration mutex before the
+    // state is freed, and the caller holds that mutex for `'a`.
+    (!p.is_null()).then(|| unsafe { &*p })
+}
+
+/// Every doit of the family (genetlink calls it in process context with
+/// the genl lock held).
+#[no_mangle]
+pub(crate) extern "C" fn rvs_genl_doit(c: u8, attrs: *const u8, len: usize, info: *mut c_void, extack: *mut c_void) -> c_int {
+    // SAFETY: the trampoline passes the request's attribute bytes (inside
+    // the request skb, alive for the call), its genl_info and its extack.
+    let (buf, info, ext) = unsafe {
+        (core::slice::from_raw_parts(attrs, len), GenlInfo::from_raw(info), Extack::from_raw(extack))
+    };
+    let cfg = CfgGuard::lock();
+    let r = match state(&cfg) {
+        Some(st) => doit(st, &cfg, c, buf, &info),
+        None => Err(refuse(19 /* ENODEV */, msg::GONE)),
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            ext.set(e.msg);
+            -e.errno
+        }
+    }
+}
+
+/// Every dumpit of the family: returns the bytes added (0 ends the dump)
+/// or a negative errno.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_genl_dumpit(
+    c: u8,
+    attrs: *const u8,
+    len: usize,
+    skb: *mut crate::bindings::sk_buff,
+    cb: *mut c_void,
+    extack: *mut c_void,
+    args: *mut c_long,
+) -> c_int {
+    // SAFETY: the trampoline passes the dump request's attribute bytes
+    // (alive while the dump runs), the skb being filled, the callback, its
+    // extack and `&cb->args[0]`, all valid for this call.
+    let (buf, mut d, ext) = unsafe {
+        (core::slice::from_raw_parts(attrs, len), DumpCtx::from_raw(skb, cb, args), Extack::from_raw(extack))
+    };
+    let cfg = CfgGuard::lock();
+    let r = match state(&cfg) {
+        Some(st) => dumpit(st, &cfg, c, buf, &mut d),
+        None => Err(refuse(19 /* ENODEV */, msg::GONE)),
+    };
+    match r {
+        Ok(()) => d.len() as c_int,
+        Err(e) => {
+            ext.set(e.msg);
+            -e.errno
+        }
+    }
+}

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/net/ip_vs, /proc/net/ip_vs_stats and /proc/net/ip_vs_conn of
+ * rvs.ko in upstream's text formats (ipvsadm -Lnc reads ip_vs_conn). The
+ * text is written by Rust (src/procfs.rs); this file holds the seq_file
+ * plumbing. The files exist in every network namespace and show the
+ * (global) configuration.
+ */
+#include <linux/module.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/rcupdate.h>
+#include <net/net_namespace.h>
+#include "helpers.h"
+
+void rvs_seq_write(void *seq, const u8 *buf, size_t len)
+{
+	seq_write(seq, buf, len);
+}
+
+static int rvs_ip_vs_show(struct seq_file *seq, void *v)
+{
+	return rvs_proc_show(0, seq);
+}
+
+static int rvs_ip_vs_stats_show(struct seq_file *seq, void *v)
+{
+	return rvs_proc_show(1, seq);
+}
+
+/* Positions: 0 the header, 1..=buckets one connection-table bucket each
+ * (as v = pos + 1, since SEQ_START_TOKEN is 1). Under rcu_read_lock from
+ * start to stop, as upstream's ip_vs_conn iterator. */
+static void *rvs_conn_pos(loff_t pos)
+{
+	if (pos == 0)
+		return SEQ_START_TOKEN;
+	return pos <= rvs_conn_buckets() ? (void *)(uintptr_t)(pos + 1) : NULL;
+}
+
+static void *rvs_conn_start(struct seq_file *seq, loff_t *pos) __acquires(RCU)
+{
+	rcu_read_lock();
+	return rvs_conn_pos(*pos);
+}
+
+static void *rvs_conn_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	++*pos;
+	return rvs_conn_pos(*pos);
+}
+
+static void rvs_conn_stop(struct seq_file *seq, void *v) __releases(RCU)
+{
+	rcu_read_unlock();
+}
+
+static int rvs_conn_show(struct seq_file *seq, void *v)
+{
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq,
+			 "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n");
+		return 0;
+	}
+	rvs_proc_conn_show(seq, (uintptr_t)v - 2);
+	return 0;
+}
+
+static const struct seq_operations rvs_conn_seq_ops = {
+	.start = rvs_conn_start,
+	.next = rvs_conn_next,
+	.stop = rvs_conn_stop,
+	.show = rvs_conn_show,
+};
+
+static int __net_init rvs_proc_net_init(struct net *net)
+{
+	if (!proc_create_net_single("ip_vs", 0444, net->proc_net, rvs_ip_vs_show, NULL))
+		goto err;
+	if (!proc_create_net_single("ip_vs_stats", 0444, net->proc_net, rvs_ip_vs_stats_show, NULL))
+		goto err_stats;
+	if (!proc_create_net("ip_vs_conn", 0444, net->proc_net, &rvs_conn_seq_ops,
+			     sizeof(struct seq_net_private)))
+		goto err_conn;
+	return 0;
+err_conn:
+	remove_proc_entry("ip_vs_stats", net->proc_net);
+err_stats:
+	remove_proc_entry("ip_vs", net->proc_net);
+err:
+	return -ENOMEM;
+}
+
+static void __net_exit rvs_proc_net_exit(struct net *net)
+{
+	/* Each removal waits for readers inside the file. */
+	remove_proc_entry("ip_vs_conn", net->proc_net);
+	remove_proc_entry("ip_vs_stats", net->proc_net);
+	remove_proc_entry("ip_vs", net->proc_net);
+}
+
+static struct pernet_operations rvs_proc_net_ops = {
+	.init = rvs_proc_net_init,
+	.exit = rvs_proc_net_exit,
+};
+
+int rvs_proc_register(void)
+{
+	return register_pernet_subsys(&rvs_proc_net_ops);
+}
+
+void rvs_proc_unregister(void)
+{
+	unregister_pernet_subsys(&rvs_proc_net_ops);
+}
+
+/*
+ * Sysctls under net/ipv4/vs/ (initial namespace: the configuration is
+ * global), described by Rust (src/sysctl.rs: name, bounds, get, set); each
+ * goes through proc_dointvec_minmax on a temporary int.
+ */
+#include <linux/sysctl.h>
+
+#define RVS_MAX_SYSCTLS 32
+static struct ctl_table rvs_sysctls[RVS_MAX_SYSCTLS];
+static int rvs_sysctl_min[RVS_MAX_SYSCTLS], rvs_sysctl_max[RVS_MAX_SYSCTLS];
+static struct ctl_table_header *rvs_sysctl_hdr;
+
+static int rvs_sysctl_handler(const struct ctl_table *table, int write, void *buffer,
+			      size_t *lenp, loff_t *ppos)
+{
+	unsigned int idx = table - rvs_sysctls;
+	struct ctl_table tmp = *table;
+	int val, err;
+
+	if (idx >= RVS_MAX_SYSCTLS)
+		return -EINVAL;
+	err = rvs_sysctl_get(idx, &val);
+	if (err)
+		return err;
+	tmp.data = &val;
+	tmp.maxlen = sizeof(val);
+	tmp.extra1 = &rvs_sysctl_min[idx];
+	tmp.extra2 = &rvs_sysctl_max[idx];
+	err = proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	return rvs_sysctl_set(idx, val);
+}
+
+int rvs_sysctl_register(void)
+{
+	unsigned int n;
+
+	for (n = 0; n < RVS_MAX_SYSCTLS; n++) {
+		const char *name;
+
+		if (rvs_sysctl_info(n, &name, &rvs_sysctl_min[n], &rvs_sysctl_max[n]))
+			break;
+		rvs_sysctls[n].procname = name;
+		rvs_sysctls[n].mode = 0644;
+		rvs_sysctls[n].proc_handler = rvs_sysctl_handler;
+	}
+	rvs_sysctl_hdr = register_net_sysctl_sz(&init_net, "net/ipv4/vs", rvs_sysctls, n);
+	return rvs_sysctl_hdr ? 0 : -ENOMEM;
+}
+
+void rvs_sysctl_unregister(void)
+{
+	/* Waits for handlers in progress. */
+	unregister_net_sysctl_table(rvs_sysctl_hdr);
+	rvs_sysctl_hdr = NULL;
+}

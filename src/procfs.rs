@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+//! /proc/net/ip_vs, /proc/net/ip_vs_stats and /proc/net/ip_vs_conn in
+//! upstream's formats (net/netfilter/ipvs/ip_vs_ctl.c, ip_vs_conn.c), so
+//! that `ipvsadm -Lnc` and scripts reading them work. Real servers added as
+//! FULLNAT show "FullNat" (Alibaba's name), MASQ ones "Masq". Connections
+//! are listed with upstream's columns (client, VIP, real server); the
+//! local address is not shown, as ipvsadm parses a fixed layout.
+
+use crate::kern::{CfgGuard, RcuGuard, SeqFile};
+use crate::rvs_core::ipvs_nl::fwd;
+use crate::rvs_core::packet::IPPROTO_TCP;
+use crate::stats::{Ctr, ObjCtr, Writer};
+use crate::{State, STATE};
+use core::ffi::{c_int, c_uint, c_ulong, c_void};
+use core::fmt::Write;
+use core::sync::atomic::Ordering::{Acquire, Relaxed};
+
+/// One line at a time into the seq_file.
+struct Lines<'a> {
+    seq: &'a mut SeqFile,
+    buf: [u8; 256],
+}
+
+impl Lines<'_> {
+    fn line(&mut self, args: core::fmt::Arguments<'_>) {
+        let mut w = Writer { buf: &mut self.buf, len: 0 };
+        let _ = w.write_fmt(args);
+        let n = w.len;
+        self.seq.write(&self.buf[..n]);
+    }
+}
+
+fn proto_name(p: u8) -> &'static str {
+    if p == IPPROTO_TCP {
+        "TCP"
+    } else {
+        "UDP"
+    }
+}
+
+fn ip_vs(st: &State, cfg: &CfgGuard, l: &mut Lines<'_>) {
+    let size = 1u32 << crate::kern::param_conn_tab_bits().clamp(8, 22);
+    l.line(format_args!("IP Virtual Server version 1.2.1 (size={})\n", size));
+    l.line(format_args!("Prot LocalAddress:Port Scheduler Flags\n"));
+    l.line(format_args!("  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n"));
+    for s in st.svcs.read_locked(cfg).svcs.iter() {
+        l.line(format_args!("{}  {:08X}:{:04X} {}  ", proto_name(s.key.proto), s.key.addr, s.key.port, s.algo.name()));
+        if s.persist.timeout != 0 {
+            l.line(format_args!("persistent {} {:08X}\n", s.persist.timeout, s.persist.mask));
+        } else {
+            l.line(format_args!("\n"));
+        }
+        for d in s.dests.iter() {
+            let name = if d.fwd.load(Relaxed) == fwd::FULLNAT { "FullNat" } else { "Masq" };
+            l.line(format_args!(
+                "  -> {:08X}:{:04X}      {:<7} {:<6} {:<10} {:<10}\n",
+                d.addr,
+                d.port,
+                name,
+                d.weight.load(Relaxed),
+                d.active.load(Relaxed),
+                d.inactive.load(Relaxed)
+            ));
+        }
+    }
+}
+
+fn ip_vs_stats(st: &State, cfg: &CfgGuard, l: &mut Lines<'_>) {
+    let g = |c| st.stats.get(c);
+    l.line(format_args!("   Total Incoming Outgoing         Incoming         Outgoing\n"));
+    l.line(format_args!("   Conns  Packets  Packets            Bytes            Bytes\n"));
+    l.line(format_args!(
+        "{:8X} {:8X} {:8X} {:16X} {:16X}\n\n",
+        g(Ctr::Conns),
+        g(Ctr::InPkts),
+        g(Ctr::OutPkts),
+        g(Ctr::InBytes),
+        g(Ctr::OutBytes)
+    ));
+    // Rates: the sum of the services' (every connection has a service).
+    let mut r = [0u64; 5];
+    for s in st.svcs.read_locked(cfg).svcs.iter() {
+        for (i, c) in [ObjCtr::Conns, ObjCtr::InPkts, ObjCtr::OutPkts, ObjCtr::InBytes, ObjCtr::OutBytes].into_iter().enumerate() {
+            r[i] += s.stats.rate(c);
+        }
+    }
+    l.line(format_args!(" Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n"));
+    l.line(format_args!("{:8X} {:8X} {:8X} {:16X} {:16X}\n", r[0], r[1], r[2], r[3], r[4]));
+}
+
+/// Show of /proc/net/ip_vs (0) and /proc/net/ip_vs_stats (1): process
+/// context, takes the configuration mutex.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_proc_show(which: c_uint, seq: *mut c_void) -> c_int {
+    // SAFETY: the C show callback passes its seq_file, valid for the call.
+    let mut seq = unsafe { SeqFile::from_raw(seq) };
+    let cfg = CfgGuard::lock();
+    let p = STATE.load(Acquire);
+    if p.is_null() {
+        return 0;
+    }
+    // SAFETY: `STATE` is cleared under the configuration mutex before the
+    // state is freed, and we hold that mutex.
+    let st = unsafe { &*p };
+    let mut l = Lines { seq: &mut seq, buf: [0; 256] };
+    match which {
+        0 => ip_vs(st, &cfg, &mut l),
+        _ => ip_vs_stats(st, &cfg, &mut l),
+    }
+    0
+}
+
+/// The state for the connection listing, which runs under rcu_read_lock
+/// (no mutex): the files are removed, waiting for their readers, before
+/// the state is freed.
+fn state_rcu<'a>(_g: &'a RcuGuard) -> Option<&'a State> {
+    let p = STATE.load(Acquire);
+    // SAFETY: see above; a reader inside the file keeps the state alive.
+    (!p.is_null()).then(|| unsafe { &*p })
+}
+
+/// Buckets of the connection table (positions of the ip_vs_conn listing).
+#[no_mangle]
+pub(crate) extern "C" fn rvs_conn_buckets() -> c_uint {
+    let g = RcuGuard::new();
+    state_rcu(&g).map_or(0, |st| st.conns.buckets())
+}
+
+/// The connections of one bucket, in upstream's ip_vs_conn format.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_proc_conn_show(seq: *mut c_void, bucket: c_ulong) {
+    // SAFETY: the C show callback passes its seq_file, valid for the call.
+    let mut seq = unsafe { SeqFile::from_raw(seq) };
+    let g = RcuGuard::new();
+    let Some(st) = state_rcu(&g) else { return };
+    let mut l = Lines { seq: &mut seq, buf: [0; 256] };
+    let now = crate::kern::jiffies();
+    let Ok(b) = u32::try_from(bucket) else { return };
+    st.conns.for_each_in_bucket(&g, b, |c| {
+        let proto = c.proto & !crate::conn_table::TEMPLATE;
+        let state = if c.is_template() {
+            "NONE"
+        } else if proto == IPPROTO_TCP {
+            c.state().name()
+        } else {
+            "UDP"
+        };
+        let secs = c.expires.load(Relaxed).saturating_sub(now) / crate::kern::hz();
+        let t = &c.in_t;
+        l.line(format_args!(
+            "{:<3} {:08X} {:04X} {:08X} {:04X} {:08X} {:04X} {:<11} {:>7}\n",
+            proto_name(proto),
+            t.saddr,
+            t.sport,
+            t.daddr,
+            t.dport,
+            c.dest.addr,
+            c.dest.port,
+            state,
+            secs
+        ));
+    });
+}
