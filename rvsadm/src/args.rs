@@ -144,7 +144,7 @@ const OPTNAMES: [&str; opt::COUNT] = [
 
 /// ipvsadm's commands_v_options table ('+' compulsory, 'x' illegal,
 /// '1' exclusive, ' ' optional), one column per option above.
-const CMD_V_OPT: [&str; 17] = [
+pub(crate) const CMD_V_OPT: [&str; 17] = [
     /*ADD*/ "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx ",
     /*EDIT*/ "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx ",
     /*DEL*/ "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",

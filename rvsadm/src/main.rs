@@ -24,6 +24,8 @@ mod msg;
 mod names;
 mod nl;
 mod save;
+#[cfg(test)]
+mod tests;
 
 use args::{Cmd, Entry, Parsed};
 use fmt::Listed;
