@@ -708,7 +708,11 @@ pub fn parse(argv: &[String]) -> Result<Parsed, ArgError> {
             }
             "w" => {
                 set_option(o, opt::WEIGHT)?;
-                e.dest.weight = number(&arg, 0, 65535).ok_or(()).or_else(|_| fail("illegal weight specified"))? as u32;
+                // Debian's ipvsadm 1.31 takes weights up to INT_MAX (as the
+                // kernel does); upstream stops at 65535.
+                e.dest.weight = number(&arg, 0, i32::MAX as i64)
+                    .ok_or(())
+                    .or_else(|_| fail("illegal weight specified"))? as u32;
             }
             "x" => {
                 set_option(o, opt::UTHRESHOLD)?;

@@ -476,13 +476,11 @@ pub fn laddr_af(svc_af: u16, _addr: &[u8; 16]) -> u16 {
 pub fn conns(proc_text: &str, format: u32) -> String {
     let mut o = String::from("IPVS connection entries\n");
     if format & PERSISTENTCONN != 0 {
-        let _ = writeln!(
-            o,
-            "pro expire {:<11} {:<18} {:<18} {:<18} {:<16} {}",
-            "state", "source", "virtual", "destination", "pe name", "pe_data"
+        o.push_str(
+            "pro expire state       source             virtual            destination        pe name          pe_data\n",
         );
     } else {
-        let _ = writeln!(o, "pro expire {:<11} {:<18} {:<18} {}", "state", "source", "virtual", "destination");
+        o.push_str("pro expire state       source             virtual            destination\n");
     }
     for line in proc_text.lines().skip(1) {
         let f: Vec<&str> = line.split_whitespace().collect();

@@ -468,7 +468,7 @@ impl Dest {
 }
 
 /// A local address of a FULLNAT service (Alibaba's ip_vs_laddr_entry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Laddr {
     pub addr: [u8; 16],
     pub port_conflict: u64,

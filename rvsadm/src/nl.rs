@@ -189,11 +189,8 @@ impl Nl {
                         }
                         return result;
                     }
-                    NetlinkPayload::InnerMessage(m) => {
-                        if result.is_ok() {
-                            result = on_msg(m);
-                        }
-                    }
+                    // After a failed callback, the rest of the dump is drained.
+                    NetlinkPayload::InnerMessage(m) if result.is_ok() => result = on_msg(m),
                     _ => {}
                 }
             }

@@ -225,7 +225,8 @@ fn usage_errors() {
     assert_eq!(err("-A -f 0").0, "invalid fwmark value `0' specified");
     assert_eq!(err("-A -f x").0, "invalid fwmark value `x' specified");
     assert_eq!(err("-A -t 192.0.2.100:80 -p -M 1.2.3.4.5").0, "illegal virtual server persistent mask specified");
-    assert_eq!(err("-a -t 192.0.2.100:80 -r 198.51.100.11 -w 65536").0, "illegal weight specified");
+    assert_eq!(err("-a -t 192.0.2.100:80 -r 198.51.100.11 -w 2147483648").0, "illegal weight specified");
+    assert_eq!(ok("-a -t 192.0.2.100:80 -r 198.51.100.11 -w 70000").dest.weight, 70000);
     assert_eq!(err("-a -t 192.0.2.100:80 -r 198.51.100.11 -w -1").0, "illegal weight specified");
     assert_eq!(err("-a -t 192.0.2.100:80 -r 198.51.100.11 -x 2147483648").0, "illegal u_threshold specified");
     assert_eq!(err("-a -t 192.0.2.100:80 -r 198.51.100.11 -y z").0, "illegal l_threshold specified");

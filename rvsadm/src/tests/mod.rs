@@ -3,3 +3,4 @@
 
 mod msg_tests;
 mod args_tests;
+mod fmt_tests;
