@@ -16,7 +16,7 @@ rs_addr() { echo "198.51.100.1$1"; }
 
 RVS_MODDIR=${RVS_MODDIR:-$(pwd)/build/debug}
 # rvsadm, built on the host by tests/run (cargo build --release -p rvsadm).
-RVSADM=${RVSADM:-$(pwd)/target/release/rvsadm}
+export RVSADM=${RVSADM:-$(pwd)/target/release/rvsadm}
 
 nsx() { local ns=$1; shift; ip netns exec "rvs-$ns" "$@"; }
 

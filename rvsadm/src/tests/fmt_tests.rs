@@ -301,3 +301,21 @@ fn rates_use_largenum_for_services_and_plain_columns_for_servers() {
          -> 198.51.100.11:8080                  5 123456789       40    1500M        7\n"
     );
 }
+
+#[test]
+fn kernel_error_texts_are_ipvsadms() {
+    // Golden stderr of stock ipvsadm for the same failures (VM test).
+    use crate::{ipvs_strerror, Op};
+    assert_eq!(ipvs_strerror(Op::AddService, libc::EEXIST), "Service already exists");
+    assert_eq!(ipvs_strerror(Op::DelService, libc::ESRCH), "No such service");
+    assert_eq!(ipvs_strerror(Op::DelDest, libc::ENOENT), "No such destination");
+    assert_eq!(ipvs_strerror(Op::AddService, libc::ENOENT), "Scheduler or persistence engine not found");
+    assert_eq!(ipvs_strerror(Op::AddDest, libc::ESRCH), "Service not defined");
+    assert_eq!(ipvs_strerror(Op::Other, libc::EPERM), "Permission denied (you must be root)");
+    assert_eq!(ipvs_strerror(Op::Other, libc::ENOENT), "No such file or directory");
+    assert_eq!(ipvs_strerror(Op::DelLaddr, libc::ENOENT), "No such local address");
+    let kernel = crate::nl::NlError::Kernel { errno: libc::EINVAL, extack: Some("laddr is not IPv4".into()) };
+    assert_eq!(crate::error_text(Op::AddLaddr, &kernel), "rvsadm: laddr is not IPv4 (Invalid argument)");
+    let old = crate::nl::NlError::Kernel { errno: libc::EOPNOTSUPP, extack: None };
+    assert!(crate::error_text(Op::GetLaddrs, &old).contains("no local-address commands"));
+}
