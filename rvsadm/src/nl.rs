@@ -153,48 +153,71 @@ impl Nl {
         let mut buf = vec![0u8; msg.buffer_len()];
         msg.serialize(&mut buf);
         self.sock.send(&buf, 0)?;
-        let seq = msg.header.sequence_number;
-        let mut result: Result<(), NlError> = Ok(());
+        let mut answer = Answer { seq: msg.header.sequence_number, result: Ok(()), on_msg };
         loop {
             let (data, _) = self.sock.recv_from_full()?;
-            let mut off = 0;
-            while off + 16 <= data.len() {
-                let nb = NetlinkBuffer::new_checked(&data[off..])
-                    .map_err(|e| NlError::Decode(e.to_string()))?;
-                let len = nb.length() as usize;
-                if len < 16 {
-                    return Err(NlError::Decode("short netlink message".into()));
-                }
-                let part = &data[off..off + len];
-                off += (len + 3) & !3;
-                let hdr = header_of(part);
-                if hdr.sequence_number != seq {
-                    continue;
-                }
-                let parsed = NetlinkMessage::<GenlMessage<F>>::deserialize(part)
-                    .map_err(|e| NlError::Decode(e.to_string()))?;
-                match parsed.payload {
-                    NetlinkPayload::Error(e) => {
-                        if let Some(code) = e.code {
-                            let extack = extack_msg(hdr.flags, &e.header, true);
-                            return Err(NlError::Kernel { errno: -code.get(), extack });
-                        }
-                        // ACK: the end of a non-dump request.
-                        return result;
-                    }
-                    NetlinkPayload::Done(d) => {
-                        if d.code < 0 {
-                            let extack = extack_msg(hdr.flags, &d.extended_ack, false);
-                            return Err(NlError::Kernel { errno: -d.code, extack });
-                        }
-                        return result;
-                    }
-                    // After a failed callback, the rest of the dump is drained.
-                    NetlinkPayload::InnerMessage(m) if result.is_ok() => result = on_msg(m),
-                    _ => {}
-                }
+            if let Some(done) = answer.feed(&data) {
+                return done;
             }
         }
+    }
+}
+
+/// The answer to one request, datagram by datagram: the replies go to
+/// `on_msg`; an ACK or NLMSG_DONE ends it, an error (with its extack text)
+/// too. Messages of other sequence numbers are skipped.
+pub(crate) struct Answer<'a, F> {
+    pub seq: u32,
+    pub result: Result<(), NlError>,
+    pub on_msg: &'a mut dyn FnMut(GenlMessage<F>) -> Result<(), NlError>,
+}
+
+impl<F> Answer<'_, F>
+where
+    F: netlink_packet_core::ParseableParametrized<[u8], netlink_packet_generic::GenlHeader> + fmt::Debug,
+{
+    /// Takes one datagram; Some(outcome) once the answer is complete.
+    pub fn feed(&mut self, data: &[u8]) -> Option<Result<(), NlError>> {
+        let mut off = 0;
+        while off + 16 <= data.len() {
+            let len = match NetlinkBuffer::new_checked(&data[off..]) {
+                Ok(nb) => nb.length() as usize,
+                Err(e) => return Some(Err(NlError::Decode(e.to_string()))),
+            };
+            let Some(part) = data.get(off..off + len).filter(|_| len >= 16) else {
+                return Some(Err(NlError::Decode("bad netlink message length".into())));
+            };
+            off += (len + 3) & !3;
+            let hdr = header_of(part);
+            if hdr.sequence_number != self.seq {
+                continue;
+            }
+            let parsed = match NetlinkMessage::<GenlMessage<F>>::deserialize(part) {
+                Ok(p) => p,
+                Err(e) => return Some(Err(NlError::Decode(e.to_string()))),
+            };
+            match parsed.payload {
+                NetlinkPayload::Error(e) => {
+                    if let Some(code) = e.code {
+                        let extack = extack_msg(hdr.flags, &e.header, true);
+                        return Some(Err(NlError::Kernel { errno: -code.get(), extack }));
+                    }
+                    // ACK: the end of a non-dump request.
+                    return Some(std::mem::replace(&mut self.result, Ok(())));
+                }
+                NetlinkPayload::Done(d) => {
+                    if d.code < 0 {
+                        let extack = extack_msg(hdr.flags, &d.extended_ack, false);
+                        return Some(Err(NlError::Kernel { errno: -d.code, extack }));
+                    }
+                    return Some(std::mem::replace(&mut self.result, Ok(())));
+                }
+                // After a failed callback, the rest of the dump is drained.
+                NetlinkPayload::InnerMessage(m) if self.result.is_ok() => self.result = (self.on_msg)(m),
+                _ => {}
+            }
+        }
+        None
     }
 }
 

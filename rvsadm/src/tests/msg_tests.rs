@@ -302,3 +302,126 @@ fn extack_message_is_found() {
     // Garbage does not panic.
     assert_eq!(extack_msg(0x200, &[1, 2, 3], true), None);
 }
+
+// The receive side: multipart dumps, ACKs, errors with extack, other
+// sequence numbers, malformed datagrams.
+
+fn reply(seq: u32, flags: u16, attrs: Vec<Attr>) -> Vec<u8> {
+    let m = IpvsMsg::new(cmd::NEW_SERVICE, attrs);
+    let body = m.attrs_bytes();
+    let mut v = nlh((16 + 4 + body.len()) as u32, 0x1a, flags, seq);
+    v.extend_from_slice(&[cmd::NEW_SERVICE, 1, 0, 0]);
+    v.extend_from_slice(&body);
+    v
+}
+
+fn done(seq: u32, code: i32, flags: u16, tail: &[u8]) -> Vec<u8> {
+    let mut v = nlh((16 + 4 + tail.len()) as u32, 3, flags | 0x2, seq); // NLMSG_DONE, NLM_F_MULTI
+    v.extend_from_slice(&code.to_le_bytes());
+    v.extend_from_slice(tail);
+    v
+}
+
+fn error(seq: u32, code: i32, flags: u16, tail: &[u8]) -> Vec<u8> {
+    let mut v = nlh((16 + 4 + 16 + tail.len()) as u32, 2, flags, seq); // NLMSG_ERROR
+    v.extend_from_slice(&code.to_le_bytes());
+    v.extend_from_slice(&nlh(104, 0x1a, 5, seq)); // the capped request header
+    v.extend_from_slice(tail);
+    v
+}
+
+fn run(datagrams: &[Vec<u8>], seq: u32) -> (Option<Result<(), crate::nl::NlError>>, Vec<IpvsMsg>, usize) {
+    let mut got = Vec::new();
+    let mut cb = |m: netlink_packet_generic::GenlMessage<IpvsMsg>| {
+        got.push(m.payload);
+        Ok(())
+    };
+    let mut a = crate::nl::Answer { seq, result: Ok(()), on_msg: &mut cb };
+    let mut used = 0;
+    let mut out = None;
+    for d in datagrams {
+        used += 1;
+        if let Some(r) = a.feed(d) {
+            out = Some(r);
+            break;
+        }
+    }
+    drop(a);
+    (out, got, used)
+}
+
+#[cfg(target_endian = "little")]
+#[test]
+fn dump_spanning_datagrams_ends_at_done() {
+    let mut s2 = svc();
+    s2.port = 443;
+    // Two services in the first datagram, one in the second with the DONE.
+    let mut d1 = reply(5, 2, vec![svc().to_reply_attr()]);
+    d1.extend(reply(5, 2, vec![s2.to_reply_attr()]));
+    let mut d2 = reply(5, 2, vec![svc().to_reply_attr()]);
+    d2.extend(done(5, 0, 0, &[]));
+    let (r, got, used) = run(&[d1, d2, vec![0; 20]], 5);
+    assert!(matches!(r, Some(Ok(()))));
+    assert_eq!(used, 2, "stops at NLMSG_DONE");
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[1].service().unwrap().port, 443);
+}
+
+#[cfg(target_endian = "little")]
+#[test]
+fn get_reply_then_ack() {
+    let mut d = reply(9, 0, vec![svc().to_reply_attr()]);
+    d.extend(error(9, 0, 0x100, &[]));
+    let (r, got, _) = run(&[d], 9);
+    assert!(matches!(r, Some(Ok(()))));
+    assert_eq!(got.len(), 1);
+}
+
+#[cfg(target_endian = "little")]
+#[test]
+fn errors_with_and_without_extack() {
+    use crate::nl::NlError;
+    let mut tlv = 18u16.to_le_bytes().to_vec();
+    tlv.extend_from_slice(&1u16.to_le_bytes());
+    tlv.extend_from_slice(b"no such laddr\0");
+    tlv.extend_from_slice(&[0, 0]);
+    let (r, _, _) = run(&[error(3, -libc::ENOENT, 0x300, &tlv)], 3);
+    match r {
+        Some(Err(NlError::Kernel { errno, extack })) => {
+            assert_eq!(errno, libc::ENOENT);
+            assert_eq!(extack.as_deref(), Some("no such laddr"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let (r, _, _) = run(&[error(3, -libc::ESRCH, 0x100, &[])], 3);
+    assert!(matches!(r, Some(Err(NlError::Kernel { errno: libc::ESRCH, extack: None }))));
+    // A dump that fails reports the error in NLMSG_DONE.
+    let (r, _, _) = run(&[done(3, -libc::EINVAL, 0x200, &tlv)], 3);
+    match r {
+        Some(Err(NlError::Kernel { errno, extack })) => {
+            assert_eq!(errno, libc::EINVAL);
+            assert_eq!(extack.as_deref(), Some("no such laddr"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[cfg(target_endian = "little")]
+#[test]
+fn other_sequences_are_skipped_and_garbage_is_an_error() {
+    let mut d = reply(1, 2, vec![svc().to_reply_attr()]);
+    d.extend(error(1, 0, 0, &[]));
+    d.extend(error(2, 0, 0, &[]));
+    let (r, got, _) = run(&[d], 2);
+    assert!(matches!(r, Some(Ok(()))));
+    assert!(got.is_empty(), "a stale reply of another request is not taken");
+    // A length field beyond the datagram.
+    let mut bad = nlh(400, 0x1a, 0, 7);
+    bad.extend_from_slice(&[0; 8]);
+    let (r, _, _) = run(&[bad], 7);
+    assert!(matches!(r, Some(Err(crate::nl::NlError::Decode(_)))));
+    // A length field below the header size.
+    let bad = nlh(8, 0x1a, 0, 7);
+    let (r, _, _) = run(&[bad], 7);
+    assert!(matches!(r, Some(Err(crate::nl::NlError::Decode(_)))));
+}
