@@ -32,6 +32,7 @@ host: deps
 
 check: deps
 	@scripts/build-modules $(FLAVOUR) >/dev/null
+	cargo build --release -p rvsadm
 	tests/run
 
 demo: deps

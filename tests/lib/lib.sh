@@ -15,6 +15,8 @@ LADDRS=(198.51.100.201 198.51.100.202 198.51.100.203 198.51.100.204)
 rs_addr() { echo "198.51.100.1$1"; }
 
 RVS_MODDIR=${RVS_MODDIR:-$(pwd)/build/debug}
+# rvsadm, built on the host by tests/run (cargo build --release -p rvsadm).
+export RVSADM=${RVSADM:-$(pwd)/target/release/rvsadm}
 
 nsx() { local ns=$1; shift; ip netns exec "rvs-$ns" "$@"; }
 
