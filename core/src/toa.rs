@@ -143,6 +143,68 @@ pub fn insert_v4(pkt: &mut [u8], ihl: usize, doff: usize, a: [u8; 4], port: u16,
     true
 }
 
+/// Address family numbers as Linux lays out `sockaddr` (native-endian u16).
+pub const AF_INET: u16 = 2;
+/// See [`AF_INET`].
+pub const AF_INET6: u16 = 10;
+
+/// What toa.ko does with a peer address the kernel has just written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rewrite {
+    /// The client's address and port replaced the kernel's.
+    Done,
+    /// The address is not the one the handshake came from (another
+    /// program's rewrite, or a record that outlived its socket): untouched.
+    Mismatch,
+    /// The client's address does not fit the socket's family (IPv6 client,
+    /// IPv4 socket) or the buffer is not a sockaddr we know: untouched.
+    Unusable,
+}
+
+/// Replaces the peer address in `sa`, the `sockaddr_in` or `sockaddr_in6`
+/// (as many bytes as the kernel's getname wrote) of a connection whose
+/// handshake-completing segment came from `seen` (the director's local
+/// address, port) and carried `client` in TOA. An IPv6 socket sees an
+/// IPv4 client as `::ffff:a.b.c.d`. Port and addresses in `sa` are in
+/// network order, the family in native order, as the kernel writes them.
+pub fn rewrite_peer(sa: &mut [u8], seen: ([u8; 4], u16), client: ClientAddr) -> Rewrite {
+    if sa.len() < 2 {
+        return Rewrite::Unusable;
+    }
+    let seen_port = seen.1.to_be_bytes();
+    match u16::from_ne_bytes([sa[0], sa[1]]) {
+        AF_INET if sa.len() >= 8 => {
+            if sa[2..4] != seen_port || sa[4..8] != seen.0 {
+                return Rewrite::Mismatch;
+            }
+            let ClientAddr::V4 { addr, port } = client else {
+                return Rewrite::Unusable;
+            };
+            sa[2..4].copy_from_slice(&port.to_be_bytes());
+            sa[4..8].copy_from_slice(&addr);
+            Rewrite::Done
+        }
+        AF_INET6 if sa.len() >= 24 => {
+            if sa[2..4] != seen_port || sa[8..24] != v4_mapped(seen.0) {
+                return Rewrite::Mismatch;
+            }
+            let addr = match client {
+                ClientAddr::V4 { addr, .. } => v4_mapped(addr),
+                ClientAddr::V6 { addr, .. } => addr,
+            };
+            sa[2..4].copy_from_slice(&client.port().to_be_bytes());
+            sa[8..24].copy_from_slice(&addr);
+            Rewrite::Done
+        }
+        _ => Rewrite::Unusable,
+    }
+}
+
+/// `::ffff:a.b.c.d`.
+pub const fn v4_mapped(a: [u8; 4]) -> [u8; 16] {
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a[0], a[1], a[2], a[3]]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +280,67 @@ mod tests {
         assert!(find(&opts).is_err());
         // A kind 254 of another length (RFC 6994 experiments) is not TOA.
         assert_eq!(find(&[254, 4, 0x12, 0x34]), Ok(None));
+    }
+
+    fn sin(addr: [u8; 4], port: u16) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..2].copy_from_slice(&AF_INET.to_ne_bytes());
+        b[2..4].copy_from_slice(&port.to_be_bytes());
+        b[4..8].copy_from_slice(&addr);
+        b
+    }
+
+    fn sin6(addr: [u8; 16], port: u16) -> [u8; 28] {
+        let mut b = [0u8; 28];
+        b[..2].copy_from_slice(&AF_INET6.to_ne_bytes());
+        b[2..4].copy_from_slice(&port.to_be_bytes());
+        b[8..24].copy_from_slice(&addr);
+        b
+    }
+
+    #[test]
+    fn rewrite_v4_socket() {
+        let laddr = ([198, 51, 100, 201], 5000);
+        let c = ClientAddr::V4 { addr: [192, 0, 2, 2], port: 40000 };
+        let mut b = sin(laddr.0, laddr.1);
+        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Done);
+        assert_eq!(b, sin([192, 0, 2, 2], 40000));
+        // Already rewritten (or another address): left alone.
+        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Mismatch);
+        assert_eq!(b, sin([192, 0, 2, 2], 40000));
+        let mut b = sin(laddr.0, 5001);
+        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Mismatch);
+        // An IPv6 client cannot be shown to an IPv4 socket.
+        let mut b = sin(laddr.0, laddr.1);
+        let c6 = ClientAddr::V6 { addr: [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9], port: 1 };
+        assert_eq!(rewrite_peer(&mut b, laddr, c6), Rewrite::Unusable);
+        assert_eq!(b, sin(laddr.0, laddr.1));
+        // Short or unknown buffers.
+        assert_eq!(rewrite_peer(&mut b[..1], laddr, c), Rewrite::Unusable);
+        assert_eq!(rewrite_peer(&mut b[..6], laddr, c), Rewrite::Unusable);
+        let mut u = [0u8; 16];
+        u[..2].copy_from_slice(&1u16.to_ne_bytes());
+        assert_eq!(rewrite_peer(&mut u, laddr, c), Rewrite::Unusable);
+    }
+
+    #[test]
+    fn rewrite_v6_socket_maps_v4() {
+        let laddr = ([198, 51, 100, 201], 5000);
+        let c = ClientAddr::V4 { addr: [192, 0, 2, 5], port: 40001 };
+        let mut b = sin6(v4_mapped(laddr.0), laddr.1);
+        b[4] = 7; // flow info and scope id stay
+        b[24] = 3;
+        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Done);
+        let mut want = sin6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 5], 40001);
+        want[4] = 7;
+        want[24] = 3;
+        assert_eq!(b, want);
+        let mut b = sin6([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], laddr.1);
+        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Mismatch);
+        let a6 = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9];
+        let mut b = sin6(v4_mapped(laddr.0), laddr.1);
+        assert_eq!(rewrite_peer(&mut b, laddr, ClientAddr::V6 { addr: a6, port: 7 }), Rewrite::Done);
+        assert_eq!(b, sin6(a6, 7));
+        assert_eq!(rewrite_peer(&mut b[..20], laddr, c), Rewrite::Unusable);
     }
 }
