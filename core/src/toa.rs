@@ -105,6 +105,28 @@ pub fn find(opts: &[u8]) -> Result<Option<ClientAddr>, OptError> {
     Ok(None)
 }
 
+/// Overwrites with NOPs every TOA in the option area `opts` (a client's
+/// own, which the real server would otherwise take for the director's),
+/// keeping the TCP checksum `check` (held in `state`) right. Returns how
+/// many there were. Other uses of kind 254 (RFC 6994 experiments, other
+/// lengths) are left alone.
+pub fn neutralize(opts: &mut [u8], check: &mut u16, state: FieldState) -> Result<usize, OptError> {
+    // Collect first: the edits need the buffer mutably. At most 40 / 8.
+    let mut found = [(0usize, 0usize); tcpopt::MAX_OPT_LEN / LEN_V4];
+    let mut n = 0;
+    for o in tcpopt::iter(opts) {
+        let o = o?;
+        if (o.kind == KIND_V4 || o.kind == KIND_V6) && n < found.len() && decode(&opts[o.off..o.off + o.len]).is_some() {
+            found[n] = (o.off, o.len);
+            n += 1;
+        }
+    }
+    for &(off, len) in &found[..n] {
+        tcpopt::write(opts, off, &[tcpopt::NOP; LEN_V6][..len], check, state);
+    }
+    Ok(n)
+}
+
 /// Fills in an IPv4 TOA inserted right after a TCP header.
 ///
 /// `pkt` holds the IPv4 header (`ihl` bytes), the TCP header as it was
@@ -117,6 +139,13 @@ pub fn find(opts: &[u8]) -> Result<Option<ClientAddr>, OptError> {
 pub fn insert_v4(pkt: &mut [u8], ihl: usize, doff: usize, a: [u8; 4], port: u16, state: FieldState) -> bool {
     if doff + LEN_V4 > 60 || pkt.len() < ihl + doff + LEN_V4 {
         return false;
+    }
+    // A TOA the client put there itself would pass for ours: gone first.
+    // (The options were validated by the caller; if not, the real server
+    // finds the area malformed and takes no TOA from it either.)
+    let mut c0 = u16::from_be_bytes([pkt[ihl + 16], pkt[ihl + 17]]);
+    if neutralize(&mut pkt[ihl + 20..ihl + doff], &mut c0, state).is_ok_and(|n| n > 0) {
+        pkt[ihl + 16..ihl + 18].copy_from_slice(&c0.to_be_bytes());
     }
     let opt = encode_v4(a, port);
     pkt[ihl + doff..ihl + doff + LEN_V4].copy_from_slice(&opt);
@@ -235,6 +264,44 @@ mod tests {
         q.extend_from_slice(&[0; 8]);
         assert!(!insert_v4(&mut q, 20, 56, [1, 2, 3, 4], 5, FieldState::Full));
         assert_eq!(&q[..p.len()], &p[..]);
+    }
+
+    #[test]
+    fn insert_replaces_a_client_toa() {
+        use crate::packet::testpkt::{tcp_v4, verifies};
+        // The client claims to be 203.0.113.66:1 in its own option.
+        let forged = [1, 1, 254, 8, 0, 1, 203, 0, 113, 66];
+        let mut opts = forged.to_vec();
+        opts.extend_from_slice(&[1, 1]);
+        let p = tcp_v4([198, 51, 100, 201], [198, 51, 100, 11], 5000, 8080, 0x10, &opts, b"");
+        let mut q = p.clone();
+        q.extend_from_slice(&[0; LEN_V4]);
+        assert!(insert_v4(&mut q, 20, 20 + opts.len(), [192, 0, 2, 2], 40000, FieldState::Full));
+        assert!(verifies(&q));
+        assert_eq!(&q[40..52], &[1u8; 12]);
+        assert_eq!(find(&q[40..60]), Ok(Some(ClientAddr::V4 { addr: [192, 0, 2, 2], port: 40000 })));
+    }
+
+    #[test]
+    fn neutralize_only_toa() {
+        use crate::csum::checksum;
+        let v6 = {
+            let mut b = [0u8; 20];
+            encode(&ClientAddr::V6 { addr: [0x20; 16], port: 9 }, &mut b).unwrap();
+            b
+        };
+        let mut opts = vec![254, 4, 0x12, 0x34, 2, 4, 5, 0xb4];
+        opts.extend_from_slice(&encode_v4([1, 2, 3, 4], 5));
+        opts.extend_from_slice(&v6);
+        let mut check = checksum(&opts);
+        let mut o = opts.clone();
+        assert_eq!(neutralize(&mut o, &mut check, FieldState::Full), Ok(2));
+        assert_eq!(&o[..8], &opts[..8]); // the experiment and the MSS stay
+        assert!(o[8..].iter().all(|&b| b == tcpopt::NOP));
+        assert_eq!(check, checksum(&o));
+        assert_eq!(find(&o), Ok(None));
+        assert!(neutralize(&mut [254, 9], &mut check, FieldState::Full).is_err());
+        assert_eq!(neutralize(&mut [], &mut check, FieldState::Full), Ok(0));
     }
 
     #[test]
