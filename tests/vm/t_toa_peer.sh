@@ -3,7 +3,7 @@
 # port (100 connections from five client addresses); without toa.ko, and
 # for connections without TOA, the server sees the real peer. The counters
 # in /proc/net/toa_stats (readable in the RS namespace) move by exactly the
-# expected amounts, and no record outlives its socket.
+# expected amounts, and no record outlives its socket. Also with SYN cookies.
 . tests/lib/lib.sh
 fullnat_setup 1
 for i in 3 4 5 6; do ip -n rvs-c addr add "192.0.2.$i/24" dev c0; done
@@ -67,3 +67,13 @@ nsx rs1 cat /proc/net/toa_stats | sed 's/^/# /'
 for m in missed_syn_recv missed_getname missed_getname6 missed_destruct; do
   assert_eq "$m" 0 "$(toa_stat "$m")"
 done
+
+# With SYN cookies on every handshake, the socket is made from the cookie
+# when the ACK comes: the same probe sees it.
+nsx rs1 sysctl -qw net.ipv4.tcp_syncookies=2
+cookies() { nsx rs1 awk '/^TcpExt:/ { if (!h) { split($0, k); h = 1 } else for (i in k) if (k[i] == "SyncookiesRecv") print $i }' /proc/net/netstat; }
+seen=$(toa_stat toa_seen); c0=$(cookies)
+read -r bad n ex < <(peers 10)
+assert_eq "handshakes completed by a SYN cookie" 10 $(( $(cookies) - c0 ))
+assert_eq "connections not seeing the client with SYN cookies (e.g. $ex)" 0 "$bad"
+assert_eq "toa_seen delta with SYN cookies" 10 $(( $(toa_stat toa_seen) - seen ))
