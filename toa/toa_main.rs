@@ -1,14 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 //! toa.ko: on a real server, makes the client address carried in the TOA
 //! TCP option visible to getpeername() and accept().
+//!
+//! Four probes, no kernel table is written:
+//! - a kretprobe on `tcp_v4_syn_recv_sock` reads the options of the segment
+//!   completing the handshake (entry) and, when a socket comes out of it
+//!   (return), records the client address for that socket;
+//! - kretprobes on `inet_getname` and `inet6_getname` rewrite the peer
+//!   address the kernel has just written for a socket with a record, before
+//!   the system call copies it to the user (getpeername, accept);
+//! - a kprobe on `sk_destruct`, which every socket passes on its way to
+//!   being freed, drops the record.
+//!
+//! Records live in a hash table keyed by the socket's address, one lock per
+//! bucket, allocated atomically in the probe (preemption is off there) and
+//! freed at destruction; module exit unregisters the probes, then frees
+//! what is left (sockets still open then show the director's address).
 
 use kernel::prelude::*;
 
 mod bindings;
+mod kern;
+mod toa_core;
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../core/src/version.rs"]
-mod version;
+use kern::{Buckets, Probes, ProcFiles, SockKey};
+use toa_core::toa::{self, ClientAddr, Rewrite};
+use toa_core::version::VERSION;
 
 module! {
     type: Toa,
@@ -18,21 +35,233 @@ module! {
     license: "GPL",
 }
 
-struct Toa;
+/// What toa.ko keeps about a socket whose handshake carried TOA.
+#[derive(Clone, Copy)]
+pub(crate) struct Record {
+    /// Source address and port of the handshake segment (the director's
+    /// local address): the peer the kernel knows. Rewrites happen only over
+    /// that address, so a stale record could never mislabel a socket.
+    seen: ([u8; 4], u16),
+    /// The client, from the option.
+    client: ClientAddr,
+}
+
+/// The options of a handshake-completing segment, as toa.ko sees them.
+#[derive(Clone, Copy)]
+pub(crate) enum AckToa {
+    Found(Record),
+    Absent,
+    /// A malformed option area: no TOA taken from it.
+    Malformed,
+}
+
+/// Counters (per CPU), in /proc/net/toa_stats order.
+#[derive(Clone, Copy)]
+#[repr(u32)]
+enum Stat {
+    /// Sockets created from a handshake that carried TOA.
+    ToaSeen,
+    /// Sockets created without (usable) TOA.
+    NoToa,
+    /// ... of which the option area was malformed.
+    BadOptions,
+    /// Records that could not be allocated (the socket goes without).
+    AllocFailed,
+    /// Peer addresses replaced by the client's (getpeername, accept).
+    AddrReturned,
+    /// Peer addresses left alone: not the handshake's source any more.
+    AddrMismatch,
+    /// Peer addresses left alone: the client does not fit the family.
+    AddrUnusable,
+    /// Records dropped when their socket was freed.
+    RecordsFreed,
+}
+
+const STAT_NAMES: [&str; 8] = [
+    "toa_seen",
+    "no_toa",
+    "bad_options",
+    "alloc_failed",
+    "addr_returned",
+    "addr_mismatch",
+    "addr_unusable",
+    "records_freed",
+];
+
+fn count(s: Stat) {
+    kern::stat_inc(s as u32);
+}
+
+fn stat(s: Stat) -> u64 {
+    kern::stat_sum(s as u32)
+}
+
+/// One record of the table.
+struct Node {
+    key: SockKey,
+    rec: Record,
+    next: Option<KBox<Node>>,
+}
+
+static TABLE: Buckets<Node> = Buckets::new();
+
+fn bucket(k: SockKey) -> usize {
+    // Fibonacci hashing of the address; the low bits of a slab pointer are
+    // alike, the high bits of the product mix them all.
+    ((k.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize % kern::NBUCKETS
+}
+
+/// Unlinks the node of `k` from a list.
+fn unlink(head: &mut Option<KBox<Node>>, k: SockKey) -> Option<KBox<Node>> {
+    let mut cur = head;
+    while cur.as_ref().is_some_and(|n| n.key != k) {
+        cur = &mut cur.as_mut()?.next;
+    }
+    let mut n = cur.take()?;
+    *cur = n.next.take();
+    Some(n)
+}
+
+/// Reads the TOA, if any, of a handshake-completing segment from `saddr`,
+/// `sport` with TCP option area `opts`.
+pub(crate) fn ack_toa(opts: &[u8], saddr: [u8; 4], sport: u16) -> AckToa {
+    match toa::find(opts) {
+        Ok(Some(client)) => AckToa::Found(Record { seen: (saddr, sport), client }),
+        Ok(None) => AckToa::Absent,
+        Err(_) => AckToa::Malformed,
+    }
+}
+
+/// A socket came out of a handshake whose segment showed `v`.
+pub(crate) fn new_sock(k: SockKey, v: AckToa) {
+    let rec = match v {
+        AckToa::Found(rec) => rec,
+        AckToa::Absent => return count(Stat::NoToa),
+        AckToa::Malformed => {
+            count(Stat::BadOptions);
+            return count(Stat::NoToa);
+        }
+    };
+    count(Stat::ToaSeen);
+    // Probe handlers run with preemption off: atomic allocation only.
+    let Ok(node) = KBox::new(Node { key: k, rec, next: None }, GFP_ATOMIC) else {
+        return count(Stat::AllocFailed);
+    };
+    let old = TABLE.with(bucket(k), |head| {
+        // A new socket at the address of one whose destruction went
+        // unseen: the new record replaces the old.
+        let old = unlink(head, k);
+        let mut node = node;
+        node.next = head.take();
+        *head = Some(node);
+        old
+    });
+    if old.is_some() {
+        count(Stat::RecordsFreed);
+    }
+}
+
+/// The record of socket `k`, if it has one.
+pub(crate) fn lookup(k: SockKey) -> Option<Record> {
+    TABLE.with(bucket(k), |head| {
+        let mut cur = head.as_deref();
+        while let Some(n) = cur {
+            if n.key == k {
+                return Some(n.rec);
+            }
+            cur = n.next.as_deref();
+        }
+        None
+    })
+}
+
+/// getname of a socket with record `rec` has written peer address `sa`.
+pub(crate) fn rewrite(sa: &mut [u8], rec: Record) {
+    match toa::rewrite_peer(sa, rec.seen, rec.client) {
+        Rewrite::Done => count(Stat::AddrReturned),
+        Rewrite::Mismatch => count(Stat::AddrMismatch),
+        Rewrite::Unusable => count(Stat::AddrUnusable),
+    }
+}
+
+/// Socket `k` is being freed.
+pub(crate) fn sock_gone(k: SockKey) {
+    if TABLE.with(bucket(k), |head| unlink(head, k)).is_some() {
+        count(Stat::RecordsFreed);
+    }
+}
+
+/// Frees every record (module exit, probes already gone). Returns how many.
+fn drain() -> u64 {
+    let mut n = 0;
+    for i in 0..kern::NBUCKETS {
+        let mut list = TABLE.with(i, |head| head.take());
+        // One by one: dropping the head would free the chain recursively.
+        while let Some(mut node) = list {
+            list = node.next.take();
+            n += 1;
+        }
+    }
+    n
+}
+
+/// A `fmt::Write` over a byte buffer that stops at its end.
+struct BufWriter<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl core::fmt::Write for BufWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let b = s.as_bytes();
+        let end = self.pos.checked_add(b.len()).filter(|&e| e <= self.buf.len()).ok_or(core::fmt::Error)?;
+        self.buf[self.pos..end].copy_from_slice(b);
+        self.pos = end;
+        Ok(())
+    }
+}
+
+/// The text of /proc/net/toa_stats into `out`; returns its length.
+pub(crate) fn stats_text(out: &mut [u8]) -> usize {
+    use core::fmt::Write;
+    let mut w = BufWriter { buf: out, pos: 0 };
+    for (i, name) in STAT_NAMES.iter().enumerate() {
+        let _ = writeln!(w, "{} {}", name, kern::stat_sum(i as u32));
+    }
+    let live = stat(Stat::ToaSeen).saturating_sub(stat(Stat::AllocFailed) + stat(Stat::RecordsFreed));
+    let _ = writeln!(w, "records {}", live);
+    for (name, p) in [
+        ("missed_syn_recv", kern::PROBE_SYN_RECV),
+        ("missed_getname", kern::PROBE_GETNAME),
+        ("missed_getname6", kern::PROBE_GETNAME6),
+        ("missed_destruct", kern::PROBE_DESTRUCT),
+    ] {
+        let _ = writeln!(w, "{} {}", name, kern::probe_missed(p));
+    }
+    w.pos
+}
+
+struct Toa {
+    probes: Option<Probes>,
+    _proc: ProcFiles,
+}
 
 impl kernel::Module for Toa {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        // SAFETY: `toa_helper_ready` takes no arguments and touches no state.
-        if unsafe { bindings::toa_helper_ready() } != 1 {
-            return Err(EINVAL);
-        }
-        pr_info!("toa {} loaded\n", version::VERSION);
-        Ok(Toa)
+        kern::locks_init();
+        let proc_ = ProcFiles::register()?;
+        let probes = Probes::register().inspect_err(|e| pr_err!("toa: registering the probes failed: {:?}\n", e))?;
+        pr_info!("toa {} loaded\n", VERSION);
+        Ok(Toa { probes: Some(probes), _proc: proc_ })
     }
 }
 
 impl Drop for Toa {
     fn drop(&mut self) {
-        pr_info!("toa {} unloaded\n", version::VERSION);
+        // No handler runs once the probes are gone: the table is ours.
+        drop(self.probes.take());
+        let n = drain();
+        pr_info!("toa {} unloaded ({} records of open sockets freed)\n", VERSION, n);
+        // The /proc files go with the fields.
     }
 }

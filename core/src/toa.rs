@@ -105,6 +105,28 @@ pub fn find(opts: &[u8]) -> Result<Option<ClientAddr>, OptError> {
     Ok(None)
 }
 
+/// Overwrites with NOPs every TOA in the option area `opts` (a client's
+/// own, which the real server would otherwise take for the director's),
+/// keeping the TCP checksum `check` (held in `state`) right. Returns how
+/// many there were. Other uses of kind 254 (RFC 6994 experiments, other
+/// lengths) are left alone.
+pub fn neutralize(opts: &mut [u8], check: &mut u16, state: FieldState) -> Result<usize, OptError> {
+    // Collect first: the edits need the buffer mutably. At most 40 / 8.
+    let mut found = [(0usize, 0usize); tcpopt::MAX_OPT_LEN / LEN_V4];
+    let mut n = 0;
+    for o in tcpopt::iter(opts) {
+        let o = o?;
+        if (o.kind == KIND_V4 || o.kind == KIND_V6) && n < found.len() && decode(&opts[o.off..o.off + o.len]).is_some() {
+            found[n] = (o.off, o.len);
+            n += 1;
+        }
+    }
+    for &(off, len) in &found[..n] {
+        tcpopt::write(opts, off, &[tcpopt::NOP; LEN_V6][..len], check, state);
+    }
+    Ok(n)
+}
+
 /// Fills in an IPv4 TOA inserted right after a TCP header.
 ///
 /// `pkt` holds the IPv4 header (`ihl` bytes), the TCP header as it was
@@ -117,6 +139,13 @@ pub fn find(opts: &[u8]) -> Result<Option<ClientAddr>, OptError> {
 pub fn insert_v4(pkt: &mut [u8], ihl: usize, doff: usize, a: [u8; 4], port: u16, state: FieldState) -> bool {
     if doff + LEN_V4 > 60 || pkt.len() < ihl + doff + LEN_V4 {
         return false;
+    }
+    // A TOA the client put there itself would pass for ours: gone first.
+    // (The options were validated by the caller; if not, the real server
+    // finds the area malformed and takes no TOA from it either.)
+    let mut c0 = u16::from_be_bytes([pkt[ihl + 16], pkt[ihl + 17]]);
+    if neutralize(&mut pkt[ihl + 20..ihl + doff], &mut c0, state).is_ok_and(|n| n > 0) {
+        pkt[ihl + 16..ihl + 18].copy_from_slice(&c0.to_be_bytes());
     }
     let opt = encode_v4(a, port);
     pkt[ihl + doff..ihl + doff + LEN_V4].copy_from_slice(&opt);
@@ -141,6 +170,68 @@ pub fn insert_v4(pkt: &mut [u8], ihl: usize, doff: usize, a: [u8; 4], port: u16,
     }
     tcp[16..18].copy_from_slice(&c.to_be_bytes());
     true
+}
+
+/// Address family numbers as Linux lays out `sockaddr` (native-endian u16).
+pub const AF_INET: u16 = 2;
+/// See [`AF_INET`].
+pub const AF_INET6: u16 = 10;
+
+/// What toa.ko does with a peer address the kernel has just written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rewrite {
+    /// The client's address and port replaced the kernel's.
+    Done,
+    /// The address is not the one the handshake came from (another
+    /// program's rewrite, or a record that outlived its socket): untouched.
+    Mismatch,
+    /// The client's address does not fit the socket's family (IPv6 client,
+    /// IPv4 socket) or the buffer is not a sockaddr we know: untouched.
+    Unusable,
+}
+
+/// Replaces the peer address in `sa`, the `sockaddr_in` or `sockaddr_in6`
+/// (as many bytes as the kernel's getname wrote) of a connection whose
+/// handshake-completing segment came from `seen` (the director's local
+/// address, port) and carried `client` in TOA. An IPv6 socket sees an
+/// IPv4 client as `::ffff:a.b.c.d`. Port and addresses in `sa` are in
+/// network order, the family in native order, as the kernel writes them.
+pub fn rewrite_peer(sa: &mut [u8], seen: ([u8; 4], u16), client: ClientAddr) -> Rewrite {
+    if sa.len() < 2 {
+        return Rewrite::Unusable;
+    }
+    let seen_port = seen.1.to_be_bytes();
+    match u16::from_ne_bytes([sa[0], sa[1]]) {
+        AF_INET if sa.len() >= 8 => {
+            if sa[2..4] != seen_port || sa[4..8] != seen.0 {
+                return Rewrite::Mismatch;
+            }
+            let ClientAddr::V4 { addr, port } = client else {
+                return Rewrite::Unusable;
+            };
+            sa[2..4].copy_from_slice(&port.to_be_bytes());
+            sa[4..8].copy_from_slice(&addr);
+            Rewrite::Done
+        }
+        AF_INET6 if sa.len() >= 24 => {
+            if sa[2..4] != seen_port || sa[8..24] != v4_mapped(seen.0) {
+                return Rewrite::Mismatch;
+            }
+            let addr = match client {
+                ClientAddr::V4 { addr, .. } => v4_mapped(addr),
+                ClientAddr::V6 { addr, .. } => addr,
+            };
+            sa[2..4].copy_from_slice(&client.port().to_be_bytes());
+            sa[8..24].copy_from_slice(&addr);
+            Rewrite::Done
+        }
+        _ => Rewrite::Unusable,
+    }
+}
+
+/// `::ffff:a.b.c.d`.
+pub const fn v4_mapped(a: [u8; 4]) -> [u8; 16] {
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a[0], a[1], a[2], a[3]]
 }
 
 #[cfg(test)]
@@ -173,6 +264,44 @@ mod tests {
         q.extend_from_slice(&[0; 8]);
         assert!(!insert_v4(&mut q, 20, 56, [1, 2, 3, 4], 5, FieldState::Full));
         assert_eq!(&q[..p.len()], &p[..]);
+    }
+
+    #[test]
+    fn insert_replaces_a_client_toa() {
+        use crate::packet::testpkt::{tcp_v4, verifies};
+        // The client claims to be 203.0.113.66:1 in its own option.
+        let forged = [1, 1, 254, 8, 0, 1, 203, 0, 113, 66];
+        let mut opts = forged.to_vec();
+        opts.extend_from_slice(&[1, 1]);
+        let p = tcp_v4([198, 51, 100, 201], [198, 51, 100, 11], 5000, 8080, 0x10, &opts, b"");
+        let mut q = p.clone();
+        q.extend_from_slice(&[0; LEN_V4]);
+        assert!(insert_v4(&mut q, 20, 20 + opts.len(), [192, 0, 2, 2], 40000, FieldState::Full));
+        assert!(verifies(&q));
+        assert_eq!(&q[40..52], &[1u8; 12]);
+        assert_eq!(find(&q[40..60]), Ok(Some(ClientAddr::V4 { addr: [192, 0, 2, 2], port: 40000 })));
+    }
+
+    #[test]
+    fn neutralize_only_toa() {
+        use crate::csum::checksum;
+        let v6 = {
+            let mut b = [0u8; 20];
+            encode(&ClientAddr::V6 { addr: [0x20; 16], port: 9 }, &mut b).unwrap();
+            b
+        };
+        let mut opts = vec![254, 4, 0x12, 0x34, 2, 4, 5, 0xb4];
+        opts.extend_from_slice(&encode_v4([1, 2, 3, 4], 5));
+        opts.extend_from_slice(&v6);
+        let mut check = checksum(&opts);
+        let mut o = opts.clone();
+        assert_eq!(neutralize(&mut o, &mut check, FieldState::Full), Ok(2));
+        assert_eq!(&o[..8], &opts[..8]); // the experiment and the MSS stay
+        assert!(o[8..].iter().all(|&b| b == tcpopt::NOP));
+        assert_eq!(check, checksum(&o));
+        assert_eq!(find(&o), Ok(None));
+        assert!(neutralize(&mut [254, 9], &mut check, FieldState::Full).is_err());
+        assert_eq!(neutralize(&mut [], &mut check, FieldState::Full), Ok(0));
     }
 
     #[test]
@@ -218,5 +347,67 @@ mod tests {
         assert!(find(&opts).is_err());
         // A kind 254 of another length (RFC 6994 experiments) is not TOA.
         assert_eq!(find(&[254, 4, 0x12, 0x34]), Ok(None));
+    }
+
+    fn sin(addr: [u8; 4], port: u16) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..2].copy_from_slice(&AF_INET.to_ne_bytes());
+        b[2..4].copy_from_slice(&port.to_be_bytes());
+        b[4..8].copy_from_slice(&addr);
+        b
+    }
+
+    fn sin6(addr: [u8; 16], port: u16) -> [u8; 28] {
+        let mut b = [0u8; 28];
+        b[..2].copy_from_slice(&AF_INET6.to_ne_bytes());
+        b[2..4].copy_from_slice(&port.to_be_bytes());
+        b[8..24].copy_from_slice(&addr);
+        b
+    }
+
+    #[test]
+    fn rewrite_v4_socket() {
+        let laddr = ([198, 51, 100, 201], 5000);
+        let c = ClientAddr::V4 { addr: [192, 0, 2, 2], port: 40000 };
+        let mut b = sin(laddr.0, laddr.1);
+        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Done);
+        assert_eq!(b, sin([192, 0, 2, 2], 40000));
+        // Already rewritten (or another address): left alone.
+        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Mismatch);
+        assert_eq!(b, sin([192, 0, 2, 2], 40000));
+        let mut b = sin(laddr.0, 5001);
+        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Mismatch);
+        // An IPv6 client cannot be shown to an IPv4 socket.
+        let mut b = sin(laddr.0, laddr.1);
+        let c6 = ClientAddr::V6 { addr: [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9], port: 1 };
+        assert_eq!(rewrite_peer(&mut b, laddr, c6), Rewrite::Unusable);
+        assert_eq!(b, sin(laddr.0, laddr.1));
+        // Short or unknown buffers.
+        assert_eq!(rewrite_peer(&mut b[..1], laddr, c), Rewrite::Unusable);
+        assert_eq!(rewrite_peer(&mut b[..6], laddr, c), Rewrite::Unusable);
+        let mut u = [0u8; 16];
+        u[..2].copy_from_slice(&1u16.to_ne_bytes());
+        assert_eq!(rewrite_peer(&mut u, laddr, c), Rewrite::Unusable);
+    }
+
+    #[test]
+    fn rewrite_v6_socket_maps_v4() {
+        let laddr = ([198, 51, 100, 201], 5000);
+        let c = ClientAddr::V4 { addr: [192, 0, 2, 5], port: 40001 };
+        let mut b = sin6(v4_mapped(laddr.0), laddr.1);
+        b[4] = 7; // flow info and scope id stay
+        b[24] = 3;
+        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Done);
+        let mut want = sin6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 5], 40001);
+        want[4] = 7;
+        want[24] = 3;
+        assert_eq!(b, want);
+        let mut b = sin6([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], laddr.1);
+        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Mismatch);
+        let a6 = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9];
+        let mut b = sin6(v4_mapped(laddr.0), laddr.1);
+        assert_eq!(rewrite_peer(&mut b, laddr, ClientAddr::V6 { addr: a6, port: 7 }), Rewrite::Done);
+        assert_eq!(b, sin6(a6, 7));
+        assert_eq!(rewrite_peer(&mut b[..20], laddr, c), Rewrite::Unusable);
     }
 }

@@ -5,7 +5,8 @@
   SINK <n>         -> reads n bytes, answers "<name> <sha256>\n"
   SOURCE <n> <seed>-> sends n pseudo-random bytes (see client.py's stream())
   HOLD             -> answers "<name> <peer-ip> <peer-port>\n", then echoes
-                      every further line until the client closes
+                      every further line until the client closes; a line
+                      "WHO" is answered with getpeername() as it is now
 
 Usage: tcpsrv.py NAME ADDR PORT [udp]
 """
@@ -33,6 +34,9 @@ class H(socketserver.StreamRequestHandler):
             self.wfile.flush()
             if line[0] == "HOLD":
                 for more in self.rfile:
+                    if more == b"WHO\n":
+                        p = self.connection.getpeername()
+                        more = f"{p[0]} {p[1]}\n".encode()
                     self.wfile.write(more)
                     self.wfile.flush()
         elif line[0] == "SINK":
