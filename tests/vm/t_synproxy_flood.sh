@@ -12,8 +12,10 @@ fullnat_setup 2
 rvs_ctl set-synproxy tcp "$VIP:80" 1
 # The flood's SYN-ACKs go back toward the client's side, where they die.
 nsx d ip route add 203.0.113.0/24 via "$CLIENT"
+dumps=()
 for i in 1 2; do
   nsx "rs$i" tcpdump -i "r$i" -nn -l 'tcp[13] & 0x12 == 0x02' > "/tmp/syns$i" 2>/dev/null &
+  dumps+=($!)
 done
 sleep 1
 nsx c python3 tests/lib/rawpkt.py synflood 203.0.113 "$VIP" 80 20000 30 > /tmp/flood &
@@ -29,14 +31,13 @@ assert_eq "connections opened" 100 "$(rvs_stat conns)"
 [ "$(rvs_stat synproxy_syn_answered)" -ge $((sent + 100)) ] || fail "not every SYN was answered"
 [ "$(rvs_stat conns_now)" -le 100 ] || fail "the table grew to $(rvs_stat conns_now)"
 sleep 1
-for j in $(jobs -p); do kill -INT "$j" 2>/dev/null || true; done
+kill -INT "${dumps[@]}" 2>/dev/null || true
 sleep 1
 rs_syns=$(cat /tmp/syns1 /tmp/syns2 | wc -l)
 flood_syns=$(cat /tmp/syns1 /tmp/syns2 | grep -c '203\.0\.113\.' || true)
 note "SYNs seen by the real servers: $rs_syns"
 assert_eq "flood SYNs at the real servers" 0 "$flood_syns"
 assert_eq "SYNs at the real servers" 100 "$rs_syns"
-start_servers 2 8080 2>/dev/null || true
 
 # Forged cookies.
 bad=$(rvs_stat synproxy_cookie_bad)
