@@ -73,8 +73,19 @@ start_servers() {
   for ((i = 1; i <= n; i++)); do
     if [ "${3:-}" != udp ]; then
       wait_port "rs$i" "$(rs_addr "$i")" "$port"
+    else
+      wait_udp_port "rs$i" "$port"
     fi
   done
+}
+
+wait_udp_port() { # NS PORT: until a socket is bound to the UDP port
+  local k
+  for k in $(seq 100); do
+    [ -n "$(nsx "$1" ss -Hlun "sport = :$2")" ] && return 0
+    sleep 0.1
+  done
+  fail "no UDP server on port $2 in $1"
 }
 
 wait_port() { # NS ADDR PORT
