@@ -9,7 +9,7 @@
   client.py hold ADDR PORT N          opens N connections at once, prints
                                       how many got an answer, holds them
                                       until stdin closes
-  client.py udp ADDR PORT N           N datagrams from N source ports
+  client.py udp ADDR PORT N           N datagrams from N source ports (42000..)
 """
 import hashlib, os, socket, sys
 
@@ -71,8 +71,11 @@ def main():
         print("answered", answered, flush=True)
         sys.stdin.read()
     elif cmd == "udp":
-        for _ in range(n):
+        for i in range(n):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            # Distinct source ports: a reused ephemeral port would join an
+            # earlier flow instead of making a new one.
+            s.bind(("", 42000 + i))
             s.settimeout(5)
             s.sendto(b"x" * 32, (addr, port))
             name, ip, _p, ln = s.recvfrom(2048)[0].decode().split()
