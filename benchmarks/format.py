@@ -36,6 +36,7 @@ WORKLOADS = OrderedDict([
     ("flood_legit_fail", "SYN flood: legitimate connections that failed (lower is better)"),
     ("mem_conns", "memory: entries in the table"),
     ("mem", "memory: slab bytes per idle (half-open) connection (lower is better)"),
+    ("mem_entry", "memory: slab size of one table entry (IPVS: ip_vs_conn)"),
 ])
 
 
@@ -102,6 +103,12 @@ def main():
                 ratio(m, meds.get("fwd")) if c != "fwd" else "1",
                 ratio(m, meds.get("ipvs")) if c != "ipvs" else ("1" if "ipvs" in meds else "—"),
                 ratio(m, meds.get("nfsp")) if c != "nfsp" else "1"))
+    # What benchmarks/run-in-vm runs for each contender (workloads_of).
+    expected = {"fwd": "tcp1 tcp4 cps udp", "ipvs": "tcp1 tcp4 cps udp mem", "rvs": "tcp1 tcp4 cps udp mem",
+                "rvssp": "tcp1 tcp4 cps udp flood_synack", "nfsp": "cps flood_synack"}
+    missing = [f"{w} / {NAMES[c]}" for c, ws in expected.items() for w in ws.split() if c not in data.get(w, {})]
+    out += ["", "Missing from this run (setup or measurement failed, or not selected): "
+            + (", ".join(missing) if missing else "none") + "."]
     print("\n".join(out))
 
 
