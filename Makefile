@@ -7,6 +7,7 @@
 #   make kernel           prepare the cached test kernel (FLAVOUR)
 #   make host             build the host crates (rvsadm, rvs_core tests)
 #   make vm CMD='...'     run a command in the test VM
+#   make bench            rvs against forwarding, IPVS and nf_synproxy (bench kernel, VM)
 #
 # When Kbuild runs this folder as an external module, it reads Kbuild, not
 # this file.
@@ -14,7 +15,7 @@
 FLAVOUR ?= debug
 export FLAVOUR
 
-.PHONY: all deps kernel modules host check demo vm modules_install clean
+.PHONY: all deps kernel modules host check demo vm modules_install clean bench
 
 all: modules host
 
@@ -37,6 +38,9 @@ check: deps
 
 demo: deps
 	scripts/vm-run scripts/demo
+
+bench: deps
+	scripts/bench
 
 vm: deps
 	scripts/vm-run '$(CMD)'

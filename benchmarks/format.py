@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Turn benchmarks/run-in-vm's result lines into the markdown of results.md.
+
+    format.py RESULTS_TXT META_TXT > results.md
+
+RESULTS_TXT: lines "workload contender rep value unit".
+META_TXT: free text lines (date, kernel, machine, commit) put at the top.
+For every workload and contender: the median over the repetitions, the
+spread (min..max and half the range relative to the median), and the
+median's ratio to the ceiling (plain forwarding), to the in-tree IPVS and,
+for the SYNPROXY workloads, to nf_synproxy.
+"""
+import statistics
+import sys
+from collections import OrderedDict
+
+NAMES = OrderedDict([
+    ("fwd", "forwarding (ceiling)"),
+    ("ipvs", "IPVS NAT (in-tree)"),
+    ("rvs", "rvs FULLNAT"),
+    ("rvssp", "rvs FULLNAT+SYNPROXY+TOA"),
+    ("nfsp", "nf_synproxy (iptables)"),
+])
+
+WORKLOADS = OrderedDict([
+    ("tcp1", "bulk TCP, 1 stream (iperf3)"),
+    ("tcp4", "bulk TCP, 4 streams (iperf3)"),
+    ("cps", "new connections/s, 64 B request / 128 B answer, 4 threads"),
+    ("cps_fail", "failed connections in the cps run (lower is better)"),
+    ("udp", "UDP 18 B datagrams/s received by the RS"),
+    ("udp_sent", "UDP datagrams/s offered by the client"),
+    ("flood_syn_sent", "SYN flood: spoofed SYNs/s sent"),
+    ("flood_synack", "SYN flood: SYN-ACKs/s returned by the director"),
+    ("flood_synack_ratio", "SYN flood: SYN-ACKs returned / SYNs sent"),
+    ("flood_legit_cps", "SYN flood: legitimate connections/s that succeeded (1 thread)"),
+    ("flood_legit_fail", "SYN flood: legitimate connections that failed (lower is better)"),
+    ("mem_conns", "memory: entries in the table"),
+    ("mem", "memory: slab bytes per idle (half-open) connection (lower is better)"),
+    ("mem_entry", "memory: slab size of one table entry (IPVS: ip_vs_conn)"),
+])
+
+
+def fmt(v):
+    if v == 0:
+        return "0"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "—"
+    return f"{a / b:.2f}"
+
+
+def main():
+    data = OrderedDict()
+    units = {}
+    for line in open(sys.argv[1]):
+        f = line.split()
+        if len(f) != 5:
+            continue
+        w, c, _rep, v, u = f
+        try:
+            val = float(v)
+        except ValueError:
+            continue
+        data.setdefault(w, OrderedDict()).setdefault(c, []).append(val)
+        units[w] = u
+    meta = open(sys.argv[2]).read().strip() if len(sys.argv) > 2 else ""
+
+    out = ["# rvs benchmark results", ""]
+    if meta:
+        out += [meta, ""]
+    out += [
+        "**Read only the ratios.** The VM runs under software emulation (QEMU TCG) on a",
+        "shared host: absolute figures are far below real hardware and drift between",
+        "runs. Contenders were measured in the same VM boot, interleaved repetition by",
+        "repetition, on the same topology (client netns -> director netns -> RS netns,",
+        "veth + bridge), so only ratios between figures of this one run mean anything.",
+        "",
+        "Median of the repetitions; spread = (max - min) / 2 / median.",
+        "Ratios are medians divided by the ceiling's (plain forwarding), IPVS's and",
+        "nf_synproxy's medians for the same workload.",
+        "",
+    ]
+    order = [w for w in WORKLOADS if w in data] + [w for w in data if w not in WORKLOADS]
+    out += ["| workload | contender | median | unit | min .. max | spread | n | ÷ ceiling | ÷ IPVS | ÷ nf_synproxy |",
+            "|---|---|---:|---|---|---:|---:|---:|---:|---:|"]
+    for w in order:
+        meds = {c: statistics.median(v) for c, v in data[w].items()}
+        cs = [c for c in NAMES if c in data[w]] + [c for c in data[w] if c not in NAMES]
+        for c in cs:
+            v = data[w][c]
+            m = meds[c]
+            spread = (max(v) - min(v)) / 2 / m if m else 0
+            out.append("| {} | {} | {} | {} | {} .. {} | {:.1%} | {} | {} | {} | {} |".format(
+                WORKLOADS.get(w, w), NAMES.get(c, c), fmt(m), units[w], fmt(min(v)), fmt(max(v)),
+                spread, len(v),
+                ratio(m, meds.get("fwd")) if c != "fwd" else "1",
+                ratio(m, meds.get("ipvs")) if c != "ipvs" else ("1" if "ipvs" in meds else "—"),
+                ratio(m, meds.get("nfsp")) if c != "nfsp" else "1"))
+    # What benchmarks/run-in-vm runs for each contender (workloads_of).
+    expected = {"fwd": "tcp1 tcp4 cps udp", "ipvs": "tcp1 tcp4 cps udp mem", "rvs": "tcp1 tcp4 cps udp mem",
+                "rvssp": "tcp1 tcp4 cps udp flood_synack", "nfsp": "cps flood_synack"}
+    missing = [f"{w} / {NAMES[c]}" for c, ws in expected.items() for w in ws.split() if c not in data.get(w, {})]
+    out += ["", "Missing from this run (setup or measurement failed, or not selected): "
+            + (", ".join(missing) if missing else "none") + "."]
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+// rvsbench: the traffic generators and sinks of `make bench`.
+// Compiled at bench time: gcc -O2 -pthread -o build/rvsbench benchmarks/rvsbench.c
+//
+//   rvsbench srv ADDR PORT THREADS
+//       TCP request/response server: read a request, answer RESP_LEN bytes,
+//       wait for the client to close. Runs until killed.
+//   rvsbench cps ADDR PORT THREADS SECONDS
+//       THREADS loops of connect / send request / read answer / close (RST,
+//       SO_LINGER 0, so that no TIME_WAIT piles up anywhere) for SECONDS.
+//       Prints "ok N fail N seconds S".
+//   rvsbench udpsink ADDR PORT
+//       Counts datagrams until SIGTERM/SIGINT; prints "rx N".
+//   rvsbench udpflood ADDR PORT SECONDS SIZE THREADS
+//       Sends SIZE-byte datagrams as fast as it can; prints "tx N seconds S".
+//   rvsbench synflood DADDR DPORT SECONDS COUNT SRCNET NSRC
+//       Raw SYNs from SRCNET.1 .. SRCNET.NSRC (a /24 prefix such as
+//       203.0.113), source ports 1024.. in turn: every SYN has its own tuple
+//       until NSRC*64000 of them. Stops after SECONDS or COUNT SYNs (0: no
+//       limit). Prints "tx N seconds S".
+// All limits are fixed: every mode but the two servers stops by itself.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REQ_LEN 64
+#define RESP_LEN 128
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct sockaddr_in mkaddr(const char *a, int port)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
+	if (inet_pton(AF_INET, a, &s.sin_addr) != 1) {
+		fprintf(stderr, "bad address %s\n", a);
+		exit(2);
+	}
+	return s;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+/* ---- TCP request/response server ---- */
+static int lfd;
+
+static void *srv_thread(void *arg)
+{
+	char buf[RESP_LEN];
+	(void)arg;
+	memset(buf, 'r', sizeof(buf));
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		char req[REQ_LEN];
+		ssize_t got = 0, n;
+		while (got < REQ_LEN && (n = read(fd, req + got, REQ_LEN - got)) > 0)
+			got += n;
+		if (got == REQ_LEN && write(fd, buf, RESP_LEN) == RESP_LEN) {
+			/* wait for the client's close (its RST or FIN) */
+			while (read(fd, req, sizeof(req)) > 0)
+				;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static int do_srv(char **av)
+{
+	struct sockaddr_in a = mkaddr(av[0], atoi(av[1]));
+	int nthr = atoi(av[2]), one = 1;
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (void *)&a, sizeof(a)) || listen(lfd, 4096))
+		die("srv bind/listen");
+	for (int i = 1; i < nthr; i++) {
+		pthread_t t;
+		pthread_create(&t, NULL, srv_thread, NULL);
+	}
+	srv_thread(NULL);
+	return 0;
+}
+
+/* ---- connections per second ---- */
+static struct sockaddr_in cps_dst;
+static double cps_end;
+
+struct cps_res { long ok, fail; };
+
+static void *cps_thread(void *arg)
+{
+	struct cps_res *r = arg;
+	char req[REQ_LEN], resp[RESP_LEN];
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct timeval tv = { .tv_sec = 2 };
+	memset(req, 'q', sizeof(req));
+	while (now() < cps_end) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int ok = 0;
+		if (fd < 0) {
+			r->fail++;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (connect(fd, (void *)&cps_dst, sizeof(cps_dst)) == 0 &&
+		    write(fd, req, REQ_LEN) == REQ_LEN) {
+			ssize_t got = 0, n;
+			while (got < RESP_LEN && (n = read(fd, resp + got, RESP_LEN - got)) > 0)
+				got += n;
+			ok = got == RESP_LEN;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+		if (ok)
+			r->ok++;
+		else
+			r->fail++;
+	}
+	return NULL;
+}
+
+static int do_cps(char **av)
+{
+	int nthr = atoi(av[2]);
+	double secs = atof(av[3]), t0 = now();
+	pthread_t t[64];
+	struct cps_res res[64];
+	long ok = 0, fail = 0;
+	if (nthr < 1 || nthr > 64)
+		nthr = 1;
+	cps_dst = mkaddr(av[0], atoi(av[1]));
+	cps_end = t0 + secs;
+	memset(res, 0, sizeof(res));
+	for (int i = 0; i < nthr; i++)
+		pthread_create(&t[i], NULL, cps_thread, &res[i]);
+	for (int i = 0; i < nthr; i++) {
+		pthread_join(t[i], NULL);
+		ok += res[i].ok;
+		fail += res[i].fail;
+	}
+	printf("ok %ld fail %ld seconds %.3f\n", ok, fail, now() - t0);
+	return 0;
+}
+
+/* ---- UDP ---- */
+static volatile sig_atomic_t stop;
+static void on_sig(int s) { (void)s; stop = 1; }
+
+static int do_udpsink(char **av)
+{
+	struct sockaddr_in a = mkaddr(av[0], atoi(av[1]));
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), sz = 4 << 20;
+	struct timeval tv = { .tv_usec = 100000 };
+	struct sigaction sa = { .sa_handler = on_sig };
+	char buf[2048];
+	long rx = 0;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (void *)&a, sizeof(a)))
+		die("udpsink bind");
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		struct mmsghdr m[64];
+		struct iovec iov[64];
+		for (int i = 0; i < 64; i++) {
+			iov[i].iov_base = buf;
+			iov[i].iov_len = sizeof(buf);
+			memset(&m[i].msg_hdr, 0, sizeof(m[i].msg_hdr));
+			m[i].msg_hdr.msg_iov = &iov[i];
+			m[i].msg_hdr.msg_iovlen = 1;
+		}
+		int n = recvmmsg(fd, m, 64, 0, NULL);
+		if (n > 0) {
+			rx += n;
+			/* answer the first datagram of a burst: proves the way back */
+		}
+	}
+	printf("rx %ld\n", rx);
+	return 0;
+}
+
+static struct sockaddr_in udp_dst;
+static int udp_size;
+static double udp_end;
+
+static void *udp_thread(void *arg)
+{
+	long *tx = arg;
+	char buf[1500];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(buf, 'u', sizeof(buf));
+	if (connect(fd, (void *)&udp_dst, sizeof(udp_dst)))
+		die("udp connect");
+	while (now() < udp_end) {
+		for (int i = 0; i < 64; i++)
+			if (send(fd, buf, udp_size, 0) == udp_size)
+				(*tx)++;
+	}
+	close(fd);
+	return NULL;
+}
+
+static int do_udpflood(char **av)
+{
+	double secs = atof(av[2]), t0 = now();
+	int nthr = atoi(av[4]);
+	pthread_t t[16];
+	long tx[16] = { 0 }, sum = 0;
+	if (nthr < 1 || nthr > 16)
+		nthr = 1;
+	udp_dst = mkaddr(av[0], atoi(av[1]));
+	udp_size = atoi(av[3]);
+	if (udp_size < 1 || udp_size > 1400)
+		udp_size = 18;
+	udp_end = t0 + secs;
+	for (int i = 0; i < nthr; i++)
+		pthread_create(&t[i], NULL, udp_thread, &tx[i]);
+	for (int i = 0; i < nthr; i++) {
+		pthread_join(t[i], NULL);
+		sum += tx[i];
+	}
+	printf("tx %ld seconds %.3f\n", sum, now() - t0);
+	return 0;
+}
+
+/* ---- raw SYNs ---- */
+static uint16_t csum_fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static uint32_t csum_add(uint32_t s, const void *p, int len)
+{
+	const uint16_t *w = p;
+	for (; len > 1; len -= 2)
+		s += *w++;
+	if (len)
+		s += *(const uint8_t *)w;
+	return s;
+}
+
+static int do_synflood(char **av)
+{
+	struct sockaddr_in dst = mkaddr(av[0], atoi(av[1]));
+	double secs = atof(av[2]), t0 = now(), end = t0 + secs;
+	long count = atol(av[3]), tx = 0;
+	int nsrc = atoi(av[5]), one = 1;
+	char net[64];
+	struct in_addr base;
+	snprintf(net, sizeof(net), "%s.0", av[4]);
+	if (inet_pton(AF_INET, net, &base) != 1 || nsrc < 1 || nsrc > 254) {
+		fprintf(stderr, "bad source net %s/%d\n", av[4], nsrc);
+		return 2;
+	}
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0)
+		die("raw socket");
+	setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one));
+	struct {
+		struct iphdr ip;
+		struct tcphdr tcp;
+		uint8_t opt[4];
+	} __attribute__((packed)) pkt;
+	uint32_t seq = 0x12345678;
+	for (long i = 0; count == 0 || i < count; i++) {
+		if ((i & 255) == 0 && now() >= end)
+			break;
+		long slot = i % ((long)nsrc * 64000);
+		memset(&pkt, 0, sizeof(pkt));
+		pkt.ip.version = 4;
+		pkt.ip.ihl = 5;
+		pkt.ip.ttl = 64;
+		pkt.ip.protocol = IPPROTO_TCP;
+		pkt.ip.tot_len = htons(sizeof(pkt));
+		pkt.ip.id = htons((uint16_t)i);
+		pkt.ip.saddr = htonl(ntohl(base.s_addr) + 1 + slot / 64000);
+		pkt.ip.daddr = dst.sin_addr.s_addr;
+		pkt.tcp.source = htons(1024 + slot % 64000);
+		pkt.tcp.dest = dst.sin_port;
+		seq = seq * 1103515245u + 12345u;
+		pkt.tcp.seq = htonl(seq);
+		pkt.tcp.doff = (sizeof(struct tcphdr) + 4) / 4;
+		pkt.tcp.syn = 1;
+		pkt.tcp.window = htons(29200);
+		pkt.opt[0] = 2; /* MSS 1460 */
+		pkt.opt[1] = 4;
+		pkt.opt[2] = 1460 >> 8;
+		pkt.opt[3] = 1460 & 0xff;
+		struct { uint32_t s, d; uint8_t z, p; uint16_t l; } ph = {
+			pkt.ip.saddr, pkt.ip.daddr, 0, IPPROTO_TCP,
+			htons(sizeof(pkt.tcp) + sizeof(pkt.opt)) };
+		uint32_t s = csum_add(0, &ph, sizeof(ph));
+		s = csum_add(s, &pkt.tcp, sizeof(pkt.tcp) + sizeof(pkt.opt));
+		pkt.tcp.check = csum_fold(s);
+		pkt.ip.check = csum_fold(csum_add(0, &pkt.ip, sizeof(pkt.ip)));
+		if (sendto(fd, &pkt, sizeof(pkt), 0, (void *)&dst, sizeof(dst)) == sizeof(pkt))
+			tx++;
+		else if (errno == ENOBUFS)
+			usleep(100);
+	}
+	printf("tx %ld seconds %.3f\n", tx, now() - t0);
+	return 0;
+}
+
+int main(int ac, char **av)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (ac >= 5 && !strcmp(av[1], "srv"))
+		return do_srv(av + 2);
+	if (ac >= 6 && !strcmp(av[1], "cps"))
+		return do_cps(av + 2);
+	if (ac >= 4 && !strcmp(av[1], "udpsink"))
+		return do_udpsink(av + 2);
+	if (ac >= 7 && !strcmp(av[1], "udpflood"))
+		return do_udpflood(av + 2);
+	if (ac >= 8 && !strcmp(av[1], "synflood"))
+		return do_synflood(av + 2);
+	fprintf(stderr, "usage: see the head of benchmarks/rvsbench.c\n");
+	return 2;
+}
