@@ -7,16 +7,10 @@ Usage: ackreplay.py IFACE PORT N DONE_FILE
 """
 import os, socket, struct, sys, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rawpkt import csum  # noqa: E402
+
 iface, port, n, done = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b)//2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
 # ETH_P_ALL: taps of one protocol see only incoming packets.

@@ -7,16 +7,10 @@ RSTs (it knows nothing of this connection).
 
 Usage: rawconn.py SRC DST PORT SPORT ACK_OPTIONS_HEX
 """
-import random, socket, struct, sys
+import os, random, socket, struct, sys
 
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b)//2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rawpkt import csum  # noqa: E402
 
 
 src, dst, port, sport, opts = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), bytes.fromhex(sys.argv[5])
