@@ -323,6 +323,26 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
     send(st, skb, net)
 }
 
+/// Builds, routes and sends a packet of rvs's own.
+pub(crate) fn send_new(st: &State, spec: &packet::TcpSpec<'_>, net: NetRef) {
+    let Some(mut skb) = Skb::alloc_v4(spec.len()) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return;
+    };
+    let Some(buf) = skb.writable(spec.len()) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return;
+    };
+    packet::write_tcp_v4(buf, spec);
+    if skb.route_v4(net, spec.saddr, spec.daddr).is_err() {
+        st.stats.inc(Ctr::DropNoRoute);
+        return;
+    }
+    if skb.output_v4(net).is_err() {
+        st.stats.inc(Ctr::XmitErr);
+    }
+}
+
 /// The collector found `c` expired: SYNPROXY may keep it for a retry
 /// (true); an established TCP connection going away resets both ends
 /// (`conn_expire_tcp_rst`), each at the sequence number it last
@@ -357,8 +377,8 @@ pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
         seq: rs_ack,
         ..to_client
     };
-    synproxy::send_new(st, &to_client, c.net);
-    synproxy::send_new(st, &to_rs, c.net);
+    send_new(st, &to_client, c.net);
+    send_new(st, &to_rs, c.net);
     st.stats.add(Ctr::ExpireRst, 2);
     false
 }

@@ -335,7 +335,7 @@ fn send_rs_syn(st: &State, c: &Conn, sp: &SynproxyCtx, net: NetRef) {
         ttl: TTL,
         opts: &opts[..n],
     };
-    send_new(st, &spec, net);
+    fullnat::send_new(st, &spec, net);
 }
 
 /// The client's reset when the real server never answered.
@@ -352,27 +352,7 @@ fn send_client_rst(st: &State, c: &Conn, sp: &SynproxyCtx) {
         ttl: TTL,
         opts: &[],
     };
-    send_new(st, &spec, c.net);
-}
-
-/// Builds, routes and sends a packet of rvs's own.
-pub(crate) fn send_new(st: &State, spec: &TcpSpec<'_>, net: NetRef) {
-    let Some(mut skb) = Skb::alloc_v4(spec.len()) else {
-        st.stats.inc(Ctr::DropNoMem);
-        return;
-    };
-    let Some(buf) = skb.writable(spec.len()) else {
-        st.stats.inc(Ctr::DropNoMem);
-        return;
-    };
-    packet::write_tcp_v4(buf, spec);
-    if skb.route_v4(net, spec.saddr, spec.daddr).is_err() {
-        st.stats.inc(Ctr::DropNoRoute);
-        return;
-    }
-    if skb.output_v4(net).is_err() {
-        st.stats.inc(Ctr::XmitErr);
-    }
+    fullnat::send_new(st, &spec, c.net);
 }
 
 /// Before a packet of a proxied connection is forwarded: the handshake
