@@ -305,8 +305,13 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
     if let Some((flags, _, ack_seq)) = l4.tcp {
         match dir {
             Dir::In if c.wants_toa() && flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::ACK) == tcp_flags::ACK => {
-                if st.settings.toa.load(Relaxed) {
-                    insert_toa(st, &mut skb, c, ip, l4, len, mtu, csum);
+                let inserted = st.settings.toa.load(Relaxed) && insert_toa(st, &mut skb, c, ip, l4, len, mtu, csum);
+                if !inserted && l4.hlen > 20 {
+                    // A TOA the client wrote itself must not reach the real
+                    // server as ours (insert_v4 blanks it when it inserts).
+                    if let Some(buf) = skb.writable(ip.ihl + l4.hlen) {
+                        let _ = nat::edit_tcp_options(&mut buf[ip.ihl..], l4.hlen, |o, c| toa::neutralize(o, c, csum));
+                    }
                 }
             }
             Dir::Out if flags & tcp_flags::ACK != 0 => c.rs_acked(ack_seq),
@@ -385,24 +390,27 @@ pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
 
 /// Puts the client's address in a TOA option after the TCP header of a
 /// client -> RS segment (already translated), or counts why it could not.
+/// True if it did.
 #[allow(clippy::too_many_arguments)]
-fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, ip: &packet::Ipv4, l4: &L4, len: usize, mtu: usize, csum: FieldState) {
+fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, ip: &packet::Ipv4, l4: &L4, len: usize, mtu: usize, csum: FieldState) -> bool {
     let hl = ip.ihl + l4.hlen;
     // Aggregated packets would carry it in every segment: leave them be
     // (the handshake's ACK, which toa.ko reads, is never one).
     if skb.is_gso() || len + toa::LEN_V4 > mtu || l4.hlen + toa::LEN_V4 > 60 || skb.insert_room(hl, toa::LEN_V4, ip.ihl).is_err() {
         st.stats.inc(Ctr::ToaNoRoom);
-        return;
+        return false;
     }
     let Some(buf) = skb.writable(hl + toa::LEN_V4) else {
         // The room is made: the packet must not leave half-built.
         st.stats.inc(Ctr::ToaNoRoom);
-        return;
+        return false;
     };
     let client = c.in_t.saddr.to_be_bytes();
-    if toa::insert_v4(buf, ip.ihl, l4.hlen, client, c.in_t.sport, csum) {
+    let done = toa::insert_v4(buf, ip.ihl, l4.hlen, client, c.in_t.sport, csum);
+    if done {
         st.stats.inc(Ctr::ToaInserted);
     }
+    done
 }
 
 /// A packet without a connection: for a service, a new connection (TCP:

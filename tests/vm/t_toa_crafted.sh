@@ -4,7 +4,8 @@
 #   LADDR and counts a socket without TOA;
 # - an ACK carrying a TOA the client wrote itself (a forged address) reaches
 #   the real server with the director's TOA only: the server sees the real
-#   client.
+#   client; and when there is no room for the director's, the client's is
+#   blanked all the same: the server sees the LADDR, never the forged one.
 . tests/lib/lib.sh
 fullnat_setup 1
 load_toa
@@ -23,3 +24,8 @@ assert_eq "toa_seen delta" 0 $(( $(toa_stat toa_seen) - seen ))
 read -r _ ip port _ < <(nsx c python3 tests/lib/rawconn.py "$CLIENT" "$VIP" 80 41001 0101fe080001cb0071420101)
 assert_eq "peer seen with a forged TOA" "$CLIENT 41001" "$ip $port"
 assert_eq "toa_seen delta" 1 $(( $(toa_stat toa_seen) - seen ))
+# The forged TOA in a full option area: no room for the director's.
+forged=0101fe080001cb007142$(printf '01%.0s' $(seq 30))
+read -r _ ip port _ < <(nsx c python3 tests/lib/rawconn.py "$CLIENT" "$VIP" 80 41002 "$forged")
+assert_eq "peer seen with a forged TOA and no room" "${LADDRS[0]}" "$ip"
+assert_eq "toa_no_room delta" 2 $(( $(rvs_stat toa_no_room) - nroom ))
