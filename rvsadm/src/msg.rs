@@ -249,8 +249,8 @@ impl Default for Service {
 }
 
 impl Service {
-    /// The full service attribute, as libipvs's ipvs_nl_fill_service_attr.
-    pub fn to_attr(&self) -> Attr {
+    /// The identity: AF, then FWMARK or PROTOCOL/ADDR/PORT.
+    fn ident_fields(&self) -> Vec<Attr> {
         let mut v = vec![Attr::u16(svc_attr::AF, self.af)];
         if self.fwmark != 0 {
             v.push(Attr::u32(svc_attr::FWMARK, self.fwmark));
@@ -259,30 +259,33 @@ impl Service {
             v.push(Attr::bytes(svc_attr::ADDR, &self.addr));
             v.push(Attr::be16(svc_attr::PORT, self.port));
         }
+        v
+    }
+
+    /// Scheduler, persistence engine, flags (with `mask`), timeout, netmask.
+    fn push_settings(&self, v: &mut Vec<Attr>, mask: u32) {
         v.push(Attr::string(svc_attr::SCHED_NAME, &self.sched_name));
         if !self.pe_name.is_empty() {
             v.push(Attr::string(svc_attr::PE_NAME, &self.pe_name));
         }
         let mut fl = self.flags.to_ne_bytes().to_vec();
-        fl.extend_from_slice(&self.flags_mask.to_ne_bytes());
+        fl.extend_from_slice(&mask.to_ne_bytes());
         v.push(Attr::bytes(svc_attr::FLAGS, &fl));
         v.push(Attr::u32(svc_attr::TIMEOUT, self.timeout));
         v.push(Attr::u32(svc_attr::NETMASK, self.netmask));
+    }
+
+    /// The full service attribute, as libipvs's ipvs_nl_fill_service_attr.
+    pub fn to_attr(&self) -> Attr {
+        let mut v = self.ident_fields();
+        self.push_settings(&mut v, self.flags_mask);
         Attr::nested(cmd_attr::SERVICE, v)
     }
 
     /// Only the identity (AF + FWMARK or PROTOCOL/ADDR/PORT), as libipvs's
     /// GET_DEST dump request.
     pub fn ident_attr(&self) -> Attr {
-        let mut v = vec![Attr::u16(svc_attr::AF, self.af)];
-        if self.fwmark != 0 {
-            v.push(Attr::u32(svc_attr::FWMARK, self.fwmark));
-        } else {
-            v.push(Attr::u16(svc_attr::PROTOCOL, self.protocol));
-            v.push(Attr::bytes(svc_attr::ADDR, &self.addr));
-            v.push(Attr::be16(svc_attr::PORT, self.port));
-        }
-        Attr::nested(cmd_attr::SERVICE, v)
+        Attr::nested(cmd_attr::SERVICE, self.ident_fields())
     }
 
     /// Decodes a nested SERVICE attribute of a reply (the checks of
@@ -320,23 +323,8 @@ impl Service {
     /// A reply's SERVICE attribute (tests build kernel replies with it).
     #[cfg(test)]
     pub fn to_reply_attr(&self) -> Attr {
-        let mut v = vec![Attr::u16(svc_attr::AF, self.af)];
-        if self.fwmark != 0 {
-            v.push(Attr::u32(svc_attr::FWMARK, self.fwmark));
-        } else {
-            v.push(Attr::u16(svc_attr::PROTOCOL, self.protocol));
-            v.push(Attr::bytes(svc_attr::ADDR, &self.addr));
-            v.push(Attr::be16(svc_attr::PORT, self.port));
-        }
-        v.push(Attr::string(svc_attr::SCHED_NAME, &self.sched_name));
-        if !self.pe_name.is_empty() {
-            v.push(Attr::string(svc_attr::PE_NAME, &self.pe_name));
-        }
-        let mut fl = self.flags.to_ne_bytes().to_vec();
-        fl.extend_from_slice(&(!0u32).to_ne_bytes());
-        v.push(Attr::bytes(svc_attr::FLAGS, &fl));
-        v.push(Attr::u32(svc_attr::TIMEOUT, self.timeout));
-        v.push(Attr::u32(svc_attr::NETMASK, self.netmask));
+        let mut v = self.ident_fields();
+        self.push_settings(&mut v, !0);
         v.push(self.stats.encode64(svc_attr::STATS64));
         Attr::nested(cmd_attr::SERVICE, v)
     }
