@@ -13,7 +13,7 @@
 //! connection can use it until its hook returns: the RCU read section is
 //! the reference a packet holds.
 
-use crate::kern::{self, Heads, NetRef, RcuGuard, StripeLocks};
+use crate::kern::{self, Heads, NetRef, RcuGuard, RouteCache, StripeLocks};
 use crate::rvs_core::nat::{conn_hash, Tuple4};
 use crate::rvs_core::seq::{self, SeqDelta};
 use crate::rvs_core::tcp_state::{Dir, TcpState};
@@ -26,6 +26,16 @@ use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 use kernel::prelude::*;
 use kernel::sync::Arc;
+
+/// What a persistence template shares with the connections it placed:
+/// while any of them lives, the template does not expire (as upstream's
+/// `n_control`).
+pub(crate) struct Control {
+    /// Connections placed through the template, not yet freed.
+    conns: AtomicU32,
+    /// The template's timeout (the service's persistence timeout, seconds).
+    timeout: u32,
+}
 
 /// A link in one hash chain.
 pub(crate) struct Node {
@@ -71,6 +81,13 @@ pub(crate) struct Conn {
     pub(crate) svc_stats: Arc<ObjStats>,
     /// SYNPROXY's part, for connections whose handshake the director made.
     pub(crate) sp: Option<Pin<KBox<SynproxyCtx>>>,
+    /// A template's own control block, or for a connection the one of the
+    /// template that placed it.
+    control: Option<Arc<Control>>,
+    /// The routes toward the real server and toward the client, looked up
+    /// once (and again only when invalidated).
+    pub(crate) route_in: RouteCache,
+    pub(crate) route_out: RouteCache,
     in_hash: u32,
     out_hash: u32,
 }
@@ -90,21 +107,47 @@ impl Conn {
         laddr: Arc<Laddr>,
         svc_stats: Arc<ObjStats>,
         sp: Option<Pin<KBox<SynproxyCtx>>>,
+        control: Option<Arc<Control>>,
     ) -> Result<KBox<Conn>> {
-        if state.is_active() {
-            dest.active.fetch_add(1, Relaxed);
-        } else {
-            dest.inactive.fetch_add(1, Relaxed);
-        }
+        // Counted before the allocation: if it fails, dropping the
+        // unboxed value (`Drop for Conn`) undoes the counts.
+        dest.bind(state.is_active());
         laddr.conns.fetch_add(1, Relaxed);
-        Conn::alloc(net, proto, in_t, out_t, state, seq_in, syn_seq.map(|s| seq_in.forward(s)), dest, Some(laddr), svc_stats, sp)
+        if let Some(ctl) = &control {
+            ctl.conns.fetch_add(1, Relaxed);
+        }
+        let rs_isn = syn_seq.map(|s| seq_in.forward(s));
+        Conn::alloc(net, proto, in_t, out_t, state, seq_in, rs_isn, dest, Some(laddr), svc_stats, sp, control)
     }
 
     /// A persistence template: `key` is (client & netmask, VIP, 0, vport),
-    /// looked up with protocol `proto | TEMPLATE`; it remembers `dest`.
-    pub(crate) fn new_template(net: NetRef, proto: u8, key: Tuple4, dest: Arc<Dest>, svc_stats: Arc<ObjStats>) -> Result<KBox<Conn>> {
+    /// looked up with protocol `proto | TEMPLATE`; it remembers `dest` for
+    /// `timeout` seconds after its last new connection, and longer while
+    /// connections it placed live.
+    pub(crate) fn new_template(
+        net: NetRef,
+        proto: u8,
+        key: Tuple4,
+        dest: Arc<Dest>,
+        svc_stats: Arc<ObjStats>,
+        timeout: u32,
+    ) -> Result<KBox<Conn>> {
+        let ctl = Arc::new(Control { conns: AtomicU32::new(0), timeout }, GFP_ATOMIC)?;
+        // As in `new`: `Drop` undoes this if the allocation fails.
         dest.persist.fetch_add(1, Relaxed);
-        Conn::alloc(net, proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), None, dest, None, svc_stats, None)
+        Conn::alloc(net, proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), None, dest, None, svc_stats, None, Some(ctl))
+    }
+
+    /// A template's control block (for the connections it places).
+    pub(crate) fn control(&self) -> Option<&Arc<Control>> {
+        self.control.as_ref()
+    }
+
+    /// For a template with live connections: how long to keep it (its
+    /// timeout, seconds).
+    pub(crate) fn template_in_use(&self) -> Option<u32> {
+        let ctl = self.control.as_ref().filter(|_| self.is_template())?;
+        (ctl.conns.load(Relaxed) > 0).then_some(ctl.timeout)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -120,6 +163,7 @@ impl Conn {
         laddr: Option<Arc<Laddr>>,
         svc_stats: Arc<ObjStats>,
         sp: Option<Pin<KBox<SynproxyCtx>>>,
+        control: Option<Arc<Control>>,
     ) -> Result<KBox<Conn>> {
         Ok(KBox::new(
             Conn {
@@ -142,6 +186,9 @@ impl Conn {
                 laddr,
                 svc_stats,
                 sp,
+                control,
+                route_in: RouteCache::new(),
+                route_out: RouteCache::new(),
                 in_hash: 0,
                 out_hash: 0,
             },
@@ -232,9 +279,17 @@ impl Conn {
         }
     }
 
-    /// Pushes the expiry `secs` seconds past `now`.
+    /// Sets the expiry `secs` seconds past `now`. A later expiry within an
+    /// eighth of a second of the current one is not written: a busy flow
+    /// then reads its connection's expiry instead of storing to it on
+    /// every packet. An earlier one (a shorter timeout) always is.
+    #[inline]
     pub(crate) fn refresh(&self, now: u64, secs: u32) {
-        self.expires.store(now + secs as u64 * kern::hz(), Relaxed);
+        let e = now + secs as u64 * kern::hz();
+        let old = self.expires.load(Relaxed);
+        if e < old || e - old >= kern::hz() / 8 {
+            self.expires.store(e, Relaxed);
+        }
     }
 
     /// The connection a chain node belongs to.
@@ -273,12 +328,11 @@ impl Drop for Conn {
                 self.dest.persist.fetch_sub(1, Relaxed);
             }
             Some(l) => {
-                if self.state().is_active() {
-                    self.dest.active.fetch_sub(1, Relaxed);
-                } else {
-                    self.dest.inactive.fetch_sub(1, Relaxed);
-                }
+                self.dest.unbind(self.state().is_active());
                 l.conns.fetch_sub(1, Relaxed);
+                if let Some(ctl) = &self.control {
+                    ctl.conns.fetch_sub(1, Relaxed);
+                }
             }
         }
     }

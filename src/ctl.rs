@@ -4,7 +4,7 @@
 //! /sys/module/rvs/parameters/stats. Replaced by the "IPVS" generic netlink
 //! family.
 
-use crate::kern::CfgGuard;
+use crate::kern::{CfgGuard, NetRef};
 use crate::rvs_core::ctl_text::{self, Command, SvcKey};
 use crate::service::{Dest, Laddr, Persist, Service, ServiceSet};
 use crate::stats::Writer;
@@ -24,20 +24,20 @@ fn keep<T>(v: KVec<T>, f: impl Fn(&T) -> bool) -> Result<KVec<T>> {
     Ok(out)
 }
 
-/// Applies one command to the configuration. The caller holds the
-/// configuration mutex, so this is the only writer.
-pub(crate) fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
+/// Applies one command to the configuration of namespace `net`. The
+/// caller holds the configuration mutex, so this is the only writer.
+pub(crate) fn apply(st: &State, cfg: &CfgGuard, net: NetRef, cmd: Command) -> Result {
     let cur = st.svcs.read_locked(cfg);
     let mut svcs: KVec<Arc<Service>> = KVec::with_capacity(cur.svcs.len() + 1, GFP_KERNEL)?;
     let mut lports = cur.lports;
-    let find = |k: &SvcKey| cur.svcs.iter().position(|s| s.key == *k);
+    let find = |k: &SvcKey| cur.position(net, k);
     // Copy the current services, replacing the one the command changes.
     let (target, replacement): (Option<usize>, Option<Arc<Service>>) = match cmd {
         Command::AddService(k, algo) => {
             if find(&k).is_some() {
                 return Err(EEXIST);
             }
-            (None, Some(Service::new(k, algo)?))
+            (None, Some(Service::new(net, k, algo)?))
         }
         Command::DelService(k) => (Some(find(&k).ok_or(ENOENT)?), None),
         Command::AddDest(k, addr, port, w) => {
@@ -110,7 +110,7 @@ pub(crate) fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
             return Ok(());
         }
         Command::Flush => {
-            st.svcs.replace(cfg, ServiceSet::empty()?);
+            st.svcs.replace(cfg, cur.without(net)?);
             return Ok(());
         }
     };
@@ -122,13 +122,15 @@ pub(crate) fn apply(st: &State, cfg: &CfgGuard, cmd: Command) -> Result {
     if let Some(r) = replacement {
         svcs.push(r, GFP_KERNEL)?;
     }
-    st.svcs.replace(cfg, KBox::new(ServiceSet { svcs, lports }, GFP_KERNEL)?);
+    st.svcs.replace(cfg, ServiceSet::new(svcs, lports)?);
     Ok(())
 }
 
 /// Called by the `ctl` parameter's setter (process context).
 #[no_mangle]
 pub(crate) extern "C" fn rvs_ctl_write(buf: *const core::ffi::c_char, len: usize) -> core::ffi::c_int {
+    // The writer's namespace: services are added to and looked up in it.
+    let net = NetRef::current();
     // SAFETY: the parameter code passes a NUL-terminated string of `len`
     // bytes that outlives this call.
     let line = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
@@ -147,7 +149,7 @@ pub(crate) extern "C" fn rvs_ctl_write(buf: *const core::ffi::c_char, len: usize
     // SAFETY: `STATE` is cleared under the configuration mutex before the
     // state is freed, and we hold that mutex.
     let st = unsafe { &*p };
-    match apply(st, &cfg, cmd) {
+    match apply(st, &cfg, net, cmd) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }

@@ -3,7 +3,7 @@
 //! client -> VIP:vport becomes LADDR:lport -> RS:rport, and the real
 //! server's reply to LADDR:lport becomes VIP:vport -> client.
 
-use crate::conn_table::{Conn, InsertError, TEMPLATE};
+use crate::conn_table::{Conn, Control, InsertError, TEMPLATE};
 use crate::service::{Dest, Service, ServiceSet};
 use crate::synproxy::{self, SynproxyCtx};
 use core::pin::Pin;
@@ -79,13 +79,15 @@ pub(crate) unsafe extern "C" fn hook_local_in(
 pub(crate) unsafe extern "C" fn hook_pre_routing(
     priv_: *mut core::ffi::c_void,
     skb: *mut crate::bindings::sk_buff,
-    _state: *const crate::bindings::nf_hook_state,
+    state: *const crate::bindings::nf_hook_state,
 ) -> u32 {
     // SAFETY: `priv_` is the registered `State`, see `hook_local_in`.
     let st = unsafe { &*(priv_ as *const State) };
     if !st.settings.drop_frag.load(Relaxed) {
         return NF_ACCEPT;
     }
+    // SAFETY: `state` is this hook call's state.
+    let net = unsafe { NetRef::from_hook_state(state) };
     // SAFETY: `skb` is this hook call's packet.
     let mut skb = unsafe { Skb::from_hook(skb) };
     let len = skb.len();
@@ -97,7 +99,7 @@ pub(crate) unsafe extern "C" fn hook_pre_routing(
     }
     let g = RcuGuard::new();
     let set = st.svcs.read(&g);
-    if set.is_vip(IPPROTO_TCP, ip.daddr) || set.is_vip(IPPROTO_UDP, ip.daddr) {
+    if set.is_vip(net, IPPROTO_TCP, ip.daddr) || set.is_vip(net, IPPROTO_UDP, ip.daddr) {
         st.stats.inc(Ctr::DropFrag);
         return NF_DROP;
     }
@@ -123,7 +125,7 @@ pub(crate) fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
     let l4 = match parse_l4(&mut skb, &ip) {
         Ok(l4) => l4,
         Err(()) => {
-            if st.svcs.read(&g).is_vip(ip.proto, ip.daddr) {
+            if st.svcs.read(&g).is_vip(net, ip.proto, ip.daddr) {
                 st.stats.inc(Ctr::DropMalformed);
                 return NF_DROP;
             }
@@ -139,7 +141,7 @@ pub(crate) fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
         Some((c, Dir::In)) if is_bare_syn(&l4) && c.state().is_closing() && c.retire() => {
             new_conn(st, &g, skb, net, &ip, &l4, &t, len)
         }
-        Some((c, dir)) => forward(st, skb, net, c, dir, &ip, &l4, len),
+        Some((c, dir)) => forward(st, &g, skb, net, c, dir, &ip, &l4, len),
         None => new_conn(st, &g, skb, net, &ip, &l4, &t, len),
     }
 }
@@ -196,29 +198,41 @@ pub(crate) fn send(st: &State, skb: Skb, net: NetRef) -> u32 {
 
 /// The real server for a new connection: the scheduler's choice, or with
 /// persistence the one the client's template remembers (a new template
-/// when there is none). Each new connection keeps the template alive for
-/// the persistence timeout.
-fn pick_dest<'a>(st: &'a State, g: &'a RcuGuard, net: NetRef, svc: &'a Service, ip: &packet::Ipv4, l4: &L4, now: u64) -> Option<&'a Arc<Dest>> {
+/// when there is none), with the template's control block, which the new
+/// connection joins. Each new connection renews the template for the
+/// persistence timeout, and the template outlives every connection it
+/// placed (see `expiring`).
+#[allow(clippy::too_many_arguments)]
+fn pick_dest<'a>(
+    st: &'a State,
+    g: &'a RcuGuard,
+    net: NetRef,
+    svc: &'a Service,
+    ip: &packet::Ipv4,
+    l4: &L4,
+    now: u64,
+) -> Option<(&'a Arc<Dest>, Option<&'a Arc<Control>>)> {
     let p = svc.persist;
     if p.timeout == 0 {
-        return svc.schedule(ip.saddr, l4.sport);
+        return svc.schedule(ip.saddr, l4.sport).map(|d| (d, None));
     }
     let key = Tuple4 { saddr: ip.saddr & p.mask, daddr: ip.daddr, sport: 0, dport: l4.dport };
+    let placed = |t: &'a Conn| (&t.dest, t.control());
     if let Some((t, _)) = st.conns.lookup(g, net, ip.proto | TEMPLATE, &key) {
         t.refresh(now, p.timeout);
-        return Some(&t.dest);
+        return Some(placed(t));
     }
     let dest = svc.schedule(ip.saddr, l4.sport)?;
-    let t = Conn::new_template(net, ip.proto, key, dest.clone(), svc.stats.clone()).ok()?;
+    let t = Conn::new_template(net, ip.proto, key, dest.clone(), svc.stats.clone(), p.timeout).ok()?;
     match st.conns.insert(g, t) {
         Ok(t) => {
             t.refresh(now, p.timeout);
-            Some(&t.dest)
+            Some(placed(t))
         }
         // Another CPU made the template first: follow it.
-        Err(InsertError::Exists) => st.conns.lookup(g, net, ip.proto | TEMPLATE, &key).map(|(t, _)| &t.dest),
+        Err(InsertError::Exists) => st.conns.lookup(g, net, ip.proto | TEMPLATE, &key).map(|(t, _)| placed(t)),
         // No room for the template: schedule without persistence.
-        Err(InsertError::Full) => Some(dest),
+        Err(InsertError::Full) => Some((dest, None)),
     }
 }
 
@@ -229,7 +243,7 @@ pub(crate) fn is_bare_syn(l4: &L4) -> bool {
 
 /// Rewrites and sends a packet of connection `c` travelling `dir`.
 #[allow(clippy::too_many_arguments)]
-fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packet::Ipv4, l4: &L4, len: usize) -> u32 {
+fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packet::Ipv4, l4: &L4, len: usize) -> u32 {
     let sp = c.sp.as_deref();
     if let Some(sp) = sp {
         skb = match synproxy::before_forward(st, skb, net, c, sp, dir, ip, l4) {
@@ -255,13 +269,14 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
         }
         None => c.refresh(now, st.settings.udp_timeout()),
     }
-    let (to, seq_d, ack_d, ctr_p, ctr_b) = match dir {
+    let (to, seq_d, ack_d, ctr_p, ctr_b, route) = match dir {
         Dir::In => (
             Tuple4 { saddr: c.out_t.daddr, daddr: c.out_t.saddr, sport: c.out_t.dport, dport: c.out_t.sport },
             c.seq_in,
             sp_out,
             Ctr::InPkts,
             Ctr::InBytes,
+            &c.route_in,
         ),
         Dir::Out => (
             Tuple4 { saddr: c.in_t.daddr, daddr: c.in_t.saddr, sport: c.in_t.dport, dport: c.in_t.sport },
@@ -269,9 +284,10 @@ fn forward(st: &State, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packe
             c.seq_in,
             Ctr::OutPkts,
             Ctr::OutBytes,
+            &c.route_out,
         ),
     };
-    let Ok(mtu) = skb.route_v4(net, to.saddr, to.daddr) else {
+    let Ok(mtu) = skb.route_v4_cached(g, net, route, to.saddr, to.daddr) else {
         st.stats.inc(Ctr::DropNoRoute);
         return NF_DROP;
     };
@@ -353,6 +369,11 @@ pub(crate) fn send_new(st: &State, spec: &packet::TcpSpec<'_>, net: NetRef) {
 /// (`conn_expire_tcp_rst`), each at the sequence number it last
 /// acknowledged, so that neither keeps a dead connection open.
 pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
+    // A template lives on while connections it placed do.
+    if let Some(timeout) = c.template_in_use() {
+        c.refresh(now, timeout);
+        return true;
+    }
     if c.sp.is_some() && synproxy::expiring(st, c, now) {
         return true;
     }
@@ -419,15 +440,15 @@ fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, ip: &packet::Ipv4, l4: &L4, l
 #[allow(clippy::too_many_arguments)]
 fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4, t: &Tuple4, len: usize) -> u32 {
     let set = st.svcs.read(g);
-    let Some(svc) = set.find(ip.proto, ip.daddr, l4.dport) else {
+    let Some(svc) = set.find(net, ip.proto, ip.daddr, l4.dport) else {
         // Defence switches: traffic to a VIP that no service takes.
-        if ip.proto == IPPROTO_TCP && set.is_vip(IPPROTO_TCP, ip.daddr) && st.settings.drop_tcp_port.load(Relaxed) {
+        if ip.proto == IPPROTO_TCP && set.is_vip(net, IPPROTO_TCP, ip.daddr) && st.settings.drop_tcp_port.load(Relaxed) {
             st.stats.inc(Ctr::DropVipPort);
             return NF_DROP;
         }
         if ip.proto == IPPROTO_UDP
-            && !set.is_vip(IPPROTO_UDP, ip.daddr)
-            && set.is_vip(IPPROTO_TCP, ip.daddr)
+            && !set.is_vip(net, IPPROTO_UDP, ip.daddr)
+            && set.is_vip(net, IPPROTO_TCP, ip.daddr)
             && st.settings.drop_udp_tcp_vip.load(Relaxed)
         {
             st.stats.inc(Ctr::DropUdpTcpVip);
@@ -452,7 +473,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
     let now = kern::jiffies();
     match open(st, g, net, set, svc, ip, l4, t, state, seq, None, now) {
         // The SYN itself moves nothing: SynSent is where a client SYN leads.
-        Ok(c) => forward(st, skb, net, c, Dir::In, ip, l4, len),
+        Ok(c) => forward(st, g, skb, net, c, Dir::In, ip, l4, len),
         Err(verdict) => verdict,
     }
 }
@@ -475,7 +496,7 @@ pub(crate) fn open<'a>(
     sp: Option<Pin<KBox<SynproxyCtx>>>,
     now: u64,
 ) -> core::result::Result<&'a Conn, u32> {
-    let Some(dest) = pick_dest(st, g, net, svc, ip, l4, now) else {
+    let Some((dest, control)) = pick_dest(st, g, net, svc, ip, l4, now) else {
         st.stats.inc(Ctr::DropNoDest);
         return Err(NF_DROP);
     };
@@ -503,7 +524,7 @@ pub(crate) fn open<'a>(
         Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(laddr.addr, dest.addr, port, dest.port)),
         None => SeqDelta(0),
     };
-    let Ok(c) = Conn::new(net, ip.proto, *t, out_t, state, seq_in, syn_seq, dest.clone(), laddr.clone(), svc.stats.clone(), sp) else {
+    let Ok(c) = Conn::new(net, ip.proto, *t, out_t, state, seq_in, syn_seq, dest.clone(), laddr.clone(), svc.stats.clone(), sp, control.cloned()) else {
         st.stats.inc(Ctr::DropNoMem);
         return Err(NF_DROP);
     };

@@ -32,7 +32,9 @@
 //!   WEIGHT (0..65535, else ERANGE), U_THRESH, L_THRESH (L > U: ERANGE),
 //!   optional ADDR_FAMILY (0 or AF_INET), TUN_*}. FWD_METHOD: FULLNAT (5) or
 //!   MASQ (0), both forwarded the FULLNAT way and reported back as given;
-//!   others: EOPNOTSUPP. Thresholds are stored and reported, not enforced.
+//!   others: EOPNOTSUPP. Thresholds are enforced as upstream: a server at
+//!   its upper threshold takes no new connection until under the lower one
+//!   (`sched::Thresholds`); the stats param's dest line says "overloaded".
 //!   ESRCH: no service; EEXIST / ENOENT for the real server.
 //! - DEL_DEST: SERVICE identity + DEST {ADDR, PORT}; connections through it
 //!   live on to their end.
@@ -58,14 +60,17 @@
 //! server list, as upstream).
 //!
 //! # Namespaces
-//! The family is netnsok, but the configuration is global (as the packet
-//! path's is today): every namespace sees and changes the same services.
-//! Per-namespace services need the state keyed by `struct net` (pernet
-//! ops holding a ServiceSet per namespace, the hooks looking theirs up,
-//! and namespace exit flushing it), which touches the packet path.
+//! As upstream IPVS: each network namespace has its own services (each
+//! `Service` carries its `net`); a request sees and changes only the
+//! services of the namespace its socket lives in (GET_SERVICE dumps, FLUSH
+//! and ZERO included), and the packet path looks up services of the
+//! packet's namespace. A namespace going away takes its services along
+//! (`rvs_net_gone`). What is global, as the module's parameters: the
+//! timeouts (GET/SET_CONFIG), the sysctls (init namespace only) and the
+//! local port range.
 
-use crate::kern::{CfgGuard, DumpCtx, Extack, GenlInfo};
-use crate::rvs_core::ctl_text::{Setting, SvcKey};
+use crate::kern::{CfgGuard, DumpCtx, Extack, GenlInfo, NetRef};
+use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::ipvs_msg::{self as m, errno, msg, Enc, StatsInfo};
 use crate::rvs_core::ipvs_nl::{cmd, svc_flags};
 use crate::rvs_core::tcp_state::TcpState;
@@ -138,8 +143,8 @@ fn encode_dest(e: &mut Enc<'_>, d: &Dest) -> Res {
         port: d.port,
         fwd: d.fwd.load(Relaxed),
         weight: d.weight.load(Relaxed),
-        u_thresh: d.u_thresh.load(Relaxed),
-        l_thresh: d.l_thresh.load(Relaxed),
+        u_thresh: d.thresholds().upper,
+        l_thresh: d.thresholds().lower,
         active: d.active.load(Relaxed),
         inactive: d.inactive.load(Relaxed),
         persist: d.persist.load(Relaxed),
@@ -167,19 +172,16 @@ fn publish(st: &State, cfg: &CfgGuard, cur: &ServiceSet, at: Option<usize>, mut 
     if let Some(n) = new {
         svcs.push(n, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
     }
-    let set = KBox::new(ServiceSet { svcs, lports: cur.lports }, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
+    let set = ServiceSet::new(svcs, cur.lports).map_err(kerr)?;
     st.svcs.replace(cfg, set);
     Ok(())
 }
 
-fn find(cur: &ServiceSet, k: &SvcKey) -> Option<usize> {
-    cur.svcs.iter().position(|s| s.key == *k)
-}
-
-/// The service a request names (identity only); ESRCH if there is none.
-fn existing(cur: &ServiceSet, a: &m::CmdAttrs<'_>) -> Res<usize> {
+/// The service of `net` a request names (identity only); ESRCH if there is
+/// none.
+fn existing(cur: &ServiceSet, net: NetRef, a: &m::CmdAttrs<'_>) -> Res<usize> {
     let s = m::decode_service(a.service.ok_or(refuse(errno::EINVAL, msg::NO_SERVICE_ATTR))?, false)?;
-    find(cur, &s.key).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
+    cur.position(net, &s.key).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
 }
 
 /// Keeps the elements of `v` for which `f` holds.
@@ -193,15 +195,16 @@ fn keep<T>(v: KVec<T>, f: impl Fn(&T) -> bool) -> Res<KVec<T>> {
     Ok(out)
 }
 
-fn svc_cmd(st: &State, cfg: &CfgGuard, c: u8, a: &m::CmdAttrs<'_>) -> Res {
+fn svc_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
     let cur = st.svcs.read_locked(cfg);
     let spec = m::decode_service(a.service.ok_or(refuse(errno::EINVAL, msg::NO_SERVICE_ATTR))?, c != cmd::DEL_SERVICE)?;
-    let at = find(cur, &spec.key);
+    let at = cur.position(net, &spec.key);
     match (c, at, spec.full) {
         (cmd::NEW_SERVICE, Some(_), _) => Err(refuse(errno::EEXIST, msg::SVC_EXISTS)),
         (cmd::NEW_SERVICE, None, Some(f)) => {
             let flags = m::merge_flags(0, &f)?;
             let parts = Parts {
+                net,
                 algo: f.algo,
                 dests: KVec::new(),
                 laddrs: KVec::new(),
@@ -238,9 +241,9 @@ fn persist_of(flags: u32, f: &m::SvcFull) -> Persist {
     Persist { timeout, mask: f.netmask }
 }
 
-fn dest_cmd(st: &State, cfg: &CfgGuard, c: u8, a: &m::CmdAttrs<'_>) -> Res {
+fn dest_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
     let cur = st.svcs.read_locked(cfg);
-    let i = existing(cur, a)?;
+    let i = existing(cur, net, a)?;
     let s = &cur.svcs[i];
     let spec = m::decode_dest(a.dest.ok_or(refuse(errno::EINVAL, msg::NO_DEST_ATTR))?, c != cmd::DEL_DEST)?;
     let found = s.dests.iter().find(|d| d.addr == spec.addr && d.port == spec.port);
@@ -250,15 +253,13 @@ fn dest_cmd(st: &State, cfg: &CfgGuard, c: u8, a: &m::CmdAttrs<'_>) -> Res {
         (cmd::NEW_DEST, None, Some(f)) => {
             let d = Dest::new(spec.addr, spec.port, f.weight).map_err(kerr)?;
             d.fwd.store(f.fwd, Relaxed);
-            d.u_thresh.store(f.u_thresh, Relaxed);
-            d.l_thresh.store(f.l_thresh, Relaxed);
+            d.set_thresholds(f.u_thresh, f.l_thresh);
             p.dests.push(d, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
         }
         (cmd::SET_DEST, Some(d), Some(f)) => {
             d.weight.store(f.weight, Relaxed);
             d.fwd.store(f.fwd, Relaxed);
-            d.u_thresh.store(f.u_thresh, Relaxed);
-            d.l_thresh.store(f.l_thresh, Relaxed);
+            d.set_thresholds(f.u_thresh, f.l_thresh);
             // Rebuilt below for the schedulers that precompute (mh).
         }
         (cmd::DEL_DEST, Some(_), _) => {
@@ -270,9 +271,9 @@ fn dest_cmd(st: &State, cfg: &CfgGuard, c: u8, a: &m::CmdAttrs<'_>) -> Res {
     publish(st, cfg, cur, Some(i), Some(new))
 }
 
-fn laddr_cmd(st: &State, cfg: &CfgGuard, c: u8, a: &m::CmdAttrs<'_>) -> Res {
+fn laddr_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
     let cur = st.svcs.read_locked(cfg);
-    let i = existing(cur, a)?;
+    let i = existing(cur, net, a)?;
     let s = &cur.svcs[i];
     let addr = m::decode_laddr(a.laddr.ok_or(refuse(errno::EINVAL, msg::NO_LADDR_ATTR))?)?;
     let exists = s.laddrs.iter().any(|l| l.addr == addr);
@@ -299,28 +300,26 @@ fn zero_service(s: &Service) {
     }
 }
 
-fn doit(st: &State, cfg: &CfgGuard, c: u8, buf: &[u8], info: &GenlInfo) -> Res {
+fn doit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], info: &GenlInfo) -> Res {
     let a = m::decode_cmd(buf)?;
     let mut out = [0u8; ENC_BUF];
     let mut e = Enc::new(&mut out);
     let reply_cmd = match c {
-        cmd::NEW_SERVICE | cmd::SET_SERVICE | cmd::DEL_SERVICE => return svc_cmd(st, cfg, c, &a),
-        cmd::NEW_DEST | cmd::SET_DEST | cmd::DEL_DEST => return dest_cmd(st, cfg, c, &a),
-        cmd::NEW_LADDR | cmd::DEL_LADDR => return laddr_cmd(st, cfg, c, &a),
+        cmd::NEW_SERVICE | cmd::SET_SERVICE | cmd::DEL_SERVICE => return svc_cmd(st, cfg, net, c, &a),
+        cmd::NEW_DEST | cmd::SET_DEST | cmd::DEL_DEST => return dest_cmd(st, cfg, net, c, &a),
+        cmd::NEW_LADDR | cmd::DEL_LADDR => return laddr_cmd(st, cfg, net, c, &a),
         cmd::NEW_DAEMON | cmd::DEL_DAEMON => return Err(refuse(errno::EOPNOTSUPP, msg::DAEMON)),
         cmd::FLUSH => {
-            let cur = st.svcs.read_locked(cfg);
-            let set = KBox::new(ServiceSet { svcs: KVec::new(), lports: cur.lports }, GFP_KERNEL)
-                .map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
+            let set = st.svcs.read_locked(cfg).without(net).map_err(kerr)?;
             st.svcs.replace(cfg, set);
             return Ok(());
         }
         cmd::ZERO => {
             let cur = st.svcs.read_locked(cfg);
             if a.service.is_some() {
-                zero_service(&cur.svcs[existing(cur, &a)?]);
+                zero_service(&cur.svcs[existing(cur, net, &a)?]);
             } else {
-                cur.svcs.iter().for_each(|s| zero_service(s));
+                cur.of(net).for_each(|s| zero_service(s));
             }
             return Ok(());
         }
@@ -342,7 +341,7 @@ fn doit(st: &State, cfg: &CfgGuard, c: u8, buf: &[u8], info: &GenlInfo) -> Res {
         }
         cmd::GET_SERVICE => {
             let cur = st.svcs.read_locked(cfg);
-            encode_service(&mut e, &cur.svcs[existing(cur, &a)?])?;
+            encode_service(&mut e, &cur.svcs[existing(cur, net, &a)?])?;
             cmd::NEW_SERVICE
         }
         cmd::GET_INFO => {
@@ -363,11 +362,11 @@ fn doit(st: &State, cfg: &CfgGuard, c: u8, buf: &[u8], info: &GenlInfo) -> Res {
 
 /// Fills `d` with one message per element of `items` from where the
 /// previous call stopped.
-fn dump_each<T>(d: &mut DumpCtx, items: &[T], reply: u8, mut enc: impl FnMut(&mut Enc<'_>, &T) -> Res) -> Res {
+fn dump_each<T>(d: &mut DumpCtx, items: impl Iterator<Item = T>, reply: u8, mut enc: impl FnMut(&mut Enc<'_>, T) -> Res) -> Res {
     let start = d.resume();
     let mut out = [0u8; ENC_BUF];
     let mut idx = start;
-    for x in items.iter().skip(start) {
+    for x in items.skip(start) {
         let mut e = Enc::new(&mut out);
         enc(&mut e, x)?;
         if !d.put(reply, e.bytes()) {
@@ -383,18 +382,18 @@ fn dump_each<T>(d: &mut DumpCtx, items: &[T], reply: u8, mut enc: impl FnMut(&mu
     Ok(())
 }
 
-fn dumpit(st: &State, cfg: &CfgGuard, c: u8, buf: &[u8], d: &mut DumpCtx) -> Res {
+fn dumpit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], d: &mut DumpCtx) -> Res {
     let a = m::decode_cmd(buf)?;
     let cur = st.svcs.read_locked(cfg);
     match c {
-        cmd::GET_SERVICE => dump_each(d, &cur.svcs, cmd::NEW_SERVICE, |e, s| encode_service(e, s)),
+        cmd::GET_SERVICE => dump_each(d, cur.of(net), cmd::NEW_SERVICE, |e, s| encode_service(e, s)),
         cmd::GET_DEST => {
-            let s = &cur.svcs[existing(cur, &a)?];
-            dump_each(d, &s.dests, cmd::NEW_DEST, |e, x| encode_dest(e, x))
+            let s = &cur.svcs[existing(cur, net, &a)?];
+            dump_each(d, s.dests.iter(), cmd::NEW_DEST, |e, x| encode_dest(e, x))
         }
         cmd::GET_LADDR => {
-            let s = &cur.svcs[existing(cur, &a)?];
-            dump_each(d, &s.laddrs, cmd::NEW_LADDR, |e, l| {
+            let s = &cur.svcs[existing(cur, net, &a)?];
+            dump_each(d, s.laddrs.iter(), cmd::NEW_LADDR, |e, l| {
                 m::encode_laddr(e, &s.key, l.addr, l.port_conflicts.load(Relaxed), l.conns.load(Relaxed))
                     .map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
             })
@@ -416,15 +415,28 @@ fn state<'a>(_cfg: &'a CfgGuard) -> Option<&'a State> {
 /// Every doit of the family (genetlink calls it in process context with
 /// the genl lock held).
 #[no_mangle]
-pub(crate) extern "C" fn rvs_genl_doit(c: u8, attrs: *const u8, len: usize, info: *mut c_void, extack: *mut c_void) -> c_int {
+pub(crate) extern "C" fn rvs_genl_doit(
+    c: u8,
+    attrs: *const u8,
+    len: usize,
+    info: *mut c_void,
+    extack: *mut c_void,
+    net: *mut crate::bindings::net,
+) -> c_int {
     // SAFETY: the trampoline passes the request's attribute bytes (inside
-    // the request skb, alive for the call), its genl_info and its extack.
-    let (buf, info, ext) = unsafe {
-        (core::slice::from_raw_parts(attrs, len), GenlInfo::from_raw(info), Extack::from_raw(extack))
+    // the request skb, alive for the call), its genl_info, its extack and
+    // the requester's namespace (alive while its socket is).
+    let (buf, info, ext, net) = unsafe {
+        (
+            core::slice::from_raw_parts(attrs, len),
+            GenlInfo::from_raw(info),
+            Extack::from_raw(extack),
+            NetRef::from_raw(net),
+        )
     };
     let cfg = CfgGuard::lock();
     let r = match state(&cfg) {
-        Some(st) => doit(st, &cfg, c, buf, &info),
+        Some(st) => doit(st, &cfg, net, c, buf, &info),
         None => Err(refuse(19 /* ENODEV */, msg::GONE)),
     };
     match r {
@@ -447,16 +459,23 @@ pub(crate) extern "C" fn rvs_genl_dumpit(
     cb: *mut c_void,
     extack: *mut c_void,
     args: *mut c_long,
+    net: *mut crate::bindings::net,
 ) -> c_int {
     // SAFETY: the trampoline passes the dump request's attribute bytes
     // (alive while the dump runs), the skb being filled, the callback, its
-    // extack and `&cb->args[0]`, all valid for this call.
-    let (buf, mut d, ext) = unsafe {
-        (core::slice::from_raw_parts(attrs, len), DumpCtx::from_raw(skb, cb, args), Extack::from_raw(extack))
+    // extack, `&cb->args[0]` and the requester's namespace, all valid for
+    // this call.
+    let (buf, mut d, ext, net) = unsafe {
+        (
+            core::slice::from_raw_parts(attrs, len),
+            DumpCtx::from_raw(skb, cb, args),
+            Extack::from_raw(extack),
+            NetRef::from_raw(net),
+        )
     };
     let cfg = CfgGuard::lock();
     let r = match state(&cfg) {
-        Some(st) => dumpit(st, &cfg, c, buf, &mut d),
+        Some(st) => dumpit(st, &cfg, net, c, buf, &mut d),
         None => Err(refuse(19 /* ENODEV */, msg::GONE)),
     };
     match r {

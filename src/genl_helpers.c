@@ -15,6 +15,7 @@
 #include <linux/netlink.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 #include "helpers.h"
 
 /* Numbering: keep in sync with core/src/ipvs_nl.rs. */
@@ -129,7 +130,8 @@ static const struct nla_policy rvs_cmd_policy[RVS_CMD_ATTR_MAX + 1] = {
 static int rvs_genl_doit_c(struct sk_buff *skb, struct genl_info *info)
 {
 	return rvs_genl_doit(info->genlhdr->cmd, genlmsg_data(info->genlhdr),
-			     genlmsg_len(info->genlhdr), info, info->extack);
+			     genlmsg_len(info->genlhdr), info, info->extack,
+			     genl_info_net(info));
 }
 
 static int rvs_genl_dumpit_c(struct sk_buff *skb, struct netlink_callback *cb)
@@ -139,7 +141,7 @@ static int rvs_genl_dumpit_c(struct sk_buff *skb, struct netlink_callback *cb)
 	/* genetlink checked that the request holds its genetlink header. */
 	return rvs_genl_dumpit(g->cmd, (const u8 *)g + GENL_HDRLEN,
 			       nlmsg_len(cb->nlh) - GENL_HDRLEN, skb, cb,
-			       cb->extack, &cb->args[0]);
+			       cb->extack, &cb->args[0], sock_net(cb->skb->sk));
 }
 
 /* Every command needs CAP_NET_ADMIN, reads included, as upstream. */
@@ -175,8 +177,7 @@ static struct genl_family rvs_genl_family = {
 	.version	= 1,
 	.maxattr	= RVS_CMD_ATTR_MAX,
 	.policy		= rvs_cmd_policy,
-	/* Every namespace reaches the family; the configuration is global
-	 * for now (see src/genl.rs). */
+	/* Every namespace reaches the family and sees its own services. */
 	.netnsok	= true,
 	.module		= THIS_MODULE,
 	.small_ops	= rvs_genl_ops,

@@ -17,6 +17,7 @@
 #include <net/route.h>
 #include <net/secure_seq.h>
 #include <net/net_namespace.h>
+#include <linux/nsproxy.h>
 #include <net/netfilter/nf_conntrack.h>
 #include "helpers.h"
 
@@ -62,6 +63,9 @@ module_param_cb(stats, &stats_ops, NULL, 0444);
 MODULE_PARM_DESC(stats, "counters (read only)");
 
 struct net *rvs_hook_net(const struct nf_hook_state *state) { return state->net; }
+
+/* The calling task's namespace (process context only). */
+struct net *rvs_current_net(void) { return current->nsproxy->net_ns; }
 
 static struct nf_hook_ops rvs_hook_ops[RVS_NR_HOOKS];
 
@@ -133,6 +137,54 @@ int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 dadd
 	skb_dst_drop(skb);
 	skb_dst_set(skb, &rt->dst);
 	return dst_mtu(&rt->dst);
+}
+
+/*
+ * The route of one direction of a connection, cached in *slot (a held
+ * dst, or NULL): its addresses never change, so the route is looked up
+ * again only when the cached one is no longer valid (routing change, PMTU
+ * or redirect update: dst_check). The packet borrows the cached dst
+ * without a reference (as input routes do); the caller is inside an RCU
+ * read section, and the stack takes a reference if it queues the packet.
+ * A replaced or dropped dst is released: freed after a grace period, so
+ * other CPUs still using it under RCU are safe.
+ */
+int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, __be32 saddr, __be32 daddr)
+{
+	struct dst_entry **s = (struct dst_entry **)slot;
+	struct dst_entry *dst = READ_ONCE(*s), *old;
+	struct flowi4 fl4 = {
+		.daddr = daddr,
+		.saddr = saddr,
+		.flowi4_flags = FLOWI_FLAG_ANYSRC,
+	};
+	struct rtable *rt;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "rvs_route_cached_v4 outside RCU");
+	if (dst && dst_check(dst, 0)) {
+		skb_dst_drop(skb);
+		skb_dst_set_noref(skb, dst);
+		return dst_mtu(dst);
+	}
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	/* One reference for the cache, the lookup's for the packet. */
+	dst_hold(&rt->dst);
+	old = xchg(s, &rt->dst);
+	if (old)
+		dst_release(old);
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &rt->dst);
+	return dst_mtu(&rt->dst);
+}
+
+void rvs_route_cache_drop(void **slot)
+{
+	struct dst_entry *old = xchg((struct dst_entry **)slot, NULL);
+
+	if (old)
+		dst_release(old);
 }
 
 int rvs_output_v4(struct net *net, struct sk_buff *skb)

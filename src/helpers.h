@@ -23,6 +23,7 @@ unsigned int rvs_param_conn_tab_bits(void);
 unsigned int rvs_param_max_conns(void);
 
 struct net *rvs_hook_net(const struct nf_hook_state *state);
+struct net *rvs_current_net(void);
 
 /*
  * RVS_NR_HOOKS netfilter hooks registered in every network namespace,
@@ -50,6 +51,8 @@ bool rvs_skb_is_gso(const struct sk_buff *skb);
 int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr);
 /* Send a routed skb through LOCAL_OUT. Consumes skb. */
 int rvs_output_v4(struct net *net, struct sk_buff *skb);
+int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, __be32 saddr, __be32 daddr);
+void rvs_route_cache_drop(void **slot);
 /* Make len bytes of room after the first off bytes from the network header
  * (IP + TCP headers, linear): the headers move toward the head. ihl: IP
  * header length, for the transport header offset. */
@@ -134,8 +137,9 @@ int rvs_genl_dump_put(struct sk_buff *skb, void *cb, u8 cmd, const u8 *buf, size
 /* Implemented in Rust (src/genl.rs): attrs/len are the request's
  * attributes after the genetlink header, already validated against the
  * family's policies. */
-int rvs_genl_doit(u8 cmd, const u8 *attrs, size_t len, void *info, void *extack);
-int rvs_genl_dumpit(u8 cmd, const u8 *attrs, size_t len, struct sk_buff *skb, void *cb, void *extack, long *args);
+int rvs_genl_doit(u8 cmd, const u8 *attrs, size_t len, void *info, void *extack, struct net *net);
+int rvs_genl_dumpit(u8 cmd, const u8 *attrs, size_t len, struct sk_buff *skb, void *cb, void *extack, long *args,
+		    struct net *net);
 
 /* /proc/net/ip_vs, ip_vs_stats, ip_vs_conn in every namespace (src/procfs.c). */
 int rvs_proc_register(void);
@@ -144,8 +148,8 @@ void rvs_proc_unregister(void);
 void rvs_seq_write(void *seq, const u8 *buf, size_t len);
 /* Implemented in Rust (src/procfs.rs): which 0 = ip_vs, 1 = ip_vs_stats;
  * the connections of one bucket, under rcu_read_lock. */
-int rvs_proc_show(unsigned int which, void *seq);
-void rvs_proc_conn_show(void *seq, unsigned long bucket);
+int rvs_proc_show(unsigned int which, void *seq, struct net *net);
+void rvs_proc_conn_show(void *seq, struct net *net, unsigned long bucket);
 unsigned int rvs_conn_buckets(void);
 
 /* Sysctls under net/ipv4/vs/ (src/procfs.c, described by src/sysctl.rs). */

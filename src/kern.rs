@@ -155,6 +155,22 @@ impl Skb {
         }
     }
 
+    /// Routes the packet through the cached route of one direction of a
+    /// connection (looked up and cached when missing or no longer
+    /// valid); returns the path MTU. Inside the RCU read section `_g`: the
+    /// packet may borrow the cached route without a reference.
+    pub(crate) fn route_v4_cached(&mut self, _g: &RcuGuard, net: NetRef, cache: &RouteCache, saddr: u32, daddr: u32) -> Result<usize> {
+        // SAFETY: `self.ptr` is valid; `cache.0` is a slot of a live
+        // connection holding null or a dst with a reference of its own;
+        // `_g` keeps a borrowed dst alive until the hook returns.
+        let r = unsafe { b::rvs_route_cached_v4(net.0, self.ptr, cache.0.get(), saddr.to_be(), daddr.to_be()) };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(r as usize)
+        }
+    }
+
     /// Sends a routed packet out through LOCAL_OUT; the skb is consumed
     /// whatever the outcome.
     pub(crate) fn output_v4(self, net: NetRef) -> Result {
@@ -220,6 +236,47 @@ impl NetRef {
     /// `net` must be alive for as long as the value is used to reach it.
     pub(crate) unsafe fn from_raw(net: *mut b::net) -> Self {
         NetRef(net)
+    }
+
+    /// The namespace of the calling task (process context: a write to a
+    /// parameter file).
+    pub(crate) fn current() -> Self {
+        // SAFETY: process context; the task's namespace outlives its
+        // system call.
+        NetRef(unsafe { b::rvs_current_net() })
+    }
+
+    /// The namespace as a number, for hashing (its address).
+    pub(crate) fn id(self) -> u64 {
+        self.0 as usize as u64
+    }
+}
+
+/// The cached route of one direction of a connection (see
+/// `rvs_route_cached_v4`).
+///
+/// INVARIANT: null or a `struct dst_entry` this value holds a reference
+/// to; only the C helpers change it (atomically).
+pub(crate) struct RouteCache(core::cell::UnsafeCell<*mut c_void>);
+
+// SAFETY: the slot is only read and swapped atomically by the C helpers
+// (READ_ONCE/xchg), and dst entries may be used and released on any CPU.
+unsafe impl Send for RouteCache {}
+// SAFETY: see `Send`.
+unsafe impl Sync for RouteCache {}
+
+impl RouteCache {
+    pub(crate) const fn new() -> Self {
+        RouteCache(core::cell::UnsafeCell::new(core::ptr::null_mut()))
+    }
+}
+
+impl Drop for RouteCache {
+    fn drop(&mut self) {
+        // SAFETY: the slot holds null or a referenced dst (invariant);
+        // the helper swaps it out and drops that reference. Connections
+        // are dropped after a grace period, so no packet borrows it.
+        unsafe { b::rvs_route_cache_drop(self.0.get()) }
     }
 }
 

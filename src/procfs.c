@@ -9,6 +9,7 @@
 #include <linux/module.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
 #include <linux/rcupdate.h>
 #include <net/net_namespace.h>
 #include "helpers.h"
@@ -20,12 +21,12 @@ void rvs_seq_write(void *seq, const u8 *buf, size_t len)
 
 static int rvs_ip_vs_show(struct seq_file *seq, void *v)
 {
-	return rvs_proc_show(0, seq);
+	return rvs_proc_show(0, seq, seq_file_single_net(seq));
 }
 
 static int rvs_ip_vs_stats_show(struct seq_file *seq, void *v)
 {
-	return rvs_proc_show(1, seq);
+	return rvs_proc_show(1, seq, seq_file_single_net(seq));
 }
 
 /* Positions: 0 the header, 1..=buckets one connection-table bucket each
@@ -62,7 +63,7 @@ static int rvs_conn_show(struct seq_file *seq, void *v)
 			 "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n");
 		return 0;
 	}
-	rvs_proc_conn_show(seq, (uintptr_t)v - 2);
+	rvs_proc_conn_show(seq, seq_file_net(seq), (uintptr_t)v - 2);
 	return 0;
 }
 

@@ -6,10 +6,10 @@
 //! are listed with upstream's columns (client, VIP, real server); the
 //! local address is not shown, as ipvsadm parses a fixed layout.
 
-use crate::kern::{CfgGuard, RcuGuard, SeqFile};
+use crate::kern::{CfgGuard, NetRef, RcuGuard, SeqFile};
 use crate::rvs_core::ipvs_nl::fwd;
 use crate::rvs_core::packet::IPPROTO_TCP;
-use crate::stats::{Ctr, ObjCtr, Writer};
+use crate::stats::{ObjCtr, Writer};
 use crate::{State, STATE};
 use core::ffi::{c_int, c_uint, c_ulong, c_void};
 use core::fmt::Write;
@@ -38,12 +38,12 @@ fn proto_name(p: u8) -> &'static str {
     }
 }
 
-fn ip_vs(st: &State, cfg: &CfgGuard, l: &mut Lines<'_>) {
+fn ip_vs(st: &State, cfg: &CfgGuard, net: NetRef, l: &mut Lines<'_>) {
     let size = 1u32 << crate::kern::param_conn_tab_bits().clamp(8, 22);
     l.line(format_args!("IP Virtual Server version 1.2.1 (size={})\n", size));
     l.line(format_args!("Prot LocalAddress:Port Scheduler Flags\n"));
     l.line(format_args!("  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n"));
-    for s in st.svcs.read_locked(cfg).svcs.iter() {
+    for s in st.svcs.read_locked(cfg).of(net) {
         l.line(format_args!("{}  {:08X}:{:04X} {}  ", proto_name(s.key.proto), s.key.addr, s.key.port, s.algo.name()));
         if s.persist.timeout != 0 {
             l.line(format_args!("persistent {} {:08X}\n", s.persist.timeout, s.persist.mask));
@@ -65,25 +65,20 @@ fn ip_vs(st: &State, cfg: &CfgGuard, l: &mut Lines<'_>) {
     }
 }
 
-fn ip_vs_stats(st: &State, cfg: &CfgGuard, l: &mut Lines<'_>) {
-    let g = |c| st.stats.get(c);
-    l.line(format_args!("   Total Incoming Outgoing         Incoming         Outgoing\n"));
-    l.line(format_args!("   Conns  Packets  Packets            Bytes            Bytes\n"));
-    l.line(format_args!(
-        "{:8X} {:8X} {:8X} {:16X} {:16X}\n\n",
-        g(Ctr::Conns),
-        g(Ctr::InPkts),
-        g(Ctr::OutPkts),
-        g(Ctr::InBytes),
-        g(Ctr::OutBytes)
-    ));
-    // Rates: the sum of the services' (every connection has a service).
+/// The namespace's totals: the sums over its services (every connection
+/// has a service), counters and rates.
+fn ip_vs_stats(st: &State, cfg: &CfgGuard, net: NetRef, l: &mut Lines<'_>) {
+    let mut t = [0u64; 5];
     let mut r = [0u64; 5];
-    for s in st.svcs.read_locked(cfg).svcs.iter() {
+    for s in st.svcs.read_locked(cfg).of(net) {
         for (i, c) in [ObjCtr::Conns, ObjCtr::InPkts, ObjCtr::OutPkts, ObjCtr::InBytes, ObjCtr::OutBytes].into_iter().enumerate() {
+            t[i] += s.stats.get(c);
             r[i] += s.stats.rate(c);
         }
     }
+    l.line(format_args!("   Total Incoming Outgoing         Incoming         Outgoing\n"));
+    l.line(format_args!("   Conns  Packets  Packets            Bytes            Bytes\n"));
+    l.line(format_args!("{:8X} {:8X} {:8X} {:16X} {:16X}\n\n", t[0], t[1], t[2], t[3], t[4]));
     l.line(format_args!(" Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n"));
     l.line(format_args!("{:8X} {:8X} {:8X} {:16X} {:16X}\n", r[0], r[1], r[2], r[3], r[4]));
 }
@@ -91,9 +86,10 @@ fn ip_vs_stats(st: &State, cfg: &CfgGuard, l: &mut Lines<'_>) {
 /// Show of /proc/net/ip_vs (0) and /proc/net/ip_vs_stats (1): process
 /// context, takes the configuration mutex.
 #[no_mangle]
-pub(crate) extern "C" fn rvs_proc_show(which: c_uint, seq: *mut c_void) -> c_int {
-    // SAFETY: the C show callback passes its seq_file, valid for the call.
-    let mut seq = unsafe { SeqFile::from_raw(seq) };
+pub(crate) extern "C" fn rvs_proc_show(which: c_uint, seq: *mut c_void, net: *mut crate::bindings::net) -> c_int {
+    // SAFETY: the C show callback passes its seq_file and the file's
+    // namespace, valid for the call.
+    let (mut seq, net) = unsafe { (SeqFile::from_raw(seq), NetRef::from_raw(net)) };
     let cfg = CfgGuard::lock();
     let p = STATE.load(Acquire);
     if p.is_null() {
@@ -104,8 +100,8 @@ pub(crate) extern "C" fn rvs_proc_show(which: c_uint, seq: *mut c_void) -> c_int
     let st = unsafe { &*p };
     let mut l = Lines { seq: &mut seq, buf: [0; 256] };
     match which {
-        0 => ip_vs(st, &cfg, &mut l),
-        _ => ip_vs_stats(st, &cfg, &mut l),
+        0 => ip_vs(st, &cfg, net, &mut l),
+        _ => ip_vs_stats(st, &cfg, net, &mut l),
     }
     0
 }
@@ -126,17 +122,22 @@ pub(crate) extern "C" fn rvs_conn_buckets() -> c_uint {
     state_rcu(&g).map_or(0, |st| st.conns.buckets())
 }
 
-/// The connections of one bucket, in upstream's ip_vs_conn format.
+/// The connections of the file's namespace in one bucket, in upstream's
+/// ip_vs_conn format.
 #[no_mangle]
-pub(crate) extern "C" fn rvs_proc_conn_show(seq: *mut c_void, bucket: c_ulong) {
-    // SAFETY: the C show callback passes its seq_file, valid for the call.
-    let mut seq = unsafe { SeqFile::from_raw(seq) };
+pub(crate) extern "C" fn rvs_proc_conn_show(seq: *mut c_void, net: *mut crate::bindings::net, bucket: c_ulong) {
+    // SAFETY: the C show callback passes its seq_file and the file's
+    // namespace, valid for the call.
+    let (mut seq, net) = unsafe { (SeqFile::from_raw(seq), NetRef::from_raw(net)) };
     let g = RcuGuard::new();
     let Some(st) = state_rcu(&g) else { return };
     let mut l = Lines { seq: &mut seq, buf: [0; 256] };
     let now = crate::kern::jiffies();
     let Ok(b) = u32::try_from(bucket) else { return };
     st.conns.for_each_in_bucket(&g, b, |c| {
+        if c.net != net {
+            return;
+        }
         let proto = c.proto & !crate::conn_table::TEMPLATE;
         let state = if c.is_template() {
             "NONE"

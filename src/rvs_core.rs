@@ -28,6 +28,8 @@ pub(crate) mod packet;
 pub(crate) mod sched;
 #[path = "../core/src/seq.rs"]
 pub(crate) mod seq;
+#[path = "../core/src/svc_index.rs"]
+pub(crate) mod svc_index;
 #[path = "../core/src/synproxy.rs"]
 pub(crate) mod synproxy;
 #[path = "../core/src/tcp_state.rs"]

@@ -234,7 +234,7 @@ pub extern "C" fn rvs_gc_tick() {
 }
 
 /// A namespace is going away; its hooks are already unregistered (no
-/// packet of it is in flight): its connections are freed.
+/// packet of it is in flight): its services and connections are freed.
 #[no_mangle]
 pub extern "C" fn rvs_net_gone(net: *mut bindings::net) {
     let p = STATE.load(Acquire);
@@ -246,6 +246,19 @@ pub extern "C" fn rvs_net_gone(net: *mut bindings::net) {
     let st = unsafe { &*p };
     // SAFETY: the namespace is alive during its pernet exit.
     let net = unsafe { kern::NetRef::from_raw(net) };
+    {
+        let cfg = kern::CfgGuard::lock();
+        let cur = st.svcs.read_locked(&cfg);
+        if cur.of(net).next().is_some() {
+            // First made inert (no allocation: a later namespace at the
+            // same address never sees them), then dropped from the set.
+            cur.of(net).for_each(|s| s.retire());
+            match cur.without(net) {
+                Ok(set) => st.svcs.replace(&cfg, set),
+                Err(_) => pr_warn!("no memory to drop the services of a namespace going away; they stay inert\n"),
+            }
+        }
+    }
     let _gc = kern::GcGuard::lock();
     loop {
         let mut dead = KVec::new();

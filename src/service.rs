@@ -6,12 +6,14 @@
 //! and local addresses are shared (`Arc`) between snapshots and with the
 //! connections that use them, so their counters survive reconfiguration.
 
+use crate::kern::NetRef;
 use crate::rvs_core::ctl_text::SvcKey;
 use crate::rvs_core::lport::PortRange;
-use crate::rvs_core::sched::{self, Algo, DestSet, DestView, WrrPos, MH_TABLE_SIZE};
+use crate::rvs_core::sched::{self, Algo, DestSet, DestView, Thresholds, WrrPos, MH_TABLE_SIZE};
+use crate::rvs_core::svc_index;
 use crate::stats::{Ipv4, ObjStats, Writer};
 use core::fmt::Write;
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -35,10 +37,13 @@ pub(crate) struct Dest {
     /// Forwarding method as configured (`ipvs_nl::fwd::MASQ` or `FULLNAT`;
     /// both are forwarded the FULLNAT way), reported back as given.
     pub(crate) fwd: AtomicU32,
-    /// Upper and lower connection thresholds as configured (reported back;
-    /// not enforced yet).
-    pub(crate) u_thresh: AtomicU32,
-    pub(crate) l_thresh: AtomicU32,
+    /// Upper and lower connection thresholds (0: none); set through
+    /// [`Dest::set_thresholds`].
+    u_thresh: AtomicU32,
+    l_thresh: AtomicU32,
+    /// Over the upper threshold: no new connections (until under the
+    /// lower, see `Thresholds`).
+    overloaded: AtomicBool,
 }
 
 impl Dest {
@@ -55,6 +60,7 @@ impl Dest {
                 fwd: AtomicU32::new(crate::rvs_core::ipvs_nl::fwd::FULLNAT),
                 u_thresh: AtomicU32::new(0),
                 l_thresh: AtomicU32::new(0),
+                overloaded: AtomicBool::new(false),
             },
             GFP_KERNEL,
         )?)
@@ -65,7 +71,48 @@ impl Dest {
             weight: self.weight.load(Relaxed),
             active: self.active.load(Relaxed),
             inactive: self.inactive.load(Relaxed),
-            overloaded: false,
+            overloaded: self.overloaded.load(Relaxed),
+        }
+    }
+
+    /// The connection thresholds.
+    pub(crate) fn thresholds(&self) -> Thresholds {
+        Thresholds { upper: self.u_thresh.load(Relaxed), lower: self.l_thresh.load(Relaxed) }
+    }
+
+    /// True while over the upper threshold.
+    pub(crate) fn is_overloaded(&self) -> bool {
+        self.overloaded.load(Relaxed)
+    }
+
+    /// Sets the thresholds (control path); raising or removing the upper
+    /// one lifts an overload at once, as upstream.
+    pub(crate) fn set_thresholds(&self, upper: u32, lower: u32) {
+        let old = self.thresholds();
+        self.u_thresh.store(upper, Relaxed);
+        self.l_thresh.store(lower, Relaxed);
+        let t = Thresholds { upper, lower };
+        self.overloaded.store(t.after_change(&old, self.overloaded.load(Relaxed)), Relaxed);
+    }
+
+    fn total(&self) -> u32 {
+        self.active.load(Relaxed).wrapping_add(self.inactive.load(Relaxed))
+    }
+
+    /// A connection to this server was made (`active`: established).
+    pub(crate) fn bind(&self, active: bool) {
+        if active { &self.active } else { &self.inactive }.fetch_add(1, Relaxed);
+        let t = self.thresholds();
+        if t.upper != 0 && !self.overloaded.load(Relaxed) && t.after_bind(self.total(), false) {
+            self.overloaded.store(true, Relaxed);
+        }
+    }
+
+    /// A connection to this server is gone.
+    pub(crate) fn unbind(&self, active: bool) {
+        if active { &self.active } else { &self.inactive }.fetch_sub(1, Relaxed);
+        if self.overloaded.load(Relaxed) && !self.thresholds().after_unbind(self.total(), true) {
+            self.overloaded.store(false, Relaxed);
         }
     }
 }
@@ -121,6 +168,7 @@ fn clone_vec<T>(v: &[Arc<T>]) -> Result<KVec<Arc<T>>> {
 
 /// What a service is made of (see [`Service::parts`]).
 pub(crate) struct Parts {
+    pub(crate) net: NetRef,
     pub(crate) algo: Algo,
     pub(crate) dests: KVec<Arc<Dest>>,
     pub(crate) laddrs: KVec<Arc<Laddr>>,
@@ -145,6 +193,9 @@ impl DestSet for Dests<'_> {
 /// A virtual service.
 #[pin_data]
 pub(crate) struct Service {
+    /// The network namespace the service belongs to: only its packets and
+    /// its control requests see it (as upstream IPVS's per-netns tables).
+    pub(crate) net: NetRef,
     pub(crate) key: SvcKey,
     pub(crate) algo: Algo,
     pub(crate) dests: KVec<Arc<Dest>>,
@@ -157,6 +208,8 @@ pub(crate) struct Service {
     pub(crate) synproxy: bool,
     /// Scheduler flags as configured (upstream's SCHED1..3), reported back.
     pub(crate) sched_flags: u32,
+    /// Its namespace went away: seen by no lookup (see [`Service::retire`]).
+    retired: AtomicBool,
     rr: AtomicUsize,
     laddr_rr: AtomicU32,
     #[pin]
@@ -167,8 +220,9 @@ pub(crate) struct Service {
 
 impl Service {
     /// A new service without real servers or local addresses.
-    pub(crate) fn new(key: SvcKey, algo: Algo) -> Result<Arc<Service>> {
+    pub(crate) fn new(net: NetRef, key: SvcKey, algo: Algo) -> Result<Arc<Service>> {
         let parts = Parts {
+            net,
             algo,
             dests: KVec::new(),
             laddrs: KVec::new(),
@@ -184,6 +238,7 @@ impl Service {
     /// servers, local addresses and counters are shared with it).
     pub(crate) fn parts(&self) -> Result<Parts> {
         Ok(Parts {
+            net: self.net,
             algo: self.algo,
             dests: clone_vec(&self.dests)?,
             laddrs: clone_vec(&self.laddrs)?,
@@ -196,7 +251,7 @@ impl Service {
 
     /// Builds a service from its parts.
     pub(crate) fn from_parts(key: SvcKey, p: Parts) -> Result<Arc<Service>> {
-        let Parts { algo, dests, laddrs, persist, stats, synproxy, sched_flags } = p;
+        let Parts { net, algo, dests, laddrs, persist, stats, synproxy, sched_flags } = p;
         let mut mh = KBox::new([u16::MAX; MH_TABLE_SIZE], GFP_KERNEL)?;
         if algo == Algo::Mh {
             let mut views = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
@@ -209,6 +264,7 @@ impl Service {
         }
         Arc::pin_init(
             pin_init!(Service {
+                net,
                 key,
                 algo,
                 dests,
@@ -217,6 +273,7 @@ impl Service {
                 stats,
                 synproxy,
                 sched_flags,
+                retired: AtomicBool::new(false),
                 rr: AtomicUsize::new(usize::MAX),
                 laddr_rr: AtomicU32::new(0),
                 wrr <- new_spinlock!(WrrPos::default(), "rvs_wrr"),
@@ -250,6 +307,17 @@ impl Service {
         self.dests.get(i)
     }
 
+    /// Hides the service from every lookup: its namespace is going away
+    /// (the address of a later namespace may be the same).
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Relaxed);
+    }
+
+    /// True if the service belongs to `net` (and was not retired).
+    pub(crate) fn is_in(&self, net: NetRef) -> bool {
+        self.net == net && !self.retired.load(Relaxed)
+    }
+
     /// True if some real server can take a new connection.
     pub(crate) fn has_available_dest(&self) -> bool {
         self.dests.iter().any(|d| d.view().available())
@@ -265,20 +333,83 @@ impl Service {
     }
 }
 
-/// One snapshot of the configuration.
+/// One snapshot of the configuration: the services of every namespace,
+/// with two indexes for the packet path (by namespace, protocol, address
+/// and port; by namespace, protocol and address).
 pub(crate) struct ServiceSet {
     pub(crate) svcs: KVec<Arc<Service>>,
     pub(crate) lports: PortRange,
+    by_key: KVec<u32>,
+    by_vip: KVec<u32>,
+}
+
+fn key_hash(net: NetRef, proto: u8, addr: u32, port: u16) -> u32 {
+    svc_index::hash([net.id(), proto as u64, addr as u64, port as u64])
+}
+
+fn vip_hash(net: NetRef, proto: u8, addr: u32) -> u32 {
+    svc_index::hash([net.id(), proto as u64, addr as u64, u64::MAX])
 }
 
 impl ServiceSet {
-    pub(crate) fn empty() -> Result<KBox<ServiceSet>> {
-        Ok(KBox::new(ServiceSet { svcs: KVec::new(), lports: PortRange::default() }, GFP_KERNEL)?)
+    /// A snapshot of `svcs` (indexed here).
+    pub(crate) fn new(svcs: KVec<Arc<Service>>, lports: PortRange) -> Result<KBox<ServiceSet>> {
+        let n = svc_index::slots_for(svcs.len());
+        let mut by_key = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut by_vip = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            by_key.push(svc_index::EMPTY, GFP_KERNEL)?;
+            by_vip.push(svc_index::EMPTY, GFP_KERNEL)?;
+        }
+        for (i, s) in svcs.iter().enumerate() {
+            let k = &s.key;
+            svc_index::insert(&mut by_key, key_hash(s.net, k.proto, k.addr, k.port), i as u32);
+            svc_index::insert(&mut by_vip, vip_hash(s.net, k.proto, k.addr), i as u32);
+        }
+        Ok(KBox::new(ServiceSet { svcs, lports, by_key, by_vip }, GFP_KERNEL)?)
     }
 
-    /// The service for a packet's protocol and destination.
-    pub(crate) fn find(&self, proto: u8, addr: u32, port: u16) -> Option<&Arc<Service>> {
-        self.svcs.iter().find(|s| s.key.proto == proto && s.key.addr == addr && s.key.port == port)
+    pub(crate) fn empty() -> Result<KBox<ServiceSet>> {
+        ServiceSet::new(KVec::new(), PortRange::default())
+    }
+
+    /// The service for a packet of namespace `net`: its protocol and
+    /// destination.
+    pub(crate) fn find(&self, net: NetRef, proto: u8, addr: u32, port: u16) -> Option<&Arc<Service>> {
+        let i = svc_index::find(&self.by_key, key_hash(net, proto, addr, port), |i| {
+            let s = &self.svcs[i];
+            s.key.proto == proto && s.key.addr == addr && s.key.port == port && s.is_in(net)
+        })?;
+        self.svcs.get(i)
+    }
+
+    /// True if `addr` is a VIP of any service of `proto` in `net`.
+    pub(crate) fn is_vip(&self, net: NetRef, proto: u8, addr: u32) -> bool {
+        svc_index::find(&self.by_vip, vip_hash(net, proto, addr), |i| {
+            let s = &self.svcs[i];
+            s.key.proto == proto && s.key.addr == addr && s.is_in(net)
+        })
+        .is_some()
+    }
+
+    /// Where the service `k` of `net` is in `svcs` (control path).
+    pub(crate) fn position(&self, net: NetRef, k: &SvcKey) -> Option<usize> {
+        self.svcs.iter().position(|s| s.key == *k && s.is_in(net))
+    }
+
+    /// This snapshot without the services of `net` (flush, namespace exit).
+    pub(crate) fn without(&self, net: NetRef) -> Result<KBox<ServiceSet>> {
+        let mut svcs = KVec::with_capacity(self.svcs.len(), GFP_KERNEL)?;
+        // Retired services (of namespaces gone) are dropped as well.
+        for s in self.svcs.iter().filter(|s| s.net != net && !s.retired.load(Relaxed)) {
+            svcs.push(s.clone(), GFP_KERNEL)?;
+        }
+        ServiceSet::new(svcs, self.lports)
+    }
+
+    /// The services of `net`, in the order they were added.
+    pub(crate) fn of(&self, net: NetRef) -> impl Iterator<Item = &Arc<Service>> + '_ {
+        self.svcs.iter().filter(move |s| s.is_in(net))
     }
 
     /// Writes one line per service, real server and local address.
@@ -291,13 +422,14 @@ impl ServiceSet {
             for x in s.dests.iter() {
                 let _ = write!(
                     w,
-                    "  dest {}:{} weight {} active {} inactive {} persist {} ",
+                    "  dest {}:{} weight {} active {} inactive {} persist {} overloaded {} ",
                     Ipv4(x.addr),
                     x.port,
                     x.weight.load(Relaxed),
                     x.active.load(Relaxed),
                     x.inactive.load(Relaxed),
-                    x.persist.load(Relaxed)
+                    x.persist.load(Relaxed),
+                    x.is_overloaded() as u8
                 );
                 x.stats.write(w);
                 let _ = writeln!(w);
@@ -328,10 +460,5 @@ impl ServiceSet {
                 l.stats.estimate(period_ms);
             }
         }
-    }
-
-    /// True if `addr` is a VIP of any service of `proto`.
-    pub(crate) fn is_vip(&self, proto: u8, addr: u32) -> bool {
-        self.svcs.iter().any(|s| s.key.proto == proto && s.key.addr == addr)
     }
 }

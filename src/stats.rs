@@ -136,11 +136,6 @@ impl Stats {
         self.c.add(c as u32, v);
     }
 
-    /// The sum of `c` over all CPUs.
-    pub(crate) fn get(&self, c: Ctr) -> u64 {
-        self.c.sum(c as u32)
-    }
-
     /// Writes "name value" lines.
     pub(crate) fn write(&self, w: &mut Writer<'_>, conns_now: u32, templates: u32) {
         let _ = core::fmt::write(w, format_args!("conns_now {}\ntemplates_now {}\n", conns_now, templates));

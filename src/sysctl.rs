@@ -119,7 +119,7 @@ pub(crate) extern "C" fn rvs_sysctl_set(idx: c_uint, val: c_int) -> c_int {
             if lo == 0 || lo > hi {
                 return Err(EINVAL);
             }
-            crate::ctl::apply(st, cfg, Command::SetLportRange(lo, hi))
+            crate::ctl::apply(st, cfg, crate::kern::NetRef::current(), Command::SetLportRange(lo, hi))
         }
     });
     match r {

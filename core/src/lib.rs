@@ -20,6 +20,7 @@ pub mod nat;
 pub mod packet;
 pub mod sched;
 pub mod seq;
+pub mod svc_index;
 pub mod synproxy;
 pub mod tcp_state;
 pub mod tcpopt;

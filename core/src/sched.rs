@@ -9,6 +9,45 @@
 //! service's scheduler lock; nothing here blocks or allocates, except
 //! building the Maglev table, which happens on configuration changes.
 
+/// Connection thresholds (ipvsadm -x/-y), upstream's rule. A destination
+/// with an upper threshold `upper` is overloaded (takes no new connection)
+/// once its connections (active + inactive) reach it, and stays so until
+/// they fall below the lower threshold `lower`, or without one below three
+/// quarters of the upper. 0 means no threshold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Thresholds {
+    pub upper: u32,
+    pub lower: u32,
+}
+
+impl Thresholds {
+    /// Whether a destination is overloaded after a connection was added,
+    /// with `total` connections now (`was`: overloaded before).
+    pub const fn after_bind(&self, total: u32, was: bool) -> bool {
+        was || (self.upper != 0 && total >= self.upper)
+    }
+
+    /// Whether a destination is overloaded after a connection went away,
+    /// with `total` connections left.
+    pub const fn after_unbind(&self, total: u32, was: bool) -> bool {
+        if !was {
+            false
+        } else if self.lower != 0 {
+            total >= self.lower
+        } else if self.upper != 0 {
+            (total as u64) * 4 >= (self.upper as u64) * 3
+        } else {
+            false
+        }
+    }
+
+    /// Whether a destination stays overloaded when its thresholds change
+    /// to `self` from `old`: raising or removing the upper one lifts it.
+    pub const fn after_change(&self, old: &Thresholds, was: bool) -> bool {
+        was && self.upper != 0 && self.upper <= old.upper
+    }
+}
+
 /// What a scheduler may know of a destination.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DestView {
@@ -255,7 +294,9 @@ pub fn sh<D: DestSet + ?Sized>(d: &D, client_hash: u32) -> Option<usize> {
         }
         point -= w;
     }
-    (0..d.len()).map(|k| (start + k) % d.len()).find(|&i| d.get(i).available())
+    // From `start` round the list, without a division (no panic path in
+    // the kernel build).
+    (start..d.len()).chain(0..start).find(|&i| d.get(i).available())
 }
 
 /// Size of the Maglev lookup table (a prime, as the algorithm needs).
@@ -424,4 +465,32 @@ mod tests {
         }
         assert_eq!(Algo::from_name(b"fo"), None);
     }
+
+    #[test]
+    fn thresholds_follow_upstream() {
+        let t = Thresholds { upper: 4, lower: 0 };
+        assert!(!t.after_bind(3, false));
+        assert!(t.after_bind(4, false));
+        // Without a lower threshold: below 3/4 of the upper (3) lifts it.
+        assert!(t.after_unbind(3, true));
+        assert!(!t.after_unbind(2, true));
+        assert!(!t.after_unbind(3, false));
+        let t = Thresholds { upper: 10, lower: 5 };
+        assert!(t.after_unbind(5, true));
+        assert!(!t.after_unbind(4, true));
+        // No thresholds: never overloaded.
+        let none = Thresholds::default();
+        assert!(!none.after_bind(1_000_000, false));
+        assert!(!none.after_unbind(7, true));
+        // Raising or removing the upper threshold lifts the overload;
+        // lowering it keeps it.
+        assert!(!Thresholds { upper: 20, lower: 0 }.after_change(&t, true));
+        assert!(!Thresholds { upper: 0, lower: 0 }.after_change(&t, true));
+        assert!(Thresholds { upper: 8, lower: 0 }.after_change(&t, true));
+        assert!(!Thresholds { upper: 8, lower: 0 }.after_change(&t, false));
+        // Large thresholds do not overflow.
+        let big = Thresholds { upper: u32::MAX, lower: 0 };
+        assert!(big.after_unbind(u32::MAX, true));
+    }
+
 }

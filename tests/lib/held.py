@@ -1,6 +1,7 @@
 """A connection held open through the VIP, for tests that change the
 configuration under it: hold(vip) -> (file, server name, server address)."""
 import socket
+import subprocess
 
 
 def hold(vip, servers):
@@ -30,6 +31,8 @@ def still_works(f):
 
 
 def ctl(cmd):
-    # ip netns exec keeps /sys of the initial namespace: the parameter is global.
-    with open("/sys/module/rvs/parameters/ctl", "w") as c:
-        c.write(cmd)
+    """A text control command, written from the director's namespace (the
+    services are its own); raises if rvs refuses it."""
+    subprocess.run(["ip", "netns", "exec", "rvs-d", "sh", "-c",
+                    'echo "$1" > /sys/module/rvs/parameters/ctl', "ctl", cmd],
+                   check=True)

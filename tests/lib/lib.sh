@@ -59,8 +59,10 @@ unload_rvs() { rmmod rvs; }
 load_toa() { insmod "$RVS_MODDIR/toa.ko" "$@"; }
 unload_toa() { rmmod toa; }
 
-# rvs_ctl COMMAND...: the temporary text control path of rvs.ko.
-rvs_ctl() { echo "$*" > /sys/module/rvs/parameters/ctl; }
+# rvs_ctl COMMAND...: the temporary text control path of rvs.ko, written
+# from the director's namespace (services belong to the namespace of the
+# writer, as netlink requests do; settings are global).
+rvs_ctl() { nsx d sh -c 'echo "$*" > /sys/module/rvs/parameters/ctl' rvs_ctl "$@"; }
 # rvs_stat NAME: one counter.
 rvs_stat() { awk -v k="$1" '$1 == k {print $2}' /sys/module/rvs/parameters/stats; }
 

@@ -11,16 +11,16 @@ trap cleanup_all EXIT
 topo_up 2
 load_rvs
 RS1=$(rs_addr 1) RS2=$(rs_addr 2)
-lst() { ipvsadm "$@" | sed 's/ *$//'; }
+lst() { nsx d ipvsadm "$@" | sed 's/ *$//'; }
 hdr="IP Virtual Server version 1.2.1 (size=1048576)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn"
 assert_eq "empty list" "$hdr" "$(lst -Ln)"
 
-ipvsadm -A -t "$VIP:80" -s rr
-ipvsadm -a -t "$VIP:80" -r "$RS1:8080" -m -w 2
-ipvsadm -a -t "$VIP:80" -r "$RS2:8080" -m -w 3 -x 100 -y 10
-ipvsadm -A -u "$VIP:53" -s wlc -p 60
+nsx d ipvsadm -A -t "$VIP:80" -s rr
+nsx d ipvsadm -a -t "$VIP:80" -r "$RS1:8080" -m -w 2
+nsx d ipvsadm -a -t "$VIP:80" -r "$RS2:8080" -m -w 3 -x 100 -y 10
+nsx d ipvsadm -A -u "$VIP:53" -s wlc -p 60
 assert_eq "list" "$hdr
 TCP  $VIP:80 rr
   -> $RS1:8080           Masq    2      0          0
@@ -32,56 +32,56 @@ assert_eq "one service" "TCP  $VIP:80 rr" "$(lst -Ln -t "$VIP:80" | grep ^TCP)"
 
 # Refusals: ipvsadm exits non-zero (its messages are generic; rvs's
 # extack messages are checked by ipvsnl.py errors below).
-if ipvsadm -a -t "$VIP:80" -r "$(rs_addr 3):8080" -g 2>/dev/null; then fail "-g accepted"; fi
-if ipvsadm -a -t "$VIP:80" -r "$(rs_addr 3):8080" -i 2>/dev/null; then fail "-i accepted"; fi
-if ipvsadm -A -f 5 -s rr 2>/dev/null; then fail "fwmark service accepted"; fi
-assert_eq "unknown scheduler" "Scheduler or persistence engine not found" "$(ipvsadm -A -t "$VIP:81" -s xyz 2>&1 || true)"
-assert_eq "duplicate service" "Service already exists" "$(ipvsadm -A -t "$VIP:80" -s rr 2>&1 || true)"
-assert_eq "duplicate dest" "Destination already exists" "$(ipvsadm -a -t "$VIP:80" -r "$RS1:8080" -m 2>&1 || true)"
-if ipvsadm --start-daemon master 2>/dev/null; then fail "sync daemon accepted"; fi
-python3 tests/lib/ipvsnl.py errors || fail "refusals"
+if nsx d ipvsadm -a -t "$VIP:80" -r "$(rs_addr 3):8080" -g 2>/dev/null; then fail "-g accepted"; fi
+if nsx d ipvsadm -a -t "$VIP:80" -r "$(rs_addr 3):8080" -i 2>/dev/null; then fail "-i accepted"; fi
+if nsx d ipvsadm -A -f 5 -s rr 2>/dev/null; then fail "fwmark service accepted"; fi
+assert_eq "unknown scheduler" "Scheduler or persistence engine not found" "$(nsx d ipvsadm -A -t "$VIP:81" -s xyz 2>&1 || true)"
+assert_eq "duplicate service" "Service already exists" "$(nsx d ipvsadm -A -t "$VIP:80" -s rr 2>&1 || true)"
+assert_eq "duplicate dest" "Destination already exists" "$(nsx d ipvsadm -a -t "$VIP:80" -r "$RS1:8080" -m 2>&1 || true)"
+if nsx d ipvsadm --start-daemon master 2>/dev/null; then fail "sync daemon accepted"; fi
+nsx d python3 tests/lib/ipvsnl.py errors || fail "refusals"
 
 # Edit.
-ipvsadm -E -t "$VIP:80" -s wrr
-ipvsadm -e -t "$VIP:80" -r "$RS1:8080" -m -w 5
+nsx d ipvsadm -E -t "$VIP:80" -s wrr
+nsx d ipvsadm -e -t "$VIP:80" -r "$RS1:8080" -m -w 5
 assert_eq "edited" "TCP  $VIP:80 wrr
   -> $RS1:8080           Masq    5      0          0" "$(lst -Ln -t "$VIP:80" | grep -E "^TCP|$RS1")"
 
 # Save, flush, restore: the same rules.
-saved=$(ipvsadm -S -n)
+saved=$(nsx d ipvsadm -S -n)
 assert_eq "save" "-A -t $VIP:80 -s wrr
 -a -t $VIP:80 -r $RS1:8080 -m -w 5
 -a -t $VIP:80 -r $RS2:8080 -m -w 3
 -A -u $VIP:53 -s wlc -p 60" "$saved"
-ipvsadm -C
+nsx d ipvsadm -C
 assert_eq "flushed" "$hdr" "$(lst -Ln)"
-ipvsadm -R <<<"$saved"
-assert_eq "restored" "$saved" "$(ipvsadm -S -n)"
+nsx d ipvsadm -R <<<"$saved"
+assert_eq "restored" "$saved" "$(nsx d ipvsadm -S -n)"
 
 # Timeouts map onto rvs's settings.
-ipvsadm --set 900 120 300
-assert_eq "timeouts" "Timeout (tcp tcpfin udp): 900 120 300" "$(ipvsadm -L --timeout)"
+nsx d ipvsadm --set 900 120 300
+assert_eq "timeouts" "Timeout (tcp tcpfin udp): 900 120 300" "$(nsx d ipvsadm -L --timeout)"
 
 # Delete.
-ipvsadm -d -t "$VIP:80" -r "$RS2:8080"
-assert_eq "dest gone" "No such destination" "$(ipvsadm -d -t "$VIP:80" -r "$RS2:8080" 2>&1 || true)"
-ipvsadm -D -u "$VIP:53"
-assert_eq "service gone" "No such service" "$(ipvsadm -D -u "$VIP:53" 2>&1 || true)"
+nsx d ipvsadm -d -t "$VIP:80" -r "$RS2:8080"
+assert_eq "dest gone" "No such destination" "$(nsx d ipvsadm -d -t "$VIP:80" -r "$RS2:8080" 2>&1 || true)"
+nsx d ipvsadm -D -u "$VIP:53"
+assert_eq "service gone" "No such service" "$(nsx d ipvsadm -D -u "$VIP:53" 2>&1 || true)"
 assert_eq "after deletes" "-A -t $VIP:80 -s wrr
--a -t $VIP:80 -r $RS1:8080 -m -w 5" "$(ipvsadm -S -n)"
+-a -t $VIP:80 -r $RS1:8080 -m -w 5" "$(nsx d ipvsadm -S -n)"
 
 # Traffic through a service configured with ipvsadm only.
-ipvsadm -C
-ipvsadm -A -t "$VIP:80" -s rr
-ipvsadm -a -t "$VIP:80" -r "$RS1:8080" -m -w 1
-ipvsadm -a -t "$VIP:80" -r "$RS2:8080" -m -w 1
-python3 tests/lib/ipvsnl.py add-laddr tcp "$VIP:80" "${LADDRS[1]}"
-if python3 tests/lib/ipvsnl.py add-laddr tcp "$VIP:80" "${LADDRS[1]}" 2>/dev/null; then fail "duplicate LADDR accepted"; fi
+nsx d ipvsadm -C
+nsx d ipvsadm -A -t "$VIP:80" -s rr
+nsx d ipvsadm -a -t "$VIP:80" -r "$RS1:8080" -m -w 1
+nsx d ipvsadm -a -t "$VIP:80" -r "$RS2:8080" -m -w 1
+nsx d python3 tests/lib/ipvsnl.py add-laddr tcp "$VIP:80" "${LADDRS[1]}"
+if nsx d python3 tests/lib/ipvsnl.py add-laddr tcp "$VIP:80" "${LADDRS[1]}" 2>/dev/null; then fail "duplicate LADDR accepted"; fi
 start_servers 2 8080
 out=$(client peers "$VIP" 80 20)
 assert_eq "rs1 connections" 10 "$(grep -c "^rs1 ${LADDRS[1]} " <<<"$out" || true)"
 assert_eq "rs2 connections" 10 "$(grep -c "^rs2 ${LADDRS[1]} " <<<"$out" || true)"
-st=$(ipvsadm -Ln --stats --exact)
+st=$(nsx d ipvsadm -Ln --stats --exact)
 note "$st"
 read -r _ _ conns inpkts outpkts inbytes outbytes < <(grep "^TCP  $VIP:80 " <<<"$st")
 assert_eq "service conns" 20 "$conns"
@@ -90,22 +90,22 @@ assert_eq "service conns" 20 "$conns"
 for rs in "$RS1" "$RS2"; do
   assert_eq "$rs conns" 10 "$(awk -v a="$rs:8080" '$2 == a {print $3}' <<<"$st")"
 done
-assert_eq "laddr" "${LADDRS[1]} conflicts 0 conns" "$(python3 tests/lib/ipvsnl.py get-laddr tcp "$VIP:80" | awk '{print $1, $2, $3, $4}')"
+assert_eq "laddr" "${LADDRS[1]} conflicts 0 conns" "$(nsx d python3 tests/lib/ipvsnl.py get-laddr tcp "$VIP:80" | awk '{print $1, $2, $3, $4}')"
 assert_eq "laddr conns (text)" 20 "$(grep "  laddr ${LADDRS[1]} " /sys/module/rvs/parameters/stats | awk '{for (k=1;k<NF;k++) if ($k=="conns") print $(k+1)}')"
 # A held connection is active on its real server.
 coproc HOLD { nsx c python3 tests/lib/client.py hold "$VIP" 80 1; }
 read -r _ got <&"${HOLD[0]}"
 assert_eq "held" 1 "$got"
-assert_eq "active conns" 1 "$(ipvsadm -Ln | awk '$1 == "->" && $2 ~ /8080/ {s += $5} END {print s}')"
+assert_eq "active conns" 1 "$(nsx d ipvsadm -Ln | awk '$1 == "->" && $2 ~ /8080/ {s += $5} END {print s}')"
 exec {HOLD[1]}>&-
 wait "$HOLD_PID" 2>/dev/null || true
 
 # Zero: counters of the service and its real servers restart.
-ipvsadm -Z -t "$VIP:80"
-assert_eq "zeroed" "0 0 0" "$(ipvsadm -Ln --stats --exact | awk '/^TCP|8080/ {printf "%s%s", s, $3; s=" "}')"
+nsx d ipvsadm -Z -t "$VIP:80"
+assert_eq "zeroed" "0 0 0" "$(nsx d ipvsadm -Ln --stats --exact | awk '/^TCP|8080/ {printf "%s%s", s, $3; s=" "}')"
 client peers "$VIP" 80 2 >/dev/null
-assert_eq "after zero" 2 "$(ipvsadm -Ln --stats --exact | awk '/^TCP/ {print $3}')"
-python3 tests/lib/ipvsnl.py del-laddr tcp "$VIP:80" "${LADDRS[1]}"
-assert_eq "laddr removed" "" "$(python3 tests/lib/ipvsnl.py get-laddr tcp "$VIP:80")"
-ipvsadm -C
+assert_eq "after zero" 2 "$(nsx d ipvsadm -Ln --stats --exact | awk '/^TCP/ {print $3}')"
+nsx d python3 tests/lib/ipvsnl.py del-laddr tcp "$VIP:80" "${LADDRS[1]}"
+assert_eq "laddr removed" "" "$(nsx d python3 tests/lib/ipvsnl.py get-laddr tcp "$VIP:80")"
+nsx d ipvsadm -C
 assert_eq "flushed at end" "$hdr" "$(lst -Ln)"

@@ -29,3 +29,32 @@ n=$(tr ' ' '\n' <<<"$used" | sort -u | grep -c . || true)
 rvs_ctl set-persist tcp "$VIP:80" 0
 names=$(names_from 192.0.2.11 6 | sort -u | wc -l)
 [ "$names" -ge 2 ] || fail "persistence still on after set-persist 0"
+
+# A template outlives its timeout while a connection it placed lives (as
+# upstream): with a 1 s timeout, a connection held for 4 s keeps its
+# template (the collector passes over the table every second), so a new
+# connection of the client still goes to the held one's server even though
+# that server's weight is 0 by then (persistence wins over quiescing, as
+# upstream by default). Once the held connection has ended and expired, the
+# template goes too. A client address of its own (192.0.2.17) tells its
+# template apart in /proc/net/ip_vs_conn.
+for s in fin_wait time_wait close close_wait last_ack; do rvs_ctl set "timeout_$s" 1; done
+ip -n rvs-c addr add 192.0.2.17/24 dev c0
+rvs_ctl set-persist tcp "$VIP:80" 1 255.255.255.255
+template() { nsx d awk '$2 == "C0000211" && $8 == "NONE"' /proc/net/ip_vs_conn | wc -l; }
+coproc HOLD { nsx c python3 -c "
+import socket, sys
+s = socket.socket(); s.bind(('192.0.2.17', 0)); s.settimeout(10); s.connect(('$VIP', 80))
+f = s.makefile('rwb'); f.write(b'HOLD\n'); f.flush()
+print(f.readline().split()[0].decode(), flush=True)
+sys.stdin.read()
+"; }
+read -r held <&"${HOLD[0]}"
+rvs_ctl set-weight tcp "$VIP:80" "$(rs_addr "${held#rs}"):8080" 0
+sleep 4
+assert_eq "template kept by its live connection" 1 "$(template)"
+assert_eq "the client's next connection" "$held" "$(names_from 192.0.2.17 1)"
+exec {HOLD[1]}>&-
+wait "$HOLD_PID" 2>/dev/null || true
+for k in $(seq 100); do [ "$(template)" = 0 ] && break; sleep 0.2; done
+assert_eq "template gone after its connections" 0 "$(template)"

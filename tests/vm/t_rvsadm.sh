@@ -13,8 +13,9 @@ trap cleanup_all EXIT
 ! grep -q "^ip_vs " /proc/modules || modprobe -r ip_vs
 topo_up 2
 load_rvs
-# rvsadm runs in the initial namespace: the family is there in any case.
-rv() { "$RVSADM" "$@"; }
+# rvsadm runs in the director's namespace: services belong to the
+# namespace that configures them.
+rv() { nsx d "$RVSADM" "$@"; }
 # Looking up a missing "IPVS" family makes the kernel load ip_vs (its
 # module alias): then rvs has no family of its own yet.
 rc=0; out=$(rv -Ln 2>&1) || rc=$?
