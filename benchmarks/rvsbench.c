@@ -258,13 +258,20 @@ static uint16_t csum_fold(uint32_t s)
 	return (uint16_t)~s;
 }
 
+/* Words are read with memcpy: reading the packet struct through a
+ * uint16_t pointer broke strict aliasing, and -O2 summed fields before
+ * their stores (the flood's checksums were wrong). */
 static uint32_t csum_add(uint32_t s, const void *p, int len)
 {
-	const uint16_t *w = p;
-	for (; len > 1; len -= 2)
-		s += *w++;
+	const uint8_t *b = p;
+	uint16_t w;
+
+	for (; len > 1; len -= 2, b += 2) {
+		memcpy(&w, b, 2);
+		s += w;
+	}
 	if (len)
-		s += *(const uint8_t *)w;
+		s += *b;
 	return s;
 }
 

@@ -321,7 +321,15 @@ fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: D
     if let Some((flags, _, ack_seq)) = l4.tcp {
         match dir {
             Dir::In if c.wants_toa() && flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::ACK) == tcp_flags::ACK => {
-                let inserted = st.settings.toa.load(Relaxed) && insert_toa(st, &mut skb, c, ip, l4, len, mtu, csum);
+                let inserted = if st.settings.toa.load(Relaxed) {
+                    let Ok(done) = insert_toa(st, &mut skb, c, ip, l4, len, mtu, csum) else {
+                        st.stats.inc(Ctr::DropNoMem);
+                        return NF_DROP;
+                    };
+                    done
+                } else {
+                    false
+                };
                 if !inserted && l4.hlen > 20 {
                     // A TOA the client wrote itself must not reach the real
                     // server as ours (insert_v4 blanks it when it inserts).
@@ -411,27 +419,26 @@ pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
 
 /// Puts the client's address in a TOA option after the TCP header of a
 /// client -> RS segment (already translated), or counts why it could not.
-/// True if it did.
+/// `Ok(true)` if it did, `Ok(false)` if the packet is unchanged, `Err` if
+/// the room was made but not filled: the packet must be dropped.
 #[allow(clippy::too_many_arguments)]
-fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, ip: &packet::Ipv4, l4: &L4, len: usize, mtu: usize, csum: FieldState) -> bool {
+fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, ip: &packet::Ipv4, l4: &L4, len: usize, mtu: usize, csum: FieldState) -> core::result::Result<bool, ()> {
     let hl = ip.ihl + l4.hlen;
     // Aggregated packets would carry it in every segment: leave them be
     // (the handshake's ACK, which toa.ko reads, is never one).
     if skb.is_gso() || len + toa::LEN_V4 > mtu || l4.hlen + toa::LEN_V4 > 60 || skb.insert_room(hl, toa::LEN_V4, ip.ihl).is_err() {
         st.stats.inc(Ctr::ToaNoRoom);
-        return false;
+        return Ok(false);
     }
-    let Some(buf) = skb.writable(hl + toa::LEN_V4) else {
-        // The room is made: the packet must not leave half-built.
-        st.stats.inc(Ctr::ToaNoRoom);
-        return false;
-    };
+    // The room is made (the headers are private and linear, so neither
+    // step below fails in practice); the packet must not leave half-built.
+    let buf = skb.writable(hl + toa::LEN_V4).ok_or(())?;
     let client = c.in_t.saddr.to_be_bytes();
-    let done = toa::insert_v4(buf, ip.ihl, l4.hlen, client, c.in_t.sport, csum);
-    if done {
-        st.stats.inc(Ctr::ToaInserted);
+    if !toa::insert_v4(buf, ip.ihl, l4.hlen, client, c.in_t.sport, csum) {
+        return Err(());
     }
-    done
+    st.stats.inc(Ctr::ToaInserted);
+    Ok(true)
 }
 
 /// A packet without a connection: for a service, a new connection (TCP:

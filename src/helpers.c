@@ -4,6 +4,7 @@
 #include <linux/moduleparam.h>
 #include <linux/skbuff.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
 #include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
@@ -185,6 +186,14 @@ void rvs_route_cache_drop(void **slot)
 
 	if (old)
 		dst_release(old);
+}
+
+bool rvs_l4_csum_ok(struct sk_buff *skb, unsigned int thoff, u8 proto)
+{
+	/* As conntrack checks at LOCAL_IN: trusts CHECKSUM_UNNECESSARY and a
+	 * verified CHECKSUM_COMPLETE, else sums the segment (and records the
+	 * result in the skb). */
+	return nf_ip_checksum(skb, NF_INET_LOCAL_IN, thoff, proto) == 0;
 }
 
 int rvs_output_v4(struct net *net, struct sk_buff *skb)

@@ -53,6 +53,9 @@ int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 dadd
 int rvs_output_v4(struct net *net, struct sk_buff *skb);
 int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, __be32 saddr, __be32 daddr);
 void rvs_route_cache_drop(void **slot);
+/* True if the TCP/UDP checksum of an IPv4 skb at LOCAL_IN (transport header
+ * at thoff from the network header) verifies. */
+bool rvs_l4_csum_ok(struct sk_buff *skb, unsigned int thoff, u8 proto);
 /* Make len bytes of room after the first off bytes from the network header
  * (IP + TCP headers, linear): the headers move toward the head. ihl: IP
  * header length, for the transport header offset. */

@@ -171,6 +171,16 @@ impl Skb {
         }
     }
 
+    /// True if the packet's TCP or UDP checksum verifies (transport header
+    /// `thoff` bytes after the IP header's start). Only for packets the
+    /// director answers or acts on itself: forwarded ones keep their
+    /// checksum's verdict through the incremental updates.
+    pub(crate) fn l4_csum_ok(&mut self, thoff: usize, proto: u8) -> bool {
+        // SAFETY: `self.ptr` is a valid IPv4 skb at LOCAL_IN with its data
+        // at the network header; `&mut self` makes this the only user.
+        unsafe { b::rvs_l4_csum_ok(self.ptr, thoff as u32, proto) }
+    }
+
     /// Sends a routed packet out through LOCAL_OUT; the skb is consumed
     /// whatever the outcome.
     pub(crate) fn output_v4(self, net: NetRef) -> Result {

@@ -74,10 +74,13 @@ pub(crate) enum Ctr {
     SpDropped,
     /// RSTs sent when an established connection expired (both ends).
     ExpireRst,
+    /// Segments the director would answer itself (SYNPROXY's SYN and
+    /// cookie ACK) with a wrong TCP checksum, dropped.
+    DropBadCsum,
 }
 
 /// Number of counters.
-pub(crate) const NR: u32 = Ctr::ExpireRst as u32 + 1;
+pub(crate) const NR: u32 = Ctr::DropBadCsum as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
@@ -112,6 +115,7 @@ const NAMES: [&str; NR as usize] = [
     "synproxy_rs_timeout",
     "synproxy_dropped",
     "expire_rst_sent",
+    "drop_bad_csum",
 ];
 
 /// The counters.

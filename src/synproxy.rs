@@ -201,6 +201,13 @@ pub(crate) fn no_conn(
     let Some((flags, seq, ack)) = l4.tcp else {
         return NF_DROP;
     };
+    // The director answers these itself (no real server sees them to drop
+    // a damaged one): the checksum is checked first, as the stack would.
+    let mut skb = skb;
+    if !skb.l4_csum_ok(ip.ihl, packet::IPPROTO_TCP) {
+        st.stats.inc(Ctr::DropBadCsum);
+        return NF_DROP;
+    }
     if fullnat::is_bare_syn(l4) {
         return answer_syn(st, skb, net, ip, l4, t, svc, seq);
     }

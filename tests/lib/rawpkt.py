@@ -86,6 +86,17 @@ def main():
                                         opts=bytes([2, 4, 5, 0xB4]), seq=random.randrange(2**32))), (dst, 0))
             sent += 1
         print(sent)
+    elif cmd == "badcsum":
+        # N SYNs and N ACKs, each with its TCP checksum off by one.
+        n = int(sys.argv[5])
+        for flags in (0x02, 0x10):
+            for _ in range(n):
+                seg = bytearray(tcp(src, dst, random.randrange(1024, 65536), port, flags,
+                                    opts=bytes([2, 4, 5, 0xB4]) if flags == 0x02 else b"",
+                                    seq=random.randrange(2**32), ack=random.randrange(2**32)))
+                seg[17] ^= 1
+                s.sendto(ip4(src, dst, 6, bytes(seg)), (dst, 0))
+        print(2 * n)
     elif cmd == "ackforge":
         n = int(sys.argv[5])
         for _ in range(n):

@@ -2,7 +2,8 @@
 # - a SYN flood from spoofed sources never reaches a real server (a capture
 #   in every RS namespace sees only the legitimate connections' SYNs), the
 #   table does not grow, and 100 connections made during the flood succeed;
-# - ACKs with forged cookies open nothing and are counted;
+# - ACKs with forged cookies open nothing and are counted; SYNs and ACKs
+#   with a wrong checksum are dropped and counted before any of that;
 # - data sent right behind the ACK, while the real server has not answered
 #   yet (its link delayed), is kept and arrives intact and in order;
 # - a real server that refuses (closed port) gives the client a RST; one
@@ -44,6 +45,15 @@ bad=$(rvs_stat synproxy_cookie_bad)
 nsx c python3 tests/lib/rawpkt.py ackforge "$CLIENT" "$VIP" 80 500 > /dev/null
 assert_eq "forged ACKs counted" $((bad + 500)) "$(rvs_stat synproxy_cookie_bad)"
 assert_eq "no connection from forged ACKs" 100 "$(rvs_stat conns)"
+
+# Segments the director answers or acts on itself are checked first: SYNs
+# and ACKs with a wrong TCP checksum get no SYN-ACK, are no cookie check,
+# and are counted.
+answered=$(rvs_stat synproxy_syn_answered) bad=$(rvs_stat synproxy_cookie_bad)
+assert_eq "bad checksums sent" 100 "$(nsx c python3 tests/lib/rawpkt.py badcsum "$CLIENT" "$VIP" 80 50)"
+assert_eq "bad checksums counted" 100 "$(rvs_stat drop_bad_csum)"
+assert_eq "no SYN-ACK for a bad checksum" "$answered" "$(rvs_stat synproxy_syn_answered)"
+assert_eq "no cookie check for a bad checksum" "$bad" "$(rvs_stat synproxy_cookie_bad)"
 
 # Early data: the real servers' answers are late by 200 ms.
 for i in 1 2; do nsx "rs$i" tc qdisc add dev "r$i" root netem delay 200ms; done
