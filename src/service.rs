@@ -377,8 +377,7 @@ impl ServiceSet {
     /// destination.
     pub(crate) fn find(&self, net: NetRef, proto: u8, addr: u32, port: u16) -> Option<&Arc<Service>> {
         let i = svc_index::find(&self.by_key, key_hash(net, proto, addr, port), |i| {
-            let s = &self.svcs[i];
-            s.key.proto == proto && s.key.addr == addr && s.key.port == port && s.is_in(net)
+            self.svcs.get(i).is_some_and(|s| s.key.proto == proto && s.key.addr == addr && s.key.port == port && s.is_in(net))
         })?;
         self.svcs.get(i)
     }
@@ -386,8 +385,7 @@ impl ServiceSet {
     /// True if `addr` is a VIP of any service of `proto` in `net`.
     pub(crate) fn is_vip(&self, net: NetRef, proto: u8, addr: u32) -> bool {
         svc_index::find(&self.by_vip, vip_hash(net, proto, addr), |i| {
-            let s = &self.svcs[i];
-            s.key.proto == proto && s.key.addr == addr && s.is_in(net)
+            self.svcs.get(i).is_some_and(|s| s.key.proto == proto && s.key.addr == addr && s.is_in(net))
         })
         .is_some()
     }
