@@ -389,6 +389,11 @@ impl ConnTable {
         self.count.load(Relaxed).saturating_sub(self.templates.load(Relaxed))
     }
 
+    /// True if the table holds nothing (no connection, no template).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.count.load(Relaxed) == 0
+    }
+
     /// Persistence templates in the table.
     pub(crate) fn templates(&self) -> u32 {
         self.templates.load(Relaxed)

@@ -6,23 +6,12 @@
 
 use crate::kern::{CfgGuard, NetRef};
 use crate::rvs_core::ctl_text::{self, Command, SvcKey};
-use crate::service::{Dest, Laddr, Persist, Service, ServiceSet};
+use crate::service::{keep, Dest, Laddr, Persist, Service, ServiceSet};
 use crate::stats::Writer;
 use crate::{State, STATE};
 use core::sync::atomic::Ordering::{Acquire, Relaxed};
 use kernel::prelude::*;
 use kernel::sync::Arc;
-
-/// The elements of `v` for which `f` holds.
-fn keep<T>(v: KVec<T>, f: impl Fn(&T) -> bool) -> Result<KVec<T>> {
-    let mut out = KVec::with_capacity(v.len(), GFP_KERNEL)?;
-    for x in v {
-        if f(&x) {
-            out.push(x, GFP_KERNEL)?;
-        }
-    }
-    Ok(out)
-}
 
 /// Applies one command to the configuration of namespace `net`. The
 /// caller holds the configuration mutex, so this is the only writer.

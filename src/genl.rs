@@ -74,7 +74,7 @@ use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::ipvs_msg::{self as m, errno, msg, Enc, StatsInfo};
 use crate::rvs_core::ipvs_nl::{cmd, svc_flags};
 use crate::rvs_core::tcp_state::TcpState;
-use crate::service::{Dest, Laddr, Parts, Persist, Service, ServiceSet};
+use crate::service::{keep, Dest, Laddr, Parts, Persist, Service, ServiceSet};
 use crate::stats::{ObjCtr, ObjStats};
 use crate::{State, STATE};
 use core::ffi::{c_int, c_long, c_void, CStr};
@@ -184,17 +184,6 @@ fn existing(cur: &ServiceSet, net: NetRef, a: &m::CmdAttrs<'_>) -> Res<usize> {
     cur.position(net, &s.key).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
 }
 
-/// Keeps the elements of `v` for which `f` holds.
-fn keep<T>(v: KVec<T>, f: impl Fn(&T) -> bool) -> Res<KVec<T>> {
-    let mut out = KVec::with_capacity(v.len(), GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
-    for x in v {
-        if f(&x) {
-            out.push(x, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
-        }
-    }
-    Ok(out)
-}
-
 fn svc_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
     let cur = st.svcs.read_locked(cfg);
     let spec = m::decode_service(a.service.ok_or(refuse(errno::EINVAL, msg::NO_SERVICE_ATTR))?, c != cmd::DEL_SERVICE)?;
@@ -263,7 +252,7 @@ fn dest_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>)
             // Rebuilt below for the schedulers that precompute (mh).
         }
         (cmd::DEL_DEST, Some(_), _) => {
-            p.dests = keep(p.dests, |d| !(d.addr == spec.addr && d.port == spec.port))?;
+            p.dests = keep(p.dests, |d| !(d.addr == spec.addr && d.port == spec.port)).map_err(kerr)?;
         }
         _ => return Err(refuse(errno::ENOENT, msg::NO_SUCH_DEST)),
     }
@@ -283,7 +272,7 @@ fn laddr_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>
         (cmd::NEW_LADDR, false) => {
             p.laddrs.push(Laddr::new(addr).map_err(kerr)?, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?
         }
-        (_, true) => p.laddrs = keep(p.laddrs, |l| l.addr != addr)?,
+        (_, true) => p.laddrs = keep(p.laddrs, |l| l.addr != addr).map_err(kerr)?,
         (_, false) => return Err(refuse(errno::ENOENT, msg::NO_SUCH_LADDR)),
     }
     let new = Service::from_parts(s.key, p).map_err(kerr)?;

@@ -216,7 +216,11 @@ pub extern "C" fn rvs_gc_tick() {
     let mut dead = KVec::new();
     let share = (1u32 << kern::param_conn_tab_bits().clamp(8, 22)) / GC_SHARE;
     let now = kern::jiffies();
-    st.conns.collect(share.max(1), now, &mut dead, |c| fullnat::expiring(st, c, now));
+    // An empty table has nothing to expire: an idle director does not
+    // sweep its 2^conn_tab_bits buckets every second.
+    if !st.conns.is_empty() {
+        st.conns.collect(share.max(1), now, &mut dead, |c| fullnat::expiring(st, c, now));
+    }
     if !dead.is_empty() {
         let n = dead.len() as u64;
         kern::synchronize_rcu();

@@ -166,6 +166,17 @@ fn clone_vec<T>(v: &[Arc<T>]) -> Result<KVec<Arc<T>>> {
     Ok(out)
 }
 
+/// The elements of `v` for which `f` holds (control path).
+pub(crate) fn keep<T>(v: KVec<T>, f: impl Fn(&T) -> bool) -> Result<KVec<T>> {
+    let mut out = KVec::with_capacity(v.len(), GFP_KERNEL)?;
+    for x in v {
+        if f(&x) {
+            out.push(x, GFP_KERNEL)?;
+        }
+    }
+    Ok(out)
+}
+
 /// What a service is made of (see [`Service::parts`]).
 pub(crate) struct Parts {
     pub(crate) net: NetRef,
