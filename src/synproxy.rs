@@ -190,7 +190,7 @@ fn synack_window(st: &State, d: &CookieData) -> u16 {
 pub(crate) fn no_conn(
     st: &State,
     g: &RcuGuard,
-    skb: Skb,
+    mut skb: Skb,
     net: NetRef,
     ip: &packet::Ipv4,
     l4: &L4,
@@ -203,7 +203,6 @@ pub(crate) fn no_conn(
     };
     // The director answers these itself (no real server sees them to drop
     // a damaged one): the checksum is checked first, as the stack would.
-    let mut skb = skb;
     if !skb.l4_csum_ok(ip.ihl, packet::IPPROTO_TCP) {
         st.stats.inc(Ctr::DropBadCsum);
         return NF_DROP;
