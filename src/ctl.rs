@@ -158,6 +158,6 @@ pub(crate) extern "C" fn rvs_stats_read(buf: *mut core::ffi::c_char, len: usize)
     let st = unsafe { &*p };
     let mut w = Writer { buf: out, len: 0 };
     st.stats.write(&mut w, st.conns.count(), st.conns.templates());
-    st.svcs.read_locked(&cfg).write(&mut w);
+    st.svcs.read_locked(&cfg).write(&cfg, &mut w);
     w.len as core::ffi::c_int
 }

@@ -68,6 +68,9 @@ struct net *rvs_hook_net(const struct nf_hook_state *state) { return state->net;
 /* The calling task's namespace (process context only). */
 struct net *rvs_current_net(void) { return current->nsproxy->net_ns; }
 
+/* The namespace's inode number, as /proc/PID/ns/net shows it. */
+unsigned int rvs_net_inum(const struct net *net) { return net->ns.inum; }
+
 static struct nf_hook_ops rvs_hook_ops[RVS_NR_HOOKS];
 
 static int __net_init rvs_net_init(struct net *net)

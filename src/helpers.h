@@ -24,6 +24,7 @@ unsigned int rvs_param_max_conns(void);
 
 struct net *rvs_hook_net(const struct nf_hook_state *state);
 struct net *rvs_current_net(void);
+unsigned int rvs_net_inum(const struct net *net);
 
 /*
  * RVS_NR_HOOKS netfilter hooks registered in every network namespace,

@@ -256,6 +256,15 @@ impl NetRef {
         NetRef(unsafe { b::rvs_current_net() })
     }
 
+    /// The namespace's inode number (as `/proc/PID/ns/net` shows it).
+    ///
+    /// # Safety
+    /// The namespace must still be alive.
+    pub(crate) unsafe fn inum(self) -> u32 {
+        // SAFETY: alive per the caller; reads one field.
+        unsafe { b::rvs_net_inum(self.0) }
+    }
+
     /// The namespace as a number, for hashing (its address).
     pub(crate) fn id(self) -> u64 {
         self.0 as usize as u64

@@ -6,7 +6,7 @@
 //! and local addresses are shared (`Arc`) between snapshots and with the
 //! connections that use them, so their counters survive reconfiguration.
 
-use crate::kern::NetRef;
+use crate::kern::{CfgGuard, NetRef};
 use crate::rvs_core::ctl_text::SvcKey;
 use crate::rvs_core::lport::PortRange;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, Thresholds, WrrPos, MH_TABLE_SIZE};
@@ -421,11 +421,22 @@ impl ServiceSet {
         self.svcs.iter().filter(move |s| s.is_in(net))
     }
 
-    /// Writes one line per service, real server and local address.
-    pub(crate) fn write(&self, w: &mut Writer<'_>) {
+    /// Writes one line per service (with its namespace's inode number, 0
+    /// once the namespace is gone), real server and local address. The
+    /// caller holds the configuration mutex (namespace exits retire their
+    /// services under it).
+    pub(crate) fn write(&self, _cfg: &CfgGuard, w: &mut Writer<'_>) {
         for s in self.svcs.iter() {
             let proto = if s.key.proto == crate::rvs_core::packet::IPPROTO_TCP { "tcp" } else { "udp" };
-            let _ = write!(w, "svc {} {}:{} {} ", proto, Ipv4(s.key.addr), s.key.port, s.algo.name());
+            let netns = if s.retired.load(Relaxed) {
+                0
+            } else {
+                // SAFETY: a service not retired belongs to a live
+                // namespace: its exit retires it under the mutex `_cfg`
+                // holds, before the namespace is freed.
+                unsafe { s.net.inum() }
+            };
+            let _ = write!(w, "svc {} {}:{} {} netns {} ", proto, Ipv4(s.key.addr), s.key.port, s.algo.name(), netns);
             s.stats.write(w);
             let _ = writeln!(w);
             for x in s.dests.iter() {

@@ -26,6 +26,16 @@ assert_eq "initial namespace's services" "" "$(services)"
 assert_eq "second namespace's real server" "-> $(rs_addr 3):8080 Masq 7" \
   "$(nsx e ipvsadm -Ln -t "$VIP:80" | awk '$1 == "->" && $2 != "RemoteAddress:Port" {print $1, $2, $3, $4}')"
 assert_eq "/proc/net/ip_vs of the second namespace" 2 "$(nsx e grep -c '^\(TCP\|UDP\) ' /proc/net/ip_vs)"
+# The text interface lists every namespace's services, each with its
+# namespace's inode number.
+inum() { nsx "$1" readlink /proc/self/ns/net | tr -dc 0-9; }
+svc_netns() { # PROTO VIP:PORT SCHED
+  awk -v p="$1" -v a="$2" -v s="$3" '$1 == "svc" && $2 == p && $3 == a && $4 == s {print $6}' \
+    /sys/module/rvs/parameters/stats
+}
+assert_eq "namespace of the director's service" "$(inum d)" "$(svc_netns tcp "$VIP:80" rr)"
+assert_eq "namespace of the second's TCP service" "$(inum e)" "$(svc_netns tcp "$VIP:80" wrr)"
+assert_eq "namespace of the second's UDP service" "$(inum e)" "$(svc_netns udp "$VIP:53" rr)"
 
 out=$(client peers "$VIP" 80 10)
 assert_eq "connections through the director's own service" "5 5" \
