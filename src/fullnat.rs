@@ -202,7 +202,6 @@ pub(crate) fn send(st: &State, skb: Skb, net: NetRef) -> u32 {
 /// connection joins. Each new connection renews the template for the
 /// persistence timeout, and the template outlives every connection it
 /// placed (see `expiring`).
-#[allow(clippy::too_many_arguments)]
 fn pick_dest<'a>(
     st: &'a State,
     g: &'a RcuGuard,

@@ -138,13 +138,14 @@ fn encode_service(e: &mut Enc<'_>, s: &Service) -> Res {
 }
 
 fn encode_dest(e: &mut Enc<'_>, d: &Dest) -> Res {
+    let t = d.thresholds();
     let info = m::DestInfo {
         addr: d.addr,
         port: d.port,
         fwd: d.fwd.load(Relaxed),
         weight: d.weight.load(Relaxed),
-        u_thresh: d.thresholds().upper,
-        l_thresh: d.thresholds().lower,
+        u_thresh: t.upper,
+        l_thresh: t.lower,
         active: d.active.load(Relaxed),
         inactive: d.inactive.load(Relaxed),
         persist: d.persist.load(Relaxed),

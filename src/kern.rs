@@ -293,8 +293,10 @@ impl RouteCache {
 impl Drop for RouteCache {
     fn drop(&mut self) {
         // SAFETY: the slot holds null or a referenced dst (invariant);
-        // the helper swaps it out and drops that reference. Connections
-        // are dropped after a grace period, so no packet borrows it.
+        // the helper swaps it out and drops that reference. A connection
+        // that was in the table is dropped after a grace period, so no
+        // packet still borrows its dst; one that never was (its allocation
+        // failed) has a null slot.
         unsafe { b::rvs_route_cache_drop(self.0.get()) }
     }
 }
