@@ -37,7 +37,7 @@ check: deps
 	tests/run
 
 demo: deps
-	scripts/vm-run scripts/demo
+	scripts/vm-run --tcg single scripts/demo
 
 bench: deps
 	scripts/bench

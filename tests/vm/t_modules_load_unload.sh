@@ -1,3 +1,4 @@
+# vm-tcg: single
 # Both modules load and unload cleanly 20 times in a row; each load and
 # unload is logged with the version.
 . tests/lib/lib.sh

@@ -1,3 +1,4 @@
+# vm-tcg: single
 # Handshakes made by hand (raw sockets in the client namespace):
 # - an ACK whose option area is already 40 bytes passes the director without
 #   TOA, counted as toa_no_room; the real server (toa.ko loaded) sees the

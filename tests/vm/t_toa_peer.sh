@@ -1,3 +1,4 @@
+# vm-tcg: single
 # toa.ko on the real server: accept() and getpeername() of connections that
 # came through the director with TOA report the client's own address and
 # port (100 connections from five client addresses); without toa.ko, and

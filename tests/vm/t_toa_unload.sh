@@ -1,10 +1,13 @@
+# vm-tcg: single
 # toa.ko unloads while connections that carry TOA records are open and in
 # use (a server thread calling getpeername() in a loop while the module
 # goes and comes back five times): the connections keep working; after the
 # unload their server sees the director's local address (the records went
 # with the module, and a reloaded module does not know the old sockets),
 # new connections see the client again. The kernel log stays clean and
-# nothing leaks (the harness checks kmemleak).
+# nothing leaks (the harness checks kmemleak). Then 20 more load/unload
+# cycles with getpeername() hammered from another thread: kprobes are
+# armed and disarmed under a running caller each time.
 . tests/lib/lib.sh
 fullnat_setup 1
 toa_stat() { nsx rs1 awk -v k="$1" '$1 == k {print $2}' /proc/net/toa_stats; }
@@ -74,3 +77,28 @@ dmesg | grep 'toa .* unloaded' | tail -n 6 | sed 's/^/# /'
 dmesg | grep 'toa .* unloaded' | tail -n 6 | head -n 1 | grep -q '(11 records of open sockets freed)' || fail "records of open sockets not freed at unload"
 for k in $(seq 50); do [ "$(toa_stat records)" = 0 ] && break; sleep 0.2; done
 assert_eq "records after all connections closed" 0 "$(toa_stat records)"
+
+# Load and unload under a running getpeername() caller, 20 times.
+unload_toa
+python3 - "$RVS_MODDIR/toa.ko" <<'PY' || fail "load/unload cycles under getpeername()"
+import socket, subprocess, sys, threading
+ko = sys.argv[1]
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen()
+c = socket.create_connection(ls.getsockname()); a, _ = ls.accept()
+stop, calls, errors = False, [0], []
+def hammer():
+    try:
+        while not stop:
+            assert a.getpeername() == c.getsockname()
+            calls[0] += 1
+    except Exception as e:  # noqa: BLE001
+        errors.append(repr(e))
+t = threading.Thread(target=hammer); t.start()
+for _ in range(20):
+    subprocess.run(["insmod", ko], check=True)
+    subprocess.run(["rmmod", "toa"], check=True)
+stop = True; t.join()
+assert not errors, errors
+assert calls[0] > 0, "the hammer never ran"
+print("# %d getpeername() calls during 20 cycles" % calls[0])
+PY

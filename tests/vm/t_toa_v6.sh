@@ -1,3 +1,4 @@
+# vm-tcg: single
 # An IPv6 dual-stack listener on the real server, with toa.ko loaded, sees
 # IPv4 clients behind the director as ::ffff:<client> with their port, both
 # from accept() and from getpeername(); without toa.ko it sees the LADDR.
