@@ -13,7 +13,8 @@
 //! connection can use it until its hook returns: the RCU read section is
 //! the reference a packet holds.
 
-use crate::kern::{self, Heads, NetRef, RcuGuard, RouteCache, StripeLocks};
+use crate::kern::{self, Heads, NetRef, RcuGuard, RouteCache, StripeLocks, Zeroed};
+use crate::rvs_core::occupancy::{self, Occupancy};
 use crate::rvs_core::nat::{conn_hash, Tuple4};
 use crate::rvs_core::seq::{self, SeqDelta};
 use crate::rvs_core::tcp_state::{Dir, TcpState};
@@ -356,6 +357,8 @@ pub(crate) enum InsertError {
 /// The table.
 pub(crate) struct ConnTable {
     heads: Heads<Node>,
+    /// Buckets whose in-chain may hold entries, for the collector.
+    occupied: Zeroed<AtomicU64>,
     mask: u32,
     seed: u32,
     locks: StripeLocks,
@@ -374,6 +377,7 @@ impl ConnTable {
         let n = 1u32 << bits;
         Ok(ConnTable {
             heads: Heads::new(n as usize)?,
+            occupied: Zeroed::new(occupancy::words_for(n as usize))?,
             mask: n - 1,
             seed: kern::random_u32(),
             locks: StripeLocks::new(NR_LOCKS)?,
@@ -405,6 +409,10 @@ impl ConnTable {
 
     fn head(&self, b: u32) -> &AtomicPtr<Node> {
         &self.heads.as_slice()[b as usize]
+    }
+
+    fn occupancy(&self) -> Occupancy<'_> {
+        Occupancy::new(self.occupied.as_slice())
     }
 
     /// Finds the connection a packet with 4-tuple `t` belongs to, and the
@@ -504,6 +512,9 @@ impl ConnTable {
             // Release: the node's contents are visible before the node.
             head.store(n as *const Node as *mut Node, Release);
         }
+        // Linked first, marked after (see `occupancy`). The collector
+        // looks at in-chains only.
+        self.occupancy().mark(cr.in_hash);
         if cr.is_template() {
             self.templates.fetch_add(1, Relaxed);
         }
@@ -528,37 +539,55 @@ impl ConnTable {
         }
     }
 
-    /// One step of the collector: looks at `n` buckets from the cursor,
-    /// unlinks the connections expired at `now` into `dead` (freed by the
-    /// caller after a grace period, with [`ConnTable::free`]). `expiring`
-    /// sees each expired connection first and may keep it (true), having
-    /// pushed its expiry on (SYNPROXY's SYN retries).
+    /// One step of the collector: looks at `n` buckets from the cursor
+    /// (those the occupancy bitmap marks), unlinks the connections expired
+    /// at `now` into `dead` (freed by the caller after a grace period, with
+    /// [`ConnTable::free`]). `expiring` sees each expired connection first
+    /// and may keep it (true), having pushed its expiry on (SYNPROXY's SYN
+    /// retries).
     pub(crate) fn collect(&self, n: u32, now: u64, dead: &mut KVec<*mut Conn>, mut expiring: impl FnMut(&Conn) -> bool) {
         let start = self.gc_cursor.fetch_add(n, Relaxed) & self.mask;
         let g = RcuGuard::new();
-        for i in 0..n.min(self.mask + 1) {
-            let b = (start + i) & self.mask;
-            let mut p = self.head(b).load(Acquire);
-            while !p.is_null() {
-                // SAFETY: under `g`; and only this collector unlinks, so a
-                // node seen here stays linked until we unlink it.
-                let (c, node) = unsafe { (Conn::from_node(p), &*p) };
-                p = node.next.load(Acquire);
-                // Each connection is handled once: from its in-chain.
-                if node.dir != Dir::In || c.expires.load(Relaxed) > now {
-                    continue;
-                }
-                if !c.dead.load(Acquire) && expiring(c) {
-                    continue;
-                }
-                // Inside the read section: no sleeping allocation.
-                if dead.push(c as *const Conn as *mut Conn, GFP_ATOMIC).is_err() {
-                    return; // next round
-                }
-                self.unlink(c);
-            }
-        }
+        let mut room = true;
+        self.occupancy().sweep(start, n, self.mask, |b| {
+            let (ok, remain) = self.collect_bucket(b, now, dead, room, &mut expiring);
+            room &= ok;
+            remain
+        });
         drop(g);
+    }
+
+    /// The collector in bucket `b` (under the caller's read section):
+    /// unlinks what expired into `dead` while `room`. Returns whether
+    /// `dead` could take every expired entry, and whether the in-chain
+    /// still holds entries.
+    fn collect_bucket(&self, b: u32, now: u64, dead: &mut KVec<*mut Conn>, mut room: bool, expiring: &mut impl FnMut(&Conn) -> bool) -> (bool, bool) {
+        let mut remain = false;
+        let mut p = self.head(b).load(Acquire);
+        while !p.is_null() {
+            // SAFETY: under the caller's read section; and only this
+            // collector unlinks, so a node seen here stays linked until we
+            // unlink it.
+            let (c, node) = unsafe { (Conn::from_node(p), &*p) };
+            p = node.next.load(Acquire);
+            // Each connection is handled once: from its in-chain.
+            if node.dir != Dir::In {
+                continue;
+            }
+            if !room || c.expires.load(Relaxed) > now || (!c.dead.load(Acquire) && expiring(c)) {
+                remain = true;
+                continue;
+            }
+            // Inside the read section: no sleeping allocation.
+            if dead.push(c as *const Conn as *mut Conn, GFP_ATOMIC).is_err() {
+                // The rest waits for the next round.
+                room = false;
+                remain = true;
+                continue;
+            }
+            self.unlink(c);
+        }
+        (room, remain)
     }
 
     /// Unlinks every connection of namespace `net` into `dead` (freed by

@@ -5,7 +5,7 @@
 use crate::bindings as b;
 use crate::rvs_core::csum::FieldState;
 use core::ffi::c_void;
-use core::sync::atomic::AtomicPtr;
+use core::sync::atomic::{AtomicPtr, AtomicU64};
 use kernel::prelude::*;
 
 /// Netfilter verdicts.
@@ -408,41 +408,56 @@ impl Drop for PerCpu {
     }
 }
 
-/// A zeroed array of `n` RCU-published list heads, allocated with kvzalloc.
+/// Atomic types whose all-zero bit pattern is a valid value.
+///
+/// # Safety
+/// Implementors must be valid when zero-initialised.
+pub(crate) unsafe trait ZeroValid {}
+// SAFETY: a zeroed `AtomicPtr` is a null pointer.
+unsafe impl<T> ZeroValid for AtomicPtr<T> {}
+// SAFETY: a zeroed `AtomicU64` is 0.
+unsafe impl ZeroValid for AtomicU64 {}
+
+/// A zeroed array of `n` atomics, allocated with kvzalloc (large tables
+/// come from vmalloc).
 ///
 /// # Invariants
-/// `p` points to `n` zero-initialised `AtomicPtr<T>` slots, freed on drop.
-pub(crate) struct Heads<T> {
-    p: *mut AtomicPtr<T>,
+/// `p` points to `n` zero-initialised `A` slots, freed on drop.
+pub(crate) struct Zeroed<A: ZeroValid> {
+    p: *mut A,
     n: usize,
 }
 
-// SAFETY: the slots are atomics; what they point to is managed by the table.
-unsafe impl<T> Send for Heads<T> {}
-// SAFETY: see `Send`.
-unsafe impl<T> Sync for Heads<T> {}
+/// The RCU-published list heads of a hash table.
+pub(crate) type Heads<T> = Zeroed<AtomicPtr<T>>;
 
-impl<T> Heads<T> {
-    /// `n` null heads.
+// SAFETY: the slots are atomics; what they may point to is managed by
+// their owner.
+unsafe impl<A: ZeroValid> Send for Zeroed<A> {}
+// SAFETY: see `Send`.
+unsafe impl<A: ZeroValid> Sync for Zeroed<A> {}
+
+impl<A: ZeroValid> Zeroed<A> {
+    /// `n` zeroed slots.
     pub(crate) fn new(n: usize) -> Result<Self> {
-        let size = n.checked_mul(core::mem::size_of::<AtomicPtr<T>>()).ok_or(ENOMEM)?;
+        let size = n.checked_mul(core::mem::size_of::<A>()).ok_or(ENOMEM)?;
         // SAFETY: plain allocation.
-        let p = unsafe { b::rvs_kvzalloc(size) } as *mut AtomicPtr<T>;
+        let p = unsafe { b::rvs_kvzalloc(size) } as *mut A;
         if p.is_null() {
             return Err(ENOMEM);
         }
-        // INVARIANT: zeroed memory is a valid null `AtomicPtr`.
-        Ok(Heads { p, n })
+        // INVARIANT: zeroed memory is a valid `A` (`ZeroValid`).
+        Ok(Zeroed { p, n })
     }
 
-    /// The heads as a slice.
-    pub(crate) fn as_slice(&self) -> &[AtomicPtr<T>] {
+    /// The slots as a slice.
+    pub(crate) fn as_slice(&self) -> &[A] {
         // SAFETY: `p` holds `n` initialised slots by the type invariant.
         unsafe { core::slice::from_raw_parts(self.p, self.n) }
     }
 }
 
-impl<T> Drop for Heads<T> {
+impl<A: ZeroValid> Drop for Zeroed<A> {
     fn drop(&mut self) {
         // SAFETY: allocated by `rvs_kvzalloc`, freed once here.
         unsafe { b::rvs_kvfree(self.p as *mut c_void) }

@@ -22,6 +22,8 @@ pub(crate) mod ipvs_nl;
 pub(crate) mod lport;
 #[path = "../core/src/nat.rs"]
 pub(crate) mod nat;
+#[path = "../core/src/occupancy.rs"]
+pub(crate) mod occupancy;
 #[path = "../core/src/packet.rs"]
 pub(crate) mod packet;
 #[path = "../core/src/sched.rs"]

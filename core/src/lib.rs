@@ -17,6 +17,7 @@ pub mod ipvs_msg;
 pub mod ctl_text;
 pub mod lport;
 pub mod nat;
+pub mod occupancy;
 pub mod packet;
 pub mod sched;
 pub mod seq;
