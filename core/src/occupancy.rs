@@ -48,14 +48,12 @@ impl<'a> Occupancy<'a> {
     /// each one's bit, calls `walk(b)`, and marks `b` again if `walk` says
     /// entries remain. `start` and `n` are rounded to whole words.
     pub fn sweep(&self, start: u32, n: u32, mask: u32, mut walk: impl FnMut(u32) -> bool) {
-        let nwords = (mask / 64 + 1).min(self.words.len() as u32);
-        if nwords == 0 {
-            return;
-        }
+        // The table's words: a power of two (or 1), so a mask wraps. Words
+        // the caller did not supply are skipped.
+        let nwords = mask / 64 + 1;
         let first = start / 64;
         let count = n.div_ceil(64).min(nwords);
         for i in 0..count {
-            // `nwords` is a power of two (or 1): the mask wraps.
             let wi = (first.wrapping_add(i) & (nwords - 1)) as usize;
             let Some(w) = self.words.get(wi) else { continue };
             let mut bits = w.load(Relaxed);
