@@ -18,7 +18,7 @@ use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::{self, Dir, Event, TcpState};
 use crate::rvs_core::{lport, packet::tcp_flags, tcpopt, toa};
 use core::sync::atomic::Ordering::Relaxed;
-use crate::stats::{Ctr, ObjCtr};
+use crate::stats::{self, Ctr, ObjCtr};
 use crate::State;
 
 /// What the transport header told us.
@@ -69,7 +69,10 @@ pub(crate) unsafe extern "C" fn hook_local_in(
     let skb = unsafe { Skb::from_hook(skb) };
     // SAFETY: `state` is this hook call's state.
     let net = unsafe { NetRef::from_hook_state(state) };
-    process(st, skb, net)
+    // SAFETY: netfilter runs hooks inside an RCU read-side critical
+    // section (nf_hook), which outlasts this call.
+    let g = unsafe { RcuGuard::held_by_caller() };
+    process(st, &g, skb, net)
 }
 
 /// The PRE_ROUTING hook: the fragment guard.
@@ -86,10 +89,15 @@ pub(crate) unsafe extern "C" fn hook_pre_routing(
     if !st.settings.drop_frag.load(Relaxed) {
         return NF_ACCEPT;
     }
-    // SAFETY: `state` is this hook call's state.
-    let net = unsafe { NetRef::from_hook_state(state) };
     // SAFETY: `skb` is this hook call's packet.
     let mut skb = unsafe { Skb::from_hook(skb) };
+    // Every packet of the namespace passes here: the common case (not a
+    // fragment) costs one read of the validated header.
+    if !skb.pre_routing_is_fragment() {
+        return NF_ACCEPT;
+    }
+    // SAFETY: `state` is this hook call's state.
+    let net = unsafe { NetRef::from_hook_state(state) };
     let len = skb.len();
     let Some(Ok(ip)) = skb.pull(20).map(|h| packet::parse_ipv4(h, len)) else {
         return NF_ACCEPT;
@@ -97,7 +105,9 @@ pub(crate) unsafe extern "C" fn hook_pre_routing(
     if !ip.fragment {
         return NF_ACCEPT;
     }
-    let g = RcuGuard::new();
+    // SAFETY: netfilter runs hooks inside an RCU read-side critical
+    // section (nf_hook), which outlasts this call.
+    let g = unsafe { RcuGuard::held_by_caller() };
     let set = st.svcs.read(&g);
     if set.is_vip(net, IPPROTO_TCP, ip.daddr) || set.is_vip(net, IPPROTO_UDP, ip.daddr) {
         st.stats.inc(Ctr::DropFrag);
@@ -108,8 +118,7 @@ pub(crate) unsafe extern "C" fn hook_pre_routing(
 
 /// One packet at LOCAL_IN (or one SYNPROXY kept, released): the hook's
 /// verdict.
-pub(crate) fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
-    let g = RcuGuard::new();
+pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef) -> u32 {
     let len = skb.len();
     let ip = match skb.pull(20).map(|h| packet::parse_ipv4(h, len)) {
         Some(Ok(ip)) => ip,
@@ -117,7 +126,7 @@ pub(crate) fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
         _ => return NF_ACCEPT,
     };
     if ip.proto == IPPROTO_ICMP && !ip.fragment {
-        return icmp_error(st, &g, skb, net, &ip, len);
+        return icmp_error(st, g, skb, net, &ip, len);
     }
     if ip.proto != IPPROTO_TCP && ip.proto != IPPROTO_UDP || ip.fragment {
         return NF_ACCEPT;
@@ -125,7 +134,7 @@ pub(crate) fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
     let l4 = match parse_l4(&mut skb, &ip) {
         Ok(l4) => l4,
         Err(()) => {
-            if st.svcs.read(&g).is_vip(net, ip.proto, ip.daddr) {
+            if st.svcs.read(g).is_vip(net, ip.proto, ip.daddr) {
                 st.stats.inc(Ctr::DropMalformed);
                 return NF_DROP;
             }
@@ -133,16 +142,16 @@ pub(crate) fn process(st: &State, mut skb: Skb, net: NetRef) -> u32 {
         }
     };
     let t = Tuple4 { saddr: ip.saddr, daddr: ip.daddr, sport: l4.sport, dport: l4.dport };
-    match st.conns.lookup(&g, net, ip.proto, &t) {
+    match st.conns.lookup(g, net, ip.proto, &t) {
         // A client's new SYN on the tuple of a closing connection (the
         // client reuses its port while the entry waits out TIME_WAIT): a
         // new connection, scheduled afresh and with a fresh ISN, so the
         // real server takes it as new even from its own TIME_WAIT.
         Some((c, Dir::In)) if is_bare_syn(&l4) && c.state().is_closing() && c.retire() => {
-            new_conn(st, &g, skb, net, &ip, &l4, &t, len)
+            new_conn(st, g, skb, net, &ip, &l4, &t, len)
         }
-        Some((c, dir)) => forward(st, &g, skb, net, c, dir, &ip, &l4, len),
-        None => new_conn(st, &g, skb, net, &ip, &l4, &t, len),
+        Some((c, dir)) => forward(st, g, skb, net, c, dir, &ip, &l4, len),
+        None => new_conn(st, g, skb, net, &ip, &l4, &t, len),
     }
 }
 
@@ -268,21 +277,17 @@ fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: D
         }
         None => c.refresh(now, st.settings.udp_timeout()),
     }
-    let (to, seq_d, ack_d, ctr_p, ctr_b, route) = match dir {
+    let (to, seq_d, ack_d, route) = match dir {
         Dir::In => (
             Tuple4 { saddr: c.out_t.daddr, daddr: c.out_t.saddr, sport: c.out_t.dport, dport: c.out_t.sport },
             c.seq_in,
             sp_out,
-            Ctr::InPkts,
-            Ctr::InBytes,
             &c.route_in,
         ),
         Dir::Out => (
             Tuple4 { saddr: c.in_t.daddr, daddr: c.in_t.saddr, sport: c.in_t.dport, dport: c.in_t.sport },
             sp_out,
             c.seq_in,
-            Ctr::OutPkts,
-            Ctr::OutBytes,
             &c.route_out,
         ),
     };
@@ -341,13 +346,7 @@ fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: D
             _ => {}
         }
     }
-    st.stats.inc(ctr_p);
-    st.stats.add(ctr_b, len as u64);
-    c.dest.stats.packet(dir == Dir::In, len as u64);
-    c.svc_stats.packet(dir == Dir::In, len as u64);
-    if let Some(l) = c.laddr() {
-        l.stats.packet(dir == Dir::In, len as u64);
-    }
+    stats::account_packet(&st.stats, &c.dest.stats, &c.svc_stats, c.laddr().map(|l| &l.stats), dir == Dir::In, len as u64);
     send(st, skb, net)
 }
 

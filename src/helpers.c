@@ -110,18 +110,31 @@ void rvs_hook_unregister(void)
 }
 
 unsigned int rvs_skb_len(const struct sk_buff *skb) { return skb->len; }
-u8 *rvs_skb_network_header(const struct sk_buff *skb) { return skb_network_header(skb); }
 
-/* Make len bytes from the network header linear. */
-int rvs_skb_may_pull_net(struct sk_buff *skb, unsigned int len)
+/*
+ * The first len bytes from the network header, made linear; NULL if the
+ * packet is shorter or the pull failed. One call per header on the packet
+ * path (pskb_may_pull itself is inline: nothing to do when the bytes are
+ * already in the head).
+ */
+u8 *rvs_skb_pull_net(struct sk_buff *skb, unsigned int len)
 {
-	return pskb_may_pull(skb, skb_network_offset(skb) + len) ? 0 : -EINVAL;
+	if (!pskb_may_pull(skb, skb_network_offset(skb) + len))
+		return NULL;
+	return skb_network_header(skb);
 }
 
-int rvs_skb_ensure_writable_net(struct sk_buff *skb, unsigned int len)
+/* As rvs_skb_pull_net, and private to this skb (unshared if cloned). */
+u8 *rvs_skb_writable_net(struct sk_buff *skb, unsigned int len)
 {
-	return skb_ensure_writable(skb, skb_network_offset(skb) + len);
+	if (skb_ensure_writable(skb, skb_network_offset(skb) + len))
+		return NULL;
+	return skb_network_header(skb);
 }
+
+/* IPv4 PRE_ROUTING only: ip_rcv_core validated the header and made it
+ * linear. */
+bool rvs_skb_ipv4_is_fragment(const struct sk_buff *skb) { return ip_is_fragment(ip_hdr(skb)); }
 
 u8 rvs_skb_ip_summed(const struct sk_buff *skb) { return skb->ip_summed; }
 bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
@@ -343,6 +356,22 @@ void rvs_pcpu_add(void *p, unsigned int idx, u64 v)
 	u64 __percpu *c = (u64 __percpu __force *)p;
 
 	this_cpu_add(c[idx], v);
+}
+
+/* For each of the four blocks p[i] that is not NULL: a to counter idx[i],
+ * b to counter idx[i] + 1, on this CPU. */
+void rvs_pcpu_add_pairs(void *const p[4], const unsigned int idx[4], u64 a, u64 b)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		u64 __percpu *c = (u64 __percpu __force *)p[i];
+
+		if (!c)
+			continue;
+		this_cpu_add(c[idx[i]], a);
+		this_cpu_add(c[idx[i] + 1], b);
+	}
 }
 
 u64 rvs_pcpu_sum(void *p, unsigned int idx)

@@ -42,9 +42,9 @@ void rvs_hook_unregister(void);
 
 /* sk_buff access. */
 unsigned int rvs_skb_len(const struct sk_buff *skb);
-u8 *rvs_skb_network_header(const struct sk_buff *skb);
-int rvs_skb_may_pull_net(struct sk_buff *skb, unsigned int len);
-int rvs_skb_ensure_writable_net(struct sk_buff *skb, unsigned int len);
+u8 *rvs_skb_pull_net(struct sk_buff *skb, unsigned int len);
+bool rvs_skb_ipv4_is_fragment(const struct sk_buff *skb);
+u8 *rvs_skb_writable_net(struct sk_buff *skb, unsigned int len);
 u8 rvs_skb_ip_summed(const struct sk_buff *skb);
 bool rvs_skb_is_gso(const struct sk_buff *skb);
 /* Route to daddr from saddr: sets the skb's dst; returns the path MTU or a
@@ -105,6 +105,7 @@ void rvs_unlock(unsigned int i);
 void *rvs_pcpu_alloc(unsigned int n);
 void rvs_pcpu_free(void *p);
 void rvs_pcpu_add(void *p, unsigned int idx, u64 v);
+void rvs_pcpu_add_pairs(void *const p[4], const unsigned int idx[4], u64 a, u64 b);
 u64 rvs_pcpu_sum(void *p, unsigned int idx);
 
 /* Large zeroed allocations (the bucket array). */

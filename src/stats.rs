@@ -10,13 +10,17 @@ use kernel::prelude::*;
 #[derive(Clone, Copy)]
 #[repr(u32)]
 pub(crate) enum Ctr {
+    // Packets, then bytes, of each direction: adjacent, for
+    // `account_packet`.
     /// Packets client -> real server.
     InPkts,
+    /// Bytes client -> real server.
+    #[allow(dead_code)] // written as `InPkts + 1` (`account_packet`)
+    InBytes,
     /// Packets real server -> client.
     OutPkts,
-    /// Bytes client -> real server.
-    InBytes,
     /// Bytes real server -> client.
+    #[allow(dead_code)] // written as `OutPkts + 1` (`account_packet`)
     OutBytes,
     /// Connections created.
     Conns,
@@ -84,8 +88,8 @@ pub(crate) const NR: u32 = Ctr::DropBadCsum as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
-    "out_pkts",
     "in_bytes",
+    "out_pkts",
     "out_bytes",
     "conns",
     "drop_malformed",
@@ -155,12 +159,14 @@ impl Stats {
 pub(crate) enum ObjCtr {
     /// Connections scheduled.
     Conns,
+    // Packets, then bytes, of each direction: adjacent, for
+    // `account_packet`.
     /// Packets client -> RS.
     InPkts,
-    /// Packets RS -> client.
-    OutPkts,
     /// Bytes client -> RS.
     InBytes,
+    /// Packets RS -> client.
+    OutPkts,
     /// Bytes RS -> client.
     OutBytes,
 }
@@ -229,17 +235,6 @@ impl ObjStats {
         }
     }
 
-    /// Accounts one packet of `bytes` travelling in (client -> RS) or out.
-    #[inline]
-    pub(crate) fn packet(&self, inbound: bool, bytes: u64) {
-        if inbound {
-            self.add(ObjCtr::InPkts, 1);
-            self.add(ObjCtr::InBytes, bytes);
-        } else {
-            self.add(ObjCtr::OutPkts, 1);
-            self.add(ObjCtr::OutBytes, bytes);
-        }
-    }
 
     /// "conns N inpkts N outpkts N inbytes N outbytes N cps N inpps N
     /// outpps N inbps N outbps N" (bps: bytes per second, as upstream).
@@ -262,6 +257,20 @@ impl ObjStats {
             ),
         );
     }
+}
+
+/// Accounts one forwarded packet of `bytes`, travelling in (client -> RS)
+/// or out, on the global counters and on those of its real server, its
+/// service and (if any) its local address: one per-CPU update call for
+/// all eight counters.
+#[inline]
+pub(crate) fn account_packet(global: &Stats, dest: &ObjStats, svc: &ObjStats, laddr: Option<&ObjStats>, inbound: bool, bytes: u64) {
+    let (g, o) = if inbound { (Ctr::InPkts, ObjCtr::InPkts) } else { (Ctr::OutPkts, ObjCtr::OutPkts) };
+    PerCpu::add_pairs(
+        [Some((&global.c, g as u32)), Some((&dest.c, o as u32)), Some((&svc.c, o as u32)), laddr.map(|l| (&l.c, o as u32))],
+        1,
+        bytes,
+    );
 }
 
 /// Formats an IPv4 address (big-endian value) as a dotted quad.

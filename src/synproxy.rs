@@ -427,8 +427,9 @@ pub(crate) fn before_forward(
                 c.refresh(kern::jiffies(), st.settings.tcp_timeout(TcpState::Established));
                 // The kept packets complete the real server's handshake
                 // (the ACK) and carry the early data, in their order.
+                let g = RcuGuard::new();
                 for kept in sp.release() {
-                    let _ = fullnat::process(st, kept, net);
+                    let _ = fullnat::process(st, &g, kept, net);
                 }
                 return Err(NF_DROP);
             }
