@@ -37,11 +37,10 @@ fn parse_l4(skb: &mut Skb, ip: &packet::Ipv4) -> core::result::Result<L4, ()> {
     let l4_len = ip.tot_len - ip.ihl;
     match ip.proto {
         IPPROTO_TCP => {
-            let doff = {
-                let h = skb.pull(ip.ihl + 20).ok_or(())?;
-                ((h[ip.ihl + 12] >> 4) as usize) * 4
-            };
-            let h = skb.pull(ip.ihl + doff.max(20)).ok_or(())?;
+            let first = skb.pull(ip.ihl + 20).ok_or(())?;
+            let doff = ((first[ip.ihl + 12] >> 4) as usize) * 4;
+            // Options (most segments have none) need a second pull.
+            let h = if doff <= 20 { first } else { skb.pull(ip.ihl + doff).ok_or(())? };
             let t = packet::parse_tcp(&h[ip.ihl..], l4_len).map_err(|_| ())?;
             Ok(L4 { sport: t.sport, dport: t.dport, hlen: t.doff, tcp: Some((t.flags, t.seq, t.ack_seq)) })
         }
@@ -277,21 +276,23 @@ fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: D
         }
         None => c.refresh(now, st.settings.udp_timeout()),
     }
-    let (to, seq_d, ack_d, route) = match dir {
+    let (to, seq_d, ack_d, route, shared) = match dir {
         Dir::In => (
             Tuple4 { saddr: c.out_t.daddr, daddr: c.out_t.saddr, sport: c.out_t.dport, dport: c.out_t.sport },
             c.seq_in,
             sp_out,
             &c.route_in,
+            Some(&c.dest.route),
         ),
         Dir::Out => (
             Tuple4 { saddr: c.in_t.daddr, daddr: c.in_t.saddr, sport: c.in_t.dport, dport: c.in_t.sport },
             sp_out,
             c.seq_in,
             &c.route_out,
+            None,
         ),
     };
-    let Ok(mtu) = skb.route_v4_cached(g, net, route, to.saddr, to.daddr) else {
+    let Ok(()) = skb.route_v4_cached(g, net, route, shared, to.saddr, to.daddr) else {
         st.stats.inc(Ctr::DropNoRoute);
         return NF_DROP;
     };
@@ -326,7 +327,7 @@ fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: D
         match dir {
             Dir::In if c.wants_toa() && flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::ACK) == tcp_flags::ACK => {
                 let inserted = if st.settings.toa.load(Relaxed) {
-                    let Ok(done) = insert_toa(st, &mut skb, c, ip, l4, len, mtu, csum) else {
+                    let Ok(done) = insert_toa(st, &mut skb, c, ip, l4, len, csum) else {
                         st.stats.inc(Ctr::DropNoMem);
                         return NF_DROP;
                     };
@@ -420,11 +421,11 @@ pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
 /// `Ok(true)` if it did, `Ok(false)` if the packet is unchanged, `Err` if
 /// the room was made but not filled: the packet must be dropped.
 #[allow(clippy::too_many_arguments)]
-fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, ip: &packet::Ipv4, l4: &L4, len: usize, mtu: usize, csum: FieldState) -> core::result::Result<bool, ()> {
+fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, ip: &packet::Ipv4, l4: &L4, len: usize, csum: FieldState) -> core::result::Result<bool, ()> {
     let hl = ip.ihl + l4.hlen;
     // Aggregated packets would carry it in every segment: leave them be
     // (the handshake's ACK, which toa.ko reads, is never one).
-    if skb.is_gso() || len + toa::LEN_V4 > mtu || l4.hlen + toa::LEN_V4 > 60 || skb.insert_room(hl, toa::LEN_V4, ip.ihl).is_err() {
+    if skb.is_gso() || len + toa::LEN_V4 > skb.dst_mtu() || l4.hlen + toa::LEN_V4 > 60 || skb.insert_room(hl, toa::LEN_V4, ip.ihl).is_err() {
         st.stats.inc(Ctr::ToaNoRoom);
         return Ok(false);
     }

@@ -165,10 +165,18 @@ int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 dadd
  * read section, and the stack takes a reference if it queues the packet.
  * A replaced or dropped dst is released: freed after a grace period, so
  * other CPUs still using it under RCU are safe.
+ *
+ * shared (may be NULL): a second cache, of the real server, that the new
+ * connections toward it fill their own slot from. Without policy routing
+ * rules the route depends on the destination alone, not on the local
+ * address the connection uses; with them, every connection looks its own
+ * route up. A dst read from it is only used with a reference taken while
+ * it is still alive (dst_hold_safe, under RCU).
  */
-int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, __be32 saddr, __be32 daddr)
+int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void **shared, __be32 saddr, __be32 daddr)
 {
 	struct dst_entry **s = (struct dst_entry **)slot;
+	struct dst_entry **sh = (struct dst_entry **)shared;
 	struct dst_entry *dst = READ_ONCE(*s), *old;
 	struct flowi4 fl4 = {
 		.daddr = daddr,
@@ -181,20 +189,42 @@ int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, __be3
 	if (dst && dst_check(dst, 0)) {
 		skb_dst_drop(skb);
 		skb_dst_set_noref(skb, dst);
-		return dst_mtu(dst);
+		return 0;
+	}
+	sh = net->ipv4.fib_has_custom_rules ? NULL : sh;
+	if (sh) {
+		dst = READ_ONCE(*sh);
+		if (dst && dst_check(dst, 0) && dst_hold_safe(dst)) {
+			/* The reference taken is the connection's. */
+			old = xchg(s, dst);
+			if (old)
+				dst_release(old);
+			skb_dst_drop(skb);
+			skb_dst_set_noref(skb, dst);
+			return 0;
+		}
 	}
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
-	/* One reference for the cache, the lookup's for the packet. */
+	/* One reference for each cache, the lookup's for the packet. */
 	dst_hold(&rt->dst);
 	old = xchg(s, &rt->dst);
 	if (old)
 		dst_release(old);
+	if (sh) {
+		dst_hold(&rt->dst);
+		old = xchg(sh, &rt->dst);
+		if (old)
+			dst_release(old);
+	}
 	skb_dst_drop(skb);
 	skb_dst_set(skb, &rt->dst);
-	return dst_mtu(&rt->dst);
+	return 0;
 }
+
+/* The path MTU of the packet's route (set: rvs_route_*). */
+unsigned int rvs_skb_dst_mtu(const struct sk_buff *skb) { return dst_mtu(skb_dst(skb)); }
 
 void rvs_route_cache_drop(void **slot)
 {

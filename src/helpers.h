@@ -52,7 +52,8 @@ bool rvs_skb_is_gso(const struct sk_buff *skb);
 int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr);
 /* Send a routed skb through LOCAL_OUT. Consumes skb. */
 int rvs_output_v4(struct net *net, struct sk_buff *skb);
-int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, __be32 saddr, __be32 daddr);
+int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void **shared, __be32 saddr, __be32 daddr);
+unsigned int rvs_skb_dst_mtu(const struct sk_buff *skb);
 void rvs_route_cache_drop(void **slot);
 /* True if the TCP/UDP checksum of an IPv4 skb at LOCAL_IN (transport header
  * at thoff from the network header) verifies. */

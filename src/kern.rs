@@ -93,6 +93,14 @@ impl Skb {
         }
     }
 
+    /// The path MTU of the route the packet was given (by
+    /// [`Skb::route_v4_cached`] or [`Skb::route_v4`]).
+    pub(crate) fn dst_mtu(&self) -> usize {
+        // SAFETY: `self.ptr` is valid and routed (see above): its dst is
+        // set, held or borrowed under the caller's read section.
+        unsafe { b::rvs_skb_dst_mtu(self.ptr) as usize }
+    }
+
     /// At PRE_ROUTING: true if the IPv4 packet is a fragment (more
     /// fragments follow, or its offset is not 0). One read of the header
     /// `ip_rcv` has already validated and made linear.
@@ -164,17 +172,29 @@ impl Skb {
 
     /// Routes the packet through the cached route of one direction of a
     /// connection (looked up and cached when missing or no longer
-    /// valid); returns the path MTU. Inside the RCU read section `_g`: the
-    /// packet may borrow the cached route without a reference.
-    pub(crate) fn route_v4_cached(&mut self, _g: &RcuGuard, net: NetRef, cache: &RouteCache, saddr: u32, daddr: u32) -> Result<usize> {
+    /// valid), filled first from `shared` (the real server's) when the
+    /// namespace's routing does not depend on the source. Inside the RCU
+    /// read section `_g`: the packet may borrow the cached route without a
+    /// reference.
+    pub(crate) fn route_v4_cached(
+        &mut self,
+        _g: &RcuGuard,
+        net: NetRef,
+        cache: &RouteCache,
+        shared: Option<&RouteCache>,
+        saddr: u32,
+        daddr: u32,
+    ) -> Result {
+        let shared = shared.map_or(core::ptr::null_mut(), |c| c.0.get());
         // SAFETY: `self.ptr` is valid; `cache.0` is a slot of a live
-        // connection holding null or a dst with a reference of its own;
-        // `_g` keeps a borrowed dst alive until the hook returns.
-        let r = unsafe { b::rvs_route_cached_v4(net.0, self.ptr, cache.0.get(), saddr.to_be(), daddr.to_be()) };
+        // connection and `shared` null or a slot of its live real server,
+        // each holding null or a dst with a reference of its own; `_g`
+        // keeps a borrowed dst alive until the hook returns.
+        let r = unsafe { b::rvs_route_cached_v4(net.0, self.ptr, cache.0.get(), shared, saddr.to_be(), daddr.to_be()) };
         if r < 0 {
             Err(Error::from_errno(r))
         } else {
-            Ok(r as usize)
+            Ok(())
         }
     }
 
@@ -278,8 +298,8 @@ impl NetRef {
     }
 }
 
-/// The cached route of one direction of a connection (see
-/// `rvs_route_cached_v4`).
+/// A cached route: of one direction of a connection, or toward a real
+/// server (see `rvs_route_cached_v4`).
 ///
 /// INVARIANT: null or a `struct dst_entry` this value holds a reference
 /// to; only the C helpers change it (atomically).
@@ -303,7 +323,9 @@ impl Drop for RouteCache {
         // the helper swaps it out and drops that reference. A connection
         // that was in the table is dropped after a grace period, so no
         // packet still borrows its dst; one that never was (its allocation
-        // failed) has a null slot.
+        // failed) has a null slot. A real server's slot is never borrowed
+        // from: readers take a reference of their own first, and a dst
+        // whose last reference goes is freed only after a grace period.
         unsafe { b::rvs_route_cache_drop(self.0.get()) }
     }
 }

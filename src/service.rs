@@ -6,7 +6,7 @@
 //! and local addresses are shared (`Arc`) between snapshots and with the
 //! connections that use them, so their counters survive reconfiguration.
 
-use crate::kern::{CfgGuard, NetRef};
+use crate::kern::{CfgGuard, NetRef, RouteCache};
 use crate::rvs_core::ctl_text::SvcKey;
 use crate::rvs_core::lport::PortRange;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, Thresholds, WrrPos, MH_TABLE_SIZE};
@@ -44,6 +44,9 @@ pub(crate) struct Dest {
     /// Over the upper threshold: no new connections (until under the
     /// lower, see `Thresholds`).
     overloaded: AtomicBool,
+    /// The route toward it, which new connections take their own from
+    /// (one route lookup per real server instead of one per connection).
+    pub(crate) route: RouteCache,
 }
 
 impl Dest {
@@ -61,6 +64,7 @@ impl Dest {
                 u_thresh: AtomicU32::new(0),
                 l_thresh: AtomicU32::new(0),
                 overloaded: AtomicBool::new(false),
+                route: RouteCache::new(),
             },
             GFP_KERNEL,
         )?)
