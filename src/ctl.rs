@@ -111,7 +111,7 @@ pub(crate) fn apply(st: &State, cfg: &CfgGuard, net: NetRef, cmd: Command) -> Re
     if let Some(r) = replacement {
         svcs.push(r, GFP_KERNEL)?;
     }
-    st.svcs.replace(cfg, ServiceSet::new(svcs, lports)?);
+    st.svcs.replace(cfg, ServiceSet::new(svcs, lports, cur.nets())?);
     Ok(())
 }
 

@@ -173,7 +173,7 @@ fn publish(st: &State, cfg: &CfgGuard, cur: &ServiceSet, at: Option<usize>, mut 
     if let Some(n) = new {
         svcs.push(n, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
     }
-    let set = ServiceSet::new(svcs, cur.lports).map_err(kerr)?;
+    let set = ServiceSet::new(svcs, cur.lports, cur.nets()).map_err(kerr)?;
     st.svcs.replace(cfg, set);
     Ok(())
 }

@@ -253,11 +253,11 @@ pub extern "C" fn rvs_net_gone(net: *mut bindings::net) {
     {
         let cfg = kern::CfgGuard::lock();
         let cur = st.svcs.read_locked(&cfg);
-        if cur.of(net).next().is_some() {
+        if cur.of(net).next().is_some() || cur.works_in(net) {
             // First made inert (no allocation: a later namespace at the
             // same address never sees them), then dropped from the set.
             cur.of(net).for_each(|s| s.retire());
-            match cur.without(net) {
+            match cur.forget(net) {
                 Ok(set) => st.svcs.replace(&cfg, set),
                 Err(_) => pr_warn!("no memory to drop the services of a namespace going away; they stay inert\n"),
             }

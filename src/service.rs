@@ -356,6 +356,11 @@ pub(crate) struct ServiceSet {
     pub(crate) lports: PortRange,
     by_key: KVec<u32>,
     by_vip: KVec<u32>,
+    /// The namespaces rvs works in: each one that has had a service since
+    /// it was created (a flush keeps it there: connections outlive their
+    /// services). The hooks, registered in every namespace, let the
+    /// packets of all others pass at once.
+    nets: KVec<NetRef>,
 }
 
 fn key_hash(net: NetRef, proto: u8, addr: u32, port: u16) -> u32 {
@@ -367,8 +372,16 @@ fn vip_hash(net: NetRef, proto: u8, addr: u32) -> u32 {
 }
 
 impl ServiceSet {
-    /// A snapshot of `svcs` (indexed here).
-    pub(crate) fn new(svcs: KVec<Arc<Service>>, lports: PortRange) -> Result<KBox<ServiceSet>> {
+    /// A snapshot of `svcs` (indexed here), working in their namespaces
+    /// and in those of `keep`.
+    pub(crate) fn new(svcs: KVec<Arc<Service>>, lports: PortRange, keep: &[NetRef]) -> Result<KBox<ServiceSet>> {
+        let mut nets = KVec::with_capacity(keep.len(), GFP_KERNEL)?;
+        let live = svcs.iter().filter(|s| !s.retired.load(Relaxed)).map(|s| s.net);
+        for n in Iterator::chain(keep.iter().copied(), live) {
+            if !nets.contains(&n) {
+                nets.push(n, GFP_KERNEL)?;
+            }
+        }
         let n = svc_index::slots_for(svcs.len());
         let mut by_key = KVec::with_capacity(n, GFP_KERNEL)?;
         let mut by_vip = KVec::with_capacity(n, GFP_KERNEL)?;
@@ -381,11 +394,22 @@ impl ServiceSet {
             svc_index::insert(&mut by_key, key_hash(s.net, k.proto, k.addr, k.port), i as u32);
             svc_index::insert(&mut by_vip, vip_hash(s.net, k.proto, k.addr), i as u32);
         }
-        Ok(KBox::new(ServiceSet { svcs, lports, by_key, by_vip }, GFP_KERNEL)?)
+        Ok(KBox::new(ServiceSet { svcs, lports, by_key, by_vip, nets }, GFP_KERNEL)?)
     }
 
     pub(crate) fn empty() -> Result<KBox<ServiceSet>> {
-        ServiceSet::new(KVec::new(), PortRange::default())
+        ServiceSet::new(KVec::new(), PortRange::default(), &[])
+    }
+
+    /// True if rvs works in `net` (see `nets`): the hooks' first test.
+    #[inline]
+    pub(crate) fn works_in(&self, net: NetRef) -> bool {
+        self.nets.contains(&net)
+    }
+
+    /// The namespaces rvs works in.
+    pub(crate) fn nets(&self) -> &[NetRef] {
+        &self.nets
     }
 
     /// The service for a packet of namespace `net`: its protocol and
@@ -410,14 +434,28 @@ impl ServiceSet {
         self.svcs.iter().position(|s| s.key == *k && s.is_in(net))
     }
 
-    /// This snapshot without the services of `net` (flush, namespace exit).
+    /// This snapshot without the services of `net` (flush); rvs still
+    /// works in `net`, for the connections that remain.
     pub(crate) fn without(&self, net: NetRef) -> Result<KBox<ServiceSet>> {
+        self.without_services(net, &self.nets)
+    }
+
+    /// This snapshot without `net` at all (namespace exit).
+    pub(crate) fn forget(&self, net: NetRef) -> Result<KBox<ServiceSet>> {
+        let mut keep = KVec::with_capacity(self.nets.len(), GFP_KERNEL)?;
+        for n in self.nets.iter().copied().filter(|&n| n != net) {
+            keep.push(n, GFP_KERNEL)?;
+        }
+        self.without_services(net, &keep)
+    }
+
+    fn without_services(&self, net: NetRef, keep: &[NetRef]) -> Result<KBox<ServiceSet>> {
         let mut svcs = KVec::with_capacity(self.svcs.len(), GFP_KERNEL)?;
         // Retired services (of namespaces gone) are dropped as well.
         for s in self.svcs.iter().filter(|s| s.net != net && !s.retired.load(Relaxed)) {
             svcs.push(s.clone(), GFP_KERNEL)?;
         }
-        ServiceSet::new(svcs, self.lports)
+        ServiceSet::new(svcs, self.lports, keep)
     }
 
     /// The services of `net`, in the order they were added.
