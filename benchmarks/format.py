@@ -29,6 +29,8 @@ WORKLOADS = OrderedDict([
     ("cps_fail", "failed connections in the cps run (lower is better)"),
     ("udp", "UDP 18 B datagrams/s received by the RS"),
     ("udp_sent", "UDP datagrams/s offered by the client"),
+    ("syn_sent", "SYN flood alone: spoofed SYNs/s sent"),
+    ("syn_synack", "SYN flood alone: SYN-ACKs/s returned by the director"),
     ("flood_syn_sent", "SYN flood: spoofed SYNs/s sent"),
     ("flood_synack", "SYN flood: SYN-ACKs/s returned by the director"),
     ("flood_synack_ratio", "SYN flood: SYN-ACKs returned / SYNs sent"),
@@ -105,7 +107,7 @@ def main():
                 ratio(m, meds.get("nfsp")) if c != "nfsp" else "1"))
     # What benchmarks/run-in-vm runs for each contender (workloads_of).
     expected = {"fwd": "tcp1 tcp4 cps udp", "ipvs": "tcp1 tcp4 cps udp mem", "rvs": "tcp1 tcp4 cps udp mem",
-                "rvssp": "tcp1 tcp4 cps udp flood_synack", "nfsp": "cps flood_synack"}
+                "rvssp": "tcp1 tcp4 cps udp syn_synack flood_synack", "nfsp": "cps syn_synack flood_synack"}
     missing = [f"{w} / {NAMES[c]}" for c, ws in expected.items() for w in ws.split() if c not in data.get(w, {})]
     out += ["", "Missing from this run (setup or measurement failed, or not selected): "
             + (", ".join(missing) if missing else "none") + "."]
