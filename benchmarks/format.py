@@ -18,6 +18,7 @@ NAMES = OrderedDict([
     ("fwd", "forwarding (ceiling)"),
     ("ipvs", "IPVS NAT (in-tree)"),
     ("rvs", "rvs FULLNAT"),
+    ("rvsopt", "rvs FULLNAT, client's TCP options kept"),
     ("rvssp", "rvs FULLNAT+SYNPROXY+TOA"),
     ("nfsp", "nf_synproxy (iptables)"),
 ])
@@ -25,6 +26,10 @@ NAMES = OrderedDict([
 WORKLOADS = OrderedDict([
     ("tcp1", "bulk TCP, 1 stream (iperf3)"),
     ("tcp4", "bulk TCP, 4 streams (iperf3)"),
+    ("tcp1big", "bulk TCP, 1 stream, 1 MiB writes (iperf3 -l 1M)"),
+    ("tcp1_aggr", "bulk TCP, 1 stream: client bytes per packet at the director"),
+    ("tcp4_aggr", "bulk TCP, 4 streams: client bytes per packet at the director"),
+    ("tcp1big_aggr", "bulk TCP, 1 stream, 1 MiB writes: client bytes per packet at the director"),
     ("cps", "new connections/s, 64 B request / 128 B answer, 4 threads"),
     ("cps_fail", "failed connections in the cps run (lower is better)"),
     ("udp", "UDP 18 B datagrams/s received by the RS"),
@@ -106,8 +111,8 @@ def main():
                 ratio(m, meds.get("ipvs")) if c != "ipvs" else ("1" if "ipvs" in meds else "—"),
                 ratio(m, meds.get("nfsp")) if c != "nfsp" else "1"))
     # What benchmarks/run-in-vm runs for each contender (workloads_of).
-    expected = {"fwd": "tcp1 tcp4 cps udp", "ipvs": "tcp1 tcp4 cps udp mem", "rvs": "tcp1 tcp4 cps udp mem",
-                "rvssp": "tcp1 tcp4 cps udp syn_synack flood_synack", "nfsp": "cps syn_synack flood_synack"}
+    expected = {"fwd": "tcp1 tcp4 tcp1big cps udp", "ipvs": "tcp1 tcp4 tcp1big cps udp mem",
+                "rvs": "tcp1 tcp4 tcp1big cps udp mem", "rvsopt": "tcp1 tcp4 tcp1big", "rvssp": "tcp1 tcp4 tcp1big cps udp syn_synack flood_synack", "nfsp": "cps syn_synack flood_synack"}
     missing = [f"{w} / {NAMES[c]}" for c, ws in expected.items() for w in ws.split() if c not in data.get(w, {})]
     out += ["", "Missing from this run (setup or measurement failed, or not selected): "
             + (", ".join(missing) if missing else "none") + "."]

@@ -359,11 +359,11 @@ fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: D
 
 /// Builds, routes and sends a packet of rvs's own.
 pub(crate) fn send_new(st: &State, spec: &packet::TcpSpec<'_>, net: NetRef) {
-    let Some(mut skb) = Skb::alloc_v4(spec.len()) else {
+    let Some(mut skb) = Skb::alloc_v4(spec.wire_len()) else {
         st.stats.inc(Ctr::DropNoMem);
         return;
     };
-    let Some(buf) = skb.writable(spec.len()) else {
+    let Some(buf) = skb.writable(spec.wire_len()) else {
         st.stats.inc(Ctr::DropNoMem);
         return;
     };

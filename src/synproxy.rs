@@ -255,11 +255,11 @@ fn answer_syn(st: &State, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4,
         ttl: sp.synack_ttl.load(Relaxed) as u8,
         opts: &opts[..n],
     };
-    if skb.reshape(spec.len()).is_err() {
+    if skb.reshape(spec.wire_len()).is_err() {
         st.stats.inc(Ctr::DropNoMem);
         return NF_DROP;
     }
-    let Some(buf) = skb.writable(spec.len()) else {
+    let Some(buf) = skb.writable(spec.wire_len()) else {
         st.stats.inc(Ctr::DropNoMem);
         return NF_DROP;
     };

@@ -197,13 +197,13 @@ pub struct TcpSpec<'a> {
 
 impl TcpSpec<'_> {
     /// Bytes of the whole IPv4 packet.
-    pub const fn len(&self) -> usize {
+    pub const fn wire_len(&self) -> usize {
         40 + self.opts.len()
     }
 }
 
 /// Writes the IPv4 + TCP packet `s` at the start of `out` (at least
-/// `s.len()` bytes), both checksums complete; returns its length. IP ID 0
+/// `s.wire_len()` bytes), both checksums complete; returns its length. IP ID 0
 /// with DF, as the kernel sends SYN-ACKs.
 pub fn write_tcp_v4(out: &mut [u8], s: &TcpSpec<'_>) -> usize {
     use super::csum::{checksum, fold, pseudo_v4, sum_bytes};
@@ -347,7 +347,7 @@ mod tests {
         let mut b = [0u8; 80];
         let n = write_tcp_v4(&mut b, &s);
         assert_eq!(n, 48);
-        assert_eq!(n, s.len());
+        assert_eq!(n, s.wire_len());
         assert!(verifies(&b[..n]));
         let ip = parse_ipv4(&b[..n], n).unwrap();
         assert_eq!((ip.saddr, ip.daddr, ip.ttl, ip.proto, ip.fragment), (s.saddr, s.daddr, 63, IPPROTO_TCP, false));
