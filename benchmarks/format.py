@@ -33,6 +33,7 @@ WORKLOADS = OrderedDict([
     ("cps", "new connections/s, 64 B request / 128 B answer, 4 threads"),
     ("cps_fail", "failed connections in the cps run (lower is better)"),
     ("udp", "UDP 18 B datagrams/s received by the RS"),
+    ("udp_arrived", "UDP datagrams/s that reached the RS's socket layer (read or dropped on a full buffer)"),
     ("udp_sent", "UDP datagrams/s offered by the client"),
     ("syn_sent", "SYN flood alone: spoofed SYNs/s sent"),
     ("syn_synack", "SYN flood alone: SYN-ACKs/s returned by the director"),
