@@ -111,7 +111,9 @@ pub(crate) fn apply(st: &State, cfg: &CfgGuard, net: NetRef, cmd: Command) -> Re
     if let Some(r) = replacement {
         svcs.push(r, GFP_KERNEL)?;
     }
-    st.svcs.replace(cfg, ServiceSet::new(svcs, lports, cur.nets())?);
+    let set = ServiceSet::new(svcs, lports, cur.nets())?;
+    set.hook_newcomers(cur)?;
+    st.svcs.replace(cfg, set);
     Ok(())
 }
 

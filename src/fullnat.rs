@@ -71,9 +71,9 @@ pub(crate) unsafe extern "C" fn hook_local_in(
     // SAFETY: netfilter runs hooks inside an RCU read-side critical
     // section (nf_hook), which outlasts this call.
     let g = unsafe { RcuGuard::held_by_caller() };
-    // The hook sees every namespace's packets (the clients' and real
-    // servers' too, when they share the machine): only those where rvs
-    // has services are looked at.
+    // Registered only where rvs works (see `ServiceSet::hook_newcomers`);
+    // checked all the same, for the moment between a namespace's hooks
+    // and its first service being published.
     if !st.svcs.read(&g).works_in(net) {
         return NF_ACCEPT;
     }

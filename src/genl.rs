@@ -174,6 +174,10 @@ fn publish(st: &State, cfg: &CfgGuard, cur: &ServiceSet, at: Option<usize>, mut 
         svcs.push(n, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
     }
     let set = ServiceSet::new(svcs, cur.lports, cur.nets()).map_err(kerr)?;
+    set.hook_newcomers(cur).map_err(|e| {
+        let n = -e.to_errno();
+        refuse(n, if n == errno::ENOMEM { msg::NO_MEM } else { msg::HOOKS })
+    })?;
     st.svcs.replace(cfg, set);
     Ok(())
 }

@@ -18,6 +18,7 @@
 #include <net/route.h>
 #include <net/secure_seq.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <linux/nsproxy.h>
 #include <net/netfilter/nf_conntrack.h>
 #include "helpers.h"
@@ -73,25 +74,44 @@ unsigned int rvs_net_inum(const struct net *net) { return net->ns.inum; }
 
 static struct nf_hook_ops rvs_hook_ops[RVS_NR_HOOKS];
 
-static int __net_init rvs_net_init(struct net *net)
-{
-	return nf_register_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
-}
+/*
+ * The hooks are registered in a namespace when rvs starts working there
+ * (its first service, rvs_net_hooks_on), and stay until the namespace
+ * exits or rvs unloads: the packets of every other namespace (clients,
+ * real servers or containers sharing the machine) never reach rvs. IPVS
+ * does the same.
+ */
+struct rvs_net {
+	bool hooked;
+};
+static unsigned int rvs_net_id;
+/* Serialises rvs_net_hooks_on against itself and against unloading. */
+static DEFINE_MUTEX(rvs_net_hooks_mutex);
+/* Between rvs_hook_register and rvs_hook_unregister, under the mutex. */
+static bool rvs_hooks_live;
 
 static void __net_exit rvs_net_exit(struct net *net)
 {
-	nf_unregister_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
+	struct rvs_net *rn = net_generic(net, rvs_net_id);
+
+	/* rvs_net_hooks_on refuses a namespace on its way out; at unload,
+	 * rvs_hooks_live is already false. */
+	if (rn->hooked) {
+		nf_unregister_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
+		rn->hooked = false;
+	}
 	rvs_net_gone(net);
 }
 
 static struct pernet_operations rvs_net_ops = {
-	.init = rvs_net_init,
 	.exit = rvs_net_exit,
+	.id = &rvs_net_id,
+	.size = sizeof(struct rvs_net),
 };
 
 int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv)
 {
-	int i;
+	int i, err;
 
 	for (i = 0; i < RVS_NR_HOOKS; i++) {
 		rvs_hook_ops[i].hook = specs[i].fn;
@@ -100,12 +120,49 @@ int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv)
 		rvs_hook_ops[i].hooknum = specs[i].hooknum;
 		rvs_hook_ops[i].priority = specs[i].priority;
 	}
-	return register_pernet_subsys(&rvs_net_ops);
+	err = register_pernet_subsys(&rvs_net_ops);
+	if (err)
+		return err;
+	mutex_lock(&rvs_net_hooks_mutex);
+	rvs_hooks_live = true;
+	mutex_unlock(&rvs_net_hooks_mutex);
+	return 0;
+}
+
+int rvs_net_hooks_on(struct net *net)
+{
+	struct rvs_net *rn;
+	int err = 0;
+
+	mutex_lock(&rvs_net_hooks_mutex);
+	if (!rvs_hooks_live) {
+		err = -ENODEV;
+		goto out;
+	}
+	/* A namespace already on its way out gets no hooks: its exit may
+	 * have run. Holding the reference keeps the exit from starting. */
+	if (!maybe_get_net(net)) {
+		err = -ENODEV;
+		goto out;
+	}
+	rn = net_generic(net, rvs_net_id);
+	if (!rn->hooked) {
+		err = nf_register_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
+		rn->hooked = !err;
+	}
+	put_net(net);
+out:
+	mutex_unlock(&rvs_net_hooks_mutex);
+	return err;
 }
 
 void rvs_hook_unregister(void)
 {
-	/* Unregisters the hook in every namespace; each waits for running calls. */
+	mutex_lock(&rvs_net_hooks_mutex);
+	rvs_hooks_live = false;
+	mutex_unlock(&rvs_net_hooks_mutex);
+	/* Runs the exit above for every namespace: unregisters the hooks
+	 * where they are (each unregistration waits for running calls). */
 	unregister_pernet_subsys(&rvs_net_ops);
 }
 

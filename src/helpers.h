@@ -27,8 +27,10 @@ struct net *rvs_current_net(void);
 unsigned int rvs_net_inum(const struct net *net);
 
 /*
- * RVS_NR_HOOKS netfilter hooks registered in every network namespace,
- * present and future (pernet operations), until rvs_hook_unregister().
+ * RVS_NR_HOOKS netfilter hooks. rvs_hook_register() prepares them (and the
+ * per-namespace exit); rvs_net_hooks_on() registers them in one namespace
+ * (once; process context; -ENODEV once unregistering has begun); they stay
+ * there until the namespace exits or rvs_hook_unregister().
  */
 #define RVS_NR_HOOKS 2
 typedef unsigned int rvs_hookfn(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
@@ -38,6 +40,7 @@ struct rvs_hook_spec {
 	int priority;
 };
 int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv);
+int rvs_net_hooks_on(struct net *net);
 void rvs_hook_unregister(void);
 
 /* sk_buff access. */

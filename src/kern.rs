@@ -375,6 +375,22 @@ impl NfHook {
     }
 }
 
+/// Registers the hooks of the live [`NfHook`] in `net` (once; later calls
+/// do nothing). They stay until the namespace exits or the `NfHook` drops.
+/// `ENODEV` if no `NfHook` is live (rvs is unloading).
+pub(crate) fn hooks_on(net: NetRef) -> Result {
+    // SAFETY: `net.0` points to a namespace whose memory is live (a
+    // `NetRef` lives no longer than its namespace, see the type); the
+    // helper refuses one that is exiting, serialises itself and checks
+    // that the ops are registered.
+    let r = unsafe { b::rvs_net_hooks_on(net.0) };
+    if r < 0 {
+        Err(Error::from_errno(r))
+    } else {
+        Ok(())
+    }
+}
+
 impl Drop for NfHook {
     fn drop(&mut self) {
         // SAFETY: registered by the type invariant. Unregistration waits

@@ -358,8 +358,8 @@ pub(crate) struct ServiceSet {
     by_vip: KVec<u32>,
     /// The namespaces rvs works in: each one that has had a service since
     /// it was created (a flush keeps it there: connections outlive their
-    /// services). The hooks, registered in every namespace, let the
-    /// packets of all others pass at once.
+    /// services). The hooks are registered in these only (see
+    /// `hook_newcomers`), and check the list first all the same.
     nets: KVec<NetRef>,
 }
 
@@ -410,6 +410,16 @@ impl ServiceSet {
     /// The namespaces rvs works in.
     pub(crate) fn nets(&self) -> &[NetRef] {
         &self.nets
+    }
+
+    /// Registers rvs's hooks in the namespaces this snapshot works in and
+    /// `prev` did not (their first service), before the snapshot is
+    /// published in place of `prev`.
+    pub(crate) fn hook_newcomers(&self, prev: &ServiceSet) -> Result {
+        for &n in self.nets.iter().filter(|&&n| !prev.works_in(n)) {
+            crate::kern::hooks_on(n)?;
+        }
+        Ok(())
     }
 
     /// The service for a packet of namespace `net`: its protocol and

@@ -77,6 +77,7 @@ pub mod msg {
     pub const NO_MEM: &CStr = c"out of memory";
     pub const TOO_BIG: &CStr = c"reply does not fit";
     pub const GONE: &CStr = c"rvs is unloading";
+    pub const HOOKS: &CStr = c"could not register rvs's netfilter hooks in this namespace";
 }
 
 /// Netlink attribute header length and alignment.
