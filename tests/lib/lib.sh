@@ -48,6 +48,10 @@ topo_up() {
   done
 }
 
+# extra_ns NAME: one more, empty namespace rvs-NAME (lo up), gone with
+# topo_down like the topology's own.
+extra_ns() { ip netns add "rvs-$1" && ip -n "rvs-$1" link set lo up; }
+
 topo_down() {
   local ns
   for ns in $(ip netns list 2>/dev/null | awk '/^rvs-/{print $1}'); do ip netns del "$ns" 2>/dev/null || true; done

@@ -11,8 +11,7 @@
 trap cleanup_all EXIT
 topo_up 1
 load_rvs
-ip netns add rvs-e
-ip -n rvs-e link set lo up
+extra_ns e
 
 # rvs's hooks in a namespace, as "hook-name,hook-name" (e.g.
 # "input,prerouting"); "" for none.

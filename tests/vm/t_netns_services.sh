@@ -11,8 +11,7 @@
 trap cleanup_all EXIT
 topo_up 2
 load_rvs
-ip netns add rvs-e
-ip -n rvs-e link set lo up
+extra_ns e
 nsx e ipvsadm -A -t "$VIP:80" -s wrr
 nsx e ipvsadm -a -t "$VIP:80" -r "$(rs_addr 3):8080" -m -w 7
 nsx e ipvsadm -A -u "$VIP:53" -s rr
