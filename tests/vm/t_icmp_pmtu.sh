@@ -2,16 +2,46 @@
 # the real servers' side and one on the client's side make the director
 # answer frag-needed about packets it sent; rvs translates each for the
 # sender of the original packet (quoted header, ports and sequence number
-# rewritten), and 5 MB transfers both ways complete intact.
+# rewritten), the sender learns the path MTU from it, and 5 MB transfers
+# both ways complete intact.
+#
+# Kernel behaviour this relies on: a TCP socket announces an MSS derived
+# from its route's MTU, and a learned path MTU counts in that MTU (as in
+# 6.12.118, where Debian's stable update reverted "net: advertise TCP MSS
+# from the configured MTU, not the learned PMTU"; 6.12.117 announced the
+# interface's MTU instead). The upload teaches the client a path MTU of 1280
+# toward the VIP: left in place, the download's SYN announces 1240 and the
+# real server never sends a segment too big for the client's link, so there
+# is nothing to translate. Hence the flush between the two (`ip route flush
+# cache` also resets IPv4's learned PMTUs), and the check that the download's
+# SYN reached the real server with an MSS above 1240.
 . tests/lib/lib.sh
 fullnat_setup 1
 ip -n rvs-d link set br0 mtu 1280   # toward the real server
 ip -n rvs-d link set d0 mtu 1280    # toward the client (client stays at 1500)
+note "kernel $(uname -r)"
+
+# Upload: the client's segments are too big for br0.
 client upload "$VIP" 80 5000000 | grep -q ' ok$' || fail "upload through a 1280 link"
 up=$(rvs_stat icmp_fwd)
 [ "$up" -ge 1 ] || fail "no ICMP error translated for the upload"
-client download "$VIP" 80 5000000 | grep -q ' ok$' || fail "download through a 1280 link"
-[ "$(rvs_stat icmp_fwd)" -gt "$up" ] || fail "no ICMP error translated for the download"
-# The client learnt the path MTU toward the VIP.
 nsx c ip route get "$VIP" | grep -q 'mtu 1280' || fail "client has no PMTU for the VIP: $(nsx c ip route get "$VIP")"
-note "icmp_fwd $(rvs_stat icmp_fwd)"
+
+# Download: the real server's segments are too big for d0.
+nsx c ip route flush cache
+if nsx c ip route get "$VIP" | grep -q 'mtu 1280'; then fail "the client's PMTU survived the flush"; fi
+nsx rs1 python3 tests/lib/sniff.py r1 120 syn > /tmp/pmtu_syn &
+sniff=$!
+for k in $(seq 50); do grep -q ready /tmp/pmtu_syn && break; sleep 0.1; done
+client download "$VIP" 80 5000000 | grep -q ' ok$' || fail "download through a 1280 link"
+kill "$sniff"; wait "$sniff" 2>/dev/null || true
+syn=$(grep -m1 "> $(rs_addr 1):8080 S " /tmp/pmtu_syn) || fail "no SYN seen by the real server"
+mss=${syn##*mss=}
+[ "$mss" != - ] && [ "$mss" -gt 1240 ] \
+  || fail "precondition: the client announced MSS $mss, its segments would fit the 1280 link ($syn)"
+[ "$(rvs_stat icmp_fwd)" -gt "$up" ] || fail "no ICMP error translated for the download"
+# The real server accepted the translated error: it learnt the path MTU
+# toward the LADDR (nothing else on its path is below 1500).
+nsx rs1 ip route get "${LADDRS[0]}" | grep -q 'mtu 1280' \
+  || fail "real server has no PMTU for the LADDR: $(nsx rs1 ip route get "${LADDRS[0]}")"
+note "icmp_fwd $(rvs_stat icmp_fwd), download SYN mss $mss"
