@@ -6,14 +6,15 @@
 //! (RS -> LADDR, as the real server's replies carry it). A lookup by a
 //! packet's own 4-tuple finds the connection and the direction.
 //!
-//! Concurrency: lookups walk the chains under RCU with no lock; insertion
-//! and unlinking take the striped bucket locks of the chains involved, in
-//! ascending order. Only the garbage collector (one work item) unlinks, and
-//! it frees what it unlinked after a grace period, so a packet that found a
+//! Concurrency (`kern::rcu_hash`): lookups walk the chains under RCU with
+//! no lock; insertion and unlinking take the striped bucket locks of the
+//! chains involved. Only the collector and a namespace's exit unlink, and
+//! what they unlink is freed after a grace period, so a packet that found a
 //! connection can use it until its hook returns: the RCU read section is
 //! the reference a packet holds.
 
-use crate::kern::{self, Heads, NetRef, RcuGuard, RouteCache, StripeLocks, Zeroed};
+use crate::kern::rcu_hash::{self, RcuHash};
+use crate::kern::{self, NetRef, RcuGuard, RouteCache, Zeroed};
 use crate::rvs_core::occupancy::{self, Occupancy};
 use crate::rvs_core::nat::{conn_hash, Tuple4};
 use crate::rvs_core::seq::{self, SeqDelta};
@@ -21,10 +22,8 @@ use crate::rvs_core::tcp_state::{Dir, TcpState};
 use crate::service::{Dest, Laddr};
 use crate::stats::ObjStats;
 use crate::synproxy::SynproxyCtx;
-use core::mem::offset_of;
 use core::pin::Pin;
-use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -38,16 +37,8 @@ pub(crate) struct Control {
     timeout: u32,
 }
 
-/// A link in one hash chain.
-pub(crate) struct Node {
-    next: AtomicPtr<Node>,
-    dir: Dir,
-}
-
 /// One connection.
 pub(crate) struct Conn {
-    in_node: Node,
-    out_node: Node,
     /// The namespace whose hooks saw it; part of the key.
     pub(crate) net: NetRef,
     /// IPPROTO_TCP or IPPROTO_UDP.
@@ -89,8 +80,6 @@ pub(crate) struct Conn {
     /// once (and again only when invalidated).
     pub(crate) route_in: RouteCache,
     pub(crate) route_out: RouteCache,
-    in_hash: u32,
-    out_hash: u32,
 }
 
 impl Conn {
@@ -109,16 +98,16 @@ impl Conn {
         svc_stats: Arc<ObjStats>,
         sp: Option<Pin<KBox<SynproxyCtx>>>,
         control: Option<Arc<Control>>,
-    ) -> Result<KBox<Conn>> {
-        // Counted before the allocation: if it fails, dropping the
-        // unboxed value (`Drop for Conn`) undoes the counts.
+    ) -> Conn {
+        // Counted now: if the connection never makes it into the table,
+        // dropping it (`Drop for Conn`) undoes the counts.
         dest.bind(state.is_active());
         laddr.conns.fetch_add(1, Relaxed);
         if let Some(ctl) = &control {
             ctl.conns.fetch_add(1, Relaxed);
         }
         let rs_isn = syn_seq.map(|s| seq_in.forward(s));
-        Conn::alloc(net, proto, in_t, out_t, state, seq_in, rs_isn, dest, Some(laddr), svc_stats, sp, control)
+        Conn::make(net, proto, in_t, out_t, state, seq_in, rs_isn, dest, Some(laddr), svc_stats, sp, control)
     }
 
     /// A persistence template: `key` is (client & netmask, VIP, 0, vport),
@@ -132,11 +121,11 @@ impl Conn {
         dest: Arc<Dest>,
         svc_stats: Arc<ObjStats>,
         timeout: u32,
-    ) -> Result<KBox<Conn>> {
+    ) -> Result<Conn> {
         let ctl = Arc::new(Control { conns: AtomicU32::new(0), timeout }, GFP_ATOMIC)?;
-        // As in `new`: `Drop` undoes this if the allocation fails.
+        // As in `new`: `Drop` undoes this.
         dest.persist.fetch_add(1, Relaxed);
-        Conn::alloc(net, proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), None, dest, None, svc_stats, None, Some(ctl))
+        Ok(Conn::make(net, proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), None, dest, None, svc_stats, None, Some(ctl)))
     }
 
     /// A template's control block (for the connections it places).
@@ -152,7 +141,7 @@ impl Conn {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn alloc(
+    fn make(
         net: NetRef,
         proto: u8,
         in_t: Tuple4,
@@ -165,11 +154,8 @@ impl Conn {
         svc_stats: Arc<ObjStats>,
         sp: Option<Pin<KBox<SynproxyCtx>>>,
         control: Option<Arc<Control>>,
-    ) -> Result<KBox<Conn>> {
-        Ok(KBox::new(
-            Conn {
-                in_node: Node { next: AtomicPtr::new(ptr::null_mut()), dir: Dir::In },
-                out_node: Node { next: AtomicPtr::new(ptr::null_mut()), dir: Dir::Out },
+    ) -> Conn {
+        Conn {
                 net,
                 proto,
                 in_t,
@@ -190,11 +176,7 @@ impl Conn {
                 control,
                 route_in: RouteCache::new(),
                 route_out: RouteCache::new(),
-                in_hash: 0,
-                out_hash: 0,
-            },
-            GFP_ATOMIC,
-        )?)
+        }
     }
 
     /// The ISN of the client's side as the real server sees it (the SYN
@@ -292,22 +274,6 @@ impl Conn {
             self.expires.store(e, Relaxed);
         }
     }
-
-    /// The connection a chain node belongs to.
-    ///
-    /// # Safety
-    /// `n` must point to the `in_node` or `out_node` of a live `Conn`, and
-    /// the returned reference must not outlive it.
-    unsafe fn from_node<'a>(n: *const Node) -> &'a Conn {
-        // SAFETY: `n` is valid (caller); its `dir` says which field it is.
-        let off = match unsafe { (*n).dir } {
-            Dir::In => offset_of!(Conn, in_node),
-            Dir::Out => offset_of!(Conn, out_node),
-        };
-        // SAFETY: `n` is that field of a `Conn`, so stepping back by the
-        // field's offset gives the `Conn`, live per the caller.
-        unsafe { &*((n as *const u8).sub(off) as *const Conn) }
-    }
 }
 
 impl Conn {
@@ -346,22 +312,25 @@ const ACKS_RS: u8 = 2;
 /// UDP, both below it).
 pub(crate) const TEMPLATE: u8 = 0x80;
 
-/// Why an insertion was refused.
+/// Why an insertion was refused (the connection is dropped).
 pub(crate) enum InsertError {
     /// The table holds `max_conns` connections.
     Full,
     /// A connection with the same in- or out-tuple exists.
     Exists,
+    /// No memory for the entry.
+    NoMem,
 }
 
 /// The table.
 pub(crate) struct ConnTable {
-    heads: Heads<Node>,
+    /// Each connection in the chain of its in-tuple (slot 0) and, but for
+    /// templates, of its out-tuple (slot 1).
+    table: RcuHash<Conn>,
     /// Buckets whose in-chain may hold entries, for the collector.
     occupied: Zeroed<AtomicU64>,
     mask: u32,
     seed: u32,
-    locks: StripeLocks,
     count: AtomicU32,
     templates: AtomicU32,
     max: u32,
@@ -371,16 +340,24 @@ pub(crate) struct ConnTable {
 /// Number of bucket locks.
 const NR_LOCKS: u32 = 1024;
 
+/// The chain slot of each direction's tuple.
+const fn slot(d: Dir) -> usize {
+    match d {
+        Dir::In => 0,
+        Dir::Out => 1,
+    }
+}
+
 impl ConnTable {
     /// A table of `2^bits` buckets holding at most `max` connections.
     pub(crate) fn new(bits: u32, max: u32) -> Result<Self> {
-        let n = 1u32 << bits;
+        let table = RcuHash::new(bits, NR_LOCKS)?;
+        let n = table.buckets();
         Ok(ConnTable {
-            heads: Heads::new(n as usize)?,
+            table,
             occupied: Zeroed::new(occupancy::words_for(n as usize))?,
             mask: n - 1,
             seed: kern::random_u32(),
-            locks: StripeLocks::new(NR_LOCKS)?,
             count: AtomicU32::new(0),
             templates: AtomicU32::new(0),
             max,
@@ -407,35 +384,17 @@ impl ConnTable {
         conn_hash(proto, t, self.seed) & self.mask
     }
 
-    fn head(&self, b: u32) -> &AtomicPtr<Node> {
-        &self.heads.as_slice()[b as usize]
-    }
-
     fn occupancy(&self) -> Occupancy<'_> {
         Occupancy::new(self.occupied.as_slice())
     }
 
     /// Finds the connection a packet with 4-tuple `t` belongs to, and the
     /// direction it travels.
-    pub(crate) fn lookup<'a>(&'a self, _g: &'a RcuGuard, net: NetRef, proto: u8, t: &Tuple4) -> Option<(&'a Conn, Dir)> {
-        let mut p = self.head(self.bucket(proto, t)).load(Acquire);
-        while !p.is_null() {
-            // SAFETY: a node reachable from a head belongs to a live `Conn`:
-            // unlinked ones are freed only after a grace period, and `_g`
-            // holds one open for the returned lifetime.
-            let c = unsafe { Conn::from_node(p) };
-            // SAFETY: as above, `p` is live.
-            let n = unsafe { &*p };
-            let key = match n.dir {
-                Dir::In => &c.in_t,
-                Dir::Out => &c.out_t,
-            };
-            if c.proto == proto && key == t && c.net == net && !c.dead.load(Acquire) {
-                return Some((c, n.dir));
-            }
-            p = n.next.load(Acquire);
-        }
-        None
+    pub(crate) fn lookup<'a>(&'a self, g: &'a RcuGuard, net: NetRef, proto: u8, t: &Tuple4) -> Option<(&'a Conn, Dir)> {
+        self.table.walk(g, self.bucket(proto, t)).find_map(|(c, s)| {
+            let (key, dir) = if s == 0 { (&c.in_t, Dir::In) } else { (&c.out_t, Dir::Out) };
+            (c.proto == proto && key == t && c.net == net && !c.dead.load(Acquire)).then_some((c, dir))
+        })
     }
 
     /// Number of buckets.
@@ -445,226 +404,100 @@ impl ConnTable {
 
     /// Calls `f` for each live connection or template whose in-tuple is
     /// in bucket `b` (each entry once), for /proc/net/ip_vs_conn.
-    pub(crate) fn for_each_in_bucket<'a>(&'a self, _g: &'a RcuGuard, b: u32, mut f: impl FnMut(&'a Conn)) {
+    pub(crate) fn for_each_in_bucket<'a>(&'a self, g: &'a RcuGuard, b: u32, mut f: impl FnMut(&'a Conn)) {
         if b > self.mask {
             return;
         }
-        let mut p = self.head(b).load(Acquire);
-        while !p.is_null() {
-            // SAFETY: as in `lookup`: reachable nodes belong to live
-            // entries for the read section `_g`.
-            let (c, n) = unsafe { (Conn::from_node(p), &*p) };
-            if n.dir == Dir::In && !c.dead.load(Acquire) {
+        for (c, s) in self.table.walk(g, b) {
+            if s == slot(Dir::In) && !c.dead.load(Acquire) {
                 f(c);
             }
-            p = n.next.load(Acquire);
         }
-    }
-
-    /// True if a chain under the caller's lock already holds `t`.
-    fn chain_has(&self, b: u32, net: NetRef, proto: u8, t: &Tuple4, d: Dir) -> bool {
-        let mut p = self.head(b).load(Acquire);
-        while !p.is_null() {
-            // SAFETY: the bucket's lock is held: nodes cannot be unlinked.
-            let (c, n) = unsafe { (Conn::from_node(p), &*p) };
-            if n.dir == d
-                && c.proto == proto
-                && c.net == net
-                && (if d == Dir::In { &c.in_t } else { &c.out_t }) == t
-                && !c.dead.load(Acquire)
-            {
-                return true;
-            }
-            p = n.next.load(Acquire);
-        }
-        false
     }
 
     /// Links `c` into both chains. On success the table owns it; the
     /// returned reference is valid for the read section `g`.
-    pub(crate) fn insert<'a>(&'a self, g: &'a RcuGuard, mut c: KBox<Conn>) -> core::result::Result<&'a Conn, InsertError> {
-        let _ = g;
+    pub(crate) fn insert<'a>(&'a self, g: &'a RcuGuard, c: Conn) -> core::result::Result<&'a Conn, InsertError> {
         if self.count.fetch_add(1, AcqRel) >= self.max {
             self.count.fetch_sub(1, AcqRel);
             return Err(InsertError::Full);
         }
-        c.in_hash = self.bucket(c.proto, &c.in_t);
-        // A template lives in its in-chain only: its out-chain is its own.
-        c.out_hash = if c.is_template() { c.in_hash } else { self.bucket(c.proto, &c.out_t) };
-        let _l = self.locks.lock2(c.in_hash, c.out_hash);
-        if self.chain_has(c.in_hash, c.net, c.proto, &c.in_t, Dir::In)
-            || (!c.is_template() && self.chain_has(c.out_hash, c.net, c.proto, &c.out_t, Dir::Out))
-        {
-            self.count.fetch_sub(1, AcqRel);
-            return Err(InsertError::Exists);
-        }
-        let raw = KBox::into_raw(c);
-        // SAFETY: `raw` is a fresh, unshared allocation until linked below.
-        let cr = unsafe { &*raw };
-        let chains: &[(u32, &Node)] = if cr.is_template() {
-            &[(cr.in_hash, &cr.in_node)]
-        } else {
-            &[(cr.in_hash, &cr.in_node), (cr.out_hash, &cr.out_node)]
+        let b_in = self.bucket(c.proto, &c.in_t);
+        // A template lives in its in-chain only.
+        let b_out = (!c.is_template()).then(|| self.bucket(c.proto, &c.out_t));
+        let template = c.is_template();
+        let same = |x: &Conn, new: &Conn, s: usize| {
+            let (a, b) = if s == slot(Dir::In) { (&x.in_t, &new.in_t) } else { (&x.out_t, &new.out_t) };
+            x.proto == new.proto && x.net == new.net && a == b && !x.dead.load(Acquire)
         };
-        for &(b, n) in chains {
-            let head = self.head(b);
-            n.next.store(head.load(Relaxed), Relaxed);
-            // Release: the node's contents are visible before the node.
-            head.store(n as *const Node as *mut Node, Release);
+        match self.table.insert(g, c, b_in, b_out, same) {
+            Ok(c) => {
+                // Linked first, marked after (see `occupancy`). The
+                // collector looks at in-chains only.
+                self.occupancy().mark(b_in);
+                if template {
+                    self.templates.fetch_add(1, Relaxed);
+                }
+                Ok(c)
+            }
+            Err(e) => {
+                self.count.fetch_sub(1, AcqRel);
+                Err(match e {
+                    rcu_hash::InsertError::Clash => InsertError::Exists,
+                    rcu_hash::InsertError::NoMem => InsertError::NoMem,
+                })
+            }
         }
-        // Linked first, marked after (see `occupancy`). The collector
-        // looks at in-chains only.
-        self.occupancy().mark(cr.in_hash);
-        if cr.is_template() {
-            self.templates.fetch_add(1, Relaxed);
-        }
-        Ok(cr)
     }
 
-    /// Unlinks `n` from chain `b`; the bucket's stripe lock must be held.
-    fn unlink_node(&self, b: u32, n: *const Node) {
-        let mut prev: &AtomicPtr<Node> = self.head(b);
-        loop {
-            let p = prev.load(Acquire);
-            if p.is_null() {
-                return;
-            }
-            // SAFETY: under the stripe lock nodes stay linked and live.
-            let pn = unsafe { &*p };
-            if ptr::eq(p, n) {
-                prev.store(pn.next.load(Acquire), Release);
-                return;
-            }
-            prev = &pn.next;
+    /// Accounts for a connection about to be freed.
+    fn forget(&self, c: &Conn) {
+        if c.is_template() {
+            self.templates.fetch_sub(1, Relaxed);
         }
+        self.count.fetch_sub(1, AcqRel);
     }
 
     /// One step of the collector: looks at `n` buckets from the cursor
     /// (those the occupancy bitmap marks), unlinks the connections expired
-    /// at `now` into `dead` (freed by the caller after a grace period, with
-    /// [`ConnTable::free`]). `expiring` sees each expired connection first
-    /// and may keep it (true), having pushed its expiry on (SYNPROXY's SYN
-    /// retries).
-    pub(crate) fn collect(&self, n: u32, now: u64, dead: &mut KVec<*mut Conn>, mut expiring: impl FnMut(&Conn) -> bool) {
+    /// at `now` and frees them after a grace period; returns how many.
+    /// `expiring` sees each expired connection first and may keep it
+    /// (true), having pushed its expiry on (SYNPROXY's SYN retries).
+    /// Process context.
+    pub(crate) fn collect(&self, n: u32, now: u64, mut expiring: impl FnMut(&Conn) -> bool) -> usize {
         let start = self.gc_cursor.fetch_add(n, Relaxed) & self.mask;
-        let g = RcuGuard::new();
+        let mut reaper = self.table.reaper();
         let mut room = true;
         self.occupancy().sweep(start, n, self.mask, |b| {
-            let (ok, remain) = self.collect_bucket(b, now, dead, room, &mut expiring);
-            room &= ok;
+            if !room {
+                // The rest waits for the next round.
+                return true;
+            }
+            let (ok, remain) = reaper.sweep(b, |c| c.expires.load(Relaxed) <= now && (c.dead.load(Acquire) || !expiring(c)));
+            room = ok;
             remain
         });
-        drop(g);
+        reaper.finish(|c| self.forget(c))
     }
 
-    /// The collector in bucket `b` (under the caller's read section):
-    /// unlinks what expired into `dead` while `room`. Returns whether
-    /// `dead` could take every expired entry, and whether the in-chain
-    /// still holds entries.
-    fn collect_bucket(&self, b: u32, now: u64, dead: &mut KVec<*mut Conn>, mut room: bool, expiring: &mut impl FnMut(&Conn) -> bool) -> (bool, bool) {
-        let mut remain = false;
-        let mut p = self.head(b).load(Acquire);
-        while !p.is_null() {
-            // SAFETY: under the caller's read section; and only this
-            // collector unlinks, so a node seen here stays linked until we
-            // unlink it.
-            let (c, node) = unsafe { (Conn::from_node(p), &*p) };
-            p = node.next.load(Acquire);
-            // Each connection is handled once: from its in-chain.
-            if node.dir != Dir::In {
-                continue;
-            }
-            if !room || c.expires.load(Relaxed) > now || (!c.dead.load(Acquire) && expiring(c)) {
-                remain = true;
-                continue;
-            }
-            // Inside the read section: no sleeping allocation.
-            if dead.push(c as *const Conn as *mut Conn, GFP_ATOMIC).is_err() {
-                // The rest waits for the next round.
-                room = false;
-                remain = true;
-                continue;
-            }
-            self.unlink(c);
-        }
-        (room, remain)
-    }
-
-    /// Unlinks every connection of namespace `net` into `dead` (freed by
-    /// the caller after a grace period). False if `dead` could not grow:
-    /// call again after freeing.
-    pub(crate) fn unlink_net(&self, net: NetRef, dead: &mut KVec<*mut Conn>) -> bool {
-        let g = RcuGuard::new();
-        for b in 0..=self.mask {
-            let mut p = self.head(b).load(Acquire);
-            while !p.is_null() {
-                // SAFETY: under `g`; only the collector, which is excluded
-                // by the caller's GcGuard, and this function unlink.
-                let (c, node) = unsafe { (Conn::from_node(p), &*p) };
-                p = node.next.load(Acquire);
-                if node.dir != Dir::In || c.net != net {
-                    continue;
-                }
-                // Inside the read section: no sleeping allocation.
-                if dead.push(c as *const Conn as *mut Conn, GFP_ATOMIC).is_err() {
-                    return false;
-                }
-                self.unlink(c);
-            }
-        }
-        drop(g);
-        true
-    }
-
-    /// Unlinks `c` from both chains.
-    fn unlink(&self, c: &Conn) {
-        let _l = self.locks.lock2(c.in_hash, c.out_hash);
-        self.unlink_node(c.in_hash, &c.in_node);
-        if !c.is_template() {
-            self.unlink_node(c.out_hash, &c.out_node);
-        }
-    }
-
-    /// Frees connections unlinked by [`ConnTable::collect`].
-    ///
-    /// # Safety
-    /// A grace period must have passed since they were unlinked.
-    pub(crate) unsafe fn free(&self, dead: KVec<*mut Conn>) {
-        for c in dead {
-            // SAFETY: from `KBox::into_raw` in `insert`, unlinked, and no
-            // reader remains after the grace period (caller).
-            let c = unsafe { KBox::from_raw(c) };
-            if c.is_template() {
-                self.templates.fetch_sub(1, Relaxed);
-            }
-            drop(c);
-            self.count.fetch_sub(1, AcqRel);
-        }
-    }
-}
-
-impl Drop for ConnTable {
-    fn drop(&mut self) {
-        // Module exit: hooks are unregistered and the collector stopped, so
-        // nothing else touches the table. Free every connection.
-        for b in 0..=self.mask {
-            let mut p = self.head(b).load(Acquire);
-            while !p.is_null() {
-                // SAFETY: no concurrent access remains (see above).
-                let (c, node) = unsafe { (Conn::from_node(p), &*p) };
-                p = node.next.load(Acquire);
-                if node.dir == Dir::In {
-                    // Unlink from the out-chain first so that its walk never
-                    // meets freed memory.
-                    if !c.is_template() {
-                        self.unlink_node(c.out_hash, &c.out_node);
-                    }
-                    // SAFETY: from `KBox::into_raw`; now in no chain we walk
-                    // again (its in-chain successor was read above).
-                    drop(unsafe { KBox::from_raw(c as *const Conn as *mut Conn) });
+    /// Unlinks and frees every connection of namespace `net` (process
+    /// context).
+    pub(crate) fn unlink_net(&self, net: NetRef) {
+        loop {
+            let mut reaper = self.table.reaper();
+            let mut complete = true;
+            for b in 0..=self.mask {
+                if !reaper.sweep(b, |c| c.net == net).0 {
+                    // Out of memory to record them: free what we have,
+                    // then go on.
+                    complete = false;
+                    break;
                 }
             }
-            self.head(b).store(ptr::null_mut(), Relaxed);
+            reaper.finish(|c| self.forget(c));
+            if complete {
+                break;
+            }
         }
     }
 }

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The temporary text control path (see `core/src/ctl_text.rs`): commands
-//! written to /sys/module/rvs/parameters/ctl, counters read from
-//! /sys/module/rvs/parameters/stats. Replaced by the "IPVS" generic netlink
-//! family.
+//! The text control path (see `core/src/ctl_text.rs`): commands written
+//! to /sys/module/rvs/parameters/ctl, counters read from
+//! /sys/module/rvs/parameters/stats (the parameters' callbacks are in
+//! `kern::params`). It stays beside the "IPVS" generic netlink family, for
+//! scripts and for the counters no netlink message carries.
 
 use crate::kern::{CfgGuard, NetRef};
 use crate::rvs_core::ctl_text::{self, Command, SvcKey};
 use crate::service::{keep, Dest, Laddr, Persist, Service, ServiceSet};
 use crate::stats::Writer;
-use crate::{State, STATE};
-use core::sync::atomic::Ordering::{Acquire, Relaxed};
+use crate::State;
+use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -117,49 +118,20 @@ pub(crate) fn apply(st: &State, cfg: &CfgGuard, net: NetRef, cmd: Command) -> Re
     Ok(())
 }
 
-/// Called by the `ctl` parameter's setter (process context).
-#[no_mangle]
-pub(crate) extern "C" fn rvs_ctl_write(buf: *const core::ffi::c_char, len: usize) -> core::ffi::c_int {
-    // The writer's namespace: services are added to and looked up in it.
-    let net = NetRef::current();
-    // SAFETY: the parameter code passes a NUL-terminated string of `len`
-    // bytes that outlives this call.
-    let line = unsafe { core::slice::from_raw_parts(buf as *const u8, len) };
-    let cmd = match ctl_text::parse(line) {
-        Ok(c) => c,
-        Err(e) => {
-            pr_warn!("ctl: {:?} in {:?}\n", e, core::str::from_utf8(line).unwrap_or("?").trim_end());
-            return EINVAL.to_errno();
-        }
-    };
-    let cfg = CfgGuard::lock();
-    let p = STATE.load(Acquire);
-    if p.is_null() {
-        return ENODEV.to_errno();
-    }
-    // SAFETY: `STATE` is cleared under the configuration mutex before the
-    // state is freed, and we hold that mutex.
-    let st = unsafe { &*p };
-    match apply(st, &cfg, net, cmd) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+/// One line written to the `ctl` parameter, by a task of namespace `net`
+/// (`kern::params`, under the configuration mutex).
+pub(crate) fn write(st: &State, cfg: &CfgGuard, net: NetRef, line: &[u8]) -> Result {
+    let cmd = ctl_text::parse(line).map_err(|e| {
+        pr_warn!("ctl: {:?} in {:?}\n", e, core::str::from_utf8(line).unwrap_or("?").trim_end());
+        EINVAL
+    })?;
+    apply(st, cfg, net, cmd)
 }
 
-/// Called by the `stats` parameter's getter: fills `buf` (`len` bytes).
-#[no_mangle]
-pub(crate) extern "C" fn rvs_stats_read(buf: *mut core::ffi::c_char, len: usize) -> core::ffi::c_int {
-    // SAFETY: the parameter code passes a writable buffer of `len` bytes.
-    let out = unsafe { core::slice::from_raw_parts_mut(buf as *mut u8, len) };
-    let cfg = CfgGuard::lock();
-    let p = STATE.load(Acquire);
-    if p.is_null() {
-        return ENODEV.to_errno();
-    }
-    // SAFETY: as in `rvs_ctl_write`.
-    let st = unsafe { &*p };
+/// The `stats` parameter's text, into `out`; returns its length.
+pub(crate) fn read_stats(st: &State, cfg: &CfgGuard, out: &mut [u8]) -> usize {
     let mut w = Writer { buf: out, len: 0 };
     st.stats.write(&mut w, st.conns.count(), st.conns.templates());
-    st.svcs.read_locked(&cfg).write(&cfg, &mut w);
-    w.len as core::ffi::c_int
+    st.svcs.read_locked(cfg).write(cfg, &mut w);
+    w.len
 }

@@ -9,7 +9,7 @@ use crate::synproxy::{self, SynproxyCtx};
 use core::pin::Pin;
 use kernel::prelude::KBox;
 use kernel::sync::Arc;
-use crate::kern::{self, NetRef, RcuGuard, Skb, NF_ACCEPT, NF_DROP, NF_STOLEN};
+use crate::kern::{self, HookState, NetRef, RcuGuard, Skb, Verdict};
 use crate::rvs_core::nat::{self, Tuple4};
 use crate::rvs_core::csum::FieldState;
 use crate::rvs_core::icmp;
@@ -52,98 +52,67 @@ fn parse_l4(skb: &mut Skb, ip: &packet::Ipv4) -> core::result::Result<L4, ()> {
     }
 }
 
-/// The LOCAL_IN hook.
-///
-/// # Safety
-/// Called by netfilter only: `priv_` is the `State` registered with the
-/// hook (alive until unregistration), `skb` and `state` are the hook's.
-pub(crate) unsafe extern "C" fn hook_local_in(
-    priv_: *mut core::ffi::c_void,
-    skb: *mut crate::bindings::sk_buff,
-    state: *const crate::bindings::nf_hook_state,
-) -> u32 {
-    // SAFETY: `priv_` is the registered `State`, see above.
-    let st = unsafe { &*(priv_ as *const State) };
-    // SAFETY: `skb` is this hook call's packet.
-    let skb = unsafe { Skb::from_hook(skb) };
-    // SAFETY: `state` is this hook call's state.
-    let net = unsafe { NetRef::from_hook_state(state) };
-    // SAFETY: netfilter runs hooks inside an RCU read-side critical
-    // section (nf_hook), which outlasts this call.
-    let g = unsafe { RcuGuard::held_by_caller() };
+/// The LOCAL_IN hook (called by `kern::netfilter`, inside the hook's RCU
+/// read section `g`).
+pub(crate) fn local_in(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>) -> Verdict {
+    let net = state.net();
     // Registered only where rvs works (see `ServiceSet::hook_newcomers`);
     // checked all the same, for the moment between a namespace's hooks
     // and its first service being published.
-    if !st.svcs.read(&g).works_in(net) {
-        return NF_ACCEPT;
+    if !st.svcs.read(g).works_in(net) {
+        return skb.accept();
     }
-    process(st, &g, skb, net)
+    process(st, g, skb, net)
 }
 
 /// The PRE_ROUTING hook: the fragment guard.
-///
-/// # Safety
-/// As for [`hook_local_in`].
-pub(crate) unsafe extern "C" fn hook_pre_routing(
-    priv_: *mut core::ffi::c_void,
-    skb: *mut crate::bindings::sk_buff,
-    state: *const crate::bindings::nf_hook_state,
-) -> u32 {
-    // SAFETY: `priv_` is the registered `State`, see `hook_local_in`.
-    let st = unsafe { &*(priv_ as *const State) };
+pub(crate) fn pre_routing(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookState<'_>) -> Verdict {
     if !st.settings.drop_frag.load(Relaxed) {
-        return NF_ACCEPT;
+        return skb.accept();
     }
-    // SAFETY: `skb` is this hook call's packet.
-    let mut skb = unsafe { Skb::from_hook(skb) };
     // Every packet of the namespace passes here: the common case (not a
     // fragment) costs one read of the validated header.
     if !skb.pre_routing_is_fragment() {
-        return NF_ACCEPT;
+        return skb.accept();
     }
-    // SAFETY: `state` is this hook call's state.
-    let net = unsafe { NetRef::from_hook_state(state) };
     let len = skb.len();
     let Some(Ok(ip)) = skb.pull(20).map(|h| packet::parse_ipv4(h, len)) else {
-        return NF_ACCEPT;
+        return skb.accept();
     };
     if !ip.fragment {
-        return NF_ACCEPT;
+        return skb.accept();
     }
-    // SAFETY: netfilter runs hooks inside an RCU read-side critical
-    // section (nf_hook), which outlasts this call.
-    let g = unsafe { RcuGuard::held_by_caller() };
-    let set = st.svcs.read(&g);
+    let (set, net) = (st.svcs.read(g), state.net());
     if set.is_vip(net, IPPROTO_TCP, ip.daddr) || set.is_vip(net, IPPROTO_UDP, ip.daddr) {
         st.stats.inc(Ctr::DropFrag);
-        return NF_DROP;
+        return skb.discard();
     }
-    NF_ACCEPT
+    skb.accept()
 }
 
 /// One packet at LOCAL_IN (or one SYNPROXY kept, released): the hook's
 /// verdict.
-pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef) -> u32 {
+pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef) -> Verdict {
     let len = skb.len();
     let ip = match skb.pull(20).map(|h| packet::parse_ipv4(h, len)) {
         Some(Ok(ip)) => ip,
         // The stack validated the IP header before LOCAL_IN; not ours.
-        _ => return NF_ACCEPT,
+        _ => return skb.accept(),
     };
     if ip.proto == IPPROTO_ICMP && !ip.fragment {
         return icmp_error(st, g, skb, net, &ip, len);
     }
     if ip.proto != IPPROTO_TCP && ip.proto != IPPROTO_UDP || ip.fragment {
-        return NF_ACCEPT;
+        return skb.accept();
     }
     let l4 = match parse_l4(&mut skb, &ip) {
         Ok(l4) => l4,
         Err(()) => {
             if st.svcs.read(g).is_vip(net, ip.proto, ip.daddr) {
                 st.stats.inc(Ctr::DropMalformed);
-                return NF_DROP;
+                return skb.discard();
             }
-            return NF_ACCEPT;
+            return skb.accept();
         }
     };
     let t = Tuple4 { saddr: ip.saddr, daddr: ip.daddr, sport: l4.sport, dport: l4.dport };
@@ -162,7 +131,7 @@ pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef) -> u3
 
 /// An ICMP error about a packet rvs sent: translated for the other side of
 /// the connection (outer addresses, quoted header, quoted sequence number).
-fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, len: usize) -> u32 {
+fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, len: usize) -> Verdict {
     // ICMP errors are small (the quote is at most 576 bytes in all): take
     // the whole message linear and writable only once it is ours.
     let end = ip.tot_len.min(len);
@@ -170,12 +139,12 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
         Some(Ok(Some(q))) => q,
         // Not an error about TCP/UDP, or a quote too short to be about one
         // of our connections: the stack's business.
-        _ => return NF_ACCEPT,
+        _ => return skb.accept(),
     };
     // The quoted packet is one rvs sent; its reverse is the key a packet
     // of the connection carries.
     let Some((c, dir)) = st.conns.lookup(g, net, q.proto, &q.tuple.reversed()) else {
-        return NF_ACCEPT;
+        return skb.accept();
     };
     let (outer, inner, seq) = match dir {
         // Quoted: VIP -> client, sent to the client. The error came from the
@@ -191,23 +160,24 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
     };
     let Some(buf) = skb.writable(end) else {
         st.stats.inc(Ctr::DropNoMem);
-        return NF_DROP;
+        return skb.discard();
     };
     icmp::rewrite_error(buf, ip.ihl, &q, outer, &inner, seq);
     st.stats.inc(Ctr::IcmpFwd);
     if skb.route_v4(net, outer.0, outer.1).is_err() {
         st.stats.inc(Ctr::DropNoRoute);
-        return NF_DROP;
+        return skb.discard();
     }
     send(st, skb, net)
 }
 
 /// Sends a routed packet; the hook's verdict.
-pub(crate) fn send(st: &State, skb: Skb, net: NetRef) -> u32 {
-    if skb.output_v4(net).is_err() {
+pub(crate) fn send(st: &State, skb: Skb, net: NetRef) -> Verdict {
+    let (verdict, sent) = skb.output_v4(net);
+    if sent.is_err() {
         st.stats.inc(Ctr::XmitErr);
     }
-    NF_STOLEN
+    verdict
 }
 
 /// The real server for a new connection: the scheduler's choice, or with
@@ -246,6 +216,7 @@ fn pick_dest<'a>(
         Err(InsertError::Exists) => st.conns.lookup(g, net, ip.proto | TEMPLATE, &key).map(|(t, _)| placed(t)),
         // No room for the template: schedule without persistence.
         Err(InsertError::Full) => Some((dest, None)),
+        Err(InsertError::NoMem) => None,
     }
 }
 
@@ -256,7 +227,7 @@ pub(crate) fn is_bare_syn(l4: &L4) -> bool {
 
 /// Rewrites and sends a packet of connection `c` travelling `dir`.
 #[allow(clippy::too_many_arguments)]
-fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packet::Ipv4, l4: &L4, len: usize) -> u32 {
+fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: Dir, ip: &packet::Ipv4, l4: &L4, len: usize) -> Verdict {
     let sp = c.sp.as_deref();
     if let Some(sp) = sp {
         skb = match synproxy::before_forward(st, skb, net, c, sp, dir, ip, l4) {
@@ -300,12 +271,12 @@ fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: D
     };
     let Ok(()) = skb.route_v4_cached(g, net, route, shared, to.saddr, to.daddr) else {
         st.stats.inc(Ctr::DropNoRoute);
-        return NF_DROP;
+        return skb.discard();
     };
     let csum = skb.csum_state();
     let Some(buf) = skb.writable(ip.ihl + l4.hlen) else {
         st.stats.inc(Ctr::DropNoMem);
-        return NF_DROP;
+        return skb.discard();
     };
     nat::rewrite_v4(buf, ip.ihl, &to, csum);
     if let Some((flags, _, _)) = l4.tcp {
@@ -335,7 +306,7 @@ fn forward(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, c: &Conn, dir: D
                 let inserted = if st.settings.toa.load(Relaxed) {
                     let Ok(done) = insert_toa(st, &mut skb, c, ip, l4, len, csum) else {
                         st.stats.inc(Ctr::DropNoMem);
-                        return NF_DROP;
+                        return skb.discard();
                     };
                     done
                 } else {
@@ -372,7 +343,8 @@ pub(crate) fn send_new(st: &State, spec: &packet::TcpSpec<'_>, net: NetRef) {
         st.stats.inc(Ctr::DropNoRoute);
         return;
     }
-    if skb.output_v4(net).is_err() {
+    let (_, sent) = skb.output_v4(net);
+    if sent.is_err() {
         st.stats.inc(Ctr::XmitErr);
     }
 }
@@ -450,13 +422,13 @@ fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, ip: &packet::Ipv4, l4: &L4, l
 /// only from a SYN, or for SYNPROXY from the ACK with its cookie);
 /// otherwise not ours.
 #[allow(clippy::too_many_arguments)]
-fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4, t: &Tuple4, len: usize) -> u32 {
+fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4, t: &Tuple4, len: usize) -> Verdict {
     let set = st.svcs.read(g);
     let Some(svc) = set.find(net, ip.proto, ip.daddr, l4.dport) else {
         // Defence switches: traffic to a VIP that no service takes.
         if ip.proto == IPPROTO_TCP && set.is_vip(net, IPPROTO_TCP, ip.daddr) && st.settings.drop_tcp_port.load(Relaxed) {
             st.stats.inc(Ctr::DropVipPort);
-            return NF_DROP;
+            return skb.discard();
         }
         if ip.proto == IPPROTO_UDP
             && !set.is_vip(net, IPPROTO_UDP, ip.daddr)
@@ -464,9 +436,9 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
             && st.settings.drop_udp_tcp_vip.load(Relaxed)
         {
             st.stats.inc(Ctr::DropUdpTcpVip);
-            return NF_DROP;
+            return skb.discard();
         }
-        return NF_ACCEPT;
+        return skb.accept();
     };
     if l4.tcp.is_some() && svc.synproxy {
         return synproxy::no_conn(st, g, skb, net, ip, l4, t, svc, set);
@@ -475,7 +447,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
         Some((_, seq, _)) => {
             if !is_bare_syn(l4) {
                 st.stats.inc(Ctr::DropNoConn);
-                return NF_DROP;
+                return skb.discard();
             }
             (TcpState::SynSent, Some(seq))
         }
@@ -486,13 +458,13 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, ip: &packet::Ipv4, 
     match open(st, g, net, set, svc, ip, l4, t, state, seq, None, now) {
         // The SYN itself moves nothing: SynSent is where a client SYN leads.
         Ok(c) => forward(st, g, skb, net, c, Dir::In, ip, l4, len),
-        Err(verdict) => verdict,
+        Err(()) => skb.discard(),
     }
 }
 
 /// Opens a connection of `svc` for the client tuple `t`: real server,
 /// local address and port, fresh ISN (`syn_seq`: the client's ISN), table
-/// entry, counters. `Err` is the verdict for the packet when refused.
+/// entry, counters. `Err`: refused (counted); the packet is to be dropped.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn open<'a>(
     st: &'a State,
@@ -507,14 +479,14 @@ pub(crate) fn open<'a>(
     syn_seq: Option<u32>,
     sp: Option<Pin<KBox<SynproxyCtx>>>,
     now: u64,
-) -> core::result::Result<&'a Conn, u32> {
+) -> core::result::Result<&'a Conn, ()> {
     let Some((dest, control)) = pick_dest(st, g, net, svc, ip, l4, now) else {
         st.stats.inc(Ctr::DropNoDest);
-        return Err(NF_DROP);
+        return Err(());
     };
     let Some(laddr) = svc.next_laddr() else {
         st.stats.inc(Ctr::DropNoLaddr);
-        return Err(NF_DROP);
+        return Err(());
     };
     let start = laddr.next_port.fetch_add(1, Relaxed);
     let port = lport::pick(&set.lports, start, |p| {
@@ -527,7 +499,7 @@ pub(crate) fn open<'a>(
     });
     let Some(port) = port else {
         st.stats.inc(Ctr::DropNoPort);
-        return Err(NF_DROP);
+        return Err(());
     };
     let out_t = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
     // A fresh ISN toward the real server, keyed on the out-tuple as the
@@ -536,20 +508,21 @@ pub(crate) fn open<'a>(
         Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(laddr.addr, dest.addr, port, dest.port)),
         None => SeqDelta(0),
     };
-    let Ok(c) = Conn::new(net, ip.proto, *t, out_t, state, seq_in, syn_seq, dest.clone(), laddr.clone(), svc.stats.clone(), sp, control.cloned()) else {
-        st.stats.inc(Ctr::DropNoMem);
-        return Err(NF_DROP);
-    };
+    let c = Conn::new(net, ip.proto, *t, out_t, state, seq_in, syn_seq, dest.clone(), laddr.clone(), svc.stats.clone(), sp, control.cloned());
     let c = match st.conns.insert(g, c) {
         Ok(c) => c,
         Err(InsertError::Full) => {
             st.stats.inc(Ctr::DropTableFull);
-            return Err(NF_DROP);
+            return Err(());
+        }
+        Err(InsertError::NoMem) => {
+            st.stats.inc(Ctr::DropNoMem);
+            return Err(());
         }
         Err(InsertError::Exists) => {
             // Lost a race with another CPU for the same tuple: the client
             // retransmits and finds the winner's connection.
-            return Err(NF_DROP);
+            return Err(());
         }
     };
     st.stats.inc(Ctr::Conns);

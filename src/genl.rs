@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The generic netlink family "IPVS", version 1: how stock ipvsadm and
-//! rvsadm configure rvs. Tables and trampolines: src/genl_helpers.c;
-//! numbering: core/src/ipvs_nl.rs; attribute decode/encode:
-//! core/src/ipvs_msg.rs. The text interface (src/ctl.rs) stays beside it;
-//! both change the same service set under the configuration mutex.
+//! rvsadm configure rvs. Family, policies and ops: src/kern/genl.c, whose
+//! trampolines (src/kern/genl.rs) call `doit` and `dumpit` here; numbering:
+//! core/src/ipvs_nl.rs; attribute decode/encode: core/src/ipvs_msg.rs. The
+//! text interface (src/ctl.rs) stays beside it; both change the same
+//! service set under the configuration mutex.
 //!
 //! # What rvs implements (for clients such as rvsadm)
 //!
@@ -69,16 +70,16 @@
 //! timeouts (GET/SET_CONFIG), the sysctls (init namespace only) and the
 //! local port range.
 
-use crate::kern::{CfgGuard, DumpCtx, Extack, GenlInfo, NetRef};
+use crate::kern::{CfgGuard, DumpCtx, GenlInfo, NetRef};
 use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::ipvs_msg::{self as m, errno, msg, Enc, StatsInfo};
 use crate::rvs_core::ipvs_nl::{cmd, svc_flags};
 use crate::rvs_core::tcp_state::TcpState;
 use crate::service::{keep, Dest, Laddr, Parts, Persist, Service, ServiceSet};
 use crate::stats::{ObjCtr, ObjStats};
-use crate::{State, STATE};
-use core::ffi::{c_int, c_long, c_void, CStr};
-use core::sync::atomic::Ordering::{Acquire, Relaxed};
+use crate::State;
+use core::ffi::CStr;
+use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -294,7 +295,9 @@ fn zero_service(s: &Service) {
     }
 }
 
-fn doit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], info: &GenlInfo) -> Res {
+/// One doit request: command `c` with its attributes `buf`, from namespace
+/// `net` (`kern::genl`, under the configuration mutex).
+pub(crate) fn doit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], info: &GenlInfo) -> Res {
     let a = m::decode_cmd(buf)?;
     let mut out = [0u8; ENC_BUF];
     let mut e = Enc::new(&mut out);
@@ -376,7 +379,8 @@ fn dump_each<T>(d: &mut DumpCtx, items: impl Iterator<Item = T>, reply: u8, mut 
     Ok(())
 }
 
-fn dumpit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], d: &mut DumpCtx) -> Res {
+/// One call of a dump (`kern::genl`, under the configuration mutex).
+pub(crate) fn dumpit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], d: &mut DumpCtx) -> Res {
     let a = m::decode_cmd(buf)?;
     let cur = st.svcs.read_locked(cfg);
     match c {
@@ -394,89 +398,5 @@ fn dumpit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], d: &mut Du
         }
         cmd::GET_DAEMON => Err(refuse(errno::EOPNOTSUPP, msg::DAEMON)),
         _ => Err(refuse(errno::EOPNOTSUPP, c"command not supported by rvs")),
-    }
-}
-
-/// The state, under the configuration mutex `_cfg`; `None` while the
-/// module is going away.
-fn state<'a>(_cfg: &'a CfgGuard) -> Option<&'a State> {
-    let p = STATE.load(Acquire);
-    // SAFETY: `STATE` is cleared under the configuration mutex before the
-    // state is freed, and the caller holds that mutex for `'a`.
-    (!p.is_null()).then(|| unsafe { &*p })
-}
-
-/// Every doit of the family (genetlink calls it in process context with
-/// the genl lock held).
-#[no_mangle]
-pub(crate) extern "C" fn rvs_genl_doit(
-    c: u8,
-    attrs: *const u8,
-    len: usize,
-    info: *mut c_void,
-    extack: *mut c_void,
-    net: *mut crate::bindings::net,
-) -> c_int {
-    // SAFETY: the trampoline passes the request's attribute bytes (inside
-    // the request skb, alive for the call), its genl_info, its extack and
-    // the requester's namespace (alive while its socket is).
-    let (buf, info, ext, net) = unsafe {
-        (
-            core::slice::from_raw_parts(attrs, len),
-            GenlInfo::from_raw(info),
-            Extack::from_raw(extack),
-            NetRef::from_raw(net),
-        )
-    };
-    let cfg = CfgGuard::lock();
-    let r = match state(&cfg) {
-        Some(st) => doit(st, &cfg, net, c, buf, &info),
-        None => Err(refuse(19 /* ENODEV */, msg::GONE)),
-    };
-    match r {
-        Ok(()) => 0,
-        Err(e) => {
-            ext.set(e.msg);
-            -e.errno
-        }
-    }
-}
-
-/// Every dumpit of the family: returns the bytes added (0 ends the dump)
-/// or a negative errno.
-#[no_mangle]
-pub(crate) extern "C" fn rvs_genl_dumpit(
-    c: u8,
-    attrs: *const u8,
-    len: usize,
-    skb: *mut crate::bindings::sk_buff,
-    cb: *mut c_void,
-    extack: *mut c_void,
-    args: *mut c_long,
-    net: *mut crate::bindings::net,
-) -> c_int {
-    // SAFETY: the trampoline passes the dump request's attribute bytes
-    // (alive while the dump runs), the skb being filled, the callback, its
-    // extack, `&cb->args[0]` and the requester's namespace, all valid for
-    // this call.
-    let (buf, mut d, ext, net) = unsafe {
-        (
-            core::slice::from_raw_parts(attrs, len),
-            DumpCtx::from_raw(skb, cb, args),
-            Extack::from_raw(extack),
-            NetRef::from_raw(net),
-        )
-    };
-    let cfg = CfgGuard::lock();
-    let r = match state(&cfg) {
-        Some(st) => dumpit(st, &cfg, net, c, buf, &mut d),
-        None => Err(refuse(19 /* ENODEV */, msg::GONE)),
-    };
-    match r {
-        Ok(()) => d.len() as c_int,
-        Err(e) => {
-            ext.set(e.msg);
-            -e.errno
-        }
     }
 }

@@ -4,16 +4,16 @@
 //! that `ipvsadm -Lnc` and scripts reading them work. Real servers added as
 //! FULLNAT show "FullNat" (Alibaba's name), MASQ ones "Masq". Connections
 //! are listed with upstream's columns (client, VIP, real server); the
-//! local address is not shown, as ipvsadm parses a fixed layout.
+//! local address is not shown, as ipvsadm parses a fixed layout. The
+//! files and their callbacks: src/kern/proc.c and src/kern/proc.rs.
 
 use crate::kern::{CfgGuard, NetRef, RcuGuard, SeqFile};
 use crate::rvs_core::ipvs_nl::fwd;
 use crate::rvs_core::packet::IPPROTO_TCP;
 use crate::stats::{ObjCtr, Writer};
-use crate::{State, STATE};
-use core::ffi::{c_int, c_uint, c_ulong, c_void};
+use crate::State;
 use core::fmt::Write;
-use core::sync::atomic::Ordering::{Acquire, Relaxed};
+use core::sync::atomic::Ordering::Relaxed;
 
 /// One line at a time into the seq_file.
 struct Lines<'a> {
@@ -83,58 +83,22 @@ fn ip_vs_stats(st: &State, cfg: &CfgGuard, net: NetRef, l: &mut Lines<'_>) {
     l.line(format_args!("{:8X} {:8X} {:8X} {:16X} {:16X}\n", r[0], r[1], r[2], r[3], r[4]));
 }
 
-/// Show of /proc/net/ip_vs (0) and /proc/net/ip_vs_stats (1): process
-/// context, takes the configuration mutex.
-#[no_mangle]
-pub(crate) extern "C" fn rvs_proc_show(which: c_uint, seq: *mut c_void, net: *mut crate::bindings::net) -> c_int {
-    // SAFETY: the C show callback passes its seq_file and the file's
-    // namespace, valid for the call.
-    let (mut seq, net) = unsafe { (SeqFile::from_raw(seq), NetRef::from_raw(net)) };
-    let cfg = CfgGuard::lock();
-    let p = STATE.load(Acquire);
-    if p.is_null() {
-        return 0;
-    }
-    // SAFETY: `STATE` is cleared under the configuration mutex before the
-    // state is freed, and we hold that mutex.
-    let st = unsafe { &*p };
-    let mut l = Lines { seq: &mut seq, buf: [0; 256] };
+/// Show of /proc/net/ip_vs (0) and /proc/net/ip_vs_stats (1), for the
+/// reader's namespace `net` (`kern::proc`, under the configuration mutex).
+pub(crate) fn show(st: &State, cfg: &CfgGuard, net: NetRef, which: u32, seq: &mut SeqFile) {
+    let mut l = Lines { seq, buf: [0; 256] };
     match which {
-        0 => ip_vs(st, &cfg, net, &mut l),
-        _ => ip_vs_stats(st, &cfg, net, &mut l),
+        0 => ip_vs(st, cfg, net, &mut l),
+        _ => ip_vs_stats(st, cfg, net, &mut l),
     }
-    0
 }
 
-/// The state for the connection listing, which runs under rcu_read_lock
-/// (no mutex): the files are removed, waiting for their readers, before
-/// the state is freed.
-fn state_rcu<'a>(_g: &'a RcuGuard) -> Option<&'a State> {
-    let p = STATE.load(Acquire);
-    // SAFETY: see above; a reader inside the file keeps the state alive.
-    (!p.is_null()).then(|| unsafe { &*p })
-}
-
-/// Buckets of the connection table (positions of the ip_vs_conn listing).
-#[no_mangle]
-pub(crate) extern "C" fn rvs_conn_buckets() -> c_uint {
-    let g = RcuGuard::new();
-    state_rcu(&g).map_or(0, |st| st.conns.buckets())
-}
-
-/// The connections of the file's namespace in one bucket, in upstream's
-/// ip_vs_conn format.
-#[no_mangle]
-pub(crate) extern "C" fn rvs_proc_conn_show(seq: *mut c_void, net: *mut crate::bindings::net, bucket: c_ulong) {
-    // SAFETY: the C show callback passes its seq_file and the file's
-    // namespace, valid for the call.
-    let (mut seq, net) = unsafe { (SeqFile::from_raw(seq), NetRef::from_raw(net)) };
-    let g = RcuGuard::new();
-    let Some(st) = state_rcu(&g) else { return };
-    let mut l = Lines { seq: &mut seq, buf: [0; 256] };
+/// The connections of namespace `net` in bucket `b`, in upstream's
+/// ip_vs_conn format (`kern::proc`, under RCU).
+pub(crate) fn conn_show(st: &State, g: &RcuGuard, net: NetRef, b: u32, seq: &mut SeqFile) {
+    let mut l = Lines { seq, buf: [0; 256] };
     let now = crate::kern::jiffies();
-    let Ok(b) = u32::try_from(bucket) else { return };
-    st.conns.for_each_in_bucket(&g, b, |c| {
+    st.conns.for_each_in_bucket(g, b, |c| {
         if c.net != net {
             return;
         }

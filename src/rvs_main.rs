@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 //! rvs.ko: the director.
 //!
-//! Module init and exit. `Rvs` holds the registrations in the order they
-//! must be undone: the hook first (no new packets; netfilter waits for the
-//! running ones), then the collector, then the state itself.
+//! Module init and exit, the settings, and the state the packet path and
+//! the control plane share. `Rvs` holds the registrations in the order
+//! they are undone: the front-ends first (no new request), then the hooks
+//! (no new packet; netfilter waits for the running ones), the collector,
+//! and last the state itself. The state is reached from C only through
+//! `kern::module`, which keeps that safe whatever the order; the order
+//! makes sure no caller is left to find it gone.
 
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 use kernel::prelude::*;
 
-mod bindings;
 mod conn_table;
 mod ctl;
 mod fullnat;
@@ -21,7 +24,8 @@ mod stats;
 mod synproxy;
 mod sysctl;
 
-use kern::{CfgGuard, GcWork, GenlFamily, NfHook, ProcFiles, Sysctls};
+use kern::module::Published;
+use kern::{CfgGuard, GcGuard, GcWork, GenlFamily, Hook, NetRef, NfHooks, ProcFiles, Sysctls};
 use rvs_core::ctl_text::Setting;
 use rvs_core::tcp_state::{TcpState, Timeouts, NR_STATES};
 use rvs_core::version::VERSION;
@@ -165,68 +169,29 @@ pub(crate) struct State {
     est_last: AtomicU64,
 }
 
-/// The state, for the entry points netfilter does not give a pointer to
-/// (parameters, the collector). Null outside the module's life.
-pub(crate) static STATE: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
-
-/// Owns the state; clears `STATE` under the configuration mutex before
-/// freeing it.
-struct StateOwner(*mut State);
-
-// SAFETY: `State` is shared by design (its fields are Sync); the owner only
-// frees it.
-unsafe impl Send for StateOwner {}
-// SAFETY: see `Send`.
-unsafe impl Sync for StateOwner {}
-
-impl Drop for StateOwner {
-    fn drop(&mut self) {
-        {
-            let _cfg = CfgGuard::lock();
-            STATE.store(core::ptr::null_mut(), Release);
-        }
-        // SAFETY: from `KBox::into_raw` in `init`; the hook and the
-        // collector are gone (dropped before this field), and the
-        // parameter callbacks see null from now on.
-        drop(unsafe { KBox::from_raw(self.0) });
-    }
-}
-
 struct Rvs {
     /// First to go: no request reaches the state after this.
     _genl: GenlFamily,
     _proc: ProcFiles,
     _sysctl: Sysctls,
-    _hook: NfHook,
+    _hooks: NfHooks,
     _gc: GcWork,
-    _state: StateOwner,
+    /// Last: unpublished and freed once nothing above can call in.
+    _state: Published,
     conn_tab_bits: u32,
 }
 
-/// The collector's tick (workqueue context).
-#[no_mangle]
-pub extern "C" fn rvs_gc_tick() {
-    let p = STATE.load(Acquire);
-    if p.is_null() {
-        return;
-    }
-    // SAFETY: the collector is stopped before the state is freed.
-    let st = unsafe { &*p };
-    let _gc = kern::GcGuard::lock();
-    let mut dead = KVec::new();
+/// The collector's tick (workqueue context, the collector's mutex held):
+/// a share of the table swept for expired connections, and the rates
+/// estimated every `EST_PERIOD_MS`.
+pub(crate) fn gc_tick(st: &State, _gc: &GcGuard) {
     let share = (1u32 << kern::param_conn_tab_bits().clamp(8, 22)) / GC_SHARE;
     let now = kern::jiffies();
     // An empty table has nothing to expire: an idle director does not
     // sweep its 2^conn_tab_bits buckets every second.
     if !st.conns.is_empty() {
-        st.conns.collect(share.max(1), now, &mut dead, |c| fullnat::expiring(st, c, now));
-    }
-    if !dead.is_empty() {
-        let n = dead.len() as u64;
-        kern::synchronize_rcu();
-        // SAFETY: a grace period has passed since `collect` unlinked them.
-        unsafe { st.conns.free(dead) };
-        st.stats.add(stats::Ctr::Expired, n);
+        let n = st.conns.collect(share.max(1), now, |c| fullnat::expiring(st, c, now));
+        st.stats.add(stats::Ctr::Expired, n as u64);
     }
     let now = kern::jiffies();
     let elapsed_ms = (now - st.est_last.load(Relaxed)) * 1000 / kern::hz();
@@ -239,19 +204,10 @@ pub extern "C" fn rvs_gc_tick() {
 
 /// A namespace is going away; its hooks are already unregistered (no
 /// packet of it is in flight): its services and connections are freed.
-#[no_mangle]
-pub extern "C" fn rvs_net_gone(net: *mut bindings::net) {
-    let p = STATE.load(Acquire);
-    if p.is_null() {
-        return;
-    }
-    // SAFETY: namespaces go away through the pernet exit, which the hook's
-    // unregistration (before the state is freed) runs for the last time.
-    let st = unsafe { &*p };
-    // SAFETY: the namespace is alive during its pernet exit.
-    let net = unsafe { kern::NetRef::from_raw(net) };
+pub(crate) fn net_gone(net: NetRef) {
     {
-        let cfg = kern::CfgGuard::lock();
+        let cfg = CfgGuard::lock();
+        let Some(st) = kern::module::state_cfg(&cfg) else { return };
         let cur = st.svcs.read_locked(&cfg);
         if cur.of(net).next().is_some() || cur.works_in(net) {
             // First made inert (no allocation: a later namespace at the
@@ -263,19 +219,9 @@ pub extern "C" fn rvs_net_gone(net: *mut bindings::net) {
             }
         }
     }
-    let _gc = kern::GcGuard::lock();
-    loop {
-        let mut dead = KVec::new();
-        let complete = st.conns.unlink_net(net, &mut dead);
-        if !dead.is_empty() {
-            kern::synchronize_rcu();
-            // SAFETY: a grace period has passed since they were unlinked.
-            unsafe { st.conns.free(dead) };
-        }
-        if complete {
-            break;
-        }
-    }
+    let gc = GcGuard::lock();
+    let Some(st) = kern::module::state_gc(&gc) else { return };
+    st.conns.unlink_net(net);
 }
 
 impl kernel::Module for Rvs {
@@ -296,20 +242,9 @@ impl kernel::Module for Rvs {
             },
             GFP_KERNEL,
         )?;
-        let p = KBox::into_raw(st);
-        let owner = StateOwner(p);
-        STATE.store(p, Release);
+        let state = Published::new(st)?;
         let gc = GcWork::start(GC_PERIOD_MS);
-        // SAFETY: `p` stays valid until `owner` drops, after the hook.
-        let hook = unsafe {
-            NfHook::register(
-                [
-                    (bindings::nf_inet_hooks_NF_INET_LOCAL_IN, PRI_LOCAL_IN, fullnat::hook_local_in as kern::HookFn),
-                    (bindings::nf_inet_hooks_NF_INET_PRE_ROUTING, PRI_PRE_ROUTING, fullnat::hook_pre_routing as kern::HookFn),
-                ],
-                p as *mut core::ffi::c_void,
-            )?
-        };
+        let hooks = NfHooks::register([Hook::LocalIn(PRI_LOCAL_IN), Hook::PreRouting(PRI_PRE_ROUTING)])?;
         let genl = GenlFamily::register().map_err(|e| {
             if e == EEXIST {
                 pr_err!("the generic netlink family \"IPVS\" is already registered (ip_vs loaded?): rvs does not load beside it; unload ip_vs first\n");
@@ -323,7 +258,7 @@ impl kernel::Module for Rvs {
         let proc_files = ProcFiles::register()?;
         let sysctls = Sysctls::register()?;
         pr_info!("rvs {} loaded (connection table 2^{} buckets)\n", VERSION, bits);
-        Ok(Rvs { _genl: genl, _proc: proc_files, _sysctl: sysctls, _hook: hook, _gc: gc, _state: owner, conn_tab_bits: bits })
+        Ok(Rvs { _genl: genl, _proc: proc_files, _sysctl: sysctls, _hooks: hooks, _gc: gc, _state: state, conn_tab_bits: bits })
     }
 }
 

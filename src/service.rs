@@ -480,14 +480,10 @@ impl ServiceSet {
     pub(crate) fn write(&self, _cfg: &CfgGuard, w: &mut Writer<'_>) {
         for s in self.svcs.iter() {
             let proto = if s.key.proto == crate::rvs_core::packet::IPPROTO_TCP { "tcp" } else { "udp" };
-            let netns = if s.retired.load(Relaxed) {
-                0
-            } else {
-                // SAFETY: a service not retired belongs to a live
-                // namespace: its exit retires it under the mutex `_cfg`
-                // holds, before the namespace is freed.
-                unsafe { s.net.inum() }
-            };
+            // A service not retired belongs to a live namespace: its exit
+            // retires it under the mutex `_cfg` holds, before the namespace
+            // is freed (`NetRef`'s invariant); a retired one is shown as 0.
+            let netns = if s.retired.load(Relaxed) { 0 } else { s.net.inum() };
             let _ = write!(w, "svc {} {}:{} {} netns {} ", proto, Ipv4(s.key.addr), s.key.port, s.algo.name(), netns);
             s.stats.write(w);
             let _ = writeln!(w);

@@ -30,7 +30,7 @@
 
 use crate::conn_table::Conn;
 use crate::fullnat::{self, L4};
-use crate::kern::{self, NetRef, RcuGuard, Skb, NF_DROP, NF_STOLEN};
+use crate::kern::{self, NetRef, RcuGuard, Skb, Verdict};
 use crate::rvs_core::ctl_text::SYNPROXY_STORE_MAX;
 use crate::rvs_core::csum::FieldState;
 use crate::rvs_core::nat::{self, Tuple4};
@@ -143,12 +143,12 @@ impl SynproxyCtx {
 
 /// What happened to a client packet offered to the queue.
 enum Keep {
-    /// Kept: the hook returns `NF_STOLEN`.
-    Kept,
+    /// Kept: the hook's verdict.
+    Kept(Verdict),
     /// The real server answered meanwhile: forward it now.
     Forward(Skb),
-    /// No room: dropped and counted.
-    Full,
+    /// No room: to be dropped.
+    Full(Skb),
 }
 
 fn keep(st: &State, sp: &SynproxyCtx, skb: Skb) -> Keep {
@@ -158,13 +158,13 @@ fn keep(st: &State, sp: &SynproxyCtx, skb: Skb) -> Keep {
         return Keep::Forward(skb);
     }
     if q.len >= max {
-        return Keep::Full;
+        return Keep::Full(skb);
     }
+    let (kept, verdict) = skb.keep();
     let i = q.len;
-    // SAFETY: every caller returns NF_STOLEN on `Keep::Kept`.
-    q.skbs[i] = Some(unsafe { skb.into_owned() });
+    q.skbs[i] = Some(kept);
     q.len += 1;
-    Keep::Kept
+    Keep::Kept(verdict)
 }
 
 /// The keyed hash of a client's tuple, as the cookie functions want it.
@@ -197,15 +197,15 @@ pub(crate) fn no_conn(
     t: &Tuple4,
     svc: &Service,
     set: &ServiceSet,
-) -> u32 {
+) -> Verdict {
     let Some((flags, seq, ack)) = l4.tcp else {
-        return NF_DROP;
+        return skb.discard();
     };
     // The director answers these itself (no real server sees them to drop
     // a damaged one): the checksum is checked first, as the stack would.
     if !skb.l4_csum_ok(ip.ihl, packet::IPPROTO_TCP) {
         st.stats.inc(Ctr::DropBadCsum);
-        return NF_DROP;
+        return skb.discard();
     }
     if fullnat::is_bare_syn(l4) {
         return answer_syn(st, skb, net, ip, l4, t, svc, seq);
@@ -214,21 +214,21 @@ pub(crate) fn no_conn(
         return cookie_ack(st, g, skb, net, ip, l4, t, svc, set, seq, ack);
     }
     st.stats.inc(Ctr::DropNoConn);
-    NF_DROP
+    skb.discard()
 }
 
 /// Step 1: the client's SYN becomes the director's SYN-ACK.
 #[allow(clippy::too_many_arguments)]
-fn answer_syn(st: &State, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4, t: &Tuple4, svc: &Service, seq: u32) -> u32 {
+fn answer_syn(st: &State, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4, t: &Tuple4, svc: &Service, seq: u32) -> Verdict {
     if !svc.has_available_dest() {
         st.stats.inc(Ctr::DropNoDest);
-        return NF_DROP;
+        return skb.discard();
     }
     let offer = match skb.pull(ip.ihl + l4.hlen).map(|h| tcpopt::parse_syn(&h[ip.ihl + 20..ip.ihl + l4.hlen])) {
         Some(Ok(o)) => o,
         _ => {
             st.stats.inc(Ctr::DropMalformed);
-            return NF_DROP;
+            return skb.discard();
         }
     };
     let sp = &st.settings.sp;
@@ -257,16 +257,16 @@ fn answer_syn(st: &State, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4,
     };
     if skb.reshape(spec.wire_len()).is_err() {
         st.stats.inc(Ctr::DropNoMem);
-        return NF_DROP;
+        return skb.discard();
     }
     let Some(buf) = skb.writable(spec.wire_len()) else {
         st.stats.inc(Ctr::DropNoMem);
-        return NF_DROP;
+        return skb.discard();
     };
     packet::write_tcp_v4(buf, &spec);
     if skb.route_v4(net, spec.saddr, spec.daddr).is_err() {
         st.stats.inc(Ctr::DropNoRoute);
-        return NF_DROP;
+        return skb.discard();
     }
     st.stats.inc(Ctr::SpSynAnswered);
     fullnat::send(st, skb, net)
@@ -286,39 +286,39 @@ fn cookie_ack(
     set: &ServiceSet,
     seq: u32,
     ack: u32,
-) -> u32 {
+) -> Verdict {
     let client_isn = seq.wrapping_sub(1);
     let cookie_isn = ack.wrapping_sub(1);
     let Some(d) = cookie::check(hasher(t), cookie_isn, client_isn, minutes()) else {
         st.stats.inc(Ctr::SpCookieBad);
-        return NF_DROP;
+        return skb.discard();
     };
     let Some(win) = skb.pull(ip.ihl + 20).map(|h| u16::from_be_bytes([h[ip.ihl + 14], h[ip.ihl + 15]])) else {
-        return NF_DROP;
+        return skb.discard();
     };
     let offered_ws = st.settings.sp.wscale.load(Relaxed) as u8;
     // The client's window, scaled by its own shift, unscaled for a SYN.
     let window = nat::scale_window(win, d.wscale.unwrap_or(0), 0);
     let Ok(ctx) = SynproxyCtx::new(cookie_isn, d, offered_ws, window) else {
         st.stats.inc(Ctr::DropNoMem);
-        return NF_DROP;
+        return skb.discard();
     };
     let now = kern::jiffies();
     let c = match fullnat::open(st, g, net, set, svc, ip, l4, t, TcpState::SynSent, Some(client_isn), Some(ctx), now) {
         Ok(c) => c,
-        Err(v) => return v,
+        Err(()) => return skb.discard(),
     };
     st.stats.inc(Ctr::SpCookieOk);
     let Some(sp) = c.sp.as_deref() else {
-        return NF_DROP;
+        return skb.discard();
     };
     // Kept before the SYN leaves, so that the answer finds it.
     let verdict = match keep(st, sp, skb) {
-        Keep::Kept => {
+        Keep::Kept(v) => {
             st.stats.inc(Ctr::SpAckQueued);
-            NF_STOLEN
+            v
         }
-        Keep::Forward(_) | Keep::Full => NF_DROP,
+        Keep::Forward(skb) | Keep::Full(skb) => skb.discard(),
     };
     c.refresh(now, RETRY_SECS);
     send_rs_syn(st, c, sp, net);
@@ -374,7 +374,7 @@ pub(crate) fn before_forward(
     dir: Dir,
     ip: &packet::Ipv4,
     l4: &L4,
-) -> core::result::Result<Skb, u32> {
+) -> core::result::Result<Skb, Verdict> {
     let Some((flags, seq, ack)) = l4.tcp else {
         return Ok(skb);
     };
@@ -390,24 +390,24 @@ pub(crate) fn before_forward(
                     c.refresh(kern::jiffies(), st.settings.tcp_timeout(TcpState::Close));
                 }
                 st.stats.inc(Ctr::SpDropped);
-                return Err(NF_DROP);
+                return Err(skb.discard());
             }
             match keep(st, sp, skb) {
-                Keep::Kept => {
+                Keep::Kept(v) => {
                     st.stats.inc(Ctr::SpAckQueued);
-                    Err(NF_STOLEN)
+                    Err(v)
                 }
                 Keep::Forward(skb) => Ok(skb),
-                Keep::Full => {
+                Keep::Full(skb) => {
                     st.stats.inc(Ctr::SpQueueFull);
-                    Err(NF_DROP)
+                    Err(skb.discard())
                 }
             }
         }
         (Dir::In, true) => {
             if fullnat::is_bare_syn(l4) {
                 st.stats.inc(Ctr::SpDropped);
-                return Err(NF_DROP);
+                return Err(skb.discard());
             }
             Ok(skb)
         }
@@ -418,7 +418,7 @@ pub(crate) fn before_forward(
                     Some(Ok(o)) => o.wscale.map_or(NO_WS, |w| w.min(14)),
                     _ => {
                         st.stats.inc(Ctr::DropMalformed);
-                        return Err(NF_DROP);
+                        return Err(skb.discard());
                     }
                 };
                 sp.rs_ws.store(rs_ws, Relaxed);
@@ -429,9 +429,11 @@ pub(crate) fn before_forward(
                 // (the ACK) and carry the early data, in their order.
                 let g = RcuGuard::new();
                 for kept in sp.release() {
+                    // Owned packets: whatever becomes of them, the verdict
+                    // about each is "stolen", nothing for this hook.
                     let _ = fullnat::process(st, &g, kept, net);
                 }
-                return Err(NF_DROP);
+                return Err(skb.discard());
             }
             if rst && (flags & tcp_flags::ACK == 0 || ack == expected) {
                 // Refused: the client gets the reset, in its own space.
@@ -441,7 +443,7 @@ pub(crate) fn before_forward(
                 return Ok(skb);
             }
             st.stats.inc(Ctr::SpDropped);
-            Err(NF_DROP)
+            Err(skb.discard())
         }
         (Dir::Out, true) => {
             // Identical bare ACKs (same numbers and window, no options, so
@@ -451,12 +453,12 @@ pub(crate) fn before_forward(
             if thresh > 0 && flags == tcp_flags::ACK && payload == 0 && l4.hlen == 20 {
                 let win = match skb.pull(ip.ihl + 20) {
                     Some(h) => u16::from_be_bytes([h[ip.ihl + 14], h[ip.ihl + 15]]) as u32,
-                    None => return Err(NF_DROP),
+                    None => return Err(skb.discard()),
                 };
                 if sp.storm_seq.load(Relaxed) == seq && sp.storm_ack.load(Relaxed) == ack && sp.storm_win.load(Relaxed) == win {
                     if sp.storm_n.fetch_add(1, Relaxed) + 1 > thresh {
                         st.stats.inc(Ctr::SpAckStorm);
-                        return Err(NF_DROP);
+                        return Err(skb.discard());
                     }
                 } else {
                     sp.storm_seq.store(seq, Relaxed);

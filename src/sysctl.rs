@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Sysctls under net.ipv4.vs (Alibaba's names where Alibaba had the knob),
 //! mapped onto the runtime settings (`Settings` in rvs_main.rs) and the
-//! local port range, with bounds checked by proc_dointvec_minmax
-//! (src/procfs.c). Registered in the initial namespace: the configuration
-//! is global.
+//! local port range, with bounds checked by proc_dointvec_minmax (the
+//! table in src/kern/proc.c, its handlers in src/kern/sysctl.rs).
+//! Registered in the initial namespace: the configuration is global.
 
 use crate::kern::CfgGuard;
 use crate::rvs_core::ctl_text::{Command, Setting};
 use crate::rvs_core::tcp_state::TcpState::*;
-use crate::{State, STATE};
-use core::ffi::{c_char, c_int, c_uint, CStr};
-use core::sync::atomic::Ordering::Acquire;
+use crate::State;
+use core::ffi::CStr;
 use kernel::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -48,63 +47,35 @@ const KNOBS: [(&CStr, Knob); 25] = [
     (c"synproxy_ack_storm_thresh", Knob::S(Setting::SynproxyAckStorm)),
 ];
 
-/// Entry `idx`: its name and bounds; non-zero past the last entry.
-#[no_mangle]
-pub(crate) extern "C" fn rvs_sysctl_info(idx: c_uint, name: *mut *const c_char, min: *mut c_int, max: *mut c_int) -> c_int {
-    let Some((n, k)) = KNOBS.get(idx as usize) else { return 1 };
+/// Entry `idx`: its name and bounds; `None` past the last.
+pub(crate) fn info(idx: u32) -> Option<(&'static CStr, i32, i32)> {
+    let (n, k) = KNOBS.get(idx as usize)?;
     let (lo, hi) = match *k {
         Knob::S(s) => (s.min(), s.max()),
         Knob::LportMin | Knob::LportMax => (1, 65535),
     };
-    // SAFETY: the C caller passes valid pointers for the three results.
-    unsafe {
-        *name = n.as_ptr();
-        *min = lo as c_int;
-        *max = hi as c_int;
-    }
-    0
+    Some((n, lo as i32, hi as i32))
 }
 
-fn with_state<R>(f: impl FnOnce(&State, &CfgGuard) -> Result<R>) -> Result<R> {
-    let cfg = CfgGuard::lock();
-    let p = STATE.load(Acquire);
-    if p.is_null() {
-        return Err(ENODEV);
-    }
-    // SAFETY: `STATE` is cleared under the configuration mutex before the
-    // state is freed, and we hold that mutex.
-    f(unsafe { &*p }, &cfg)
-}
-
-/// The value of entry `idx`.
-#[no_mangle]
-pub(crate) extern "C" fn rvs_sysctl_get(idx: c_uint, val: *mut c_int) -> c_int {
-    let Some(&(_, k)) = KNOBS.get(idx as usize) else { return EINVAL.to_errno() };
-    let r = with_state(|st, cfg| {
-        let l = st.svcs.read_locked(cfg).lports;
-        Ok(match k {
-            Knob::S(s) => st.settings.get(s),
-            Knob::LportMin => l.min as u32,
-            Knob::LportMax => l.max as u32,
-        })
-    });
-    match r {
-        Ok(v) => {
-            // SAFETY: the C caller passes a valid pointer.
-            unsafe { *val = v as c_int };
-            0
-        }
-        Err(e) => e.to_errno(),
-    }
+/// The value of entry `idx` (`kern::sysctl`, under the configuration
+/// mutex).
+pub(crate) fn get(st: &State, cfg: &CfgGuard, idx: u32) -> Result<i32> {
+    let &(_, k) = KNOBS.get(idx as usize).ok_or(EINVAL)?;
+    let l = st.svcs.read_locked(cfg).lports;
+    let v = match k {
+        Knob::S(s) => st.settings.get(s),
+        Knob::LportMin => l.min as u32,
+        Knob::LportMax => l.max as u32,
+    };
+    Ok(v as i32)
 }
 
 /// Sets entry `idx` to `val` (already within the entry's bounds); the
 /// local port range must stay min <= max (EINVAL).
-#[no_mangle]
-pub(crate) extern "C" fn rvs_sysctl_set(idx: c_uint, val: c_int) -> c_int {
-    let Some(&(_, k)) = KNOBS.get(idx as usize) else { return EINVAL.to_errno() };
-    let Ok(v) = u32::try_from(val) else { return EINVAL.to_errno() };
-    let r = with_state(|st, cfg| match k {
+pub(crate) fn set(st: &State, cfg: &CfgGuard, idx: u32, val: i32) -> Result {
+    let &(_, k) = KNOBS.get(idx as usize).ok_or(EINVAL)?;
+    let v = u32::try_from(val).map_err(|_| EINVAL)?;
+    match k {
         Knob::S(s) => {
             if v < s.min() || v > s.max() {
                 return Err(EINVAL);
@@ -121,9 +92,5 @@ pub(crate) extern "C" fn rvs_sysctl_set(idx: c_uint, val: c_int) -> c_int {
             }
             crate::ctl::apply(st, cfg, crate::kern::NetRef::current(), Command::SetLportRange(lo, hi))
         }
-    });
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
     }
 }

@@ -2,9 +2,11 @@
 /*
  * /proc/net/ip_vs, /proc/net/ip_vs_stats and /proc/net/ip_vs_conn of
  * rvs.ko in upstream's text formats (ipvsadm -Lnc reads ip_vs_conn). The
- * text is written by Rust (src/procfs.rs); this file holds the seq_file
- * plumbing. The files exist in every network namespace and show the
- * (global) configuration.
+ * text is written by Rust (src/procfs.rs, through the trampolines in
+ * src/kern/proc.rs); this file holds the seq_file plumbing. The files
+ * exist in every network namespace, and each shows its reader's
+ * namespace: its services, its connections. Also the sysctl table
+ * (net/ipv4/vs, initial namespace), described by src/sysctl.rs.
  */
 #include <linux/module.h>
 #include <linux/proc_fs.h>

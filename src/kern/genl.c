@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The generic netlink family "IPVS" of rvs.ko: the tables (family, ops,
- * policies) and thin trampolines into Rust (src/genl.rs), which does the
+ * policies) and thin trampolines into Rust (src/kern/genl.rs, then
+ * src/genl.rs), which does the
  * semantic work on the attribute bytes (decoded by core/src/ipvs_msg.rs)
  * and hands back encoded reply attributes that the helpers below copy into
  * reply skbs. Numbers: core/src/ipvs_nl.rs (upstream's, plus Alibaba's

@@ -3,7 +3,7 @@
  * C side of rvs.ko: what Rust cannot reach through bindgen (static inline
  * functions, macros, per-CPU data, module parameters). Each function is a
  * thin wrapper; the logic stays in Rust, which calls these only from the
- * safe wrappers in kern.rs.
+ * safe wrappers in src/kern/.
  */
 #ifndef RVS_HELPERS_H
 #define RVS_HELPERS_H
@@ -27,8 +27,9 @@ struct net *rvs_current_net(void);
 unsigned int rvs_net_inum(const struct net *net);
 
 /*
- * RVS_NR_HOOKS netfilter hooks. rvs_hook_register() prepares them (and the
- * per-namespace exit); rvs_net_hooks_on() registers them in one namespace
+ * RVS_NR_HOOKS netfilter hooks. rvs_hook_register() prepares them (once:
+ * -EBUSY while they are prepared) and the
+ * per-namespace exit; rvs_net_hooks_on() registers them in one namespace
  * (once; process context; -ENODEV once unregistering has begun); they stay
  * there until the namespace exits or rvs_hook_unregister().
  */
@@ -125,14 +126,14 @@ u32 rvs_secure_tcp_seq(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 void rvs_gc_start(unsigned int period_ms);
 void rvs_gc_stop(void);
 
-/* Implemented in Rust. */
+/* Implemented in Rust (kern/params.rs, kern/workqueue.rs, kern/netfilter.rs). */
 int rvs_ctl_write(const char *buf, size_t len);
 int rvs_stats_read(char *buf, size_t len);
 void rvs_gc_tick(void);
 /* A namespace is going away (its hooks are gone): free its connections. */
 void rvs_net_gone(struct net *net);
 
-/* The generic netlink family "IPVS" (src/genl_helpers.c). */
+/* The generic netlink family "IPVS" (genl.c). */
 int rvs_genl_register(void);
 void rvs_genl_unregister(void);
 /* Sets the extended ack message; msg must be static. extack may be NULL. */
@@ -143,28 +144,28 @@ int rvs_genl_reply(void *info, u8 cmd, const u8 *buf, size_t len);
 /* Appends one dump message (cmd, attributes buf) to skb; -EMSGSIZE if it
  * does not fit (nothing is added then). cb: struct netlink_callback *. */
 int rvs_genl_dump_put(struct sk_buff *skb, void *cb, u8 cmd, const u8 *buf, size_t len);
-/* Implemented in Rust (src/genl.rs): attrs/len are the request's
+/* Implemented in Rust (kern/genl.rs): attrs/len are the request's
  * attributes after the genetlink header, already validated against the
  * family's policies. */
 int rvs_genl_doit(u8 cmd, const u8 *attrs, size_t len, void *info, void *extack, struct net *net);
 int rvs_genl_dumpit(u8 cmd, const u8 *attrs, size_t len, struct sk_buff *skb, void *cb, void *extack, long *args,
 		    struct net *net);
 
-/* /proc/net/ip_vs, ip_vs_stats, ip_vs_conn in every namespace (src/procfs.c). */
+/* /proc/net/ip_vs, ip_vs_stats, ip_vs_conn in every namespace (proc.c). */
 int rvs_proc_register(void);
 void rvs_proc_unregister(void);
 /* Appends len bytes to the seq_file seq (struct seq_file *). */
 void rvs_seq_write(void *seq, const u8 *buf, size_t len);
-/* Implemented in Rust (src/procfs.rs): which 0 = ip_vs, 1 = ip_vs_stats;
+/* Implemented in Rust (kern/proc.rs): which 0 = ip_vs, 1 = ip_vs_stats;
  * the connections of one bucket, under rcu_read_lock. */
 int rvs_proc_show(unsigned int which, void *seq, struct net *net);
 void rvs_proc_conn_show(void *seq, struct net *net, unsigned long bucket);
 unsigned int rvs_conn_buckets(void);
 
-/* Sysctls under net/ipv4/vs/ (src/procfs.c, described by src/sysctl.rs). */
+/* Sysctls under net/ipv4/vs/ (proc.c, described by src/sysctl.rs). */
 int rvs_sysctl_register(void);
 void rvs_sysctl_unregister(void);
-/* Implemented in Rust: entry idx's name (static) and bounds (non-zero past
+/* Implemented in Rust (kern/sysctl.rs): entry idx's name (static) and bounds (non-zero past
  * the last), its value, and a checked new value (0 or -errno). */
 int rvs_sysctl_info(unsigned int idx, const char **name, int *min, int *max);
 int rvs_sysctl_get(unsigned int idx, int *val);

@@ -111,8 +111,15 @@ static struct pernet_operations rvs_net_ops = {
 
 int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv)
 {
+	bool live;
 	int i, err;
 
+	/* One set of ops: a second registration would rewrite them live. */
+	mutex_lock(&rvs_net_hooks_mutex);
+	live = rvs_hooks_live;
+	mutex_unlock(&rvs_net_hooks_mutex);
+	if (live)
+		return -EBUSY;
 	for (i = 0; i < RVS_NR_HOOKS; i++) {
 		rvs_hook_ops[i].hook = specs[i].fn;
 		rvs_hook_ops[i].priv = priv;
@@ -410,6 +417,9 @@ int rvs_locks_init(unsigned int n)
 {
 	unsigned int i;
 
+	/* One array: a second one would replace the first under its users. */
+	if (rvs_locks)
+		return -EBUSY;
 	rvs_locks = kvmalloc_array(n, sizeof(*rvs_locks), GFP_KERNEL);
 	if (!rvs_locks)
 		return -ENOMEM;

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Network namespaces (`struct net`), as rvs refers to them.
+
+use super::bindings as b;
+
+/// A network namespace: the one of a hook invocation or of a control
+/// request, or the one a connection or a service belongs to.
+///
+/// # Invariants
+/// The namespace is alive whenever the pointer is followed (routing,
+/// output, `inum`, hook registration). rvs keeps a `NetRef` only in the
+/// connections and services of that namespace, and the namespace's exit
+/// (`super::netfilter`, pernet exit) frees the connections and retires the
+/// services, under the configuration mutex, before the namespace goes; a
+/// retired service's `NetRef` serves only as an identity from then on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NetRef(*mut b::net);
+
+// SAFETY: an identity and a handle for routing/output, usable on any CPU.
+unsafe impl Send for NetRef {}
+// SAFETY: see `Send`.
+unsafe impl Sync for NetRef {}
+
+impl NetRef {
+    /// The namespace a hook runs in.
+    ///
+    /// # Safety
+    /// `state` must be the `state` argument of a running netfilter hook.
+    pub(super) unsafe fn from_hook_state(state: *const b::nf_hook_state) -> Self {
+        // SAFETY: the caller guarantees `state` is valid.
+        // INVARIANT: the hook's namespace is alive while it runs.
+        NetRef(unsafe { b::rvs_hook_net(state) })
+    }
+
+    /// A namespace the kernel handed to a callback.
+    ///
+    /// # Safety
+    /// `net` must be alive for as long as the value is used to reach it.
+    pub(super) unsafe fn from_raw(net: *mut b::net) -> Self {
+        // INVARIANT: the caller's guarantee.
+        NetRef(net)
+    }
+
+    /// The namespace of the calling task (process context: a write to a
+    /// parameter file or a sysctl).
+    pub(crate) fn current() -> Self {
+        // SAFETY: process context; the task's namespace outlives its
+        // system call.
+        NetRef(unsafe { b::rvs_current_net() })
+    }
+
+    /// The namespace's inode number (as `/proc/PID/ns/net` shows it).
+    pub(crate) fn inum(self) -> u32 {
+        // SAFETY: alive by the type invariant; reads one field.
+        unsafe { b::rvs_net_inum(self.0) }
+    }
+
+    /// The namespace as a number, for hashing (its address).
+    pub(crate) fn id(self) -> u64 {
+        self.0 as usize as u64
+    }
+
+    /// The raw pointer, for the helpers of this layer.
+    pub(super) fn as_ptr(self) -> *mut b::net {
+        self.0
+    }
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Cached routes (`struct dst_entry`) of connections and real servers.
+
+use super::bindings as b;
+use core::ffi::c_void;
+
+/// A cached route: of one direction of a connection, or toward a real
+/// server (see `rvs_route_cached_v4`).
+///
+/// # Invariants
+/// The slot holds null or a `struct dst_entry` this value holds a reference
+/// to; only the C helpers change it (atomically).
+pub(crate) struct RouteCache(core::cell::UnsafeCell<*mut c_void>);
+
+// SAFETY: the slot is only read and swapped atomically by the C helpers
+// (READ_ONCE/xchg), and dst entries may be used and released on any CPU.
+unsafe impl Send for RouteCache {}
+// SAFETY: see `Send`.
+unsafe impl Sync for RouteCache {}
+
+impl RouteCache {
+    pub(crate) const fn new() -> Self {
+        RouteCache(core::cell::UnsafeCell::new(core::ptr::null_mut()))
+    }
+}
+
+impl Drop for RouteCache {
+    fn drop(&mut self) {
+        // SAFETY: the slot holds null or a referenced dst (invariant);
+        // the helper swaps it out and drops that reference. A connection
+        // that was in the table is dropped after a grace period, so no
+        // packet still borrows its dst; one that never was (its allocation
+        // failed) has a null slot. A real server's slot is never borrowed
+        // from: readers take a reference of their own first, and a dst
+        // whose last reference goes is freed only after a grace period.
+        unsafe { b::rvs_route_cache_drop(self.0.get()) }
+    }
+}
+
+impl RouteCache {
+    /// The slot, for the helpers of this layer.
+    pub(super) fn slot(&self) -> *mut *mut c_void {
+        self.0.get()
+    }
+}

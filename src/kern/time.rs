@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The kernel's clock.
+
+use super::bindings as b;
+
+/// Jiffies now.
+pub(crate) fn jiffies() -> u64 {
+    // SAFETY: reads a counter.
+    unsafe { b::rvs_jiffies64() }
+}
+
+/// Ticks per second.
+pub(crate) const fn hz() -> u64 {
+    b::RVS_HZ as u64
+}
