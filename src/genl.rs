@@ -75,25 +75,13 @@ use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::ipvs_msg::{self as m, errno, msg, Enc, StatsInfo};
 use crate::rvs_core::ipvs_nl::{cmd, svc_flags};
 use crate::rvs_core::tcp_state::TcpState;
-use crate::service::{keep, Dest, Laddr, Parts, Persist, Service, ServiceSet};
+use crate::config::{self, kerr, refuse, DestConf, Res, SvcConf};
+use crate::rvs_core::ctl_text::SvcKey;
+use crate::service::{Dest, Persist, Service, ServiceSet};
 use crate::stats::{ObjCtr, ObjStats};
 use crate::State;
-use core::ffi::CStr;
 use core::sync::atomic::Ordering::Relaxed;
-use kernel::prelude::*;
-use kernel::sync::Arc;
 
-type Res<T = ()> = core::result::Result<T, m::Error>;
-
-const fn refuse(errno: i32, msg: &'static CStr) -> m::Error {
-    m::Error { errno, msg }
-}
-
-/// A kernel error (allocation) as a refusal.
-fn kerr(e: kernel::error::Error) -> m::Error {
-    let n = -e.to_errno();
-    refuse(n, if n == errno::ENOMEM { msg::NO_MEM } else { msg::TOO_BIG })
-}
 
 /// Room for one encoded service or real server (about 350 bytes).
 const ENC_BUF: usize = 512;
@@ -115,12 +103,12 @@ fn stats_info(o: &ObjStats) -> StatsInfo {
 }
 
 /// The flags a service has, as a client set them (without HASHED).
-fn flags_of(s: &Service) -> u32 {
-    let mut f = s.sched_flags;
-    if s.persist.timeout != 0 {
+fn flags_of(c: &SvcConf) -> u32 {
+    let mut f = c.sched_flags;
+    if c.persist.timeout != 0 {
         f |= svc_flags::PERSISTENT;
     }
-    if s.synproxy {
+    if c.synproxy {
         f |= svc_flags::SYNPROXY;
     }
     f
@@ -130,7 +118,7 @@ fn encode_service(e: &mut Enc<'_>, s: &Service) -> Res {
     let info = m::SvcInfo {
         key: s.key,
         sched: s.algo.name(),
-        flags: flags_of(s) | svc_flags::HASHED,
+        flags: flags_of(&SvcConf::of(s)) | svc_flags::HASHED,
         timeout: s.persist.timeout,
         netmask: s.persist.mask,
         stats: stats_info(&s.stats),
@@ -155,144 +143,70 @@ fn encode_dest(e: &mut Enc<'_>, d: &Dest) -> Res {
     m::encode_dest(e, &info).map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
 }
 
-/// Publishes the configuration `cur` with service `at` replaced by `new`
-/// (removed if `None`), or `new` appended if `at` is `None`. `cur` is freed
-/// by this call: the caller must not use it afterwards.
-fn publish(st: &State, cfg: &CfgGuard, cur: &ServiceSet, at: Option<usize>, mut new: Option<Arc<Service>>) -> Res {
-    let mut svcs = KVec::with_capacity(cur.svcs.len() + 1, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
-    for (i, s) in cur.svcs.iter().enumerate() {
-        let s = if Some(i) == at {
-            match new.take() {
-                Some(n) => n,
-                None => continue,
-            }
-        } else {
-            s.clone()
-        };
-        svcs.push(s, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
-    }
-    if let Some(n) = new {
-        svcs.push(n, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
-    }
-    let set = ServiceSet::new(svcs, cur.lports, cur.nets()).map_err(kerr)?;
-    set.hook_newcomers(cur).map_err(|e| {
-        let n = -e.to_errno();
-        refuse(n, if n == errno::ENOMEM { msg::NO_MEM } else { msg::HOOKS })
-    })?;
-    st.svcs.replace(cfg, set);
-    Ok(())
-}
-
-/// The service of `net` a request names (identity only); ESRCH if there is
-/// none.
-fn existing(cur: &ServiceSet, net: NetRef, a: &m::CmdAttrs<'_>) -> Res<usize> {
-    let s = m::decode_service(a.service.ok_or(refuse(errno::EINVAL, msg::NO_SERVICE_ATTR))?, false)?;
-    cur.position(net, &s.key).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
+/// The service key a request names (identity only).
+fn svc_key(a: &m::CmdAttrs<'_>) -> Res<SvcKey> {
+    Ok(m::decode_service(a.service.ok_or(refuse(errno::EINVAL, msg::NO_SERVICE_ATTR))?, false)?.key)
 }
 
 fn svc_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
-    let cur = st.svcs.read_locked(cfg);
     let spec = m::decode_service(a.service.ok_or(refuse(errno::EINVAL, msg::NO_SERVICE_ATTR))?, c != cmd::DEL_SERVICE)?;
-    let at = cur.position(net, &spec.key);
-    match (c, at, spec.full) {
-        (cmd::NEW_SERVICE, Some(_), _) => Err(refuse(errno::EEXIST, msg::SVC_EXISTS)),
-        (cmd::NEW_SERVICE, None, Some(f)) => {
+    match (c, spec.full) {
+        (cmd::NEW_SERVICE, Some(f)) => {
             let flags = m::merge_flags(0, &f)?;
-            let parts = Parts {
-                net,
-                algo: f.algo,
-                dests: KVec::new(),
-                laddrs: KVec::new(),
-                persist: persist_of(flags, &f),
-                stats: Arc::new(ObjStats::new().map_err(kerr)?, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?,
-                synproxy: flags & svc_flags::SYNPROXY != 0,
-                sched_flags: flags & SCHED_FLAGS,
-            };
-            let s = Service::from_parts(spec.key, parts).map_err(kerr)?;
-            publish(st, cfg, cur, None, Some(s))
+            config::add_service(st, cfg, net, spec.key, conf_of(flags, &f))
         }
-        (cmd::SET_SERVICE, Some(i), Some(f)) => {
-            let old = &cur.svcs[i];
-            let flags = m::merge_flags(flags_of(old), &f)?;
-            let mut p = old.parts().map_err(kerr)?;
-            p.algo = f.algo;
-            p.persist = persist_of(flags, &f);
-            p.synproxy = flags & svc_flags::SYNPROXY != 0;
-            p.sched_flags = flags & SCHED_FLAGS;
-            let s = Service::from_parts(spec.key, p).map_err(kerr)?;
-            publish(st, cfg, cur, Some(i), Some(s))
-        }
-        (cmd::DEL_SERVICE, Some(i), _) => publish(st, cfg, cur, Some(i), None),
-        _ => Err(refuse(errno::ESRCH, msg::NO_SUCH_SVC)),
+        (cmd::SET_SERVICE, Some(f)) => config::edit_service(st, cfg, net, &spec.key, |c| {
+            *c = conf_of(m::merge_flags(flags_of(c), &f)?, &f);
+            Ok(())
+        }),
+        (cmd::DEL_SERVICE, _) => config::del_service(st, cfg, net, &spec.key),
+        // decode_service with `full` asked gives `full` or refuses.
+        _ => Err(refuse(errno::EINVAL, msg::SVC_FULL)),
     }
 }
 
 const SCHED_FLAGS: u32 = svc_flags::SCHED1 | svc_flags::SCHED2 | svc_flags::SCHED3;
 
-/// Persistence as a request sets it: on with the PERSISTENT flag; the
-/// netmask is kept either way (reported back).
-fn persist_of(flags: u32, f: &m::SvcFull) -> Persist {
+/// A service's settings as a request sets them: persistence on with the
+/// PERSISTENT flag (the netmask is kept either way, reported back).
+fn conf_of(flags: u32, f: &m::SvcFull) -> SvcConf {
     let timeout = if flags & svc_flags::PERSISTENT != 0 { f.timeout } else { 0 };
-    Persist { timeout, mask: f.netmask }
+    SvcConf {
+        algo: f.algo,
+        persist: Persist { timeout, mask: f.netmask },
+        synproxy: flags & svc_flags::SYNPROXY != 0,
+        sched_flags: flags & SCHED_FLAGS,
+    }
 }
 
 fn dest_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
-    let cur = st.svcs.read_locked(cfg);
-    let i = existing(cur, net, a)?;
-    let s = &cur.svcs[i];
+    let key = svc_key(a)?;
     let spec = m::decode_dest(a.dest.ok_or(refuse(errno::EINVAL, msg::NO_DEST_ATTR))?, c != cmd::DEL_DEST)?;
-    let found = s.dests.iter().find(|d| d.addr == spec.addr && d.port == spec.port);
-    let mut p = s.parts().map_err(kerr)?;
-    match (c, found, spec.full) {
-        (cmd::NEW_DEST, Some(_), _) => return Err(refuse(errno::EEXIST, msg::DEST_EXISTS)),
-        (cmd::NEW_DEST, None, Some(f)) => {
-            let d = Dest::new(spec.addr, spec.port, f.weight).map_err(kerr)?;
-            d.fwd.store(f.fwd, Relaxed);
-            d.set_thresholds(f.u_thresh, f.l_thresh);
-            p.dests.push(d, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?;
-        }
-        (cmd::SET_DEST, Some(d), Some(f)) => {
-            d.weight.store(f.weight, Relaxed);
-            d.fwd.store(f.fwd, Relaxed);
-            d.set_thresholds(f.u_thresh, f.l_thresh);
-            // Rebuilt below for the schedulers that precompute (mh).
-        }
-        (cmd::DEL_DEST, Some(_), _) => {
-            p.dests = keep(p.dests, |d| !(d.addr == spec.addr && d.port == spec.port)).map_err(kerr)?;
-        }
-        _ => return Err(refuse(errno::ENOENT, msg::NO_SUCH_DEST)),
+    let conf = spec.full.map(|f| DestConf { weight: f.weight, fwd: f.fwd, u_thresh: f.u_thresh, l_thresh: f.l_thresh });
+    match (c, conf) {
+        (cmd::NEW_DEST, Some(d)) => config::add_dest(st, cfg, net, &key, spec.addr, spec.port, d),
+        (cmd::SET_DEST, Some(d)) => config::edit_dest(st, cfg, net, &key, (spec.addr, spec.port), |c| {
+            *c = d;
+            Ok(())
+        }),
+        (cmd::DEL_DEST, _) => config::del_dest(st, cfg, net, &key, spec.addr, spec.port),
+        _ => Err(refuse(errno::EINVAL, msg::DEST_FULL)),
     }
-    let new = Service::from_parts(s.key, p).map_err(kerr)?;
-    publish(st, cfg, cur, Some(i), Some(new))
 }
 
 fn laddr_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
-    let cur = st.svcs.read_locked(cfg);
-    let i = existing(cur, net, a)?;
-    let s = &cur.svcs[i];
+    let key = svc_key(a)?;
     let addr = m::decode_laddr(a.laddr.ok_or(refuse(errno::EINVAL, msg::NO_LADDR_ATTR))?)?;
-    let exists = s.laddrs.iter().any(|l| l.addr == addr);
-    let mut p = s.parts().map_err(kerr)?;
-    match (c, exists) {
-        (cmd::NEW_LADDR, true) => return Err(refuse(errno::EEXIST, msg::LADDR_EXISTS)),
-        (cmd::NEW_LADDR, false) => {
-            p.laddrs.push(Laddr::new(addr).map_err(kerr)?, GFP_KERNEL).map_err(|_| refuse(errno::ENOMEM, msg::NO_MEM))?
-        }
-        (_, true) => p.laddrs = keep(p.laddrs, |l| l.addr != addr).map_err(kerr)?,
-        (_, false) => return Err(refuse(errno::ENOENT, msg::NO_SUCH_LADDR)),
+    if c == cmd::NEW_LADDR {
+        config::add_laddr(st, cfg, net, &key, addr)
+    } else {
+        config::del_laddr(st, cfg, net, &key, addr)
     }
-    let new = Service::from_parts(s.key, p).map_err(kerr)?;
-    publish(st, cfg, cur, Some(i), Some(new))
 }
 
-fn zero_service(s: &Service) {
-    s.stats.zero();
-    for d in s.dests.iter() {
-        d.stats.zero();
-    }
-    for l in s.laddrs.iter() {
-        l.stats.zero();
-    }
+/// The service of `net` a request names; ESRCH if there is none.
+fn existing(cur: &ServiceSet, net: NetRef, a: &m::CmdAttrs<'_>) -> Res<usize> {
+    cur.position(net, &svc_key(a)?).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
 }
 
 /// One doit request: command `c` with its attributes `buf`, from namespace
@@ -306,19 +220,10 @@ pub(crate) fn doit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], i
         cmd::NEW_DEST | cmd::SET_DEST | cmd::DEL_DEST => return dest_cmd(st, cfg, net, c, &a),
         cmd::NEW_LADDR | cmd::DEL_LADDR => return laddr_cmd(st, cfg, net, c, &a),
         cmd::NEW_DAEMON | cmd::DEL_DAEMON => return Err(refuse(errno::EOPNOTSUPP, msg::DAEMON)),
-        cmd::FLUSH => {
-            let set = st.svcs.read_locked(cfg).without(net).map_err(kerr)?;
-            st.svcs.replace(cfg, set);
-            return Ok(());
-        }
+        cmd::FLUSH => return config::flush(st, cfg, net),
         cmd::ZERO => {
-            let cur = st.svcs.read_locked(cfg);
-            if a.service.is_some() {
-                zero_service(&cur.svcs[existing(cur, net, &a)?]);
-            } else {
-                cur.of(net).for_each(|s| zero_service(s));
-            }
-            return Ok(());
+            let key = a.service.map(|_| svc_key(&a)).transpose()?;
+            return config::zero(st, cfg, net, key.as_ref());
         }
         cmd::SET_CONFIG => {
             // All checked before any is set.
@@ -331,7 +236,7 @@ pub(crate) fn doit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], i
                 (Setting::UdpTimeout, udp),
             ] {
                 if let Some(v) = v {
-                    st.settings.set(what, v);
+                    config::set(st, cfg, what, v)?;
                 }
             }
             return Ok(());

@@ -12,6 +12,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 use kernel::prelude::*;
 
+mod config;
 mod conn_table;
 mod ctl;
 mod fullnat;

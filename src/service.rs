@@ -234,21 +234,6 @@ pub(crate) struct Service {
 }
 
 impl Service {
-    /// A new service without real servers or local addresses.
-    pub(crate) fn new(net: NetRef, key: SvcKey, algo: Algo) -> Result<Arc<Service>> {
-        let parts = Parts {
-            net,
-            algo,
-            dests: KVec::new(),
-            laddrs: KVec::new(),
-            persist: Persist::default(),
-            stats: Arc::new(ObjStats::new()?, GFP_KERNEL)?,
-            synproxy: false,
-            sched_flags: 0,
-        };
-        Service::from_parts(key, parts)
-    }
-
     /// What the service is made of, for building its successor (the real
     /// servers, local addresses and counters are shared with it).
     pub(crate) fn parts(&self) -> Result<Parts> {

@@ -6,7 +6,8 @@
 //! Registered in the initial namespace: the configuration is global.
 
 use crate::kern::CfgGuard;
-use crate::rvs_core::ctl_text::{Command, Setting};
+use crate::config;
+use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::tcp_state::TcpState::*;
 use crate::State;
 use core::ffi::CStr;
@@ -70,27 +71,21 @@ pub(crate) fn get(st: &State, cfg: &CfgGuard, idx: u32) -> Result<i32> {
     Ok(v as i32)
 }
 
-/// Sets entry `idx` to `val` (already within the entry's bounds); the
-/// local port range must stay min <= max (EINVAL).
+/// Sets entry `idx` to `val` (already within the entry's bounds, which
+/// `info` gave the table); the local port range must stay min <= max.
 pub(crate) fn set(st: &State, cfg: &CfgGuard, idx: u32, val: i32) -> Result {
     let &(_, k) = KNOBS.get(idx as usize).ok_or(EINVAL)?;
     let v = u32::try_from(val).map_err(|_| EINVAL)?;
-    match k {
-        Knob::S(s) => {
-            if v < s.min() || v > s.max() {
-                return Err(EINVAL);
-            }
-            st.settings.set(s, v);
-            Ok(())
-        }
+    let r = match k {
+        Knob::S(s) => config::set(st, cfg, s, v),
         Knob::LportMin | Knob::LportMax => {
             let l = st.svcs.read_locked(cfg).lports;
             let v = u16::try_from(v).map_err(|_| EINVAL)?;
             let (lo, hi) = if matches!(k, Knob::LportMin) { (v, l.max) } else { (l.min, v) };
-            if lo == 0 || lo > hi {
-                return Err(EINVAL);
-            }
-            crate::ctl::apply(st, cfg, crate::kern::NetRef::current(), Command::SetLportRange(lo, hi))
+            config::set_lport_range(st, cfg, lo, hi)
         }
-    }
+    };
+    // A sysctl write answers with the errno alone; out of bounds is
+    // EINVAL, as proc_dointvec_minmax says it.
+    r.map_err(|e| if e.errno == ERANGE.to_errno().abs() { EINVAL } else { Error::from_errno(-e.errno) })
 }

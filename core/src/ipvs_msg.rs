@@ -78,6 +78,8 @@ pub mod msg {
     pub const TOO_BIG: &CStr = c"reply does not fit";
     pub const GONE: &CStr = c"rvs is unloading";
     pub const HOOKS: &CStr = c"could not register rvs's netfilter hooks in this namespace";
+    pub const LPORT_RANGE: &CStr = c"local port range must be 1 <= min <= max <= 65535";
+    pub const SETTING_RANGE: &CStr = c"setting out of range";
 }
 
 /// Netlink attribute header length and alignment.
@@ -380,9 +382,11 @@ pub fn decode_laddr(buf: &[u8]) -> Result<u32, Error> {
 /// Timeouts of SET_CONFIG: 0 leaves a value unchanged (as upstream), else
 /// 1..=86400 s.
 pub fn check_timeout(v: Option<u32>) -> Result<Option<u32>, Error> {
+    // The timeouts' bounds are the settings' (one definition, in ctl_text).
+    let t = super::ctl_text::Setting::UdpTimeout;
     match v {
         None | Some(0) => Ok(None),
-        Some(v @ 1..=86400) => Ok(Some(v)),
+        Some(v) if v >= t.min() && v <= t.max() => Ok(Some(v)),
         Some(_) => Err(err(errno::ERANGE, msg::TIMEOUT)),
     }
 }

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The configuration's operations: every change of the service set and of
+//! the settings, in one place for every front-end (the "IPVS" generic
+//! netlink family in `genl.rs`, the text interface in `ctl.rs`, the
+//! sysctls in `sysctl.rs`), as upstream's ip_vs_ctl.c keeps one set of
+//! internal add/edit/del functions under its two front-ends.
+//!
+//! Each operation runs under the configuration mutex (the `CfgGuard` it is
+//! handed), checks the request against the current snapshot, builds the
+//! successor and publishes it under RCU; the packet path never waits.
+//! An edited service keeps its place in the list (listings come out in the
+//! order services were added, whichever front-end edits them). A refusal
+//! is an errno with an extack message (`ipvs_msg::Error`); the text and
+//! sysctl front-ends return the errno alone.
+
+use crate::kern::{CfgGuard, NetRef};
+use crate::rvs_core::ctl_text::{Setting, SvcKey};
+use crate::rvs_core::ipvs_msg::{errno, msg, Error};
+use crate::rvs_core::sched::Algo;
+use crate::service::{keep, Dest, Laddr, Parts, Persist, Service, ServiceSet};
+use crate::stats::ObjStats;
+use crate::State;
+use core::ffi::CStr;
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// An operation's outcome.
+pub(crate) type Res<T = ()> = core::result::Result<T, Error>;
+
+/// A refusal: errno and the message user space sees with it.
+pub(crate) const fn refuse(errno: i32, msg: &'static CStr) -> Error {
+    Error { errno, msg }
+}
+
+/// A kernel error (allocation) as a refusal.
+pub(crate) fn kerr(e: kernel::error::Error) -> Error {
+    let n = -e.to_errno();
+    refuse(n, if n == errno::ENOMEM { msg::NO_MEM } else { msg::TOO_BIG })
+}
+
+fn no_mem<E>(_: E) -> Error {
+    refuse(errno::ENOMEM, msg::NO_MEM)
+}
+
+/// A service's own settings (its real servers and local addresses aside).
+#[derive(Clone, Copy)]
+pub(crate) struct SvcConf {
+    pub(crate) algo: Algo,
+    pub(crate) persist: Persist,
+    pub(crate) synproxy: bool,
+    /// Upstream's SCHED1..3, stored and reported back.
+    pub(crate) sched_flags: u32,
+}
+
+impl SvcConf {
+    /// A service scheduled by `algo`, nothing else set.
+    pub(crate) fn new(algo: Algo) -> Self {
+        SvcConf { algo, persist: Persist::default(), synproxy: false, sched_flags: 0 }
+    }
+
+    /// What service `s` has.
+    pub(crate) fn of(s: &Service) -> Self {
+        SvcConf { algo: s.algo, persist: s.persist, synproxy: s.synproxy, sched_flags: s.sched_flags }
+    }
+
+    fn apply(self, p: &mut Parts) {
+        p.algo = self.algo;
+        p.persist = self.persist;
+        p.synproxy = self.synproxy;
+        p.sched_flags = self.sched_flags;
+    }
+}
+
+/// A real server's settings.
+#[derive(Clone, Copy)]
+pub(crate) struct DestConf {
+    pub(crate) weight: u32,
+    /// Forwarding method as the client gave it (`ipvs_nl::fwd`).
+    pub(crate) fwd: u32,
+    /// Upper and lower connection thresholds (0: none).
+    pub(crate) u_thresh: u32,
+    pub(crate) l_thresh: u32,
+}
+
+impl DestConf {
+    /// A FULLNAT real server of weight `weight`, no thresholds.
+    pub(crate) fn fullnat(weight: u32) -> Self {
+        DestConf { weight, fwd: crate::rvs_core::ipvs_nl::fwd::FULLNAT, u_thresh: 0, l_thresh: 0 }
+    }
+
+    /// What real server `d` has.
+    pub(crate) fn of(d: &Dest) -> Self {
+        let t = d.thresholds();
+        DestConf { weight: d.weight.load(Relaxed), fwd: d.fwd.load(Relaxed), u_thresh: t.upper, l_thresh: t.lower }
+    }
+
+    fn apply(self, d: &Dest) {
+        d.weight.store(self.weight, Relaxed);
+        d.fwd.store(self.fwd, Relaxed);
+        d.set_thresholds(self.u_thresh, self.l_thresh);
+    }
+}
+
+/// Where service `key` of `net` is in `cur`; ESRCH if it is not there.
+fn find(cur: &ServiceSet, net: NetRef, key: &SvcKey) -> Res<usize> {
+    cur.position(net, key).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
+}
+
+/// Publishes `cur` with the service at `at` replaced by `new` (removed if
+/// `None`), or `new` appended if `at` is `None`. `cur` is freed by this
+/// call: the caller must not use it afterwards.
+fn publish(st: &State, cfg: &CfgGuard, cur: &ServiceSet, at: Option<usize>, mut new: Option<Arc<Service>>) -> Res {
+    let mut svcs = KVec::with_capacity(cur.svcs.len() + 1, GFP_KERNEL).map_err(no_mem)?;
+    for (i, s) in cur.svcs.iter().enumerate() {
+        let s = if Some(i) == at {
+            match new.take() {
+                Some(n) => n,
+                None => continue,
+            }
+        } else {
+            s.clone()
+        };
+        svcs.push(s, GFP_KERNEL).map_err(no_mem)?;
+    }
+    if let Some(n) = new {
+        svcs.push(n, GFP_KERNEL).map_err(no_mem)?;
+    }
+    let set = ServiceSet::new(svcs, cur.lports, cur.nets()).map_err(kerr)?;
+    set.hook_newcomers(cur).map_err(|e| {
+        let n = -e.to_errno();
+        refuse(n, if n == errno::ENOMEM { msg::NO_MEM } else { msg::HOOKS })
+    })?;
+    st.svcs.replace(cfg, set);
+    Ok(())
+}
+
+/// Rebuilds service `key` of `net` from its parts as `edit` leaves them,
+/// in its place.
+fn rebuild(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, edit: impl FnOnce(&Service, &mut Parts) -> Res) -> Res {
+    let cur = st.svcs.read_locked(cfg);
+    let i = find(cur, net, key)?;
+    let s = &cur.svcs[i];
+    let mut p = s.parts().map_err(kerr)?;
+    edit(s, &mut p)?;
+    let new = Service::from_parts(s.key, p).map_err(kerr)?;
+    publish(st, cfg, cur, Some(i), Some(new))
+}
+
+/// A new service `key` in `net`. EEXIST if it exists.
+pub(crate) fn add_service(st: &State, cfg: &CfgGuard, net: NetRef, key: SvcKey, conf: SvcConf) -> Res {
+    let cur = st.svcs.read_locked(cfg);
+    if cur.position(net, &key).is_some() {
+        return Err(refuse(errno::EEXIST, msg::SVC_EXISTS));
+    }
+    let mut p = Parts {
+        net,
+        algo: conf.algo,
+        dests: KVec::new(),
+        laddrs: KVec::new(),
+        persist: Persist::default(),
+        stats: Arc::new(ObjStats::new().map_err(kerr)?, GFP_KERNEL).map_err(no_mem)?,
+        synproxy: false,
+        sched_flags: 0,
+    };
+    conf.apply(&mut p);
+    let s = Service::from_parts(key, p).map_err(kerr)?;
+    publish(st, cfg, cur, None, Some(s))
+}
+
+/// Changes the settings of service `key` as `edit` says (it sees the
+/// current ones; it may refuse).
+pub(crate) fn edit_service(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, edit: impl FnOnce(&mut SvcConf) -> Res) -> Res {
+    rebuild(st, cfg, net, key, |s, p| {
+        let mut c = SvcConf::of(s);
+        edit(&mut c)?;
+        c.apply(p);
+        Ok(())
+    })
+}
+
+/// Removes service `key` (its connections live on to their end).
+pub(crate) fn del_service(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey) -> Res {
+    let cur = st.svcs.read_locked(cfg);
+    let i = find(cur, net, key)?;
+    publish(st, cfg, cur, Some(i), None)
+}
+
+/// A new real server `addr:port` of service `key`. EEXIST if it exists.
+pub(crate) fn add_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: u32, port: u16, conf: DestConf) -> Res {
+    rebuild(st, cfg, net, key, |s, p| {
+        if s.dests.iter().any(|d| d.addr == addr && d.port == port) {
+            return Err(refuse(errno::EEXIST, msg::DEST_EXISTS));
+        }
+        let d = Dest::new(addr, port, conf.weight).map_err(kerr)?;
+        conf.apply(&d);
+        p.dests.push(d, GFP_KERNEL).map_err(no_mem)
+    })
+}
+
+/// Changes real server `addr:port` of service `key` as `edit` says.
+/// ENOENT if there is none.
+pub(crate) fn edit_dest(
+    st: &State,
+    cfg: &CfgGuard,
+    net: NetRef,
+    key: &SvcKey,
+    (addr, port): (u32, u16),
+    edit: impl FnOnce(&mut DestConf) -> Res,
+) -> Res {
+    // Rebuilt even though the real server is changed in place: the
+    // schedulers that precompute (mh) see the new weight.
+    rebuild(st, cfg, net, key, |s, _| {
+        let d = s.dests.iter().find(|d| d.addr == addr && d.port == port).ok_or(refuse(errno::ENOENT, msg::NO_SUCH_DEST))?;
+        let mut c = DestConf::of(d);
+        edit(&mut c)?;
+        c.apply(d);
+        Ok(())
+    })
+}
+
+/// Removes real server `addr:port` of service `key` (its connections live
+/// on to their end). ENOENT if there is none.
+pub(crate) fn del_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: u32, port: u16) -> Res {
+    rebuild(st, cfg, net, key, |_, p| {
+        let before = p.dests.len();
+        p.dests = keep(core::mem::replace(&mut p.dests, KVec::new()), |d| !(d.addr == addr && d.port == port)).map_err(kerr)?;
+        if p.dests.len() == before {
+            return Err(refuse(errno::ENOENT, msg::NO_SUCH_DEST));
+        }
+        Ok(())
+    })
+}
+
+/// A new local address of service `key`. EEXIST if it has it.
+pub(crate) fn add_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: u32) -> Res {
+    rebuild(st, cfg, net, key, |s, p| {
+        if s.laddrs.iter().any(|l| l.addr == addr) {
+            return Err(refuse(errno::EEXIST, msg::LADDR_EXISTS));
+        }
+        p.laddrs.push(Laddr::new(addr).map_err(kerr)?, GFP_KERNEL).map_err(no_mem)
+    })
+}
+
+/// Removes local address `addr` of service `key` (its connections live
+/// on). ENOENT if it has none such.
+pub(crate) fn del_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: u32) -> Res {
+    rebuild(st, cfg, net, key, |_, p| {
+        let before = p.laddrs.len();
+        p.laddrs = keep(core::mem::replace(&mut p.laddrs, KVec::new()), |l| l.addr != addr).map_err(kerr)?;
+        if p.laddrs.len() == before {
+            return Err(refuse(errno::ENOENT, msg::NO_SUCH_LADDR));
+        }
+        Ok(())
+    })
+}
+
+/// Removes every service of `net` (the local port range stays; rvs still
+/// works in `net` for the connections that remain).
+pub(crate) fn flush(st: &State, cfg: &CfgGuard, net: NetRef) -> Res {
+    let set = st.svcs.read_locked(cfg).without(net).map_err(kerr)?;
+    st.svcs.replace(cfg, set);
+    Ok(())
+}
+
+/// Zeroes the counters and rates of service `key` (and of its real servers
+/// and local addresses), or with `None` of every service of `net`.
+pub(crate) fn zero(st: &State, cfg: &CfgGuard, net: NetRef, key: Option<&SvcKey>) -> Res {
+    let cur = st.svcs.read_locked(cfg);
+    let zero_one = |s: &Service| {
+        s.stats.zero();
+        s.dests.iter().for_each(|d| d.stats.zero());
+        s.laddrs.iter().for_each(|l| l.stats.zero());
+    };
+    match key {
+        Some(k) => zero_one(&cur.svcs[find(cur, net, k)?]),
+        None => cur.of(net).for_each(|s| zero_one(s)),
+    }
+    Ok(())
+}
+
+/// The local port range (global to the module). EINVAL unless
+/// `1 <= lo <= hi`.
+pub(crate) fn set_lport_range(st: &State, cfg: &CfgGuard, lo: u16, hi: u16) -> Res {
+    if lo == 0 || lo > hi {
+        return Err(refuse(errno::EINVAL, msg::LPORT_RANGE));
+    }
+    let cur = st.svcs.read_locked(cfg);
+    let mut svcs = KVec::with_capacity(cur.svcs.len(), GFP_KERNEL).map_err(no_mem)?;
+    for s in cur.svcs.iter() {
+        svcs.push(s.clone(), GFP_KERNEL).map_err(no_mem)?;
+    }
+    let mut lports = cur.lports;
+    lports.min = lo;
+    lports.max = hi;
+    let set = ServiceSet::new(svcs, lports, cur.nets()).map_err(kerr)?;
+    st.svcs.replace(cfg, set);
+    Ok(())
+}
+
+/// A runtime setting (global to the module), within its bounds
+/// (`Setting::min`/`max`, the one definition every front-end checks
+/// against). ERANGE beyond them.
+pub(crate) fn set(st: &State, _cfg: &CfgGuard, what: Setting, v: u32) -> Res {
+    if v < what.min() || v > what.max() {
+        return Err(refuse(errno::ERANGE, msg::SETTING_RANGE));
+    }
+    st.settings.set(what, v);
+    Ok(())
+}

@@ -1,0 +1,57 @@
+# The text interface, netlink (rvsadm) and the sysctls make their changes
+# through one set of operations (src/config.rs): the same changes made
+# through the text interface in one namespace and through netlink in
+# another give the same listing, in the same order (unsorted: an edited service
+# keeps its place; the text path once moved it to the end), and a setting
+# written through any of the three front-ends reads back the same through
+# the others, with the same bounds.
+. tests/lib/lib.sh
+trap cleanup_all EXIT
+load_rvs
+extra_ns a; extra_ns b
+text() { nsx a sh -c 'echo "$*" > /sys/module/rvs/parameters/ctl' text "$@"; }
+nl() { nsx b "$RVSADM" "$@"; }
+V1=192.0.2.100; V2=192.0.2.101; R1=198.51.100.11; R2=198.51.100.12; L1=198.51.100.201
+
+text add-service tcp $V1:80 rr;                     nl -A -t $V1:80 -s rr
+text add-service tcp $V2:80 wrr;                    nl -A -t $V2:80 -s wrr
+text add-service udp $V1:53 rr;                     nl -A -u $V1:53 -s rr
+text add-dest tcp $V1:80 $R1:8080 1;                nl -a -t $V1:80 -r $R1:8080 -b -w 1
+text add-dest tcp $V1:80 $R2:8080 1;                nl -a -t $V1:80 -r $R2:8080 -b -w 1
+text add-laddr tcp $V1:80 $L1;                      nl -P -t $V1:80 -z $L1
+text set-persist tcp $V1:80 300 255.255.255.0;      nl -E -t $V1:80 -s rr -p 300 -M 255.255.255.0
+text set-weight tcp $V1:80 $R2:8080 3;              nl -e -t $V1:80 -r $R2:8080 -b -w 3
+text set-synproxy tcp $V2:80 1;                     nl -E -t $V2:80 -s wrr -j enable
+text del-dest tcp $V1:80 $R1:8080;                  nl -d -t $V1:80 -r $R1:8080
+
+# The kernel's order (--nosort), and the local addresses (-G).
+listing() { nsx "$1" "$RVSADM" -L -n --nosort; nsx "$1" "$RVSADM" -G; }
+by_text=$(listing a)
+by_nl=$(listing b)
+sed 's/^/# text:    /' <<<"$by_text"
+sed 's/^/# netlink: /' <<<"$by_nl"
+[ -n "$by_text" ] || fail "nothing listed"
+assert_eq "the same changes through text and netlink" "$by_nl" "$by_text"
+assert_eq "services in the order they were added" "$V1:80 $V2:80 $V1:53" \
+  "$(awk '$1 == "TCP" || $1 == "UDP" {printf "%s%s", s, $2; s=" "}' <<<"$by_text")"
+grep -q "^TCP  $V1:80 rr persistent 300 mask 255.255.255.0" <<<"$by_text" || fail "persistence not listed"
+grep -Eq -- "-> $R2:8080 +FullNat +3 " <<<"$by_text" || fail "weight not listed"
+grep -q "$L1" <<<"$by_text" || fail "local address not listed"
+if grep -q -- "$R1:8080" <<<"$by_text"; then fail "deleted real server listed"; fi
+
+# One setting, three front-ends.
+timeout_est() { "$RVSADM" -L --timeout | sed -n 's/.*): \([0-9]*\) .*/\1/p'; }
+echo "set timeout_established 77" > /sys/module/rvs/parameters/ctl
+assert_eq "text -> netlink" 77 "$(timeout_est)"
+assert_eq "text -> sysctl" 77 "$(sysctl -n net.ipv4.vs.timeout_established)"
+sysctl -qw net.ipv4.vs.timeout_established=66
+assert_eq "sysctl -> netlink" 66 "$(timeout_est)"
+ipvsadm --set 55 0 0
+assert_eq "netlink -> sysctl" 55 "$(sysctl -n net.ipv4.vs.timeout_established)"
+# The same bounds (1..86400 s) everywhere; nothing changes on a refusal.
+if echo "set timeout_established 86401" > /sys/module/rvs/parameters/ctl 2>/dev/null; then fail "text took 86401"; fi
+if sysctl -qw net.ipv4.vs.timeout_established=86401 2>/dev/null; then fail "sysctl took 86401"; fi
+if ipvsadm --set 86401 0 0 2>/dev/null; then fail "netlink took 86401"; fi
+assert_eq "unchanged after the refusals" 55 "$(timeout_est)"
+echo "set timeout_established 86400" > /sys/module/rvs/parameters/ctl
+assert_eq "the bound itself" 86400 "$(timeout_est)"
