@@ -4,7 +4,10 @@
 //! Upstream's numbers (include/uapi/linux/ip_vs.h) so that stock ipvsadm
 //! works, plus Alibaba's FULLNAT extensions with Alibaba's numbers. rvs's
 //! own additions sit at 100 and above in every attribute space, far from
-//! where upstream grows. Both rvs.ko and rvsadm take their numbers from here.
+//! where upstream grows. Both rvs.ko and rvsadm take their numbers from here;
+//! rvs.ko's C side uses the kernel's header itself. That the two agree is
+//! checked against the kernel's own header twice: by core/tests/uapi.rs on
+//! the host, and when rvs.ko is built (src/kern/genl.rs).
 
 /// Family name and version.
 pub const FAMILY_NAME: &str = "IPVS";

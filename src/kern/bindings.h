@@ -7,4 +7,5 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <linux/skbuff.h>
+#include <linux/ip_vs.h>
 #include "helpers.h"

@@ -5,8 +5,7 @@
  * src/genl.rs), which does the
  * semantic work on the attribute bytes (decoded by core/src/ipvs_msg.rs)
  * and hands back encoded reply attributes that the helpers below copy into
- * reply skbs. Numbers: core/src/ipvs_nl.rs (upstream's, plus Alibaba's
- * FULLNAT extensions). Ops flags and policies mirror upstream's
+ * reply skbs. Numbers: below. Ops flags and policies mirror upstream's
  * net/netfilter/ipvs/ip_vs_ctl.c, but with strict validation (the default
  * for a family with resv_start_op 0): unknown attributes, wrong lengths,
  * trailing bytes and nests without NLA_F_NESTED are refused by the core
@@ -17,115 +16,77 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/sock.h>
+#include <linux/ip_vs.h>
 #include "helpers.h"
 
-/* Numbering: keep in sync with core/src/ipvs_nl.rs. */
-enum {
-	RVS_CMD_NEW_SERVICE = 1, RVS_CMD_SET_SERVICE, RVS_CMD_DEL_SERVICE, RVS_CMD_GET_SERVICE,
-	RVS_CMD_NEW_DEST, RVS_CMD_SET_DEST, RVS_CMD_DEL_DEST, RVS_CMD_GET_DEST,
-	RVS_CMD_NEW_DAEMON, RVS_CMD_DEL_DAEMON, RVS_CMD_GET_DAEMON,
-	RVS_CMD_SET_CONFIG, RVS_CMD_GET_CONFIG, RVS_CMD_SET_INFO, RVS_CMD_GET_INFO,
-	RVS_CMD_ZERO, RVS_CMD_FLUSH,
-	RVS_CMD_NEW_LADDR, RVS_CMD_DEL_LADDR, RVS_CMD_GET_LADDR,
-};
+/*
+ * Numbering: the kernel's own (<linux/ip_vs.h>, the uapi header of the tree
+ * rvs.ko is built against) and Alibaba's additions (helpers.h). The Rust
+ * side's copy, core/src/ipvs_nl.rs, is checked against both when rvs.ko
+ * is built (src/kern/genl.rs) and by a host test against the header.
+ */
+static_assert(IPVS_CMD_MAX < RVS_IPVS_CMD_NEW_LADDR, "upstream's commands reach Alibaba's numbers");
+static_assert(IPVS_CMD_ATTR_MAX < RVS_IPVS_CMD_ATTR_LADDR, "upstream's attributes reach Alibaba's numbers");
 
-enum {
-	RVS_CMD_ATTR_SERVICE = 1, RVS_CMD_ATTR_DEST, RVS_CMD_ATTR_DAEMON,
-	RVS_CMD_ATTR_TIMEOUT_TCP, RVS_CMD_ATTR_TIMEOUT_TCP_FIN, RVS_CMD_ATTR_TIMEOUT_UDP,
-	RVS_CMD_ATTR_LADDR,
-	RVS_CMD_ATTR_MAX = RVS_CMD_ATTR_LADDR,
-};
-
-enum {
-	RVS_SVC_ATTR_AF = 1, RVS_SVC_ATTR_PROTOCOL, RVS_SVC_ATTR_ADDR, RVS_SVC_ATTR_PORT,
-	RVS_SVC_ATTR_FWMARK, RVS_SVC_ATTR_SCHED_NAME, RVS_SVC_ATTR_FLAGS, RVS_SVC_ATTR_TIMEOUT,
-	RVS_SVC_ATTR_NETMASK, RVS_SVC_ATTR_STATS, RVS_SVC_ATTR_PE_NAME, RVS_SVC_ATTR_STATS64,
-	RVS_SVC_ATTR_MAX = RVS_SVC_ATTR_STATS64,
-};
-
-enum {
-	RVS_DEST_ATTR_ADDR = 1, RVS_DEST_ATTR_PORT, RVS_DEST_ATTR_FWD_METHOD, RVS_DEST_ATTR_WEIGHT,
-	RVS_DEST_ATTR_U_THRESH, RVS_DEST_ATTR_L_THRESH, RVS_DEST_ATTR_ACTIVE_CONNS,
-	RVS_DEST_ATTR_INACT_CONNS, RVS_DEST_ATTR_PERSIST_CONNS, RVS_DEST_ATTR_STATS,
-	RVS_DEST_ATTR_ADDR_FAMILY, RVS_DEST_ATTR_STATS64, RVS_DEST_ATTR_TUN_TYPE,
-	RVS_DEST_ATTR_TUN_PORT, RVS_DEST_ATTR_TUN_FLAGS,
-	RVS_DEST_ATTR_MAX = RVS_DEST_ATTR_TUN_FLAGS,
-};
-
-enum {
-	RVS_DAEMON_ATTR_STATE = 1, RVS_DAEMON_ATTR_MCAST_IFN, RVS_DAEMON_ATTR_SYNC_ID,
-	RVS_DAEMON_ATTR_SYNC_MAXLEN, RVS_DAEMON_ATTR_MCAST_GROUP, RVS_DAEMON_ATTR_MCAST_GROUP6,
-	RVS_DAEMON_ATTR_MCAST_PORT, RVS_DAEMON_ATTR_MCAST_TTL,
-	RVS_DAEMON_ATTR_MAX = RVS_DAEMON_ATTR_MCAST_TTL,
-};
-
-enum {
-	RVS_LADDR_ATTR_ADDR = 1, RVS_LADDR_ATTR_PORT_CONFLICT, RVS_LADDR_ATTR_CONN_COUNTS,
-	RVS_LADDR_ATTR_MAX = RVS_LADDR_ATTR_CONN_COUNTS,
-};
-
-/* union nf_inet_addr; upstream's IP_VS_SCHEDNAME_MAXLEN, IP_VS_PENAME_MAXLEN, IP_VS_IFNAME_MAXLEN. */
+/* union nf_inet_addr, as upstream's policies carry it. */
 #define RVS_ADDR_LEN 16
-#define RVS_SCHEDNAME_MAXLEN 16
-#define RVS_PENAME_MAXLEN 16
-#define RVS_IFNAME_MAXLEN 16
 
-static const struct nla_policy rvs_daemon_policy[RVS_DAEMON_ATTR_MAX + 1] = {
-	[RVS_DAEMON_ATTR_STATE]		= { .type = NLA_U32 },
-	[RVS_DAEMON_ATTR_MCAST_IFN]	= { .type = NLA_NUL_STRING, .len = RVS_IFNAME_MAXLEN - 1 },
-	[RVS_DAEMON_ATTR_SYNC_ID]	= { .type = NLA_U32 },
-	[RVS_DAEMON_ATTR_SYNC_MAXLEN]	= { .type = NLA_U16 },
-	[RVS_DAEMON_ATTR_MCAST_GROUP]	= { .type = NLA_U32 },
-	[RVS_DAEMON_ATTR_MCAST_GROUP6]	= { .len = 16 },
-	[RVS_DAEMON_ATTR_MCAST_PORT]	= { .type = NLA_U16 },
-	[RVS_DAEMON_ATTR_MCAST_TTL]	= { .type = NLA_U8 },
+static const struct nla_policy rvs_daemon_policy[IPVS_DAEMON_ATTR_MAX + 1] = {
+	[IPVS_DAEMON_ATTR_STATE]		= { .type = NLA_U32 },
+	[IPVS_DAEMON_ATTR_MCAST_IFN]	= { .type = NLA_NUL_STRING, .len = IP_VS_IFNAME_MAXLEN - 1 },
+	[IPVS_DAEMON_ATTR_SYNC_ID]	= { .type = NLA_U32 },
+	[IPVS_DAEMON_ATTR_SYNC_MAXLEN]	= { .type = NLA_U16 },
+	[IPVS_DAEMON_ATTR_MCAST_GROUP]	= { .type = NLA_U32 },
+	[IPVS_DAEMON_ATTR_MCAST_GROUP6]	= { .len = 16 },
+	[IPVS_DAEMON_ATTR_MCAST_PORT]	= { .type = NLA_U16 },
+	[IPVS_DAEMON_ATTR_MCAST_TTL]	= { .type = NLA_U8 },
 };
 
-static const struct nla_policy rvs_svc_policy[RVS_SVC_ATTR_MAX + 1] = {
-	[RVS_SVC_ATTR_AF]		= { .type = NLA_U16 },
-	[RVS_SVC_ATTR_PROTOCOL]		= { .type = NLA_U16 },
-	[RVS_SVC_ATTR_ADDR]		= { .type = NLA_BINARY, .len = RVS_ADDR_LEN },
-	[RVS_SVC_ATTR_PORT]		= { .type = NLA_U16 },
-	[RVS_SVC_ATTR_FWMARK]		= { .type = NLA_U32 },
-	[RVS_SVC_ATTR_SCHED_NAME]	= { .type = NLA_NUL_STRING, .len = RVS_SCHEDNAME_MAXLEN - 1 },
-	[RVS_SVC_ATTR_PE_NAME]		= { .type = NLA_NUL_STRING, .len = RVS_PENAME_MAXLEN },
-	[RVS_SVC_ATTR_FLAGS]		= { .type = NLA_BINARY, .len = 8 },
-	[RVS_SVC_ATTR_TIMEOUT]		= { .type = NLA_U32 },
-	[RVS_SVC_ATTR_NETMASK]		= { .type = NLA_U32 },
-	[RVS_SVC_ATTR_STATS]		= { .type = NLA_NESTED },
+static const struct nla_policy rvs_svc_policy[IPVS_SVC_ATTR_MAX + 1] = {
+	[IPVS_SVC_ATTR_AF]		= { .type = NLA_U16 },
+	[IPVS_SVC_ATTR_PROTOCOL]		= { .type = NLA_U16 },
+	[IPVS_SVC_ATTR_ADDR]		= { .type = NLA_BINARY, .len = RVS_ADDR_LEN },
+	[IPVS_SVC_ATTR_PORT]		= { .type = NLA_U16 },
+	[IPVS_SVC_ATTR_FWMARK]		= { .type = NLA_U32 },
+	[IPVS_SVC_ATTR_SCHED_NAME]	= { .type = NLA_NUL_STRING, .len = IP_VS_SCHEDNAME_MAXLEN - 1 },
+	[IPVS_SVC_ATTR_PE_NAME]		= { .type = NLA_NUL_STRING, .len = IP_VS_PENAME_MAXLEN },
+	[IPVS_SVC_ATTR_FLAGS]		= { .type = NLA_BINARY, .len = 8 },
+	[IPVS_SVC_ATTR_TIMEOUT]		= { .type = NLA_U32 },
+	[IPVS_SVC_ATTR_NETMASK]		= { .type = NLA_U32 },
+	[IPVS_SVC_ATTR_STATS]		= { .type = NLA_NESTED },
 };
 
-static const struct nla_policy rvs_dest_policy[RVS_DEST_ATTR_MAX + 1] = {
-	[RVS_DEST_ATTR_ADDR]		= { .type = NLA_BINARY, .len = RVS_ADDR_LEN },
-	[RVS_DEST_ATTR_PORT]		= { .type = NLA_U16 },
-	[RVS_DEST_ATTR_FWD_METHOD]	= { .type = NLA_U32 },
-	[RVS_DEST_ATTR_WEIGHT]		= { .type = NLA_U32 },
-	[RVS_DEST_ATTR_U_THRESH]	= { .type = NLA_U32 },
-	[RVS_DEST_ATTR_L_THRESH]	= { .type = NLA_U32 },
-	[RVS_DEST_ATTR_ACTIVE_CONNS]	= { .type = NLA_U32 },
-	[RVS_DEST_ATTR_INACT_CONNS]	= { .type = NLA_U32 },
-	[RVS_DEST_ATTR_PERSIST_CONNS]	= { .type = NLA_U32 },
-	[RVS_DEST_ATTR_STATS]		= { .type = NLA_NESTED },
-	[RVS_DEST_ATTR_ADDR_FAMILY]	= { .type = NLA_U16 },
-	[RVS_DEST_ATTR_TUN_TYPE]	= { .type = NLA_U8 },
-	[RVS_DEST_ATTR_TUN_PORT]	= { .type = NLA_U16 },
-	[RVS_DEST_ATTR_TUN_FLAGS]	= { .type = NLA_U16 },
+static const struct nla_policy rvs_dest_policy[IPVS_DEST_ATTR_MAX + 1] = {
+	[IPVS_DEST_ATTR_ADDR]		= { .type = NLA_BINARY, .len = RVS_ADDR_LEN },
+	[IPVS_DEST_ATTR_PORT]		= { .type = NLA_U16 },
+	[IPVS_DEST_ATTR_FWD_METHOD]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_WEIGHT]		= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_U_THRESH]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_L_THRESH]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_ACTIVE_CONNS]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_INACT_CONNS]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_PERSIST_CONNS]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_STATS]		= { .type = NLA_NESTED },
+	[IPVS_DEST_ATTR_ADDR_FAMILY]	= { .type = NLA_U16 },
+	[IPVS_DEST_ATTR_TUN_TYPE]	= { .type = NLA_U8 },
+	[IPVS_DEST_ATTR_TUN_PORT]	= { .type = NLA_U16 },
+	[IPVS_DEST_ATTR_TUN_FLAGS]	= { .type = NLA_U16 },
 };
 
-static const struct nla_policy rvs_laddr_policy[RVS_LADDR_ATTR_MAX + 1] = {
-	[RVS_LADDR_ATTR_ADDR]		= { .type = NLA_BINARY, .len = RVS_ADDR_LEN },
-	[RVS_LADDR_ATTR_PORT_CONFLICT]	= { .type = NLA_U64 },
-	[RVS_LADDR_ATTR_CONN_COUNTS]	= { .type = NLA_U32 },
+static const struct nla_policy rvs_laddr_policy[RVS_IPVS_LADDR_ATTR_MAX + 1] = {
+	[RVS_IPVS_LADDR_ATTR_ADDR]		= { .type = NLA_BINARY, .len = RVS_ADDR_LEN },
+	[RVS_IPVS_LADDR_ATTR_PORT_CONFLICT]	= { .type = NLA_U64 },
+	[RVS_IPVS_LADDR_ATTR_CONN_COUNTS]	= { .type = NLA_U32 },
 };
 
-static const struct nla_policy rvs_cmd_policy[RVS_CMD_ATTR_MAX + 1] = {
-	[RVS_CMD_ATTR_SERVICE]		= NLA_POLICY_NESTED(rvs_svc_policy),
-	[RVS_CMD_ATTR_DEST]		= NLA_POLICY_NESTED(rvs_dest_policy),
-	[RVS_CMD_ATTR_DAEMON]		= NLA_POLICY_NESTED(rvs_daemon_policy),
-	[RVS_CMD_ATTR_TIMEOUT_TCP]	= { .type = NLA_U32 },
-	[RVS_CMD_ATTR_TIMEOUT_TCP_FIN]	= { .type = NLA_U32 },
-	[RVS_CMD_ATTR_TIMEOUT_UDP]	= { .type = NLA_U32 },
-	[RVS_CMD_ATTR_LADDR]		= NLA_POLICY_NESTED(rvs_laddr_policy),
+static const struct nla_policy rvs_cmd_policy[RVS_IPVS_CMD_ATTR_MAX + 1] = {
+	[IPVS_CMD_ATTR_SERVICE]		= NLA_POLICY_NESTED(rvs_svc_policy),
+	[IPVS_CMD_ATTR_DEST]		= NLA_POLICY_NESTED(rvs_dest_policy),
+	[IPVS_CMD_ATTR_DAEMON]		= NLA_POLICY_NESTED(rvs_daemon_policy),
+	[IPVS_CMD_ATTR_TIMEOUT_TCP]	= { .type = NLA_U32 },
+	[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]	= { .type = NLA_U32 },
+	[IPVS_CMD_ATTR_TIMEOUT_UDP]	= { .type = NLA_U32 },
+	[RVS_IPVS_CMD_ATTR_LADDR]		= NLA_POLICY_NESTED(rvs_laddr_policy),
 };
 
 static int rvs_genl_doit_c(struct sk_buff *skb, struct genl_info *info)
@@ -150,33 +111,33 @@ static int rvs_genl_dumpit_c(struct sk_buff *skb, struct netlink_callback *cb)
 #define RVS_OP_DUMP(c) { .cmd = (c), .flags = GENL_ADMIN_PERM, .dumpit = rvs_genl_dumpit_c }
 
 static const struct genl_small_ops rvs_genl_ops[] = {
-	RVS_OP_DO(RVS_CMD_NEW_SERVICE),
-	RVS_OP_DO(RVS_CMD_SET_SERVICE),
-	RVS_OP_DO(RVS_CMD_DEL_SERVICE),
-	{ .cmd = RVS_CMD_GET_SERVICE, .flags = GENL_ADMIN_PERM,
+	RVS_OP_DO(IPVS_CMD_NEW_SERVICE),
+	RVS_OP_DO(IPVS_CMD_SET_SERVICE),
+	RVS_OP_DO(IPVS_CMD_DEL_SERVICE),
+	{ .cmd = IPVS_CMD_GET_SERVICE, .flags = GENL_ADMIN_PERM,
 	  .doit = rvs_genl_doit_c, .dumpit = rvs_genl_dumpit_c },
-	RVS_OP_DO(RVS_CMD_NEW_DEST),
-	RVS_OP_DO(RVS_CMD_SET_DEST),
-	RVS_OP_DO(RVS_CMD_DEL_DEST),
-	RVS_OP_DUMP(RVS_CMD_GET_DEST),
-	RVS_OP_DO(RVS_CMD_NEW_DAEMON),
-	RVS_OP_DO(RVS_CMD_DEL_DAEMON),
-	RVS_OP_DUMP(RVS_CMD_GET_DAEMON),
-	RVS_OP_DO(RVS_CMD_SET_CONFIG),
-	RVS_OP_DO(RVS_CMD_GET_CONFIG),
-	RVS_OP_DO(RVS_CMD_GET_INFO),
-	RVS_OP_DO(RVS_CMD_ZERO),
-	RVS_OP_DO(RVS_CMD_FLUSH),
-	RVS_OP_DO(RVS_CMD_NEW_LADDR),
-	RVS_OP_DO(RVS_CMD_DEL_LADDR),
-	RVS_OP_DUMP(RVS_CMD_GET_LADDR),
+	RVS_OP_DO(IPVS_CMD_NEW_DEST),
+	RVS_OP_DO(IPVS_CMD_SET_DEST),
+	RVS_OP_DO(IPVS_CMD_DEL_DEST),
+	RVS_OP_DUMP(IPVS_CMD_GET_DEST),
+	RVS_OP_DO(IPVS_CMD_NEW_DAEMON),
+	RVS_OP_DO(IPVS_CMD_DEL_DAEMON),
+	RVS_OP_DUMP(IPVS_CMD_GET_DAEMON),
+	RVS_OP_DO(IPVS_CMD_SET_CONFIG),
+	RVS_OP_DO(IPVS_CMD_GET_CONFIG),
+	RVS_OP_DO(IPVS_CMD_GET_INFO),
+	RVS_OP_DO(IPVS_CMD_ZERO),
+	RVS_OP_DO(IPVS_CMD_FLUSH),
+	RVS_OP_DO(RVS_IPVS_CMD_NEW_LADDR),
+	RVS_OP_DO(RVS_IPVS_CMD_DEL_LADDR),
+	RVS_OP_DUMP(RVS_IPVS_CMD_GET_LADDR),
 };
 
 static struct genl_family rvs_genl_family = {
 	.hdrsize	= 0,
 	.name		= "IPVS",
 	.version	= 1,
-	.maxattr	= RVS_CMD_ATTR_MAX,
+	.maxattr	= RVS_IPVS_CMD_ATTR_MAX,
 	.policy		= rvs_cmd_policy,
 	/* Every namespace reaches the family and sees its own services. */
 	.netnsok	= true,

@@ -205,3 +205,70 @@ pub(crate) extern "C" fn rvs_genl_dumpit(
         }
     }
 }
+
+/// The numbering rvs.ko and rvsadm share (`rvs_core::ipvs_nl`) is the
+/// kernel's own, from the uapi header of the tree rvs.ko is built against
+/// (`<linux/ip_vs.h>`), plus Alibaba's additions (`helpers.h`, which the C
+/// side uses): any difference fails the build. `core/tests/uapi.rs` checks
+/// the same against the header on the host.
+const _: () = {
+    use crate::rvs_core::ipvs_nl::*;
+    macro_rules! same {
+        ($($ours:expr => $kernels:expr),* $(,)?) => {
+            $(assert!($ours as u64 == $kernels as u64, concat!(stringify!($ours), " differs from ", stringify!($kernels)));)*
+        };
+    }
+    same! {
+        cmd::NEW_SERVICE => b::IPVS_CMD_NEW_SERVICE, cmd::SET_SERVICE => b::IPVS_CMD_SET_SERVICE,
+        cmd::DEL_SERVICE => b::IPVS_CMD_DEL_SERVICE, cmd::GET_SERVICE => b::IPVS_CMD_GET_SERVICE,
+        cmd::NEW_DEST => b::IPVS_CMD_NEW_DEST, cmd::SET_DEST => b::IPVS_CMD_SET_DEST,
+        cmd::DEL_DEST => b::IPVS_CMD_DEL_DEST, cmd::GET_DEST => b::IPVS_CMD_GET_DEST,
+        cmd::NEW_DAEMON => b::IPVS_CMD_NEW_DAEMON, cmd::DEL_DAEMON => b::IPVS_CMD_DEL_DAEMON,
+        cmd::GET_DAEMON => b::IPVS_CMD_GET_DAEMON, cmd::SET_CONFIG => b::IPVS_CMD_SET_CONFIG,
+        cmd::GET_CONFIG => b::IPVS_CMD_GET_CONFIG, cmd::SET_INFO => b::IPVS_CMD_SET_INFO,
+        cmd::GET_INFO => b::IPVS_CMD_GET_INFO, cmd::ZERO => b::IPVS_CMD_ZERO, cmd::FLUSH => b::IPVS_CMD_FLUSH,
+        cmd::NEW_LADDR => b::RVS_IPVS_CMD_NEW_LADDR, cmd::DEL_LADDR => b::RVS_IPVS_CMD_DEL_LADDR,
+        cmd::GET_LADDR => b::RVS_IPVS_CMD_GET_LADDR, cmd::MAX => b::RVS_IPVS_CMD_MAX,
+        cmd_attr::SERVICE => b::IPVS_CMD_ATTR_SERVICE, cmd_attr::DEST => b::IPVS_CMD_ATTR_DEST,
+        cmd_attr::DAEMON => b::IPVS_CMD_ATTR_DAEMON, cmd_attr::TIMEOUT_TCP => b::IPVS_CMD_ATTR_TIMEOUT_TCP,
+        cmd_attr::TIMEOUT_TCP_FIN => b::IPVS_CMD_ATTR_TIMEOUT_TCP_FIN,
+        cmd_attr::TIMEOUT_UDP => b::IPVS_CMD_ATTR_TIMEOUT_UDP,
+        cmd_attr::LADDR => b::RVS_IPVS_CMD_ATTR_LADDR, cmd_attr::MAX => b::RVS_IPVS_CMD_ATTR_MAX,
+        svc_attr::AF => b::IPVS_SVC_ATTR_AF, svc_attr::PROTOCOL => b::IPVS_SVC_ATTR_PROTOCOL,
+        svc_attr::ADDR => b::IPVS_SVC_ATTR_ADDR, svc_attr::PORT => b::IPVS_SVC_ATTR_PORT,
+        svc_attr::FWMARK => b::IPVS_SVC_ATTR_FWMARK, svc_attr::SCHED_NAME => b::IPVS_SVC_ATTR_SCHED_NAME,
+        svc_attr::FLAGS => b::IPVS_SVC_ATTR_FLAGS, svc_attr::TIMEOUT => b::IPVS_SVC_ATTR_TIMEOUT,
+        svc_attr::NETMASK => b::IPVS_SVC_ATTR_NETMASK, svc_attr::STATS => b::IPVS_SVC_ATTR_STATS,
+        svc_attr::PE_NAME => b::IPVS_SVC_ATTR_PE_NAME, svc_attr::STATS64 => b::IPVS_SVC_ATTR_STATS64,
+        svc_attr::MAX + 1 => b::__IPVS_SVC_ATTR_MAX,
+        dest_attr::ADDR => b::IPVS_DEST_ATTR_ADDR, dest_attr::PORT => b::IPVS_DEST_ATTR_PORT,
+        dest_attr::FWD_METHOD => b::IPVS_DEST_ATTR_FWD_METHOD, dest_attr::WEIGHT => b::IPVS_DEST_ATTR_WEIGHT,
+        dest_attr::U_THRESH => b::IPVS_DEST_ATTR_U_THRESH, dest_attr::L_THRESH => b::IPVS_DEST_ATTR_L_THRESH,
+        dest_attr::ACTIVE_CONNS => b::IPVS_DEST_ATTR_ACTIVE_CONNS,
+        dest_attr::INACT_CONNS => b::IPVS_DEST_ATTR_INACT_CONNS,
+        dest_attr::PERSIST_CONNS => b::IPVS_DEST_ATTR_PERSIST_CONNS, dest_attr::STATS => b::IPVS_DEST_ATTR_STATS,
+        dest_attr::ADDR_FAMILY => b::IPVS_DEST_ATTR_ADDR_FAMILY, dest_attr::STATS64 => b::IPVS_DEST_ATTR_STATS64,
+        dest_attr::TUN_TYPE => b::IPVS_DEST_ATTR_TUN_TYPE, dest_attr::TUN_PORT => b::IPVS_DEST_ATTR_TUN_PORT,
+        dest_attr::TUN_FLAGS => b::IPVS_DEST_ATTR_TUN_FLAGS, dest_attr::MAX + 1 => b::__IPVS_DEST_ATTR_MAX,
+        laddr_attr::ADDR => b::RVS_IPVS_LADDR_ATTR_ADDR,
+        laddr_attr::PORT_CONFLICT => b::RVS_IPVS_LADDR_ATTR_PORT_CONFLICT,
+        laddr_attr::CONN_COUNTS => b::RVS_IPVS_LADDR_ATTR_CONN_COUNTS, laddr_attr::MAX => b::RVS_IPVS_LADDR_ATTR_MAX,
+        stats_attr::CONNS => b::IPVS_STATS_ATTR_CONNS, stats_attr::INPKTS => b::IPVS_STATS_ATTR_INPKTS,
+        stats_attr::OUTPKTS => b::IPVS_STATS_ATTR_OUTPKTS, stats_attr::INBYTES => b::IPVS_STATS_ATTR_INBYTES,
+        stats_attr::OUTBYTES => b::IPVS_STATS_ATTR_OUTBYTES, stats_attr::CPS => b::IPVS_STATS_ATTR_CPS,
+        stats_attr::INPPS => b::IPVS_STATS_ATTR_INPPS, stats_attr::OUTPPS => b::IPVS_STATS_ATTR_OUTPPS,
+        stats_attr::INBPS => b::IPVS_STATS_ATTR_INBPS, stats_attr::OUTBPS => b::IPVS_STATS_ATTR_OUTBPS,
+        stats_attr::PAD => b::IPVS_STATS_ATTR_PAD,
+        info_attr::VERSION => b::IPVS_INFO_ATTR_VERSION, info_attr::CONN_TAB_SIZE => b::IPVS_INFO_ATTR_CONN_TAB_SIZE,
+        daemon_attr::STATE => b::IPVS_DAEMON_ATTR_STATE, daemon_attr::MCAST_IFN => b::IPVS_DAEMON_ATTR_MCAST_IFN,
+        daemon_attr::SYNC_ID => b::IPVS_DAEMON_ATTR_SYNC_ID,
+        fwd::MASQ => b::IP_VS_CONN_F_MASQ, fwd::LOCALNODE => b::IP_VS_CONN_F_LOCALNODE,
+        fwd::TUNNEL => b::IP_VS_CONN_F_TUNNEL, fwd::DROUTE => b::IP_VS_CONN_F_DROUTE,
+        fwd::BYPASS => b::IP_VS_CONN_F_BYPASS, fwd::MASK => b::IP_VS_CONN_F_FWD_MASK,
+        svc_flags::PERSISTENT => b::IP_VS_SVC_F_PERSISTENT, svc_flags::HASHED => b::IP_VS_SVC_F_HASHED,
+        svc_flags::ONEPACKET => b::IP_VS_SVC_F_ONEPACKET, svc_flags::SCHED1 => b::IP_VS_SVC_F_SCHED1,
+        svc_flags::SCHED2 => b::IP_VS_SVC_F_SCHED2, svc_flags::SCHED3 => b::IP_VS_SVC_F_SCHED3,
+        SCHEDNAME_MAXLEN => b::IP_VS_SCHEDNAME_MAXLEN, PENAME_MAXLEN => b::IP_VS_PENAME_MAXLEN,
+        FAMILY_VERSION => b::IPVS_GENL_VERSION,
+    }
+};

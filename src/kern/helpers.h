@@ -133,7 +133,27 @@ void rvs_gc_tick(void);
 /* A namespace is going away (its hooks are gone): free its connections. */
 void rvs_net_gone(struct net *net);
 
-/* The generic netlink family "IPVS" (genl.c). */
+/*
+ * The generic netlink family "IPVS" (genl.c): the kernel's numbering
+ * (<linux/ip_vs.h>) plus Alibaba's FULLNAT additions, with Alibaba's
+ * numbers, which the kernel's header does not have.
+ */
+enum {
+	RVS_IPVS_CMD_NEW_LADDR = 18,
+	RVS_IPVS_CMD_DEL_LADDR = 19,
+	RVS_IPVS_CMD_GET_LADDR = 20,
+	RVS_IPVS_CMD_MAX = RVS_IPVS_CMD_GET_LADDR,
+};
+enum {
+	RVS_IPVS_CMD_ATTR_LADDR = 7,	/* nested RVS_IPVS_LADDR_ATTR_* */
+	RVS_IPVS_CMD_ATTR_MAX = RVS_IPVS_CMD_ATTR_LADDR,
+};
+enum {
+	RVS_IPVS_LADDR_ATTR_ADDR = 1,
+	RVS_IPVS_LADDR_ATTR_PORT_CONFLICT = 2,
+	RVS_IPVS_LADDR_ATTR_CONN_COUNTS = 3,
+	RVS_IPVS_LADDR_ATTR_MAX = RVS_IPVS_LADDR_ATTR_CONN_COUNTS,
+};
 int rvs_genl_register(void);
 void rvs_genl_unregister(void);
 /* Sets the extended ack message; msg must be static. extack may be NULL. */
