@@ -21,7 +21,7 @@ use crate::rvs_core::seq::{self, SeqDelta};
 use crate::rvs_core::tcp_state::{Dir, TcpState};
 use crate::service::{Dest, Laddr};
 use crate::stats::ObjStats;
-use crate::synproxy::SynproxyCtx;
+use crate::sp_state::SynproxyCtx;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 use kernel::prelude::*;
@@ -82,32 +82,36 @@ pub(crate) struct Conn {
     pub(crate) route_out: RouteCache,
 }
 
+/// What a new connection or template is made of.
+pub(crate) struct NewConn {
+    /// The namespace whose hooks saw it; part of the key.
+    pub(crate) net: NetRef,
+    /// IPPROTO_TCP or IPPROTO_UDP (with `TEMPLATE` for a template).
+    pub(crate) proto: u8,
+    pub(crate) in_t: Tuple4,
+    pub(crate) out_t: Tuple4,
+    pub(crate) state: TcpState,
+    pub(crate) seq_in: SeqDelta,
+    /// The client's ISN, for TCP.
+    pub(crate) syn_seq: Option<u32>,
+    pub(crate) dest: Arc<Dest>,
+    pub(crate) svc_stats: Arc<ObjStats>,
+    pub(crate) sp: Option<Pin<KBox<SynproxyCtx>>>,
+    pub(crate) control: Option<Arc<Control>>,
+}
+
 impl Conn {
-    /// A new connection in state `state`, counted as inactive on its
+    /// A new connection through `laddr`, counted as inactive on its
     /// destination until it becomes established.
-    pub(crate) fn new(
-        net: NetRef,
-        proto: u8,
-        in_t: Tuple4,
-        out_t: Tuple4,
-        state: TcpState,
-        seq_in: SeqDelta,
-        syn_seq: Option<u32>,
-        dest: Arc<Dest>,
-        laddr: Arc<Laddr>,
-        svc_stats: Arc<ObjStats>,
-        sp: Option<Pin<KBox<SynproxyCtx>>>,
-        control: Option<Arc<Control>>,
-    ) -> Conn {
+    pub(crate) fn new(n: NewConn, laddr: Arc<Laddr>) -> Conn {
         // Counted now: if the connection never makes it into the table,
         // dropping it (`Drop for Conn`) undoes the counts.
-        dest.bind(state.is_active());
+        n.dest.bind(n.state.is_active());
         laddr.conns.fetch_add(1, Relaxed);
-        if let Some(ctl) = &control {
+        if let Some(ctl) = &n.control {
             ctl.conns.fetch_add(1, Relaxed);
         }
-        let rs_isn = syn_seq.map(|s| seq_in.forward(s));
-        Conn::make(net, proto, in_t, out_t, state, seq_in, rs_isn, dest, Some(laddr), svc_stats, sp, control)
+        Conn::make(n, Some(laddr))
     }
 
     /// A persistence template: `key` is (client & netmask, VIP, 0, vport),
@@ -125,7 +129,20 @@ impl Conn {
         let ctl = Arc::new(Control { conns: AtomicU32::new(0), timeout }, GFP_ATOMIC)?;
         // As in `new`: `Drop` undoes this.
         dest.persist.fetch_add(1, Relaxed);
-        Ok(Conn::make(net, proto | TEMPLATE, key, Tuple4::default(), TcpState::None, SeqDelta(0), None, dest, None, svc_stats, None, Some(ctl)))
+        let n = NewConn {
+            net,
+            proto: proto | TEMPLATE,
+            in_t: key,
+            out_t: Tuple4::default(),
+            state: TcpState::None,
+            seq_in: SeqDelta(0),
+            syn_seq: None,
+            dest,
+            svc_stats,
+            sp: None,
+            control: Some(ctl),
+        };
+        Ok(Conn::make(n, None))
     }
 
     /// A template's control block (for the connections it places).
@@ -140,42 +157,29 @@ impl Conn {
         (ctl.conns.load(Relaxed) > 0).then_some(ctl.timeout)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn make(
-        net: NetRef,
-        proto: u8,
-        in_t: Tuple4,
-        out_t: Tuple4,
-        state: TcpState,
-        seq_in: SeqDelta,
-        rs_isn: Option<u32>,
-        dest: Arc<Dest>,
-        laddr: Option<Arc<Laddr>>,
-        svc_stats: Arc<ObjStats>,
-        sp: Option<Pin<KBox<SynproxyCtx>>>,
-        control: Option<Arc<Control>>,
-    ) -> Conn {
+    fn make(n: NewConn, laddr: Option<Arc<Laddr>>) -> Conn {
+        let rs_isn = n.syn_seq.map(|s| n.seq_in.forward(s));
         Conn {
-                net,
-                proto,
-                in_t,
-                out_t,
-                state: AtomicU8::new(state as u8),
-                expires: AtomicU64::new(0),
-                seq_in,
-                dead: AtomicBool::new(false),
-                rs_isn: rs_isn.unwrap_or(0),
-                client_ack: AtomicU32::new(0),
-                rs_ack: AtomicU32::new(0),
-                acks_seen: AtomicU8::new(0),
-                toa_done: AtomicBool::new(rs_isn.is_none()),
-                dest,
-                laddr,
-                svc_stats,
-                sp,
-                control,
-                route_in: RouteCache::new(),
-                route_out: RouteCache::new(),
+            net: n.net,
+            proto: n.proto,
+            in_t: n.in_t,
+            out_t: n.out_t,
+            state: AtomicU8::new(n.state as u8),
+            expires: AtomicU64::new(0),
+            seq_in: n.seq_in,
+            dead: AtomicBool::new(false),
+            rs_isn: rs_isn.unwrap_or(0),
+            client_ack: AtomicU32::new(0),
+            rs_ack: AtomicU32::new(0),
+            acks_seen: AtomicU8::new(0),
+            toa_done: AtomicBool::new(rs_isn.is_none()),
+            dest: n.dest,
+            laddr,
+            svc_stats: n.svc_stats,
+            sp: n.sp,
+            control: n.control,
+            route_in: RouteCache::new(),
+            route_out: RouteCache::new(),
         }
     }
 

@@ -29,142 +29,32 @@
 //! what the queue keeps.
 
 use crate::conn_table::Conn;
-use crate::fullnat::{self, L4};
-use crate::kern::{self, NetRef, RcuGuard, Skb, Verdict};
+use crate::forward;
+use crate::kern::{self, RcuGuard, Skb, Verdict};
+use crate::pkt::Pkt;
 use crate::rvs_core::ctl_text::SYNPROXY_STORE_MAX;
-use crate::rvs_core::csum::FieldState;
 use crate::rvs_core::nat::{self, Tuple4};
 use crate::rvs_core::packet::{self, tcp_flags, TcpSpec};
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::synproxy::{self as cookie, CookieData};
 use crate::rvs_core::tcp_state::{Dir, TcpState};
 use crate::rvs_core::tcpopt;
+use crate::schedule::{self, Opening};
 use crate::service::{Service, ServiceSet};
+use crate::sp_state::{Kept, SynproxyCtx, NO_WS};
 use crate::stats::Ctr;
+use crate::xmit;
 use crate::State;
-use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering::*};
-use kernel::new_spinlock;
-use kernel::prelude::*;
-use kernel::sync::SpinLock;
+use core::sync::atomic::Ordering::*;
 
 /// Seconds between SYNs to a silent real server.
 const RETRY_SECS: u32 = 1;
-/// `rs_ws` when the real server did not agree to window scaling.
-const NO_WS: u8 = 0xff;
 /// TTL of the packets rvs sends toward real servers and of its resets.
 const TTL: u8 = 64;
 
-/// Client packets kept until the real server answers.
-struct Queue {
-    skbs: [Option<Skb>; SYNPROXY_STORE_MAX as usize],
-    len: usize,
-    /// Set once the real server answered: nothing is kept any more.
-    released: bool,
-}
-
-/// What a proxied connection needs beyond FULLNAT's.
-#[pin_data]
-pub(crate) struct SynproxyCtx {
-    /// The director's ISN toward the client.
-    cookie_isn: u32,
-    /// What the client's SYN offered, from the cookie. `wscale` is `None`
-    /// when no window scaling was agreed with the client.
-    data: CookieData,
-    /// The shift offered to the client (when `data.wscale` is set).
-    offered_ws: u8,
-    /// Window of the SYN to the real server (the client's, unscaled).
-    window: u16,
-    /// The real server's SYN-ACK (or RST) has been seen.
-    ready: AtomicBool,
-    /// Real server's sequence space -> the client's (cookie) one.
-    seq_out: AtomicU32,
-    /// The real server's window scale, or `NO_WS`.
-    rs_ws: AtomicU8,
-    retries: AtomicU32,
-    storm_seq: AtomicU32,
-    storm_ack: AtomicU32,
-    storm_win: AtomicU32,
-    storm_n: AtomicU32,
-    #[pin]
-    queue: SpinLock<Queue>,
-}
-
-impl SynproxyCtx {
-    fn new(cookie_isn: u32, data: CookieData, offered_ws: u8, window: u16) -> Result<Pin<KBox<Self>>> {
-        KBox::pin_init(
-            pin_init!(SynproxyCtx {
-                cookie_isn,
-                data,
-                offered_ws,
-                window,
-                ready: AtomicBool::new(false),
-                seq_out: AtomicU32::new(0),
-                rs_ws: AtomicU8::new(NO_WS),
-                retries: AtomicU32::new(0),
-                storm_seq: AtomicU32::new(0),
-                storm_ack: AtomicU32::new(0),
-                storm_win: AtomicU32::new(0),
-                storm_n: AtomicU32::new(0),
-                queue <- new_spinlock!(Queue { skbs: [const { None }; SYNPROXY_STORE_MAX as usize], len: 0, released: false }, "rvs_synproxy_queue"),
-            }),
-            GFP_ATOMIC,
-        )
-    }
-
-    /// The offset from the real server's sequence space to the client's.
-    pub(crate) fn seq_out(&self) -> SeqDelta {
-        SeqDelta(self.seq_out.load(Acquire))
-    }
-
-    /// The real server has answered.
-    pub(crate) fn ready(&self) -> bool {
-        self.ready.load(Acquire)
-    }
-
-    /// Marks the connection answered and hands back what was kept, in order.
-    fn release(&self) -> KVec<Skb> {
-        let mut out = KVec::new();
-        let mut q = self.queue.lock();
-        q.released = true;
-        self.ready.store(true, Release);
-        let n = q.len;
-        q.len = 0;
-        for slot in q.skbs[..n].iter_mut() {
-            if let Some(skb) = slot.take() {
-                // Room for at most SYNPROXY_STORE_MAX entries; on failure
-                // the packet drops here (the client retransmits).
-                let _ = out.push(skb, GFP_ATOMIC);
-            }
-        }
-        out
-    }
-}
-
-/// What happened to a client packet offered to the queue.
-enum Keep {
-    /// Kept: the hook's verdict.
-    Kept(Verdict),
-    /// The real server answered meanwhile: forward it now.
-    Forward(Skb),
-    /// No room: to be dropped.
-    Full(Skb),
-}
-
-fn keep(st: &State, sp: &SynproxyCtx, skb: Skb) -> Keep {
-    let max = (st.settings.sp.ack_store.load(Relaxed) as usize).min(SYNPROXY_STORE_MAX as usize);
-    let mut q = sp.queue.lock();
-    if q.released {
-        return Keep::Forward(skb);
-    }
-    if q.len >= max {
-        return Keep::Full(skb);
-    }
-    let (kept, verdict) = skb.keep();
-    let i = q.len;
-    q.skbs[i] = Some(kept);
-    q.len += 1;
-    Keep::Kept(verdict)
+/// Offers a client packet to the queue of connection `c`.
+fn keep(st: &State, sp: &SynproxyCtx, skb: Skb) -> Kept {
+    sp.keep(skb, st.settings.sp.ack_store.load(Relaxed) as usize)
 }
 
 /// The keyed hash of a client's tuple, as the cookie functions want it.
@@ -185,41 +75,32 @@ fn synack_window(st: &State, d: &CookieData) -> u16 {
     w.min(0xffff) as u16
 }
 
-/// A TCP packet of no connection to a SYNPROXY service.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn no_conn(
-    st: &State,
-    g: &RcuGuard,
-    mut skb: Skb,
-    net: NetRef,
-    ip: &packet::Ipv4,
-    l4: &L4,
-    t: &Tuple4,
-    svc: &Service,
-    set: &ServiceSet,
-) -> Verdict {
-    let Some((flags, seq, ack)) = l4.tcp else {
+/// A TCP packet of no connection to SYNPROXY service `svc` (of snapshot
+/// `set`).
+pub(crate) fn no_conn(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (&ServiceSet, &Service)) -> Verdict {
+    let Some((flags, _, _)) = p.l4.tcp else {
         return skb.discard();
     };
     // The director answers these itself (no real server sees them to drop
     // a damaged one): the checksum is checked first, as the stack would.
-    if !skb.l4_csum_ok(ip.ihl, packet::IPPROTO_TCP) {
+    if !skb.l4_csum_ok(p.ip.ihl, packet::IPPROTO_TCP) {
         st.stats.inc(Ctr::DropBadCsum);
         return skb.discard();
     }
-    if fullnat::is_bare_syn(l4) {
-        return answer_syn(st, skb, net, ip, l4, t, svc, seq);
+    if p.l4.is_bare_syn() {
+        return answer_syn(st, skb, p, target.1);
     }
     if flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::FIN) == 0 && flags & tcp_flags::ACK != 0 {
-        return cookie_ack(st, g, skb, net, ip, l4, t, svc, set, seq, ack);
+        return cookie_ack(st, g, skb, p, target);
     }
     st.stats.inc(Ctr::DropNoConn);
     skb.discard()
 }
 
 /// Step 1: the client's SYN becomes the director's SYN-ACK.
-#[allow(clippy::too_many_arguments)]
-fn answer_syn(st: &State, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4, t: &Tuple4, svc: &Service, seq: u32) -> Verdict {
+fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
+    let (ip, l4, t) = (&p.ip, &p.l4, &p.tuple);
+    let seq = l4.tcp.map_or(0, |(_, seq, _)| seq);
     if !svc.has_available_dest() {
         st.stats.inc(Ctr::DropNoDest);
         return skb.discard();
@@ -264,29 +145,20 @@ fn answer_syn(st: &State, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, l4: &L4,
         return skb.discard();
     };
     packet::write_tcp_v4(buf, &spec);
-    if skb.route_v4(net, spec.saddr, spec.daddr).is_err() {
+    if skb.route_v4(p.net, spec.saddr, spec.daddr).is_err() {
         st.stats.inc(Ctr::DropNoRoute);
         return skb.discard();
     }
     st.stats.inc(Ctr::SpSynAnswered);
-    fullnat::send(st, skb, net)
+    xmit::send(st, skb, p.net)
 }
 
 /// Step 2: an ACK that may carry a cookie of ours.
-#[allow(clippy::too_many_arguments)]
-fn cookie_ack(
-    st: &State,
-    g: &RcuGuard,
-    mut skb: Skb,
-    net: NetRef,
-    ip: &packet::Ipv4,
-    l4: &L4,
-    t: &Tuple4,
-    svc: &Service,
-    set: &ServiceSet,
-    seq: u32,
-    ack: u32,
-) -> Verdict {
+fn cookie_ack(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (&ServiceSet, &Service)) -> Verdict {
+    let (ip, t) = (&p.ip, &p.tuple);
+    let Some((_, seq, ack)) = p.l4.tcp else {
+        return skb.discard();
+    };
     let client_isn = seq.wrapping_sub(1);
     let cookie_isn = ack.wrapping_sub(1);
     let Some(d) = cookie::check(hasher(t), cookie_isn, client_isn, minutes()) else {
@@ -303,10 +175,9 @@ fn cookie_ack(
         st.stats.inc(Ctr::DropNoMem);
         return skb.discard();
     };
-    let now = kern::jiffies();
-    let c = match fullnat::open(st, g, net, set, svc, ip, l4, t, TcpState::SynSent, Some(client_isn), Some(ctx), now) {
-        Ok(c) => c,
-        Err(()) => return skb.discard(),
+    let how = Opening { state: TcpState::SynSent, syn_seq: Some(client_isn), sp: Some(ctx) };
+    let Ok(c) = schedule::open(st, g, target, p, how) else {
+        return skb.discard();
     };
     st.stats.inc(Ctr::SpCookieOk);
     let Some(sp) = c.sp.as_deref() else {
@@ -314,19 +185,19 @@ fn cookie_ack(
     };
     // Kept before the SYN leaves, so that the answer finds it.
     let verdict = match keep(st, sp, skb) {
-        Keep::Kept(v) => {
+        Kept::Yes(v) => {
             st.stats.inc(Ctr::SpAckQueued);
             v
         }
-        Keep::Forward(skb) | Keep::Full(skb) => skb.discard(),
+        Kept::Released(skb) | Kept::Full(skb) => skb.discard(),
     };
-    c.refresh(now, RETRY_SECS);
-    send_rs_syn(st, c, sp, net);
+    c.refresh(kern::jiffies(), RETRY_SECS);
+    send_rs_syn(st, c, sp);
     verdict
 }
 
 /// The director's SYN to the real server.
-fn send_rs_syn(st: &State, c: &Conn, sp: &SynproxyCtx, net: NetRef) {
+fn send_rs_syn(st: &State, c: &Conn, sp: &SynproxyCtx) {
     let mut opts = [0u8; 20];
     let n = cookie::rs_syn_options(&mut opts, &sp.data);
     let spec = TcpSpec {
@@ -341,7 +212,7 @@ fn send_rs_syn(st: &State, c: &Conn, sp: &SynproxyCtx, net: NetRef) {
         ttl: TTL,
         opts: &opts[..n],
     };
-    fullnat::send_new(st, &spec, net);
+    xmit::send_new(st, &spec, c.net);
 }
 
 /// The client's reset when the real server never answered.
@@ -358,23 +229,14 @@ fn send_client_rst(st: &State, c: &Conn, sp: &SynproxyCtx) {
         ttl: TTL,
         opts: &[],
     };
-    fullnat::send_new(st, &spec, c.net);
+    xmit::send_new(st, &spec, c.net);
 }
 
 /// Before a packet of a proxied connection is forwarded: the handshake
 /// with the real server, the queue, the ACK-storm guard. `Ok` gives the
 /// packet back to be forwarded; `Err` is the hook's verdict.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn before_forward(
-    st: &State,
-    mut skb: Skb,
-    net: NetRef,
-    c: &Conn,
-    sp: &SynproxyCtx,
-    dir: Dir,
-    ip: &packet::Ipv4,
-    l4: &L4,
-) -> core::result::Result<Skb, Verdict> {
+pub(crate) fn before_forward(st: &State, mut skb: Skb, p: &Pkt, c: &Conn, sp: &SynproxyCtx, dir: Dir) -> core::result::Result<Skb, Verdict> {
+    let (ip, l4) = (&p.ip, &p.l4);
     let Some((flags, seq, ack)) = l4.tcp else {
         return Ok(skb);
     };
@@ -393,19 +255,19 @@ pub(crate) fn before_forward(
                 return Err(skb.discard());
             }
             match keep(st, sp, skb) {
-                Keep::Kept(v) => {
+                Kept::Yes(v) => {
                     st.stats.inc(Ctr::SpAckQueued);
                     Err(v)
                 }
-                Keep::Forward(skb) => Ok(skb),
-                Keep::Full(skb) => {
+                Kept::Released(skb) => Ok(skb),
+                Kept::Full(skb) => {
                     st.stats.inc(Ctr::SpQueueFull);
                     Err(skb.discard())
                 }
             }
         }
         (Dir::In, true) => {
-            if fullnat::is_bare_syn(l4) {
+            if l4.is_bare_syn() {
                 st.stats.inc(Ctr::SpDropped);
                 return Err(skb.discard());
             }
@@ -422,22 +284,29 @@ pub(crate) fn before_forward(
                     }
                 };
                 sp.rs_ws.store(rs_ws, Relaxed);
-                sp.seq_out.store(SeqDelta::between(seq, sp.cookie_isn).0, Release);
+                sp.set_seq_out(SeqDelta::between(seq, sp.cookie_isn));
                 c.set_state(TcpState::Established);
                 c.refresh(kern::jiffies(), st.settings.tcp_timeout(TcpState::Established));
                 // The kept packets complete the real server's handshake
                 // (the ACK) and carry the early data, in their order.
                 let g = RcuGuard::new();
-                for kept in sp.release() {
+                for mut kept in sp.release() {
                     // Owned packets: whatever becomes of them, the verdict
-                    // about each is "stolen", nothing for this hook.
-                    let _ = fullnat::process(st, &g, kept, net);
+                    // about each is "stolen", nothing for this hook. They
+                    // were parsed when kept; parsed again now that they
+                    // are ours.
+                    let (net, len) = (p.net, kept.len());
+                    let ip = kept.pull(20).map(|h| packet::parse_ipv4(h, len));
+                    let Some(Ok(ip)) = ip else { continue };
+                    if let Some(kp) = Pkt::parse(&mut kept, net, ip, len) {
+                        let _ = forward::forward(st, &g, kept, &kp, c, Dir::In);
+                    }
                 }
                 return Err(skb.discard());
             }
             if rst && (flags & tcp_flags::ACK == 0 || ack == expected) {
                 // Refused: the client gets the reset, in its own space.
-                sp.seq_out.store(SeqDelta::between(seq, sp.cookie_isn.wrapping_add(1)).0, Release);
+                sp.set_seq_out(SeqDelta::between(seq, sp.cookie_isn.wrapping_add(1)));
                 drop(sp.release());
                 st.stats.inc(Ctr::SpRsRefused);
                 return Ok(skb);
@@ -474,19 +343,6 @@ pub(crate) fn before_forward(
     }
 }
 
-/// Rescales the window of a forwarded segment (already translated) when
-/// the window scales agreed on the two sides differ.
-pub(crate) fn map_window(sp: &SynproxyCtx, dir: Dir, tcp: &mut [u8], csum: FieldState) {
-    let rs_ws = match sp.rs_ws.load(Relaxed) {
-        NO_WS => None,
-        w => Some(w),
-    };
-    if let Some((from, to)) = cookie::window_shifts(dir == Dir::In, sp.data.wscale, rs_ws, sp.offered_ws) {
-        let w = u16::from_be_bytes([tcp[14], tcp[15]]);
-        nat::set_window(tcp, nat::scale_window(w, from, to), csum);
-    }
-}
-
 /// The collector found `c` expired: a proxied connection still waiting for
 /// its real server gets its SYN again (true: keep it), until the retries
 /// are spent; then the client is reset.
@@ -499,7 +355,7 @@ pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
     }
     if sp.retries.fetch_add(1, Relaxed) < st.settings.sp.syn_retry.load(Relaxed) {
         st.stats.inc(Ctr::SpSynRetry);
-        send_rs_syn(st, c, sp, c.net);
+        send_rs_syn(st, c, sp);
         c.refresh(now, RETRY_SECS);
         return true;
     }

@@ -116,7 +116,7 @@ unsafe extern "C" fn local_in(_priv: *mut c_void, skb: *mut b::sk_buff, state: *
     let skb = unsafe { Skb::from_hook(skb) };
     // The state lives as long as this call; the value does not outlive it.
     let state = HookState(state, core::marker::PhantomData);
-    crate::fullnat::local_in(st, &g, skb, &state).raw()
+    crate::dispatch::local_in(st, &g, skb, &state).raw()
 }
 
 /// The PRE_ROUTING hook.
@@ -132,7 +132,7 @@ unsafe extern "C" fn pre_routing(_priv: *mut c_void, skb: *mut b::sk_buff, state
     // SAFETY: as in `local_in`.
     let skb = unsafe { Skb::from_hook(skb) };
     let state = HookState(state, core::marker::PhantomData);
-    crate::fullnat::pre_routing(st, &g, skb, &state).raw()
+    crate::dispatch::pre_routing(st, &g, skb, &state).raw()
 }
 
 /// A namespace is going away (the pernet exit, after its hooks were

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The packet path's entry, as upstream's ip_vs_core.c: what the hooks
+//! hand over is parsed, looked up in the connection table and sent on its
+//! way. A packet of a known connection goes through SYNPROXY's checks
+//! (when the director made its handshake) to `forward`; a packet of no
+//! connection to a service opens one (`schedule`), or is SYNPROXY's to
+//! answer; an ICMP error about a packet rvs sent is translated for the
+//! other side; everything else is the stack's. The defence switches drop
+//! what targets a VIP but no service. Nothing below this file calls back
+//! into it.
+
+use crate::forward::forward;
+use crate::kern::{HookState, NetRef, RcuGuard, Skb, Verdict};
+use crate::pkt::Pkt;
+use crate::rvs_core::icmp;
+use crate::rvs_core::packet::{self, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
+use crate::rvs_core::seq::SeqDelta;
+use crate::rvs_core::tcp_state::{Dir, TcpState};
+use crate::schedule::{self, Opening};
+use crate::stats::Ctr;
+use crate::{synproxy, xmit, State};
+use core::sync::atomic::Ordering::Relaxed;
+
+/// The LOCAL_IN hook (called by `kern::netfilter`, inside the hook's RCU
+/// read section `g`).
+pub(crate) fn local_in(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>) -> Verdict {
+    let net = state.net();
+    // Registered only where rvs works (see `ServiceSet::hook_newcomers`);
+    // checked all the same, for the moment between a namespace's hooks
+    // and its first service being published.
+    if !st.svcs.read(g).works_in(net) {
+        return skb.accept();
+    }
+    process(st, g, skb, net)
+}
+
+/// The PRE_ROUTING hook: the fragment guard.
+pub(crate) fn pre_routing(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookState<'_>) -> Verdict {
+    if !st.settings.drop_frag.load(Relaxed) {
+        return skb.accept();
+    }
+    // Every packet of the namespace passes here: the common case (not a
+    // fragment) costs one read of the validated header.
+    if !skb.pre_routing_is_fragment() {
+        return skb.accept();
+    }
+    let len = skb.len();
+    let Some(Ok(ip)) = skb.pull(20).map(|h| packet::parse_ipv4(h, len)) else {
+        return skb.accept();
+    };
+    if !ip.fragment {
+        return skb.accept();
+    }
+    let (set, net) = (st.svcs.read(g), state.net());
+    if set.is_vip(net, IPPROTO_TCP, ip.daddr) || set.is_vip(net, IPPROTO_UDP, ip.daddr) {
+        st.stats.inc(Ctr::DropFrag);
+        return skb.discard();
+    }
+    skb.accept()
+}
+
+/// One packet at LOCAL_IN (or one SYNPROXY kept, released): the hook's
+/// verdict.
+pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef) -> Verdict {
+    let len = skb.len();
+    let ip = match skb.pull(20).map(|h| packet::parse_ipv4(h, len)) {
+        Some(Ok(ip)) => ip,
+        // The stack validated the IP header before LOCAL_IN; not ours.
+        _ => return skb.accept(),
+    };
+    if ip.proto == IPPROTO_ICMP && !ip.fragment {
+        return icmp_error(st, g, skb, net, &ip, len);
+    }
+    if ip.proto != IPPROTO_TCP && ip.proto != IPPROTO_UDP || ip.fragment {
+        return skb.accept();
+    }
+    let Some(p) = Pkt::parse(&mut skb, net, ip, len) else {
+        if st.svcs.read(g).is_vip(net, ip.proto, ip.daddr) {
+            st.stats.inc(Ctr::DropMalformed);
+            return skb.discard();
+        }
+        return skb.accept();
+    };
+    match st.conns.lookup(g, net, ip.proto, &p.tuple) {
+        // A client's new SYN on the tuple of a closing connection (the
+        // client reuses its port while the entry waits out TIME_WAIT): a
+        // new connection, scheduled afresh and with a fresh ISN, so the
+        // real server takes it as new even from its own TIME_WAIT.
+        Some((c, Dir::In)) if p.l4.is_bare_syn() && c.state().is_closing() && c.retire() => new_conn(st, g, skb, &p),
+        Some((c, dir)) => {
+            if let Some(sp) = c.sp.as_deref() {
+                skb = match synproxy::before_forward(st, skb, &p, c, sp, dir) {
+                    Ok(skb) => skb,
+                    Err(verdict) => return verdict,
+                };
+            }
+            forward(st, g, skb, &p, c, dir)
+        }
+        None => new_conn(st, g, skb, &p),
+    }
+}
+
+/// An ICMP error about a packet rvs sent: translated for the other side of
+/// the connection (outer addresses, quoted header, quoted sequence number).
+fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, len: usize) -> Verdict {
+    // ICMP errors are small (the quote is at most 576 bytes in all): take
+    // the whole message linear and writable only once it is ours.
+    let end = ip.tot_len.min(len);
+    let q = match skb.pull(end).map(|p| icmp::parse_error(p, ip.ihl)) {
+        Some(Ok(Some(q))) => q,
+        // Not an error about TCP/UDP, or a quote too short to be about one
+        // of our connections: the stack's business.
+        _ => return skb.accept(),
+    };
+    // The quoted packet is one rvs sent; its reverse is the key a packet
+    // of the connection carries.
+    let Some((c, dir)) = st.conns.lookup(g, net, q.proto, &q.tuple.reversed()) else {
+        return skb.accept();
+    };
+    let (outer, inner, seq) = match dir {
+        // Quoted: VIP -> client, sent to the client. The error came from the
+        // client's side; it goes to the real server about its own packet.
+        Dir::In => (
+            (c.out_t.daddr, c.out_t.saddr),
+            c.out_t,
+            SeqDelta(0u32.wrapping_sub(c.sp.as_deref().map_or(0, |sp| sp.seq_out().0))),
+        ),
+        // Quoted: LADDR -> RS. It goes to the client about its own packet,
+        // the sequence number back in the client's space.
+        Dir::Out => ((c.in_t.daddr, c.in_t.saddr), c.in_t, SeqDelta(0u32.wrapping_sub(c.seq_in.0))),
+    };
+    let Some(buf) = skb.writable(end) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return skb.discard();
+    };
+    icmp::rewrite_error(buf, ip.ihl, &q, outer, &inner, seq);
+    st.stats.inc(Ctr::IcmpFwd);
+    if skb.route_v4(net, outer.0, outer.1).is_err() {
+        st.stats.inc(Ctr::DropNoRoute);
+        return skb.discard();
+    }
+    xmit::send(st, skb, net)
+}
+
+/// A packet without a connection: for a service, a new connection (TCP:
+/// only from a SYN, or for SYNPROXY from the ACK with its cookie);
+/// otherwise not ours.
+fn new_conn(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt) -> Verdict {
+    let (net, ip) = (p.net, &p.ip);
+    let set = st.svcs.read(g);
+    let Some(svc) = set.find(net, ip.proto, ip.daddr, p.l4.dport) else {
+        // Defence switches: traffic to a VIP that no service takes.
+        if ip.proto == IPPROTO_TCP && set.is_vip(net, IPPROTO_TCP, ip.daddr) && st.settings.drop_tcp_port.load(Relaxed) {
+            st.stats.inc(Ctr::DropVipPort);
+            return skb.discard();
+        }
+        if ip.proto == IPPROTO_UDP
+            && !set.is_vip(net, IPPROTO_UDP, ip.daddr)
+            && set.is_vip(net, IPPROTO_TCP, ip.daddr)
+            && st.settings.drop_udp_tcp_vip.load(Relaxed)
+        {
+            st.stats.inc(Ctr::DropUdpTcpVip);
+            return skb.discard();
+        }
+        return skb.accept();
+    };
+    if p.l4.tcp.is_some() && svc.synproxy {
+        return synproxy::no_conn(st, g, skb, p, (set, svc));
+    }
+    let how = match p.l4.tcp {
+        Some((_, seq, _)) => {
+            if !p.l4.is_bare_syn() {
+                st.stats.inc(Ctr::DropNoConn);
+                return skb.discard();
+            }
+            Opening { state: TcpState::SynSent, syn_seq: Some(seq), sp: None }
+        }
+        // UDP flows count as inactive, as upstream lists them.
+        None => Opening { state: TcpState::None, syn_seq: None, sp: None },
+    };
+    match schedule::open(st, g, (set, svc), p, how) {
+        // The SYN itself moves nothing: SynSent is where a client SYN leads.
+        Ok(c) => forward(st, g, skb, p, c, Dir::In),
+        Err(()) => skb.discard(),
+    }
+}

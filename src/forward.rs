@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+//! A packet of a known connection: its protocol's state first (TCP's state
+//! machine and the timeout of the state it leads to, UDP's timeout), as
+//! upstream's ip_vs_proto_*.c track it, then transmit (`xmit`). SYNPROXY's
+//! checks come before this (`dispatch`), and its kept packets come here
+//! once the real server has answered.
+
+use crate::conn_table::Conn;
+use crate::kern::{self, RcuGuard, Skb, Verdict};
+use crate::pkt::Pkt;
+use crate::rvs_core::packet::tcp_flags;
+use crate::rvs_core::tcp_state::{self, Dir, Event, TcpState};
+use crate::xmit;
+use crate::State;
+
+/// Tracks packet `p` of connection `c` travelling `dir`, then sends it.
+pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> Verdict {
+    let now = kern::jiffies();
+    match p.l4.tcp {
+        Some((flags, _, ack_seq)) => {
+            if flags & tcp_flags::ACK != 0 {
+                c.saw_ack(dir, ack_seq);
+            }
+            let old = c.state();
+            let mut ns = tcp_state::next(old, dir, Event::from_flags(flags));
+            if ns == old && flags & tcp_flags::ACK != 0 && old == TcpState::LastAck {
+                ns = tcp_state::next_after_ack_of_fin(old);
+            }
+            c.set_state(ns);
+            c.refresh(now, st.settings.tcp_timeout(ns));
+        }
+        None => c.refresh(now, st.settings.udp_timeout()),
+    }
+    xmit::fullnat(st, g, skb, p, c, dir)
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+//! A new connection: the real server (the scheduler's choice, or the one
+//! the client's persistence template remembers), the local address and
+//! port, the fresh ISN toward the real server, the table entry and its
+//! counters. Each refusal is counted; the caller drops the packet.
+
+use crate::conn_table::{Conn, Control, InsertError, NewConn, TEMPLATE};
+use crate::kern::{self, RcuGuard};
+use crate::pkt::Pkt;
+use crate::rvs_core::lport;
+use crate::rvs_core::nat::Tuple4;
+use crate::rvs_core::seq::SeqDelta;
+use crate::rvs_core::tcp_state::TcpState;
+use crate::service::{Dest, Service, ServiceSet};
+use crate::sp_state::SynproxyCtx;
+use crate::stats::{Ctr, ObjCtr};
+use crate::State;
+use core::pin::Pin;
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::prelude::KBox;
+use kernel::sync::Arc;
+
+/// How a connection starts.
+pub(crate) struct Opening {
+    /// Its first state (TCP: SynSent; UDP flows count as inactive: None).
+    pub(crate) state: TcpState,
+    /// The client's ISN, for TCP.
+    pub(crate) syn_seq: Option<u32>,
+    /// SYNPROXY's part, when the director made the client's handshake.
+    pub(crate) sp: Option<Pin<KBox<SynproxyCtx>>>,
+}
+
+/// Opens a connection of service `svc` (of snapshot `set`) for the client
+/// packet `p`. `Err`: refused and counted; the packet is to be dropped.
+pub(crate) fn open<'a>(
+    st: &'a State,
+    g: &'a RcuGuard,
+    (set, svc): (&'a ServiceSet, &'a Service),
+    p: &Pkt,
+    how: Opening,
+) -> core::result::Result<&'a Conn, ()> {
+    let now = kern::jiffies();
+    let Some((dest, control)) = pick_dest(st, g, svc, p, now) else {
+        st.stats.inc(Ctr::DropNoDest);
+        return Err(());
+    };
+    let Some(laddr) = svc.next_laddr() else {
+        st.stats.inc(Ctr::DropNoLaddr);
+        return Err(());
+    };
+    let proto = p.ip.proto;
+    let start = laddr.next_port.fetch_add(1, Relaxed);
+    let port = lport::pick(&set.lports, start, |port| {
+        let reply = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
+        let taken = st.conns.lookup(g, p.net, proto, &reply).is_some();
+        if taken {
+            laddr.port_conflicts.fetch_add(1, Relaxed);
+        }
+        taken
+    });
+    let Some(port) = port else {
+        st.stats.inc(Ctr::DropNoPort);
+        return Err(());
+    };
+    let out_t = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
+    // A fresh ISN toward the real server, keyed on the out-tuple as the
+    // kernel keys its own.
+    let seq_in = match how.syn_seq {
+        Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(laddr.addr, dest.addr, port, dest.port)),
+        None => SeqDelta(0),
+    };
+    let n = NewConn {
+        net: p.net,
+        proto,
+        in_t: p.tuple,
+        out_t,
+        state: how.state,
+        seq_in,
+        syn_seq: how.syn_seq,
+        dest: dest.clone(),
+        svc_stats: svc.stats.clone(),
+        sp: how.sp,
+        control: control.cloned(),
+    };
+    let c = match st.conns.insert(g, Conn::new(n, laddr.clone())) {
+        Ok(c) => c,
+        Err(InsertError::Full) => {
+            st.stats.inc(Ctr::DropTableFull);
+            return Err(());
+        }
+        Err(InsertError::NoMem) => {
+            st.stats.inc(Ctr::DropNoMem);
+            return Err(());
+        }
+        Err(InsertError::Exists) => {
+            // Lost a race with another CPU for the same tuple: the client
+            // retransmits and finds the winner's connection.
+            return Err(());
+        }
+    };
+    st.stats.inc(Ctr::Conns);
+    c.dest.stats.add(ObjCtr::Conns, 1);
+    c.svc_stats.add(ObjCtr::Conns, 1);
+    laddr.stats.add(ObjCtr::Conns, 1);
+    c.refresh(now, if p.l4.tcp.is_some() { st.settings.tcp_timeout(how.state) } else { st.settings.udp_timeout() });
+    Ok(c)
+}
+
+/// The real server for a new connection: the scheduler's choice, or with
+/// persistence the one the client's template remembers (a new template
+/// when there is none), with the template's control block, which the new
+/// connection joins. Each new connection renews the template for the
+/// persistence timeout, and the template outlives every connection it
+/// placed (see `expire`).
+fn pick_dest<'a>(st: &'a State, g: &'a RcuGuard, svc: &'a Service, p: &Pkt, now: u64) -> Option<(&'a Arc<Dest>, Option<&'a Arc<Control>>)> {
+    let (ip, l4) = (&p.ip, &p.l4);
+    let persist = svc.persist;
+    if persist.timeout == 0 {
+        return svc.schedule(ip.saddr, l4.sport).map(|d| (d, None));
+    }
+    let key = Tuple4 { saddr: ip.saddr & persist.mask, daddr: ip.daddr, sport: 0, dport: l4.dport };
+    let placed = |t: &'a Conn| (&t.dest, t.control());
+    if let Some((t, _)) = st.conns.lookup(g, p.net, ip.proto | TEMPLATE, &key) {
+        t.refresh(now, persist.timeout);
+        return Some(placed(t));
+    }
+    let dest = svc.schedule(ip.saddr, l4.sport)?;
+    let t = Conn::new_template(p.net, ip.proto, key, dest.clone(), svc.stats.clone(), persist.timeout).ok()?;
+    match st.conns.insert(g, t) {
+        Ok(t) => {
+            t.refresh(now, persist.timeout);
+            Some(placed(t))
+        }
+        // Another CPU made the template first: follow it.
+        Err(InsertError::Exists) => st.conns.lookup(g, p.net, ip.proto | TEMPLATE, &key).map(|(t, _)| placed(t)),
+        // No room for the template: schedule without persistence.
+        Err(InsertError::Full) => Some((dest, None)),
+        Err(InsertError::NoMem) => None,
+    }
+}

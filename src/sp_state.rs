@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+//! SYNPROXY's part of a connection (`Conn::sp`): what the cookie carried,
+//! the offset between the real server's sequence space and the client's,
+//! the window scales of both sides, and the client packets kept until the
+//! real server answers. Data and the operations on it alone: the decisions
+//! are `synproxy.rs`'s; the connection table and the transmit step only
+//! read it.
+
+use crate::kern::Skb;
+use crate::rvs_core::csum::FieldState;
+use crate::rvs_core::ctl_text::SYNPROXY_STORE_MAX;
+use crate::rvs_core::nat;
+use crate::rvs_core::seq::SeqDelta;
+use crate::rvs_core::synproxy::{self as cookie, CookieData};
+use crate::rvs_core::tcp_state::Dir;
+use core::pin::Pin;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering::*};
+use kernel::new_spinlock;
+use kernel::prelude::*;
+use kernel::sync::SpinLock;
+
+/// `rs_ws` when the real server did not agree to window scaling.
+pub(crate) const NO_WS: u8 = 0xff;
+
+/// Client packets kept until the real server answers.
+struct Queue {
+    skbs: [Option<Skb>; SYNPROXY_STORE_MAX as usize],
+    len: usize,
+    /// Set once the real server answered: nothing is kept any more.
+    released: bool,
+}
+
+/// What happened to a client packet offered to the queue.
+pub(crate) enum Kept {
+    /// Kept: the hook's verdict about it.
+    Yes(crate::kern::Verdict),
+    /// The real server answered meanwhile: forward it now.
+    Released(Skb),
+    /// No room: to be dropped.
+    Full(Skb),
+}
+
+/// What a proxied connection needs beyond FULLNAT's.
+#[pin_data]
+pub(crate) struct SynproxyCtx {
+    /// The director's ISN toward the client.
+    pub(crate) cookie_isn: u32,
+    /// What the client's SYN offered, from the cookie. `wscale` is `None`
+    /// when no window scaling was agreed with the client.
+    pub(crate) data: CookieData,
+    /// The shift offered to the client (when `data.wscale` is set).
+    pub(crate) offered_ws: u8,
+    /// Window of the SYN to the real server (the client's, unscaled).
+    pub(crate) window: u16,
+    /// The real server's SYN-ACK (or RST) has been seen.
+    ready: AtomicBool,
+    /// Real server's sequence space -> the client's (cookie) one.
+    seq_out: AtomicU32,
+    /// The real server's window scale, or `NO_WS`.
+    pub(crate) rs_ws: AtomicU8,
+    pub(crate) retries: AtomicU32,
+    pub(crate) storm_seq: AtomicU32,
+    pub(crate) storm_ack: AtomicU32,
+    pub(crate) storm_win: AtomicU32,
+    pub(crate) storm_n: AtomicU32,
+    #[pin]
+    queue: SpinLock<Queue>,
+}
+
+impl SynproxyCtx {
+    pub(crate) fn new(cookie_isn: u32, data: CookieData, offered_ws: u8, window: u16) -> Result<Pin<KBox<Self>>> {
+        KBox::pin_init(
+            pin_init!(SynproxyCtx {
+                cookie_isn,
+                data,
+                offered_ws,
+                window,
+                ready: AtomicBool::new(false),
+                seq_out: AtomicU32::new(0),
+                rs_ws: AtomicU8::new(NO_WS),
+                retries: AtomicU32::new(0),
+                storm_seq: AtomicU32::new(0),
+                storm_ack: AtomicU32::new(0),
+                storm_win: AtomicU32::new(0),
+                storm_n: AtomicU32::new(0),
+                queue <- new_spinlock!(Queue { skbs: [const { None }; SYNPROXY_STORE_MAX as usize], len: 0, released: false }, "rvs_synproxy_queue"),
+            }),
+            GFP_ATOMIC,
+        )
+    }
+
+    /// The offset from the real server's sequence space to the client's.
+    pub(crate) fn seq_out(&self) -> SeqDelta {
+        SeqDelta(self.seq_out.load(Acquire))
+    }
+
+    /// Fixes that offset (the real server's SYN-ACK or RST arrived).
+    pub(crate) fn set_seq_out(&self, d: SeqDelta) {
+        self.seq_out.store(d.0, Release);
+    }
+
+    /// The real server has answered.
+    pub(crate) fn ready(&self) -> bool {
+        self.ready.load(Acquire)
+    }
+
+    /// Keeps a client packet until the real server answers, at most `max`.
+    pub(crate) fn keep(&self, skb: Skb, max: usize) -> Kept {
+        let mut q = self.queue.lock();
+        if q.released {
+            return Kept::Released(skb);
+        }
+        if q.len >= max.min(SYNPROXY_STORE_MAX as usize) {
+            return Kept::Full(skb);
+        }
+        let (kept, verdict) = skb.keep();
+        let i = q.len;
+        q.skbs[i] = Some(kept);
+        q.len += 1;
+        Kept::Yes(verdict)
+    }
+
+    /// Marks the connection answered and hands back what was kept, in order.
+    pub(crate) fn release(&self) -> KVec<Skb> {
+        let mut out = KVec::new();
+        let mut q = self.queue.lock();
+        q.released = true;
+        self.ready.store(true, Release);
+        let n = q.len;
+        q.len = 0;
+        for slot in q.skbs[..n].iter_mut() {
+            if let Some(skb) = slot.take() {
+                // Room for at most SYNPROXY_STORE_MAX entries; on failure
+                // the packet drops here (the client retransmits).
+                let _ = out.push(skb, GFP_ATOMIC);
+            }
+        }
+        out
+    }
+
+    /// Rescales the window of a forwarded segment (already translated)
+    /// when the window scales agreed on the two sides differ.
+    pub(crate) fn map_window(&self, dir: Dir, tcp: &mut [u8], csum: FieldState) {
+        let rs_ws = match self.rs_ws.load(Relaxed) {
+            NO_WS => None,
+            w => Some(w),
+        };
+        if let Some((from, to)) = cookie::window_shifts(dir == Dir::In, self.data.wscale, rs_ws, self.offered_ws) {
+            let w = u16::from_be_bytes([tcp[14], tcp[15]]);
+            nat::set_window(tcp, nat::scale_window(w, from, to), csum);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+//! What the packet path and the control plane share: the connection
+//! table, the published service set, the counters and the runtime
+//! settings. One value, owned by the module (`rvs_main.rs`) and reached
+//! from C callbacks through `kern::module`.
+
+use crate::rvs_core::ctl_text::Setting;
+use crate::rvs_core::tcp_state::{TcpState, Timeouts, NR_STATES};
+use crate::{conn_table, kern, service, stats};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
+
+/// Runtime switches and timeouts, read on the packet path.
+pub(crate) struct Settings {
+    pub(crate) ts_strip: AtomicBool,
+    pub(crate) mss_adjust: AtomicBool,
+    pub(crate) toa: AtomicBool,
+    pub(crate) drop_frag: AtomicBool,
+    pub(crate) drop_udp_tcp_vip: AtomicBool,
+    pub(crate) drop_tcp_port: AtomicBool,
+    pub(crate) expire_rst: AtomicBool,
+    tcp: [AtomicU32; NR_STATES],
+    udp: AtomicU32,
+    pub(crate) sp: SynproxySettings,
+}
+
+/// SYNPROXY's settings (Alibaba's sysctl names and defaults).
+pub(crate) struct SynproxySettings {
+    pub(crate) init_mss: AtomicU32,
+    pub(crate) sack: AtomicBool,
+    /// 0: no window scaling offered.
+    pub(crate) wscale: AtomicU32,
+    pub(crate) synack_ttl: AtomicU32,
+    pub(crate) ack_store: AtomicU32,
+    pub(crate) syn_retry: AtomicU32,
+    /// 0: no guard.
+    pub(crate) ack_storm: AtomicU32,
+}
+
+impl Settings {
+    pub(crate) fn new(t: &Timeouts) -> Self {
+        Settings {
+            ts_strip: AtomicBool::new(true),
+            mss_adjust: AtomicBool::new(true),
+            toa: AtomicBool::new(true),
+            drop_frag: AtomicBool::new(true),
+            drop_udp_tcp_vip: AtomicBool::new(true),
+            drop_tcp_port: AtomicBool::new(true),
+            expire_rst: AtomicBool::new(true),
+            tcp: core::array::from_fn(|i| AtomicU32::new(t.tcp[i])),
+            udp: AtomicU32::new(t.udp),
+            sp: SynproxySettings {
+                init_mss: AtomicU32::new(1452),
+                sack: AtomicBool::new(true),
+                wscale: AtomicU32::new(7),
+                synack_ttl: AtomicU32::new(63),
+                ack_store: AtomicU32::new(3),
+                syn_retry: AtomicU32::new(3),
+                ack_storm: AtomicU32::new(10),
+            },
+        }
+    }
+
+    /// Timeout of a TCP state, seconds.
+    pub(crate) fn tcp_timeout(&self, s: TcpState) -> u32 {
+        self.tcp[s as usize].load(Relaxed)
+    }
+
+    /// UDP timeout, seconds.
+    pub(crate) fn udp_timeout(&self) -> u32 {
+        self.udp.load(Relaxed)
+    }
+
+    /// The current value of a setting (0/1 for switches).
+    pub(crate) fn get(&self, s: Setting) -> u32 {
+        match s {
+            Setting::TsStrip => self.ts_strip.load(Relaxed) as u32,
+            Setting::MssAdjust => self.mss_adjust.load(Relaxed) as u32,
+            Setting::Toa => self.toa.load(Relaxed) as u32,
+            Setting::DropFragments => self.drop_frag.load(Relaxed) as u32,
+            Setting::DropUdpToTcpVip => self.drop_udp_tcp_vip.load(Relaxed) as u32,
+            Setting::DropTcpUnknownPort => self.drop_tcp_port.load(Relaxed) as u32,
+            Setting::TcpTimeout(st) => self.tcp[st as usize].load(Relaxed),
+            Setting::UdpTimeout => self.udp.load(Relaxed),
+            Setting::ExpireTcpRst => self.expire_rst.load(Relaxed) as u32,
+            Setting::SynproxyInitMss => self.sp.init_mss.load(Relaxed),
+            Setting::SynproxySack => self.sp.sack.load(Relaxed) as u32,
+            Setting::SynproxyWscale => self.sp.wscale.load(Relaxed),
+            Setting::SynproxySynackTtl => self.sp.synack_ttl.load(Relaxed),
+            Setting::SynproxyAckStore => self.sp.ack_store.load(Relaxed),
+            Setting::SynproxySynRetry => self.sp.syn_retry.load(Relaxed),
+            Setting::SynproxyAckStorm => self.sp.ack_storm.load(Relaxed),
+        }
+    }
+
+    pub(crate) fn set(&self, s: Setting, v: u32) {
+        match s {
+            Setting::TsStrip => self.ts_strip.store(v != 0, Relaxed),
+            Setting::MssAdjust => self.mss_adjust.store(v != 0, Relaxed),
+            Setting::Toa => self.toa.store(v != 0, Relaxed),
+            Setting::DropFragments => self.drop_frag.store(v != 0, Relaxed),
+            Setting::DropUdpToTcpVip => self.drop_udp_tcp_vip.store(v != 0, Relaxed),
+            Setting::DropTcpUnknownPort => self.drop_tcp_port.store(v != 0, Relaxed),
+            Setting::TcpTimeout(st) => self.tcp[st as usize].store(v, Relaxed),
+            Setting::UdpTimeout => self.udp.store(v, Relaxed),
+            Setting::ExpireTcpRst => self.expire_rst.store(v != 0, Relaxed),
+            Setting::SynproxyInitMss => self.sp.init_mss.store(v, Relaxed),
+            Setting::SynproxySack => self.sp.sack.store(v != 0, Relaxed),
+            Setting::SynproxyWscale => self.sp.wscale.store(v, Relaxed),
+            Setting::SynproxySynackTtl => self.sp.synack_ttl.store(v, Relaxed),
+            Setting::SynproxyAckStore => self.sp.ack_store.store(v, Relaxed),
+            Setting::SynproxySynRetry => self.sp.syn_retry.store(v, Relaxed),
+            Setting::SynproxyAckStorm => self.sp.ack_storm.store(v, Relaxed),
+        }
+    }
+}
+
+/// Everything the packet path and the control path share.
+pub(crate) struct State {
+    pub(crate) conns: conn_table::ConnTable,
+    pub(crate) svcs: kern::RcuBox<service::ServiceSet>,
+    pub(crate) stats: stats::Stats,
+    pub(crate) settings: Settings,
+    /// Jiffies of the last rate estimation.
+    pub(crate) est_last: AtomicU64,
+}
+
