@@ -153,18 +153,7 @@ pub(crate) extern "C" fn rvs_genl_doit(
             NetRef::from_raw(net),
         )
     };
-    let cfg = CfgGuard::lock();
-    let r = match module::state_cfg(&cfg) {
-        Some(st) => crate::genl::doit(st, &cfg, net, c, buf, &info),
-        None => Err(m::Error { errno: ENODEV.to_errno().abs(), msg: msg::GONE }),
-    };
-    match r {
-        Ok(()) => 0,
-        Err(e) => {
-            ext.set(e.msg);
-            -e.errno
-        }
-    }
+    with_state(ext, |st, cfg| crate::genl::doit(st, cfg, net, c, buf, &info)).map_or_else(|e| e, |()| 0)
 }
 
 /// Every dumpit of the family: returns the bytes added (0 ends the dump)
@@ -192,18 +181,21 @@ pub(crate) extern "C" fn rvs_genl_dumpit(
             NetRef::from_raw(net),
         )
     };
+    with_state(ext, |st, cfg| crate::genl::dumpit(st, cfg, net, c, buf, &mut d)).map_or_else(|e| e, |()| d.len() as c_int)
+}
+
+/// Runs `f` on the state under the configuration mutex; a refusal (or the
+/// module going away) sets the extack message and becomes `-errno`.
+fn with_state(ext: Extack, f: impl FnOnce(&crate::State, &CfgGuard) -> core::result::Result<(), m::Error>) -> core::result::Result<(), c_int> {
     let cfg = CfgGuard::lock();
     let r = match module::state_cfg(&cfg) {
-        Some(st) => crate::genl::dumpit(st, &cfg, net, c, buf, &mut d),
+        Some(st) => f(st, &cfg),
         None => Err(m::Error { errno: ENODEV.to_errno().abs(), msg: msg::GONE }),
     };
-    match r {
-        Ok(()) => d.len() as c_int,
-        Err(e) => {
-            ext.set(e.msg);
-            -e.errno
-        }
-    }
+    r.map_err(|e| {
+        ext.set(e.msg);
+        -e.errno
+    })
 }
 
 /// The numbering rvs.ko and rvsadm share (`rvs_core::ipvs_nl`) is the
