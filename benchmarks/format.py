@@ -19,6 +19,7 @@ NAMES = OrderedDict([
     ("ipvs", "IPVS NAT (in-tree)"),
     ("rvs", "rvs FULLNAT"),
     ("rvsopt", "rvs FULLNAT, client's TCP options kept"),
+    ("rvsbase", "rvs FULLNAT, baseline build (BENCH_BASE)"),
     ("rvssp", "rvs FULLNAT+SYNPROXY+TOA"),
     ("nfsp", "nf_synproxy (iptables)"),
 ])
@@ -111,6 +112,13 @@ def main():
                 ratio(m, meds.get("fwd")) if c != "fwd" else "1",
                 ratio(m, meds.get("ipvs")) if c != "ipvs" else ("1" if "ipvs" in meds else "—"),
                 ratio(m, meds.get("nfsp")) if c != "nfsp" else "1"))
+    # rvs against a baseline build of another commit, when the run has one.
+    base = [w for w in order if "rvs" in data[w] and "rvsbase" in data[w]]
+    if base:
+        out += ["", "rvs against the baseline build (median / median):", ""]
+        for w in base:
+            out.append("- {}: {}".format(WORKLOADS.get(w, w),
+                       ratio(statistics.median(data[w]["rvs"]), statistics.median(data[w]["rvsbase"]))))
     # What benchmarks/run-in-vm runs for each contender (workloads_of).
     expected = {"fwd": "tcp1 tcp4 tcp1big cps udp", "ipvs": "tcp1 tcp4 tcp1big cps udp mem",
                 "rvs": "tcp1 tcp4 tcp1big cps udp mem", "rvsopt": "tcp1 tcp4 tcp1big", "rvssp": "tcp1 tcp4 tcp1big cps udp syn_synack flood_synack", "nfsp": "cps syn_synack flood_synack"}
