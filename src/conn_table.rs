@@ -472,15 +472,17 @@ impl ConnTable {
         let start = self.gc_cursor.fetch_add(n, Relaxed) & self.mask;
         let mut reaper = self.table.reaper();
         let mut room = true;
+        let g = RcuGuard::new();
         self.occupancy().sweep(start, n, self.mask, |b| {
             if !room {
                 // The rest waits for the next round.
                 return true;
             }
-            let (ok, remain) = reaper.sweep(b, |c| c.expires.load(Relaxed) <= now && (c.dead.load(Acquire) || !expiring(c)));
+            let (ok, remain) = reaper.sweep(&g, b, |c| c.expires.load(Relaxed) <= now && (c.dead.load(Acquire) || !expiring(c)));
             room = ok;
             remain
         });
+        drop(g);
         reaper.finish(|c| self.forget(c))
     }
 
@@ -488,16 +490,23 @@ impl ConnTable {
     /// context).
     pub(crate) fn unlink_net(&self, net: NetRef) {
         loop {
+            // Every namespace's exit comes here: with nothing in the table
+            // (no packet of `net` is in flight to add one), nothing to walk.
+            if self.is_empty() {
+                return;
+            }
             let mut reaper = self.table.reaper();
             let mut complete = true;
+            let g = RcuGuard::new();
             for b in 0..=self.mask {
-                if !reaper.sweep(b, |c| c.net == net).0 {
+                if !reaper.sweep(&g, b, |c| c.net == net).0 {
                     // Out of memory to record them: free what we have,
                     // then go on.
                     complete = false;
                     break;
                 }
             }
+            drop(g);
             reaper.finish(|c| self.forget(c));
             if complete {
                 break;

@@ -190,8 +190,8 @@ impl<T> RcuHash<T> {
         true
     }
 
-    /// Starts a removal pass (process context, outside any RCU read
-    /// section): what it unlinks is freed when it finishes or drops.
+    /// Starts a removal pass (process context): what it unlinks is freed
+    /// when it finishes or drops, both outside any read section.
     pub(crate) fn reaper(&self) -> Reaper<'_, T> {
         Reaper { table: self, dead: KVec::new() }
     }
@@ -259,17 +259,17 @@ pub(crate) struct Reaper<'a, T> {
 }
 
 impl<T> Reaper<'_, T> {
-    /// Walks chain `b` in a read section of its own, and unlinks the
-    /// entries linked there by slot 0 that `remove` selects. Returns
-    /// whether it could take every selected entry (false when out of
-    /// memory to record them: the rest stay linked) and whether the
-    /// chain still holds slot-0 entries.
-    pub(crate) fn sweep(&mut self, b: u32, mut remove: impl FnMut(&T) -> bool) -> (bool, bool) {
-        let g = RcuGuard::new();
+    /// Walks chain `b` inside the read section `_g` (one section can
+    /// cover many chains: opening one per chain costs two calls each, and a
+    /// namespace's exit walks them all), and unlinks the entries linked
+    /// there by slot 0 that `remove` selects. Returns whether it could take
+    /// every selected entry (false when out of memory to record them: the
+    /// rest stay linked) and whether the chain still holds slot-0 entries.
+    pub(crate) fn sweep(&mut self, _g: &RcuGuard, b: u32, mut remove: impl FnMut(&T) -> bool) -> (bool, bool) {
         let mut remain = false;
         let mut p = self.table.head(b).load(Acquire);
         while !p.is_null() {
-            // SAFETY: reachable under the read section `g`: a link of a
+            // SAFETY: reachable under the read section `_g`: a link of a
             // live entry (the table's invariant).
             let e = unsafe { Entry::<T>::of(p) };
             // SAFETY: as above.
@@ -285,7 +285,6 @@ impl<T> Reaper<'_, T> {
             // Inside the read section: no sleeping allocation. Room first,
             // so that an entry unlinked is always recorded.
             if self.dead.reserve(1, GFP_ATOMIC).is_err() {
-                drop(g);
                 return (false, true);
             }
             if self.table.unlink(e) {
@@ -293,7 +292,6 @@ impl<T> Reaper<'_, T> {
                 let _ = self.dead.push(e as *const Entry<T>, GFP_ATOMIC);
             }
         }
-        drop(g);
         (true, remain)
     }
 
