@@ -6,6 +6,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+#[path = "../core/src/addr.rs"]
+pub(crate) mod addr;
 #[path = "../core/src/csum.rs"]
 pub(crate) mod csum;
 #[path = "../core/src/ctl_text.rs"]

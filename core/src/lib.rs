@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod addr;
 pub mod csum;
 pub mod estimator;
 pub mod icmp;
