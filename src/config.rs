@@ -14,6 +14,7 @@
 //! sysctl front-ends return the errno alone.
 
 use crate::kern::{CfgGuard, NetRef};
+use crate::rvs_core::addr::Addr;
 use crate::rvs_core::ctl_text::{Setting, SvcKey};
 use crate::rvs_core::ipvs_msg::{errno, msg, Error};
 use crate::rvs_core::sched::Algo;
@@ -147,8 +148,20 @@ fn rebuild(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, edit: impl FnO
     publish(st, cfg, cur, Some(i), Some(new))
 }
 
+/// What rvs forwards so far: IPv4 services whose real servers and local
+/// addresses are IPv4. Every front-end decodes IPv6 addresses; this is the
+/// one place that refuses them until the IPv6 packet path lands (`other`:
+/// a real server's or local address's, beside the service's).
+fn forwarded(svc: &Addr, other: Option<&Addr>) -> Res {
+    if !svc.is_v4() || other.is_some_and(|a| !a.is_v4()) {
+        return Err(refuse(errno::EAFNOSUPPORT, msg::AF_NOT_YET));
+    }
+    Ok(())
+}
+
 /// A new service `key` in `net`. EEXIST if it exists.
 pub(crate) fn add_service(st: &State, cfg: &CfgGuard, net: NetRef, key: SvcKey, conf: SvcConf) -> Res {
+    forwarded(&key.addr, None)?;
     let cur = st.svcs.read_locked(cfg);
     if cur.position(net, &key).is_some() {
         return Err(refuse(errno::EEXIST, msg::SVC_EXISTS));
@@ -187,7 +200,8 @@ pub(crate) fn del_service(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey)
 }
 
 /// A new real server `addr:port` of service `key`. EEXIST if it exists.
-pub(crate) fn add_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: u32, port: u16, conf: DestConf) -> Res {
+pub(crate) fn add_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: Addr, port: u16, conf: DestConf) -> Res {
+    forwarded(&key.addr, Some(&addr))?;
     rebuild(st, cfg, net, key, |s, p| {
         if s.dests.iter().any(|d| d.addr == addr && d.port == port) {
             return Err(refuse(errno::EEXIST, msg::DEST_EXISTS));
@@ -205,7 +219,7 @@ pub(crate) fn edit_dest(
     cfg: &CfgGuard,
     net: NetRef,
     key: &SvcKey,
-    (addr, port): (u32, u16),
+    (addr, port): (Addr, u16),
     edit: impl FnOnce(&mut DestConf) -> Res,
 ) -> Res {
     // Rebuilt even though the real server is changed in place: the
@@ -221,7 +235,7 @@ pub(crate) fn edit_dest(
 
 /// Removes real server `addr:port` of service `key` (its connections live
 /// on to their end). ENOENT if there is none.
-pub(crate) fn del_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: u32, port: u16) -> Res {
+pub(crate) fn del_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: Addr, port: u16) -> Res {
     rebuild(st, cfg, net, key, |_, p| {
         let before = p.dests.len();
         p.dests = keep(core::mem::replace(&mut p.dests, KVec::new()), |d| !(d.addr == addr && d.port == port)).map_err(kerr)?;
@@ -233,7 +247,8 @@ pub(crate) fn del_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, ad
 }
 
 /// A new local address of service `key`. EEXIST if it has it.
-pub(crate) fn add_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: u32) -> Res {
+pub(crate) fn add_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: Addr) -> Res {
+    forwarded(&key.addr, Some(&addr))?;
     rebuild(st, cfg, net, key, |s, p| {
         if s.laddrs.iter().any(|l| l.addr == addr) {
             return Err(refuse(errno::EEXIST, msg::LADDR_EXISTS));
@@ -244,7 +259,7 @@ pub(crate) fn add_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, a
 
 /// Removes local address `addr` of service `key` (its connections live
 /// on). ENOENT if it has none such.
-pub(crate) fn del_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: u32) -> Res {
+pub(crate) fn del_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: Addr) -> Res {
     rebuild(st, cfg, net, key, |_, p| {
         let before = p.laddrs.len();
         p.laddrs = keep(core::mem::replace(&mut p.laddrs, KVec::new()), |l| l.addr != addr).map_err(kerr)?;

@@ -16,7 +16,7 @@
 use crate::kern::rcu_hash::{self, RcuHash};
 use crate::kern::{self, NetRef, RcuGuard, RouteCache, Zeroed};
 use crate::rvs_core::occupancy::{self, Occupancy};
-use crate::rvs_core::nat::{conn_hash, Tuple4};
+use crate::rvs_core::nat::{conn_hash, Tuple};
 use crate::rvs_core::seq::{self, SeqDelta};
 use crate::rvs_core::tcp_state::{Dir, TcpState};
 use crate::service::{Dest, Laddr};
@@ -44,9 +44,9 @@ pub(crate) struct Conn {
     /// IPPROTO_TCP or IPPROTO_UDP.
     pub(crate) proto: u8,
     /// client -> VIP: saddr = client, daddr = VIP.
-    pub(crate) in_t: Tuple4,
+    pub(crate) in_t: Tuple,
     /// RS -> LADDR: saddr = RS, daddr = LADDR.
-    pub(crate) out_t: Tuple4,
+    pub(crate) out_t: Tuple,
     /// `TcpState` number (UDP: Established).
     state: AtomicU8,
     /// Jiffies after which the collector frees it.
@@ -88,8 +88,8 @@ pub(crate) struct NewConn {
     pub(crate) net: NetRef,
     /// IPPROTO_TCP or IPPROTO_UDP (with `TEMPLATE` for a template).
     pub(crate) proto: u8,
-    pub(crate) in_t: Tuple4,
-    pub(crate) out_t: Tuple4,
+    pub(crate) in_t: Tuple,
+    pub(crate) out_t: Tuple,
     pub(crate) state: TcpState,
     pub(crate) seq_in: SeqDelta,
     /// The client's ISN, for TCP.
@@ -121,7 +121,7 @@ impl Conn {
     pub(crate) fn new_template(
         net: NetRef,
         proto: u8,
-        key: Tuple4,
+        key: Tuple,
         dest: Arc<Dest>,
         svc_stats: Arc<ObjStats>,
         timeout: u32,
@@ -133,7 +133,7 @@ impl Conn {
             net,
             proto: proto | TEMPLATE,
             in_t: key,
-            out_t: Tuple4::default(),
+            out_t: Tuple::default(),
             state: TcpState::None,
             seq_in: SeqDelta(0),
             syn_seq: None,
@@ -384,7 +384,7 @@ impl ConnTable {
         self.templates.load(Relaxed)
     }
 
-    fn bucket(&self, proto: u8, t: &Tuple4) -> u32 {
+    fn bucket(&self, proto: u8, t: &Tuple) -> u32 {
         conn_hash(proto, t, self.seed) & self.mask
     }
 
@@ -394,7 +394,7 @@ impl ConnTable {
 
     /// Finds the connection a packet with 4-tuple `t` belongs to, and the
     /// direction it travels.
-    pub(crate) fn lookup<'a>(&'a self, g: &'a RcuGuard, net: NetRef, proto: u8, t: &Tuple4) -> Option<(&'a Conn, Dir)> {
+    pub(crate) fn lookup<'a>(&'a self, g: &'a RcuGuard, net: NetRef, proto: u8, t: &Tuple) -> Option<(&'a Conn, Dir)> {
         self.table.walk(g, self.bucket(proto, t)).find_map(|(c, s)| {
             let (key, dir) = if s == 0 { (&c.in_t, Dir::In) } else { (&c.out_t, Dir::Out) };
             (c.proto == proto && key == t && c.net == net && !c.dead.load(Acquire)).then_some((c, dir))

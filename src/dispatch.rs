@@ -12,6 +12,7 @@
 use crate::forward::forward;
 use crate::kern::{HookState, NetRef, RcuGuard, Skb, Verdict};
 use crate::pkt::Pkt;
+use crate::rvs_core::addr::Addr;
 use crate::rvs_core::icmp;
 use crate::rvs_core::packet::{self, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use crate::rvs_core::seq::SeqDelta;
@@ -52,7 +53,8 @@ pub(crate) fn pre_routing(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookSt
         return skb.accept();
     }
     let (set, net) = (st.svcs.read(g), state.net());
-    if set.is_vip(net, IPPROTO_TCP, ip.daddr) || set.is_vip(net, IPPROTO_UDP, ip.daddr) {
+    let vip = Addr::v4(ip.daddr);
+    if set.is_vip(net, IPPROTO_TCP, &vip) || set.is_vip(net, IPPROTO_UDP, &vip) {
         st.stats.inc(Ctr::DropFrag);
         return skb.discard();
     }
@@ -75,7 +77,7 @@ pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef) -> Ve
         return skb.accept();
     }
     let Some(p) = Pkt::parse(&mut skb, net, ip, len) else {
-        if st.svcs.read(g).is_vip(net, ip.proto, ip.daddr) {
+        if st.svcs.read(g).is_vip(net, ip.proto, &Addr::v4(ip.daddr)) {
             st.stats.inc(Ctr::DropMalformed);
             return skb.discard();
         }
@@ -121,13 +123,13 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
         // Quoted: VIP -> client, sent to the client. The error came from the
         // client's side; it goes to the real server about its own packet.
         Dir::In => (
-            (c.out_t.daddr, c.out_t.saddr),
+            (c.out_t.daddr.low32(), c.out_t.saddr.low32()),
             c.out_t,
             SeqDelta(0u32.wrapping_sub(c.sp.as_deref().map_or(0, |sp| sp.seq_out().0))),
         ),
         // Quoted: LADDR -> RS. It goes to the client about its own packet,
         // the sequence number back in the client's space.
-        Dir::Out => ((c.in_t.daddr, c.in_t.saddr), c.in_t, SeqDelta(0u32.wrapping_sub(c.seq_in.0))),
+        Dir::Out => ((c.in_t.daddr.low32(), c.in_t.saddr.low32()), c.in_t, SeqDelta(0u32.wrapping_sub(c.seq_in.0))),
     };
     let Some(buf) = skb.writable(end) else {
         st.stats.inc(Ctr::DropNoMem);
@@ -146,17 +148,17 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
 /// only from a SYN, or for SYNPROXY from the ACK with its cookie);
 /// otherwise not ours.
 fn new_conn(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt) -> Verdict {
-    let (net, ip) = (p.net, &p.ip);
+    let (net, ip, vip) = (p.net, &p.ip, &p.tuple.daddr);
     let set = st.svcs.read(g);
-    let Some(svc) = set.find(net, ip.proto, ip.daddr, p.l4.dport) else {
+    let Some(svc) = set.find(net, ip.proto, vip, p.l4.dport) else {
         // Defence switches: traffic to a VIP that no service takes.
-        if ip.proto == IPPROTO_TCP && set.is_vip(net, IPPROTO_TCP, ip.daddr) && st.settings.drop_tcp_port.load(Relaxed) {
+        if ip.proto == IPPROTO_TCP && set.is_vip(net, IPPROTO_TCP, vip) && st.settings.drop_tcp_port.load(Relaxed) {
             st.stats.inc(Ctr::DropVipPort);
             return skb.discard();
         }
         if ip.proto == IPPROTO_UDP
-            && !set.is_vip(net, IPPROTO_UDP, ip.daddr)
-            && set.is_vip(net, IPPROTO_TCP, ip.daddr)
+            && !set.is_vip(net, IPPROTO_UDP, vip)
+            && set.is_vip(net, IPPROTO_TCP, vip)
             && st.settings.drop_udp_tcp_vip.load(Relaxed)
         {
             st.stats.inc(Ctr::DropUdpTcpVip);

@@ -181,7 +181,7 @@ fn conf_of(flags: u32, f: &m::SvcFull) -> SvcConf {
 
 fn dest_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
     let key = svc_key(a)?;
-    let spec = m::decode_dest(a.dest.ok_or(refuse(errno::EINVAL, msg::NO_DEST_ATTR))?, c != cmd::DEL_DEST)?;
+    let spec = m::decode_dest(a.dest.ok_or(refuse(errno::EINVAL, msg::NO_DEST_ATTR))?, c != cmd::DEL_DEST, key.addr.family())?;
     let conf = spec.full.map(|f| DestConf { weight: f.weight, fwd: f.fwd, u_thresh: f.u_thresh, l_thresh: f.l_thresh });
     match (c, conf) {
         (cmd::NEW_DEST, Some(d)) => config::add_dest(st, cfg, net, &key, spec.addr, spec.port, d),
@@ -196,7 +196,7 @@ fn dest_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>)
 
 fn laddr_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
     let key = svc_key(a)?;
-    let addr = m::decode_laddr(a.laddr.ok_or(refuse(errno::EINVAL, msg::NO_LADDR_ATTR))?)?;
+    let addr = m::decode_laddr(a.laddr.ok_or(refuse(errno::EINVAL, msg::NO_LADDR_ATTR))?, key.addr.family())?;
     if c == cmd::NEW_LADDR {
         config::add_laddr(st, cfg, net, &key, addr)
     } else {
@@ -297,7 +297,7 @@ pub(crate) fn dumpit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8],
         cmd::GET_LADDR => {
             let s = &cur.svcs[existing(cur, net, &a)?];
             dump_each(d, s.laddrs.iter(), cmd::NEW_LADDR, |e, l| {
-                m::encode_laddr(e, &s.key, l.addr, l.port_conflicts.load(Relaxed), l.conns.load(Relaxed))
+                m::encode_laddr(e, &s.key, &l.addr, l.port_conflicts.load(Relaxed), l.conns.load(Relaxed))
                     .map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
             })
         }

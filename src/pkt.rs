@@ -4,7 +4,7 @@
 //! arguments.
 
 use crate::kern::{NetRef, Skb};
-use crate::rvs_core::nat::Tuple4;
+use crate::rvs_core::nat::Tuple;
 use crate::rvs_core::packet::{self, tcp_flags, IPPROTO_TCP};
 
 /// What the transport header told us.
@@ -35,7 +35,7 @@ pub(crate) struct Pkt {
     pub(crate) len: usize,
     /// Its own 4-tuple (source, destination), as the connection table keys
     /// one direction.
-    pub(crate) tuple: Tuple4,
+    pub(crate) tuple: Tuple,
 }
 
 impl Pkt {
@@ -43,7 +43,7 @@ impl Pkt {
     /// and no fragment; `None` if it is malformed.
     pub(crate) fn parse(skb: &mut Skb, net: NetRef, ip: packet::Ipv4, len: usize) -> Option<Pkt> {
         let l4 = parse_l4(skb, &ip)?;
-        let tuple = Tuple4 { saddr: ip.saddr, daddr: ip.daddr, sport: l4.sport, dport: l4.dport };
+        let tuple = Tuple::v4(ip.saddr, ip.daddr, l4.sport, l4.dport);
         Some(Pkt { net, ip, l4, len, tuple })
     }
 }

@@ -8,6 +8,7 @@
 //! files and their callbacks: src/kern/proc.c and src/kern/proc.rs.
 
 use crate::kern::{CfgGuard, NetRef, RcuGuard, SeqFile};
+use crate::rvs_core::addr::Addr;
 use crate::rvs_core::ipvs_nl::fwd;
 use crate::rvs_core::packet::IPPROTO_TCP;
 use crate::stats::{ObjCtr, Writer};
@@ -30,6 +31,33 @@ impl Lines<'_> {
     }
 }
 
+/// An address as upstream's /proc files print it: IPv4 as eight hex
+/// digits (`%08X` of the host-order value), IPv6 as `%pI6`.
+struct ProcAddr<'a>(&'a Addr);
+
+impl core::fmt::Display for ProcAddr<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0.as_v4() {
+            Some(v) => write!(f, "{:08X}", v),
+            None => write!(f, "{}", self.0.display_full()),
+        }
+    }
+}
+
+/// An address and port in /proc/net/ip_vs: `%08X:%04X`, or
+/// `[%pI6]:%04X` for IPv6.
+struct ProcSock<'a>(&'a Addr, u16);
+
+impl core::fmt::Display for ProcSock<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0.is_v4() {
+            write!(f, "{}:{:04X}", ProcAddr(self.0), self.1)
+        } else {
+            write!(f, "[{}]:{:04X}", ProcAddr(self.0), self.1)
+        }
+    }
+}
+
 fn proto_name(p: u8) -> &'static str {
     if p == IPPROTO_TCP {
         "TCP"
@@ -44,18 +72,23 @@ fn ip_vs(st: &State, cfg: &CfgGuard, net: NetRef, l: &mut Lines<'_>) {
     l.line(format_args!("Prot LocalAddress:Port Scheduler Flags\n"));
     l.line(format_args!("  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n"));
     for s in st.svcs.read_locked(cfg).of(net) {
-        l.line(format_args!("{}  {:08X}:{:04X} {}  ", proto_name(s.key.proto), s.key.addr, s.key.port, s.algo.name()));
+        // Upstream: "%s  %08X:%04X %s %s " (the last for one-packet
+        // scheduling) for IPv4, "%s  [%pI6]:%04X %s " for IPv6.
+        let gap = if s.key.addr.is_v4() { "  " } else { " " };
+        l.line(format_args!("{}  {} {}{}", proto_name(s.key.proto), ProcSock(&s.key.addr, s.key.port), s.algo.name(), gap));
         if s.persist.timeout != 0 {
-            l.line(format_args!("persistent {} {:08X}\n", s.persist.timeout, s.persist.mask));
+            // Upstream prints ntohl() of the netmask field, which for
+            // IPv6 holds the prefix length in host order.
+            let mask = if s.key.addr.is_v4() { s.persist.mask } else { u32::from_be(s.persist.mask) };
+            l.line(format_args!("persistent {} {:08X}\n", s.persist.timeout, mask));
         } else {
             l.line(format_args!("\n"));
         }
         for d in s.dests.iter() {
             let name = if d.fwd.load(Relaxed) == fwd::FULLNAT { "FullNat" } else { "Masq" };
             l.line(format_args!(
-                "  -> {:08X}:{:04X}      {:<7} {:<6} {:<10} {:<10}\n",
-                d.addr,
-                d.port,
+                "  -> {}      {:<7} {:<6} {:<10} {:<10}\n",
+                ProcSock(&d.addr, d.port),
                 name,
                 d.weight.load(Relaxed),
                 d.active.load(Relaxed),
@@ -113,13 +146,13 @@ pub(crate) fn conn_show(st: &State, g: &RcuGuard, net: NetRef, b: u32, seq: &mut
         let secs = c.expires.load(Relaxed).saturating_sub(now) / crate::kern::hz();
         let t = &c.in_t;
         l.line(format_args!(
-            "{:<3} {:08X} {:04X} {:08X} {:04X} {:08X} {:04X} {:<11} {:>7}\n",
+            "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11} {:>7}\n",
             proto_name(proto),
-            t.saddr,
+            ProcAddr(&t.saddr),
             t.sport,
-            t.daddr,
+            ProcAddr(&t.daddr),
             t.dport,
-            c.dest.addr,
+            ProcAddr(&c.dest.addr),
             c.dest.port,
             state,
             secs

@@ -7,8 +7,9 @@
 use crate::conn_table::{Conn, Control, InsertError, NewConn, TEMPLATE};
 use crate::kern::{self, RcuGuard};
 use crate::pkt::Pkt;
+use crate::rvs_core::ctl_text::persist_masked;
 use crate::rvs_core::lport;
-use crate::rvs_core::nat::Tuple4;
+use crate::rvs_core::nat::Tuple;
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::TcpState;
 use crate::service::{Dest, Service, ServiceSet};
@@ -51,7 +52,7 @@ pub(crate) fn open<'a>(
     let proto = p.ip.proto;
     let start = laddr.next_port.fetch_add(1, Relaxed);
     let port = lport::pick(&set.lports, start, |port| {
-        let reply = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
+        let reply = Tuple { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
         let taken = st.conns.lookup(g, p.net, proto, &reply).is_some();
         if taken {
             laddr.port_conflicts.fetch_add(1, Relaxed);
@@ -62,11 +63,11 @@ pub(crate) fn open<'a>(
         st.stats.inc(Ctr::DropNoPort);
         return Err(());
     };
-    let out_t = Tuple4 { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
+    let out_t = Tuple { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
     // A fresh ISN toward the real server, keyed on the out-tuple as the
     // kernel keys its own.
     let seq_in = match how.syn_seq {
-        Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(laddr.addr, dest.addr, port, dest.port)),
+        Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(&laddr.addr, &dest.addr, port, dest.port)),
         None => SeqDelta(0),
     };
     let n = NewConn {
@@ -113,18 +114,18 @@ pub(crate) fn open<'a>(
 /// persistence timeout, and the template outlives every connection it
 /// placed (see `expire`).
 fn pick_dest<'a>(st: &'a State, g: &'a RcuGuard, svc: &'a Service, p: &Pkt, now: u64) -> Option<(&'a Arc<Dest>, Option<&'a Arc<Control>>)> {
-    let (ip, l4) = (&p.ip, &p.l4);
+    let (ip, l4, client) = (&p.ip, &p.l4, &p.tuple.saddr);
     let persist = svc.persist;
     if persist.timeout == 0 {
-        return svc.schedule(ip.saddr, l4.sport).map(|d| (d, None));
+        return svc.schedule(client, l4.sport).map(|d| (d, None));
     }
-    let key = Tuple4 { saddr: ip.saddr & persist.mask, daddr: ip.daddr, sport: 0, dport: l4.dport };
+    let key = Tuple { saddr: persist_masked(client, persist.mask), daddr: p.tuple.daddr, sport: 0, dport: l4.dport };
     let placed = |t: &'a Conn| (&t.dest, t.control());
     if let Some((t, _)) = st.conns.lookup(g, p.net, ip.proto | TEMPLATE, &key) {
         t.refresh(now, persist.timeout);
         return Some(placed(t));
     }
-    let dest = svc.schedule(ip.saddr, l4.sport)?;
+    let dest = svc.schedule(client, l4.sport)?;
     let t = Conn::new_template(p.net, ip.proto, key, dest.clone(), svc.stats.clone(), persist.timeout).ok()?;
     match st.conns.insert(g, t) {
         Ok(t) => {

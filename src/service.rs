@@ -7,11 +7,12 @@
 //! connections that use them, so their counters survive reconfiguration.
 
 use crate::kern::{CfgGuard, NetRef, RouteCache};
+use crate::rvs_core::addr::Addr;
 use crate::rvs_core::ctl_text::SvcKey;
 use crate::rvs_core::lport::PortRange;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, Thresholds, WrrPos, MH_TABLE_SIZE};
 use crate::rvs_core::svc_index;
-use crate::stats::{Ipv4, ObjStats, Writer};
+use crate::stats::{ObjStats, Writer};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use kernel::new_spinlock;
@@ -20,8 +21,8 @@ use kernel::sync::{Arc, SpinLock};
 
 /// A real server.
 pub(crate) struct Dest {
-    /// Address (big-endian value).
-    pub(crate) addr: u32,
+    /// Address.
+    pub(crate) addr: Addr,
     /// Port.
     pub(crate) port: u16,
     /// Weight; 0 drains.
@@ -50,7 +51,7 @@ pub(crate) struct Dest {
 }
 
 impl Dest {
-    pub(crate) fn new(addr: u32, port: u16, weight: u32) -> Result<Arc<Dest>> {
+    pub(crate) fn new(addr: Addr, port: u16, weight: u32) -> Result<Arc<Dest>> {
         Ok(Arc::new(
             Dest {
                 addr,
@@ -124,8 +125,8 @@ impl Dest {
 /// A local address of the director (LADDR), the source of FULLNAT
 /// connections toward real servers.
 pub(crate) struct Laddr {
-    /// Address (big-endian value).
-    pub(crate) addr: u32,
+    /// Address.
+    pub(crate) addr: Addr,
     /// Where the next port search starts.
     pub(crate) next_port: AtomicU32,
     /// Connections using this address.
@@ -138,7 +139,7 @@ pub(crate) struct Laddr {
 }
 
 impl Laddr {
-    pub(crate) fn new(addr: u32) -> Result<Arc<Laddr>> {
+    pub(crate) fn new(addr: Addr) -> Result<Arc<Laddr>> {
         Ok(Arc::new(
             Laddr {
                 addr,
@@ -258,7 +259,7 @@ impl Service {
             let mut keys = KVec::with_capacity(dests.len(), GFP_KERNEL)?;
             for d in dests.iter() {
                 views.push(d.view(), GFP_KERNEL)?;
-                keys.push(((d.addr as u64) << 16) | d.port as u64, GFP_KERNEL)?;
+                keys.push(mh_key(&d.addr, d.port), GFP_KERNEL)?;
             }
             sched::mh_build(&views, &keys, &mut mh);
         }
@@ -285,7 +286,7 @@ impl Service {
     }
 
     /// Chooses a real server for a new connection from `caddr:cport`.
-    pub(crate) fn schedule(&self, caddr: u32, cport: u16) -> Option<&Arc<Dest>> {
+    pub(crate) fn schedule(&self, caddr: &Addr, cport: u16) -> Option<&Arc<Dest>> {
         let d = Dests(&self.dests);
         let i = match self.algo {
             Algo::Rr => {
@@ -348,12 +349,35 @@ pub(crate) struct ServiceSet {
     nets: KVec<NetRef>,
 }
 
-fn key_hash(net: NetRef, proto: u8, addr: u32, port: u16) -> u32 {
-    svc_index::hash([net.id(), proto as u64, addr as u64, port as u64])
+/// An address as two 64-bit words, for the index hashes.
+fn addr_words(a: &Addr) -> (u64, u64) {
+    let w = a.words();
+    (((w[0] as u64) << 32) | w[1] as u64, ((w[2] as u64) << 32) | w[3] as u64)
 }
 
-fn vip_hash(net: NetRef, proto: u8, addr: u32) -> u32 {
-    svc_index::hash([net.id(), proto as u64, addr as u64, u64::MAX])
+fn key_hash(net: NetRef, proto: u8, addr: &Addr, port: u16) -> u32 {
+    let (hi, lo) = addr_words(addr);
+    svc_index::hash([net.id(), ((proto as u64) << 16) | port as u64, hi, lo])
+}
+
+/// As `key_hash` without the port; bit 32 keeps the two kinds apart.
+fn vip_hash(net: NetRef, proto: u8, addr: &Addr) -> u32 {
+    let (hi, lo) = addr_words(addr);
+    svc_index::hash([net.id(), (1 << 32) | proto as u64, hi, lo])
+}
+
+/// A real server's key in the Maglev table: what makes its permutation.
+/// An IPv4 server's is its address and port as before IPv6 (so tables do
+/// not move on upgrade); an IPv6 server's folds the address's words.
+fn mh_key(a: &Addr, port: u16) -> u64 {
+    let v = match a.as_v4() {
+        Some(v) => v as u64,
+        None => {
+            let (hi, lo) = addr_words(a);
+            (hi ^ lo.rotate_left(29)) & 0xffff_ffff_ffff
+        }
+    };
+    (v << 16) | port as u64
 }
 
 impl ServiceSet {
@@ -376,8 +400,8 @@ impl ServiceSet {
         }
         for (i, s) in svcs.iter().enumerate() {
             let k = &s.key;
-            svc_index::insert(&mut by_key, key_hash(s.net, k.proto, k.addr, k.port), i as u32);
-            svc_index::insert(&mut by_vip, vip_hash(s.net, k.proto, k.addr), i as u32);
+            svc_index::insert(&mut by_key, key_hash(s.net, k.proto, &k.addr, k.port), i as u32);
+            svc_index::insert(&mut by_vip, vip_hash(s.net, k.proto, &k.addr), i as u32);
         }
         Ok(KBox::new(ServiceSet { svcs, lports, by_key, by_vip, nets }, GFP_KERNEL)?)
     }
@@ -409,17 +433,17 @@ impl ServiceSet {
 
     /// The service for a packet of namespace `net`: its protocol and
     /// destination.
-    pub(crate) fn find(&self, net: NetRef, proto: u8, addr: u32, port: u16) -> Option<&Arc<Service>> {
+    pub(crate) fn find(&self, net: NetRef, proto: u8, addr: &Addr, port: u16) -> Option<&Arc<Service>> {
         let i = svc_index::find(&self.by_key, key_hash(net, proto, addr, port), |i| {
-            self.svcs.get(i).is_some_and(|s| s.key.proto == proto && s.key.addr == addr && s.key.port == port && s.is_in(net))
+            self.svcs.get(i).is_some_and(|s| s.key.proto == proto && s.key.addr == *addr && s.key.port == port && s.is_in(net))
         })?;
         self.svcs.get(i)
     }
 
     /// True if `addr` is a VIP of any service of `proto` in `net`.
-    pub(crate) fn is_vip(&self, net: NetRef, proto: u8, addr: u32) -> bool {
+    pub(crate) fn is_vip(&self, net: NetRef, proto: u8, addr: &Addr) -> bool {
         svc_index::find(&self.by_vip, vip_hash(net, proto, addr), |i| {
-            self.svcs.get(i).is_some_and(|s| s.key.proto == proto && s.key.addr == addr && s.is_in(net))
+            self.svcs.get(i).is_some_and(|s| s.key.proto == proto && s.key.addr == *addr && s.is_in(net))
         })
         .is_some()
     }
@@ -469,15 +493,14 @@ impl ServiceSet {
             // retires it under the mutex `_cfg` holds, before the namespace
             // is freed (`NetRef`'s invariant); a retired one is shown as 0.
             let netns = if s.retired.load(Relaxed) { 0 } else { s.net.inum() };
-            let _ = write!(w, "svc {} {}:{} {} netns {} ", proto, Ipv4(s.key.addr), s.key.port, s.algo.name(), netns);
+            let _ = write!(w, "svc {} {} {} netns {} ", proto, s.key.addr.with_port(s.key.port), s.algo.name(), netns);
             s.stats.write(w);
             let _ = writeln!(w);
             for x in s.dests.iter() {
                 let _ = write!(
                     w,
-                    "  dest {}:{} weight {} active {} inactive {} persist {} overloaded {} ",
-                    Ipv4(x.addr),
-                    x.port,
+                    "  dest {} weight {} active {} inactive {} persist {} overloaded {} ",
+                    x.addr.with_port(x.port),
                     x.weight.load(Relaxed),
                     x.active.load(Relaxed),
                     x.inactive.load(Relaxed),
@@ -491,7 +514,7 @@ impl ServiceSet {
                 let _ = write!(
                     w,
                     "  laddr {} conns_now {} port_conflicts {} ",
-                    Ipv4(l.addr),
+                    l.addr.display(),
                     l.conns.load(Relaxed),
                     l.port_conflicts.load(Relaxed)
                 );

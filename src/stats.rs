@@ -273,16 +273,6 @@ pub(crate) fn account_packet(global: &Stats, dest: &ObjStats, svc: &ObjStats, la
     );
 }
 
-/// Formats an IPv4 address (big-endian value) as a dotted quad.
-pub(crate) struct Ipv4(pub(crate) u32);
-
-impl core::fmt::Display for Ipv4 {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let b = self.0.to_be_bytes();
-        write!(f, "{}.{}.{}.{}", b[0], b[1], b[2], b[3])
-    }
-}
-
 /// A `fmt::Write` into a byte buffer that stops (silently) when full.
 pub(crate) struct Writer<'a> {
     pub(crate) buf: &'a mut [u8],

@@ -33,7 +33,7 @@ use crate::forward;
 use crate::kern::{self, RcuGuard, Skb, Verdict};
 use crate::pkt::Pkt;
 use crate::rvs_core::ctl_text::SYNPROXY_STORE_MAX;
-use crate::rvs_core::nat::{self, Tuple4};
+use crate::rvs_core::nat::{self, Tuple};
 use crate::rvs_core::packet::{self, tcp_flags, TcpSpec};
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::synproxy::{self as cookie, CookieData};
@@ -58,8 +58,8 @@ fn keep(st: &State, sp: &SynproxyCtx, skb: Skb) -> Kept {
 }
 
 /// The keyed hash of a client's tuple, as the cookie functions want it.
-fn hasher(t: &Tuple4) -> impl Fn(u32) -> u32 + '_ {
-    move |x| kern::cookie_hash(t.saddr, t.daddr, t.sport, t.dport, x)
+fn hasher(t: &Tuple) -> impl Fn(u32) -> u32 + '_ {
+    move |x| kern::cookie_hash(t, x)
 }
 
 /// The cookie's clock.
@@ -145,7 +145,7 @@ fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
         return skb.discard();
     };
     packet::write_tcp_v4(buf, &spec);
-    if skb.route_v4(p.net, spec.saddr, spec.daddr).is_err() {
+    if skb.route_v4(p.net, spec.saddr.low32(), spec.daddr.low32()).is_err() {
         st.stats.inc(Ctr::DropNoRoute);
         return skb.discard();
     }

@@ -11,7 +11,7 @@ use crate::conn_table::Conn;
 use crate::kern::{NetRef, RcuGuard, Skb, Verdict};
 use crate::pkt::Pkt;
 use crate::rvs_core::csum::FieldState;
-use crate::rvs_core::nat::{self, Tuple4};
+use crate::rvs_core::nat::{self, Tuple};
 use crate::rvs_core::packet::{self, tcp_flags};
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::Dir;
@@ -40,7 +40,7 @@ pub(crate) fn send_new(st: &State, spec: &packet::TcpSpec<'_>, net: NetRef) {
         return;
     };
     packet::write_tcp_v4(buf, spec);
-    if skb.route_v4(net, spec.saddr, spec.daddr).is_err() {
+    if skb.route_v4(net, spec.saddr.low32(), spec.daddr.low32()).is_err() {
         st.stats.inc(Ctr::DropNoRoute);
         return;
     }
@@ -58,21 +58,21 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
     let sp_out = sp.map_or(SeqDelta(0), |sp| sp.seq_out());
     let (to, seq_d, ack_d, route, shared) = match dir {
         Dir::In => (
-            Tuple4 { saddr: c.out_t.daddr, daddr: c.out_t.saddr, sport: c.out_t.dport, dport: c.out_t.sport },
+            Tuple { saddr: c.out_t.daddr, daddr: c.out_t.saddr, sport: c.out_t.dport, dport: c.out_t.sport },
             c.seq_in,
             sp_out,
             &c.route_in,
             Some(&c.dest.route),
         ),
         Dir::Out => (
-            Tuple4 { saddr: c.in_t.daddr, daddr: c.in_t.saddr, sport: c.in_t.dport, dport: c.in_t.sport },
+            Tuple { saddr: c.in_t.daddr, daddr: c.in_t.saddr, sport: c.in_t.dport, dport: c.in_t.sport },
             sp_out,
             c.seq_in,
             &c.route_out,
             None,
         ),
     };
-    let Ok(()) = skb.route_v4_cached(g, p.net, route, shared, to.saddr, to.daddr) else {
+    let Ok(()) = skb.route_v4_cached(g, p.net, route, shared, to.saddr.low32(), to.daddr.low32()) else {
         st.stats.inc(Ctr::DropNoRoute);
         return skb.discard();
     };
@@ -148,7 +148,7 @@ fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, p: &Pkt, csum: FieldState) ->
     // The room is made (the headers are private and linear, so neither
     // step below fails in practice); the packet must not leave half-built.
     let buf = skb.writable(hl + toa::LEN_V4).ok_or(())?;
-    let client = c.in_t.saddr.to_be_bytes();
+    let client = c.in_t.saddr.low32().to_be_bytes();
     if !toa::insert_v4(buf, ihl, l4_hlen, client, c.in_t.sport, csum) {
         return Err(());
     }

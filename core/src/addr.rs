@@ -213,6 +213,12 @@ impl Addr {
         Display { a: self, full: false }
     }
 
+    /// Formats with a port as ipvsadm writes it: `192.0.2.1:80`,
+    /// `[2001:db8::1]:80`.
+    pub fn with_port(&self, port: u16) -> WithPort<'_> {
+        WithPort { a: self, port }
+    }
+
     /// Formats IPv6 as eight four-digit groups (the kernel's `%pI6`, used
     /// by /proc/net/ip_vs); IPv4 dotted.
     pub fn display_full(&self) -> Display<'_> {
@@ -349,6 +355,22 @@ impl fmt::Display for Display<'_> {
     }
 }
 
+/// Text of an address and port: see [`Addr::with_port`].
+pub struct WithPort<'a> {
+    a: &'a Addr,
+    port: u16,
+}
+
+impl fmt::Display for WithPort<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.a.is_v4() {
+            write!(f, "{}:{}", self.a.display(), self.port)
+        } else {
+            write!(f, "[{}]:{}", self.a.display(), self.port)
+        }
+    }
+}
+
 impl fmt::Debug for Addr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.display())
@@ -399,6 +421,8 @@ mod tests {
         }
         let a = Addr::parse(b"2001:db8::1").unwrap();
         assert_eq!(format!("{}", a.display_full()), "2001:0db8:0000:0000:0000:0000:0000:0001");
+        assert_eq!(format!("{}", a.with_port(80)), "[2001:db8::1]:80");
+        assert_eq!(format!("{}", Addr::v4(0xc000_0201).with_port(8080)), "192.0.2.1:8080");
         assert_eq!(Addr::from_nf_inet(Family::V6, &a.nf_inet()), a);
         // The mapped form parses as the IPv4 address it is.
         assert_eq!(Addr::parse(b"::ffff:192.0.2.1"), Some(Addr::v4_bytes([192, 0, 2, 1])));

@@ -4,6 +4,9 @@
 //! lands. One command per write:
 //!
 //! ```text
+//! Addresses: dotted IPv4, or IPv6 in brackets where a port follows
+//! (`[2001:db8::1]:80`, as ipvsadm writes them).
+//!
 //! add-service tcp|udp VIP:PORT [SCHED]
 //! del-service tcp|udp VIP:PORT
 //! add-dest    tcp|udp VIP:PORT RS:PORT [WEIGHT]
@@ -11,23 +14,25 @@
 //! set-weight  tcp|udp VIP:PORT RS:PORT WEIGHT
 //! add-laddr   tcp|udp VIP:PORT LADDR
 //! del-laddr   tcp|udp VIP:PORT LADDR
-//! set-persist tcp|udp VIP:PORT TIMEOUT [NETMASK]   (TIMEOUT 0: off)
+//! set-persist tcp|udp VIP:PORT TIMEOUT [NETMASK]   (TIMEOUT 0: off;
+//!             NETMASK dotted for IPv4, a prefix length for IPv6)
 //! set-synproxy tcp VIP:PORT 0|1
 //! set-lport-range MIN MAX
 //! set NAME VALUE        (see [`Setting`])
 //! flush
 //! ```
 
+use super::addr::{self, Addr, Family};
 use super::packet::{IPPROTO_TCP, IPPROTO_UDP};
 use super::sched::Algo;
 
-/// A service key: protocol, address (big-endian value), port.
+/// A service key: protocol, address, port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SvcKey {
     /// IPPROTO_TCP or IPPROTO_UDP.
     pub proto: u8,
     /// Virtual address.
-    pub addr: u32,
+    pub addr: Addr,
     /// Virtual port.
     pub port: u16,
 }
@@ -143,16 +148,17 @@ pub enum Command {
     /// Delete a service and its connections' future.
     DelService(SvcKey),
     /// Add a real server.
-    AddDest(SvcKey, u32, u16, u32),
+    AddDest(SvcKey, Addr, u16, u32),
     /// Remove a real server (its connections live on to their end).
-    DelDest(SvcKey, u32, u16),
+    DelDest(SvcKey, Addr, u16),
     /// Change a real server's weight (0 drains it).
-    SetWeight(SvcKey, u32, u16, u32),
+    SetWeight(SvcKey, Addr, u16, u32),
     /// Add a local address to the service's pool.
-    AddLaddr(SvcKey, u32),
+    AddLaddr(SvcKey, Addr),
     /// Remove a local address from the pool (its connections live on).
-    DelLaddr(SvcKey, u32),
-    /// Persistence timeout (seconds, 0 = off) and client netmask.
+    DelLaddr(SvcKey, Addr),
+    /// Persistence timeout (seconds, 0 = off) and client netmask (see
+    /// [`persist_mask_default`] for what it holds).
     SetPersist(SvcKey, u32, u32),
     /// Turn SYNPROXY on or off for a TCP service.
     SetSynproxy(SvcKey, bool),
@@ -173,7 +179,7 @@ pub enum ParseError {
     Arity,
     /// Not tcp or udp.
     Protocol,
-    /// Not a dotted IPv4 address.
+    /// Not an IPv4 or IPv6 address (or a port without one).
     Address,
     /// Not a number in range.
     Number,
@@ -202,26 +208,52 @@ fn parse_u32(s: &[u8], max: u32) -> Result<u32, ParseError> {
 
 /// Parses a dotted-quad IPv4 address into its big-endian value.
 pub fn parse_ipv4(s: &[u8]) -> Result<u32, ParseError> {
-    let mut out = [0u8; 4];
-    let mut n = 0;
-    for part in s.split(|&c| c == b'.') {
-        if n == 4 {
-            return Err(ParseError::Address);
-        }
-        out[n] = parse_u32(part, 255).map_err(|_| ParseError::Address)? as u8;
-        n += 1;
-    }
-    if n != 4 {
-        return Err(ParseError::Address);
-    }
-    Ok(u32::from_be_bytes(out))
+    addr::parse_v4(s).ok_or(ParseError::Address)
 }
 
-fn parse_addr_port(s: &[u8]) -> Result<(u32, u16), ParseError> {
+/// Parses an address of either family (IPv6 without brackets).
+pub fn parse_addr(s: &[u8]) -> Result<Addr, ParseError> {
+    Addr::parse(s).ok_or(ParseError::Address)
+}
+
+/// Parses `ADDR:PORT`: dotted IPv4, or IPv6 in brackets.
+pub fn parse_addr_port(s: &[u8]) -> Result<(Addr, u16), ParseError> {
     let colon = s.iter().rposition(|&c| c == b':').ok_or(ParseError::Address)?;
-    let a = parse_ipv4(&s[..colon])?;
+    let a = match &s[..colon] {
+        [b'[', v6 @ .., b']'] => Addr::v6(addr::parse_v6(v6).ok_or(ParseError::Address)?),
+        v4 => Addr::v4(parse_ipv4(v4)?),
+    };
     let p = parse_u32(&s[colon + 1..], 65535)? as u16;
     Ok((a, p))
+}
+
+/// The persistence mask that keeps a whole client address: for IPv4 a
+/// netmask (big-endian value, as ipvsadm's `-M 255.255.255.255`), for IPv6
+/// a prefix length (as upstream IPVS keeps an IPv6 service's netmask).
+pub const fn persist_mask_default(f: Family) -> u32 {
+    match f {
+        Family::V4 => u32::MAX,
+        Family::V6 => 128,
+    }
+}
+
+/// True if `mask` is a persistence mask for family `f` (see
+/// [`persist_mask_default`]): contiguous ones from the top for IPv4, a
+/// prefix length of at most 128 for IPv6.
+pub const fn persist_mask_valid(f: Family, mask: u32) -> bool {
+    match f {
+        Family::V4 => mask.leading_ones() + mask.trailing_zeros() == 32,
+        Family::V6 => mask <= 128,
+    }
+}
+
+/// The template key address of client `caddr` under mask `mask` of its
+/// family (see [`persist_mask_default`]).
+pub fn persist_masked(caddr: &Addr, mask: u32) -> Addr {
+    match caddr.family() {
+        Family::V4 => caddr.masked_v4(mask),
+        Family::V6 => caddr.masked(mask.min(128) as u8),
+    }
 }
 
 fn parse_proto(s: &[u8]) -> Result<u8, ParseError> {
@@ -269,16 +301,21 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             let (a, p) = parse_addr_port(args[2])?;
             Ok(Command::SetWeight(svc(args[0], args[1])?, a, p, parse_u32(args[3], 65535)?))
         }
-        (b"add-laddr", 3) => Ok(Command::AddLaddr(svc(args[0], args[1])?, parse_ipv4(args[2])?)),
-        (b"del-laddr", 3) => Ok(Command::DelLaddr(svc(args[0], args[1])?, parse_ipv4(args[2])?)),
+        (b"add-laddr", 3) => Ok(Command::AddLaddr(svc(args[0], args[1])?, parse_addr(args[2])?)),
+        (b"del-laddr", 3) => Ok(Command::DelLaddr(svc(args[0], args[1])?, parse_addr(args[2])?)),
         (b"set-persist", 3 | 4) => {
+            let k = svc(args[0], args[1])?;
             let t = parse_u32(args[2], 31 * 86400)?;
-            let mask = if args.len() == 4 { parse_ipv4(args[3])? } else { u32::MAX };
-            // A netmask is contiguous ones from the top.
-            if mask.leading_ones() + mask.trailing_zeros() != 32 {
+            let f = k.addr.family();
+            let mask = match (args.get(3), f) {
+                (None, _) => persist_mask_default(f),
+                (Some(m), Family::V4) => parse_ipv4(m)?,
+                (Some(m), Family::V6) => parse_u32(m, 128)?,
+            };
+            if !persist_mask_valid(f, mask) {
                 return Err(ParseError::Address);
             }
-            Ok(Command::SetPersist(svc(args[0], args[1])?, t, mask))
+            Ok(Command::SetPersist(k, t, mask))
         }
         (b"set-synproxy", 3) => {
             let k = svc(args[0], args[1])?;
@@ -315,7 +352,9 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
 mod tests {
     use super::*;
 
-    const VIP: u32 = 0xc000_0264; // 192.0.2.100
+    const VIP: Addr = Addr::v4(0xc000_0264); // 192.0.2.100
+    const RS: Addr = Addr::v4(0xc633_640b); // 198.51.100.11
+    const LADDR: Addr = Addr::v4(0xc633_64c9); // 198.51.100.201
 
     #[test]
     fn good_commands() {
@@ -324,14 +363,14 @@ mod tests {
         assert_eq!(parse(b"add-service tcp 192.0.2.100:80"), Ok(Command::AddService(k, Algo::Wlc)));
         assert_eq!(
             parse(b"add-dest tcp 192.0.2.100:80 198.51.100.11:8080 3"),
-            Ok(Command::AddDest(k, 0xc633_640b, 8080, 3))
+            Ok(Command::AddDest(k, RS, 8080, 3))
         );
-        assert_eq!(parse(b"add-dest tcp 192.0.2.100:80 198.51.100.11:8080"), Ok(Command::AddDest(k, 0xc633_640b, 8080, 1)));
-        assert_eq!(parse(b"set-weight tcp 192.0.2.100:80 198.51.100.11:8080 0"), Ok(Command::SetWeight(k, 0xc633_640b, 8080, 0)));
-        assert_eq!(parse(b"del-dest tcp 192.0.2.100:80 198.51.100.11:8080"), Ok(Command::DelDest(k, 0xc633_640b, 8080)));
-        assert_eq!(parse(b"del-laddr tcp 192.0.2.100:80 198.51.100.201"), Ok(Command::DelLaddr(k, 0xc633_64c9)));
+        assert_eq!(parse(b"add-dest tcp 192.0.2.100:80 198.51.100.11:8080"), Ok(Command::AddDest(k, RS, 8080, 1)));
+        assert_eq!(parse(b"set-weight tcp 192.0.2.100:80 198.51.100.11:8080 0"), Ok(Command::SetWeight(k, RS, 8080, 0)));
+        assert_eq!(parse(b"del-dest tcp 192.0.2.100:80 198.51.100.11:8080"), Ok(Command::DelDest(k, RS, 8080)));
+        assert_eq!(parse(b"del-laddr tcp 192.0.2.100:80 198.51.100.201"), Ok(Command::DelLaddr(k, LADDR)));
         assert_eq!(parse(b"del-dest tcp 192.0.2.100:80"), Err(ParseError::Arity));
-        assert_eq!(parse(b"add-laddr udp 192.0.2.100:53 198.51.100.201"), Ok(Command::AddLaddr(SvcKey { proto: IPPROTO_UDP, port: 53, ..k }, 0xc633_64c9)));
+        assert_eq!(parse(b"add-laddr udp 192.0.2.100:53 198.51.100.201"), Ok(Command::AddLaddr(SvcKey { proto: IPPROTO_UDP, port: 53, ..k }, LADDR)));
         assert_eq!(parse(b"set-lport-range 5000 5009"), Ok(Command::SetLportRange(5000, 5009)));
         assert_eq!(parse(b"set-persist tcp 192.0.2.100:80 300"), Ok(Command::SetPersist(k, 300, u32::MAX)));
         assert_eq!(parse(b"set-persist tcp 192.0.2.100:80 60 255.255.255.0"), Ok(Command::SetPersist(k, 60, 0xffff_ff00)));
@@ -366,11 +405,48 @@ mod tests {
         assert_eq!(parse(b"set nonsense 1"), Err(ParseError::Setting));
         assert_eq!(parse(b"set ts_strip"), Err(ParseError::Arity));
         assert_eq!(parse(b"add-dest tcp 192.0.2.1:80 1.2.3.4:5 99999999999"), Err(ParseError::Number));
+        // IPv6 needs its brackets before a port, and nothing else does.
+        assert_eq!(parse(b"add-service tcp 2001:db8::1:80"), Err(ParseError::Address));
+        assert_eq!(parse(b"add-service tcp [192.0.2.1]:80"), Err(ParseError::Address));
+        assert_eq!(parse(b"add-service tcp [2001:db8::1:80"), Err(ParseError::Address));
+        assert_eq!(parse(b"add-service tcp [2001:db8:::1]:80"), Err(ParseError::Address));
+        assert_eq!(parse(b"set-persist tcp [2001:db8::1]:80 60 129"), Err(ParseError::Number));
+        assert_eq!(parse(b"set-persist tcp [2001:db8::1]:80 60 255.255.255.0"), Err(ParseError::Number));
+        assert_eq!(parse(b"set-persist tcp 192.0.2.1:80 60 24"), Err(ParseError::Address));
+    }
+
+    #[test]
+    fn ipv6_commands() {
+        let v6 = |s: &str| Addr::parse(s.as_bytes()).unwrap();
+        let k = SvcKey { proto: IPPROTO_TCP, addr: v6("2001:db8::100"), port: 80 };
+        assert_eq!(parse(b"add-service tcp [2001:db8::100]:80 rr"), Ok(Command::AddService(k, Algo::Rr)));
+        assert_eq!(
+            parse(b"add-dest tcp [2001:db8::100]:80 [2001:db8:1::11]:8080 2"),
+            Ok(Command::AddDest(k, v6("2001:db8:1::11"), 8080, 2))
+        );
+        // NAT64: an IPv6 service with an IPv4 real server and local address.
+        assert_eq!(parse(b"add-dest tcp [2001:db8::100]:80 198.51.100.11:8080"), Ok(Command::AddDest(k, RS, 8080, 1)));
+        assert_eq!(parse(b"add-laddr tcp [2001:db8::100]:80 2001:db8:1::201"), Ok(Command::AddLaddr(k, v6("2001:db8:1::201"))));
+        assert_eq!(parse(b"add-laddr tcp [2001:db8::100]:80 198.51.100.201"), Ok(Command::AddLaddr(k, LADDR)));
+        assert_eq!(parse(b"set-persist tcp [2001:db8::100]:80 60"), Ok(Command::SetPersist(k, 60, 128)));
+        assert_eq!(parse(b"set-persist tcp [2001:db8::100]:80 60 64"), Ok(Command::SetPersist(k, 60, 64)));
+    }
+
+    #[test]
+    fn persist_masks() {
+        let c4 = Addr::v4_bytes([192, 0, 2, 77]);
+        assert_eq!(persist_masked(&c4, 0xffff_ff00), Addr::v4_bytes([192, 0, 2, 0]));
+        assert_eq!(persist_masked(&c4, persist_mask_default(Family::V4)), c4);
+        let c6 = Addr::parse(b"2001:db8:1:2:3:4:5:6").unwrap();
+        assert_eq!(persist_masked(&c6, 64), Addr::parse(b"2001:db8:1:2::").unwrap());
+        assert_eq!(persist_masked(&c6, persist_mask_default(Family::V6)), c6);
+        assert!(persist_mask_valid(Family::V6, 0) && !persist_mask_valid(Family::V6, 129));
+        assert!(!persist_mask_valid(Family::V4, 0x00ff_ffff));
     }
 
     #[test]
     fn synproxy_commands() {
-        let k = SvcKey { proto: IPPROTO_TCP, addr: 0xc000_0264, port: 80 };
+        let k = SvcKey { proto: IPPROTO_TCP, addr: VIP, port: 80 };
         assert_eq!(parse(b"set-synproxy tcp 192.0.2.100:80 1"), Ok(Command::SetSynproxy(k, true)));
         assert_eq!(parse(b"set-synproxy tcp 192.0.2.100:80 0"), Ok(Command::SetSynproxy(k, false)));
         assert_eq!(parse(b"set-synproxy udp 192.0.2.100:80 1"), Err(ParseError::Protocol));

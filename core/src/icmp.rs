@@ -4,7 +4,8 @@
 //! sequence number, and every checksum involved.
 
 use super::csum;
-use super::nat::Tuple4;
+use super::addr::Addr;
+use super::nat::Tuple;
 use super::packet::{self, Malformed, IPPROTO_TCP, IPPROTO_UDP};
 use super::seq::SeqDelta;
 
@@ -27,7 +28,7 @@ pub struct Quoted {
     /// TCP or UDP.
     pub proto: u8,
     /// The quoted packet's 4-tuple, as it was sent.
-    pub tuple: Tuple4,
+    pub tuple: Tuple,
 }
 
 /// Parses an ICMP error (`pkt`: the whole packet from the outer IP header,
@@ -56,9 +57,9 @@ pub fn parse_error(pkt: &[u8], outer_ihl: usize) -> Result<Option<Quoted>, Malfo
         ip_off,
         ihl: ip.ihl,
         proto: ip.proto,
-        tuple: Tuple4 {
-            saddr: ip.saddr,
-            daddr: ip.daddr,
+        tuple: Tuple {
+            saddr: Addr::v4(ip.saddr),
+            daddr: Addr::v4(ip.daddr),
             sport: u16::from_be_bytes([l4[0], l4[1]]),
             dport: u16::from_be_bytes([l4[2], l4[3]]),
         },
@@ -75,8 +76,10 @@ fn rd32(b: &[u8], o: usize) -> u32 {
 /// Rewrites an ICMP error: outer source/destination to `outer`, the quoted
 /// packet's tuple to `inner`, and (TCP) its sequence number forward by
 /// `seq`. `pkt` holds the whole packet. The ICMP checksum is recomputed;
-/// the quoted checksums are updated where they were quoted.
-pub fn rewrite_error(pkt: &mut [u8], outer_ihl: usize, q: &Quoted, outer: (u32, u32), inner: &Tuple4, seq: SeqDelta) {
+/// the quoted checksums are updated where they were quoted. `outer` holds
+/// big-endian values, `inner` IPv4 addresses.
+pub fn rewrite_error(pkt: &mut [u8], outer_ihl: usize, q: &Quoted, outer: (u32, u32), inner: &Tuple, seq: SeqDelta) {
+    let (in_s, in_d) = (inner.saddr.low32(), inner.daddr.low32());
     // Outer IP header.
     let mut c = rd16(pkt, 10);
     c = csum::replace32(c, rd32(pkt, 12), outer.0);
@@ -88,8 +91,8 @@ pub fn rewrite_error(pkt: &mut [u8], outer_ihl: usize, q: &Quoted, outer: (u32, 
     // Quoted IP header.
     let ip = q.ip_off;
     let mut c = rd16(pkt, ip + 10);
-    c = csum::replace32(c, rd32(pkt, ip + 12), inner.saddr);
-    c = csum::replace32(c, rd32(pkt, ip + 16), inner.daddr);
+    c = csum::replace32(c, rd32(pkt, ip + 12), in_s);
+    c = csum::replace32(c, rd32(pkt, ip + 16), in_d);
     pkt[ip + 10..ip + 12].copy_from_slice(&c.to_be_bytes());
 
     // Quoted transport checksum, if the quote reaches it.
@@ -98,8 +101,8 @@ pub fn rewrite_error(pkt: &mut [u8], outer_ihl: usize, q: &Quoted, outer: (u32, 
     if check_at + 2 <= pkt.len() {
         let mut c = rd16(pkt, check_at);
         if !(q.proto == IPPROTO_UDP && c == 0) {
-            c = csum::replace32(c, rd32(pkt, ip + 12), inner.saddr);
-            c = csum::replace32(c, rd32(pkt, ip + 16), inner.daddr);
+            c = csum::replace32(c, rd32(pkt, ip + 12), in_s);
+            c = csum::replace32(c, rd32(pkt, ip + 16), in_d);
             c = csum::replace16(c, rd16(pkt, l4), inner.sport);
             c = csum::replace16(c, rd16(pkt, l4 + 2), inner.dport);
             if q.proto == IPPROTO_TCP && !seq.is_zero() {
@@ -109,8 +112,8 @@ pub fn rewrite_error(pkt: &mut [u8], outer_ihl: usize, q: &Quoted, outer: (u32, 
             pkt[check_at..check_at + 2].copy_from_slice(&c.to_be_bytes());
         }
     }
-    pkt[ip + 12..ip + 16].copy_from_slice(&inner.saddr.to_be_bytes());
-    pkt[ip + 16..ip + 20].copy_from_slice(&inner.daddr.to_be_bytes());
+    pkt[ip + 12..ip + 16].copy_from_slice(&in_s.to_be_bytes());
+    pkt[ip + 16..ip + 20].copy_from_slice(&in_d.to_be_bytes());
     pkt[l4..l4 + 2].copy_from_slice(&inner.sport.to_be_bytes());
     pkt[l4 + 2..l4 + 4].copy_from_slice(&inner.dport.to_be_bytes());
     if q.proto == IPPROTO_TCP && !seq.is_zero() {
@@ -151,9 +154,9 @@ mod tests {
             let mut p = icmp_about(&sent, qlen);
             let q = parse_error(&p, 20).unwrap().unwrap();
             assert_eq!(q.proto, IPPROTO_TCP);
-            assert_eq!(q.tuple, Tuple4 { saddr: 0xc633_64c9, daddr: 0xc633_640b, sport: 5000, dport: 8080 });
+            assert_eq!(q.tuple, Tuple::v4(0xc633_64c9, 0xc633_640b, 5000, 8080));
             // Back to what the client sent: client:40000 -> VIP:80, seq - delta.
-            let inner = Tuple4 { saddr: 0xc000_0202, daddr: 0xc000_0264, sport: 40000, dport: 80 };
+            let inner = Tuple::v4(0xc000_0202, 0xc000_0264, 40000, 80);
             rewrite_error(&mut p, 20, &q, (0xc000_0264, 0xc000_0202), &inner, SeqDelta(0u32.wrapping_sub(0x100)));
             assert_eq!(csum::fold(csum::sum_bytes(&p[..20], 0)), 0xffff, "outer IP checksum");
             assert_eq!(csum::fold(csum::sum_bytes(&p[20..], 0)), 0xffff, "ICMP checksum");

@@ -8,9 +8,11 @@
 //! The module's policies have already checked types and lengths before a
 //! request gets here; this code checks them again (it must never trust its
 //! input) and adds the semantic checks: what is missing, what rvs cannot
-//! do, what is out of range. IPv4 only.
+//! do, what is out of range. Addresses of both families are decoded; which
+//! the director serves is the module's decision.
 
-use super::ctl_text::SvcKey;
+use super::addr::{Addr, Family};
+use super::ctl_text::{self, SvcKey};
 use super::ipvs_nl::*;
 use super::sched::Algo;
 use core::ffi::CStr;
@@ -51,13 +53,18 @@ pub mod msg {
     pub const SVC_ID: &CStr = c"service needs AF and either FWMARK or PROTOCOL, ADDR and PORT";
     pub const SVC_FULL: &CStr = c"service needs SCHED_NAME, FLAGS, TIMEOUT and NETMASK";
     pub const FWMARK: &CStr = c"rvs matches services by protocol, address and port; fwmark services are not supported";
-    pub const AF: &CStr = c"rvs serves IPv4 (AF_INET) only";
+    pub const AF: &CStr = c"address family must be AF_INET or AF_INET6";
+    pub const AF_NOT_YET: &CStr = c"rvs forwards IPv4 only so far: IPv6 services, real servers and local addresses are refused";
+    pub const ADDR6_LEN: &CStr = c"an IPv6 address attribute holds 16 bytes";
+    pub const ADDR_MAPPED: &CStr = c"IPv4-mapped IPv6 address: give the IPv4 address with AF_INET";
+    pub const NETMASK6: &CStr = c"an IPv6 service's NETMASK is a prefix length (1..128)";
+    pub const NETMASK4: &CStr = c"NETMASK is not a contiguous IPv4 netmask";
     pub const PROTO: &CStr = c"rvs serves TCP and UDP only";
     pub const SCHED: &CStr = c"unknown scheduler (rvs has rr, wrr, lc, wlc, sed, nq, sh, mh)";
     pub const PE: &CStr = c"rvs has no persistence engines (PE_NAME)";
     pub const ONEPACKET: &CStr = c"one-packet scheduling (ONEPACKET flag) is not supported";
     pub const PERSIST_TIMEOUT: &CStr = c"persistence timeout out of range (1..2147483 s)";
-    pub const ADDR_ZERO: &CStr = c"address 0.0.0.0 is not usable";
+    pub const ADDR_ZERO: &CStr = c"unspecified address (0.0.0.0 or ::) is not usable";
     pub const PORT_ZERO: &CStr = c"port 0 is not usable: rvs forwards to a port";
     pub const DEST_ID: &CStr = c"real server needs ADDR and PORT";
     pub const DEST_FULL: &CStr = c"real server needs FWD_METHOD, WEIGHT, U_THRESH and L_THRESH";
@@ -138,13 +145,31 @@ fn get_be32(a: &[u8]) -> Result<u32, Error> {
     <[u8; 4]>::try_from(a).map(u32::from_be_bytes).map_err(|_| err(errno::EINVAL, msg::MALFORMED))
 }
 
-/// An address attribute (union nf_inet_addr, up to 16 bytes): the IPv4
-/// address in its first 4, as a big-endian value.
-fn get_addr4(a: &[u8]) -> Result<u32, Error> {
-    if a.len() < 4 || a.len() > 16 {
-        return Err(err(errno::EINVAL, msg::MALFORMED));
+/// An address attribute (union nf_inet_addr, up to 16 bytes) of family
+/// `f`: an IPv4 address in its first 4 bytes, an IPv6 address in all 16
+/// (upstream pads a shorter one with zeros; rvs refuses it, as a client
+/// that sends 4 bytes for an IPv6 address has the family wrong).
+fn get_addr(f: Family, a: &[u8]) -> Result<Addr, Error> {
+    match f {
+        Family::V4 => {
+            if a.len() < 4 || a.len() > 16 {
+                return Err(err(errno::EINVAL, msg::MALFORMED));
+            }
+            Ok(Addr::v4_bytes([a[0], a[1], a[2], a[3]]))
+        }
+        Family::V6 => {
+            let b = <[u8; 16]>::try_from(a).map_err(|_| err(errno::EINVAL, msg::ADDR6_LEN))?;
+            if Addr::is_v4_mapped_wire(&b) {
+                return Err(err(errno::EINVAL, msg::ADDR_MAPPED));
+            }
+            Ok(Addr::v6(b))
+        }
     }
-    Ok(u32::from_be_bytes([a[0], a[1], a[2], a[3]]))
+}
+
+/// A family attribute (u16 AF_*).
+fn get_family(a: &[u8]) -> Result<Family, Error> {
+    Family::from_af(get_u16(a)?).ok_or(err(errno::EAFNOSUPPORT, msg::AF))
 }
 
 /// A NUL-terminated string of at most `max` bytes including the NUL; the
@@ -193,7 +218,8 @@ pub struct SvcFull {
     pub mask: u32,
     /// Persistence timeout, seconds.
     pub timeout: u32,
-    /// Persistence netmask (big-endian value).
+    /// Persistence netmask: for IPv4 a big-endian netmask value, for IPv6
+    /// a prefix length (as upstream; `ctl_text::persist_masked`).
     pub netmask: u32,
 }
 
@@ -214,12 +240,9 @@ pub fn decode_service(buf: &[u8], full: bool) -> Result<ServiceSpec, Error> {
     let fwmark = t[svc_attr::FWMARK as usize];
     let (proto, addr, port) = (t[svc_attr::PROTOCOL as usize], t[svc_attr::ADDR as usize], t[svc_attr::PORT as usize]);
     let Some(af) = af else { return Err(err(errno::EINVAL, msg::SVC_ID)) };
-    let af = get_u16(af)?;
+    let family = get_family(af)?;
     if fwmark.is_none() && (proto.is_none() || addr.is_none() || port.is_none()) {
         return Err(err(errno::EINVAL, msg::SVC_ID));
-    }
-    if af != AF_INET {
-        return Err(err(errno::EAFNOSUPPORT, msg::AF));
     }
     if let Some(m) = fwmark {
         get_u32(m)?;
@@ -233,11 +256,11 @@ pub fn decode_service(buf: &[u8], full: bool) -> Result<ServiceSpec, Error> {
         IPPROTO_UDP => IPPROTO_UDP as u8,
         _ => return Err(err(errno::EPROTONOSUPPORT, msg::PROTO)),
     };
-    let key = SvcKey { proto, addr: get_addr4(addr)?, port: get_be16(port)? };
+    let key = SvcKey { proto, addr: get_addr(family, addr)?, port: get_be16(port)? };
     if !full {
         return Ok(ServiceSpec { key, full: None });
     }
-    if key.addr == 0 {
+    if key.addr.is_unspecified() {
         return Err(err(errno::EINVAL, msg::ADDR_ZERO));
     }
     if key.port == 0 {
@@ -255,7 +278,21 @@ pub fn decode_service(buf: &[u8], full: bool) -> Result<ServiceSpec, Error> {
     }
     let (fl, mask) = (get_u32(&flags[..4])?, get_u32(&flags[4..])?);
     let timeout = get_u32(timeout)?;
-    let netmask = get_be32(netmask)?;
+    // ipvsadm sends the netmask field as it holds it: an IPv4 netmask in
+    // network order, an IPv6 prefix length in host order.
+    let netmask = match family {
+        Family::V4 => get_be32(netmask)?,
+        Family::V6 => get_u32(netmask)?,
+    };
+    let mask_ok = match family {
+        Family::V4 => ctl_text::persist_mask_valid(family, netmask),
+        Family::V6 => (1..=128).contains(&netmask),
+    };
+    // Upstream checks the IPv6 prefix only; an IPv4 netmask with holes
+    // would silently group unrelated clients, so rvs refuses it too.
+    if !mask_ok {
+        return Err(err(errno::EINVAL, if family == Family::V4 { msg::NETMASK4 } else { msg::NETMASK6 }));
+    }
     if let Some(pe) = g(svc_attr::PE_NAME) {
         get_str(pe, PENAME_MAXLEN + 1)?;
         return Err(err(errno::ENOENT, msg::PE));
@@ -297,32 +334,30 @@ pub struct DestFull {
 /// A decoded CMD_ATTR_DEST.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DestSpec {
-    /// Big-endian value.
-    pub addr: u32,
+    pub addr: Addr,
     pub port: u16,
     pub full: Option<DestFull>,
 }
 
-/// Decodes CMD_ATTR_DEST's payload; `full`: NEW/SET_DEST.
-pub fn decode_dest(buf: &[u8], full: bool) -> Result<DestSpec, Error> {
+/// Decodes CMD_ATTR_DEST's payload; `full`: NEW/SET_DEST. The address is
+/// of the family ADDR_FAMILY names, or without it (or 0, older clients) of
+/// the service's, `svc`.
+pub fn decode_dest(buf: &[u8], full: bool, svc: Family) -> Result<DestSpec, Error> {
     let mut t = [None; dest_attr::MAX as usize + 1];
     parse(buf, &mut t)?;
     let g = |a| t[a as usize];
     let (Some(addr), Some(port)) = (g(dest_attr::ADDR), g(dest_attr::PORT)) else {
         return Err(err(errno::EINVAL, msg::DEST_ID));
     };
-    let (addr, port) = (get_addr4(addr)?, get_be16(port)?);
-    if let Some(af) = g(dest_attr::ADDR_FAMILY) {
-        // 0: the service's family (old clients).
-        match get_u16(af)? {
-            0 | AF_INET => {}
-            _ => return Err(err(errno::EAFNOSUPPORT, msg::AF)),
-        }
-    }
+    let family = match g(dest_attr::ADDR_FAMILY).map(get_u16).transpose()? {
+        None | Some(0) => svc,
+        Some(af) => Family::from_af(af).ok_or(err(errno::EAFNOSUPPORT, msg::AF))?,
+    };
+    let (addr, port) = (get_addr(family, addr)?, get_be16(port)?);
     if !full {
         return Ok(DestSpec { addr, port, full: None });
     }
-    if addr == 0 {
+    if addr.is_unspecified() {
         return Err(err(errno::EINVAL, msg::ADDR_ZERO));
     }
     if port == 0 {
@@ -358,8 +393,9 @@ pub fn decode_dest(buf: &[u8], full: bool) -> Result<DestSpec, Error> {
     Ok(DestSpec { addr, port, full: Some(DestFull { fwd: f, weight: w, u_thresh: u, l_thresh: l }) })
 }
 
-/// Decodes CMD_ATTR_LADDR's payload: the local address (big-endian value).
-pub fn decode_laddr(buf: &[u8]) -> Result<u32, Error> {
+/// Decodes CMD_ATTR_LADDR's payload: the local address, of the service's
+/// family `svc` (Alibaba's LADDR attributes carry no family).
+pub fn decode_laddr(buf: &[u8], svc: Family) -> Result<Addr, Error> {
     let mut t = [None; laddr_attr::MAX as usize + 1];
     parse(buf, &mut t)?;
     // PORT_CONFLICT and CONN_COUNTS are reply-only; checked for form.
@@ -372,8 +408,8 @@ pub fn decode_laddr(buf: &[u8]) -> Result<u32, Error> {
         get_u32(a)?;
     }
     let a = t[laddr_attr::ADDR as usize].ok_or(err(errno::EINVAL, msg::LADDR_ID))?;
-    let a = get_addr4(a)?;
-    if a == 0 {
+    let a = get_addr(svc, a)?;
+    if a.is_unspecified() {
         return Err(err(errno::EINVAL, msg::ADDR_ZERO));
     }
     Ok(a)
@@ -459,11 +495,9 @@ impl<'a> Enc<'a> {
         self.buf[at + s.len()] = 0;
         Ok(())
     }
-    /// An IPv4 address as a 16-byte union nf_inet_addr.
-    pub fn addr4(&mut self, ty: u16, a: u32) -> Result<(), Full> {
-        let mut b = [0u8; 16];
-        b[..4].copy_from_slice(&a.to_be_bytes());
-        self.put(ty, &b)
+    /// An address as a 16-byte union nf_inet_addr.
+    pub fn addr(&mut self, ty: u16, a: &Addr) -> Result<(), Full> {
+        self.put(ty, &a.nf_inet())
     }
 
     /// Starts a nested attribute (without NLA_F_NESTED, as upstream's
@@ -547,9 +581,9 @@ pub struct SvcInfo<'a> {
 
 /// A service's identity inside an open CMD_ATTR_SERVICE nest.
 fn svc_id(e: &mut Enc<'_>, k: &SvcKey) -> Result<(), Full> {
-    e.u16(svc_attr::AF, AF_INET)?;
+    e.u16(svc_attr::AF, k.addr.family().af())?;
     e.u16(svc_attr::PROTOCOL, k.proto as u16)?;
-    e.addr4(svc_attr::ADDR, k.addr)?;
+    e.addr(svc_attr::ADDR, &k.addr)?;
     e.be16(svc_attr::PORT, k.port)
 }
 
@@ -570,7 +604,10 @@ pub fn encode_service(e: &mut Enc<'_>, s: &SvcInfo<'_>) -> Result<(), Full> {
     fl[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
     e.put(svc_attr::FLAGS, &fl)?;
     e.u32(svc_attr::TIMEOUT, s.timeout)?;
-    e.be32(svc_attr::NETMASK, s.netmask)?;
+    match s.key.addr.family() {
+        Family::V4 => e.be32(svc_attr::NETMASK, s.netmask)?,
+        Family::V6 => e.u32(svc_attr::NETMASK, s.netmask)?,
+    }
     encode_stats(e, svc_attr::STATS, svc_attr::STATS64, &s.stats)?;
     e.end(t)
 }
@@ -578,7 +615,7 @@ pub fn encode_service(e: &mut Enc<'_>, s: &SvcInfo<'_>) -> Result<(), Full> {
 /// What a real server reply says.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DestInfo {
-    pub addr: u32,
+    pub addr: Addr,
     pub port: u16,
     pub fwd: u32,
     pub weight: u32,
@@ -594,7 +631,7 @@ pub struct DestInfo {
 pub fn encode_dest(e: &mut Enc<'_>, d: &DestInfo) -> Result<(), Full> {
     use dest_attr::*;
     let t = e.start(cmd_attr::DEST)?;
-    e.addr4(ADDR, d.addr)?;
+    e.addr(ADDR, &d.addr)?;
     e.be16(PORT, d.port)?;
     e.u32(FWD_METHOD, d.fwd)?;
     e.u32(WEIGHT, d.weight)?;
@@ -606,16 +643,16 @@ pub fn encode_dest(e: &mut Enc<'_>, d: &DestInfo) -> Result<(), Full> {
     e.u32(ACTIVE_CONNS, d.active)?;
     e.u32(INACT_CONNS, d.inactive)?;
     e.u32(PERSIST_CONNS, d.persist)?;
-    e.u16(ADDR_FAMILY, AF_INET)?;
+    e.u16(ADDR_FAMILY, d.addr.family().af())?;
     encode_stats(e, STATS, STATS64, &d.stats)?;
     e.end(t)
 }
 
 /// One GET_LADDR reply: the service's identity and CMD_ATTR_LADDR.
-pub fn encode_laddr(e: &mut Enc<'_>, k: &SvcKey, addr: u32, port_conflict: u64, conns: u32) -> Result<(), Full> {
+pub fn encode_laddr(e: &mut Enc<'_>, k: &SvcKey, addr: &Addr, port_conflict: u64, conns: u32) -> Result<(), Full> {
     encode_service_id(e, k)?;
     let t = e.start(cmd_attr::LADDR)?;
-    e.addr4(laddr_attr::ADDR, addr)?;
+    e.addr(laddr_attr::ADDR, addr)?;
     e.u64(laddr_attr::PORT_CONFLICT, port_conflict)?;
     e.u32(laddr_attr::CONN_COUNTS, conns)?;
     e.end(t)
@@ -691,7 +728,7 @@ mod tests {
         v
     }
 
-    const KEY: SvcKey = SvcKey { proto: 6, addr: 0xc000_0264, port: 80 };
+    const KEY: SvcKey = SvcKey { proto: 6, addr: Addr::v4(0xc000_0264), port: 80 };
 
     #[test]
     fn service_as_ipvsadm_sends_it() {
@@ -719,10 +756,14 @@ mod tests {
         let mut v = nla(svc_attr::AF, &AF_INET.to_ne_bytes());
         v.extend(nla(svc_attr::FWMARK, &7u32.to_ne_bytes()));
         assert_eq!(decode_service(&v, false).unwrap_err(), err(errno::EOPNOTSUPP, msg::FWMARK));
-        // IPv6.
+        // IPv6: the IPv4 request's netmask is no prefix length.
         let mut v = nla(svc_attr::AF, &AF_INET6.to_ne_bytes());
         v.extend_from_slice(&ipvsadm_svc("rr", 0, 0)[8..]);
-        assert_eq!(decode_service(&v, true).unwrap_err().errno, errno::EAFNOSUPPORT);
+        assert_eq!(decode_service(&v, true).unwrap_err(), err(errno::EINVAL, msg::NETMASK6));
+        // An unknown family.
+        let mut v = nla(svc_attr::AF, &7u16.to_ne_bytes());
+        v.extend_from_slice(&ipvsadm_svc("rr", 0, 0)[8..]);
+        assert_eq!(decode_service(&v, true).unwrap_err(), err(errno::EAFNOSUPPORT, msg::AF));
         // SCTP.
         let mut v = ipvsadm_svc("rr", 0, 0);
         v[12..14].copy_from_slice(&132u16.to_ne_bytes());
@@ -768,32 +809,100 @@ mod tests {
 
     #[test]
     fn dest() {
-        let d = decode_dest(&ipvsadm_dest(fwd::MASQ, 3, 0, 0), true).unwrap();
-        assert_eq!((d.addr, d.port), (0xc633_640b, 8080));
+        let d = decode_dest(&ipvsadm_dest(fwd::MASQ, 3, 0, 0), true, Family::V4).unwrap();
+        assert_eq!((d.addr, d.port), (Addr::v4(0xc633_640b), 8080));
         assert_eq!(d.full.unwrap(), DestFull { fwd: 0, weight: 3, u_thresh: 0, l_thresh: 0 });
-        assert_eq!(decode_dest(&ipvsadm_dest(fwd::FULLNAT, 0, 10, 5), true).unwrap().full.unwrap().fwd, 5);
-        assert_eq!(decode_dest(&ipvsadm_dest(fwd::DROUTE, 1, 0, 0), true).unwrap_err(), err(errno::EOPNOTSUPP, msg::FWD));
-        assert_eq!(decode_dest(&ipvsadm_dest(fwd::TUNNEL, 1, 0, 0), true).unwrap_err().errno, errno::EOPNOTSUPP);
-        assert_eq!(decode_dest(&ipvsadm_dest(8, 1, 0, 0), true).unwrap_err(), err(errno::EINVAL, msg::FWD_RANGE));
-        assert_eq!(decode_dest(&ipvsadm_dest(0, 65536, 0, 0), true).unwrap_err(), err(errno::ERANGE, msg::WEIGHT));
-        assert_eq!(decode_dest(&ipvsadm_dest(0, 1, 5, 6), true).unwrap_err(), err(errno::ERANGE, msg::THRESH));
+        assert_eq!(decode_dest(&ipvsadm_dest(fwd::FULLNAT, 0, 10, 5), true, Family::V4).unwrap().full.unwrap().fwd, 5);
+        assert_eq!(decode_dest(&ipvsadm_dest(fwd::DROUTE, 1, 0, 0), true, Family::V4).unwrap_err(), err(errno::EOPNOTSUPP, msg::FWD));
+        assert_eq!(decode_dest(&ipvsadm_dest(fwd::TUNNEL, 1, 0, 0), true, Family::V4).unwrap_err().errno, errno::EOPNOTSUPP);
+        assert_eq!(decode_dest(&ipvsadm_dest(8, 1, 0, 0), true, Family::V4).unwrap_err(), err(errno::EINVAL, msg::FWD_RANGE));
+        assert_eq!(decode_dest(&ipvsadm_dest(0, 65536, 0, 0), true, Family::V4).unwrap_err(), err(errno::ERANGE, msg::WEIGHT));
+        assert_eq!(decode_dest(&ipvsadm_dest(0, 1, 5, 6), true, Family::V4).unwrap_err(), err(errno::ERANGE, msg::THRESH));
         // Identity only for DEL_DEST; missing fields for NEW_DEST.
         let v = ipvsadm_dest(0, 1, 0, 0)[..8 + 20 + 8].to_vec();
-        assert!(decode_dest(&v, false).unwrap().full.is_none());
-        assert_eq!(decode_dest(&v, true).unwrap_err(), err(errno::EINVAL, msg::DEST_FULL));
-        assert_eq!(decode_dest(&v[8..28], false).unwrap_err(), err(errno::EINVAL, msg::DEST_ID));
-        // IPv6 real server.
+        assert!(decode_dest(&v, false, Family::V4).unwrap().full.is_none());
+        assert_eq!(decode_dest(&v, true, Family::V4).unwrap_err(), err(errno::EINVAL, msg::DEST_FULL));
+        assert_eq!(decode_dest(&v[8..28], false, Family::V4).unwrap_err(), err(errno::EINVAL, msg::DEST_ID));
+        // ADDR_FAMILY says IPv6: the 16 bytes are an IPv6 address.
         let mut v = ipvsadm_dest(0, 1, 0, 0);
         v[4..6].copy_from_slice(&AF_INET6.to_ne_bytes());
-        assert_eq!(decode_dest(&v, true).unwrap_err().errno, errno::EAFNOSUPPORT);
+        let a6 = Addr::v6([198, 51, 100, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(decode_dest(&v, true, Family::V4).unwrap().addr, a6);
+        v[4..6].copy_from_slice(&9u16.to_ne_bytes());
+        assert_eq!(decode_dest(&v, true, Family::V4).unwrap_err(), err(errno::EAFNOSUPPORT, msg::AF));
+    }
+
+    /// A service request as ipvsadm 1.31 sends `-A -t [2001:db8::100]:80
+    /// -s rr [-p T -M PLEN]`.
+    fn ipvsadm_svc6(plen: u32, timeout: u32) -> Vec<u8> {
+        let mut v = nla(svc_attr::AF, &AF_INET6.to_ne_bytes());
+        v.extend(nla(svc_attr::PROTOCOL, &IPPROTO_TCP.to_ne_bytes()));
+        v.extend(nla(svc_attr::ADDR, &V6VIP));
+        v.extend(nla(svc_attr::PORT, &80u16.to_be_bytes()));
+        v.extend(nla(svc_attr::SCHED_NAME, b"rr\0"));
+        let mut fl = 0u32.to_ne_bytes().to_vec();
+        fl.extend(u32::MAX.to_ne_bytes());
+        v.extend(nla(svc_attr::FLAGS, &fl));
+        v.extend(nla(svc_attr::TIMEOUT, &timeout.to_ne_bytes()));
+        v.extend(nla(svc_attr::NETMASK, &plen.to_ne_bytes()));
+        v
+    }
+
+    const V6VIP: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00];
+
+    #[test]
+    fn ipv6_service_dest_laddr() {
+        let s = decode_service(&ipvsadm_svc6(64, 300), true).unwrap();
+        assert_eq!(s.key.addr, Addr::v6(V6VIP));
+        assert_eq!(s.key.addr.family(), Family::V6);
+        assert_eq!(s.full.unwrap().netmask, 64);
+        assert_eq!(decode_service(&ipvsadm_svc6(128, 0), true).unwrap().full.unwrap().netmask, 128);
+        for bad in [0, 129, u32::MAX] {
+            assert_eq!(decode_service(&ipvsadm_svc6(bad, 0), true).unwrap_err(), err(errno::EINVAL, msg::NETMASK6));
+        }
+        // A short IPv6 address, a mapped one, the unspecified one.
+        let mut v = ipvsadm_svc6(128, 0);
+        let at = v.windows(16).position(|w| w == V6VIP).unwrap();
+        let mut short = v[..at - 4].to_vec();
+        short.extend(nla(svc_attr::ADDR, &V6VIP[..4]));
+        short.extend_from_slice(&v[at + 16..]);
+        assert_eq!(decode_service(&short, false).unwrap_err(), err(errno::EINVAL, msg::ADDR6_LEN));
+        v[at..at + 16].copy_from_slice(Addr::v4(0xc000_0264).octets());
+        assert_eq!(decode_service(&v, false).unwrap_err(), err(errno::EINVAL, msg::ADDR_MAPPED));
+        v[at..at + 16].copy_from_slice(&[0; 16]);
+        assert_eq!(decode_service(&v, true).unwrap_err(), err(errno::EINVAL, msg::ADDR_ZERO));
+        // A real server without ADDR_FAMILY is of the service's family;
+        // with it, of its own (NAT64: an IPv4 server behind an IPv6 VIP).
+        let rs6 = Addr::parse(b"2001:db8:1::11").unwrap();
+        let mut d = nla(dest_attr::ADDR, rs6.octets());
+        d.extend(nla(dest_attr::PORT, &8080u16.to_be_bytes()));
+        assert_eq!(decode_dest(&d, false, Family::V6).unwrap().addr, rs6);
+        assert_eq!(decode_dest(&d, false, Family::V4).unwrap().addr, Addr::v4_bytes([0x20, 0x01, 0x0d, 0xb8]));
+        let v4 = ipvsadm_dest(fwd::FULLNAT, 1, 0, 0);
+        assert_eq!(decode_dest(&v4, true, Family::V6).unwrap().addr, Addr::v4(0xc633_640b));
+        // Local addresses take the service's family.
+        let l = nla(laddr_attr::ADDR, rs6.octets());
+        assert_eq!(decode_laddr(&l, Family::V6), Ok(rs6));
+        assert_eq!(decode_laddr(&nla(laddr_attr::ADDR, &rs6.octets()[..8]), Family::V6).unwrap_err(), err(errno::EINVAL, msg::ADDR6_LEN));
+        // Replies carry the family and the nf_inet_addr layout.
+        let mut buf = [0u8; 2048];
+        let mut e = Enc::new(&mut buf);
+        let key = decode_service(&ipvsadm_svc6(64, 300), true).unwrap().key;
+        encode_service(&mut e, &SvcInfo { key, sched: "rr", flags: 0, timeout: 300, netmask: 64, stats: StatsInfo::default() }).unwrap();
+        let d6 = DestInfo { addr: rs6, port: 8080, ..Default::default() };
+        encode_dest(&mut e, &d6).unwrap();
+        let c = decode_cmd(e.bytes()).unwrap();
+        let back = decode_service(c.service.unwrap(), true).unwrap();
+        assert_eq!((back.key, back.full.unwrap().netmask), (key, 64));
+        assert_eq!(decode_dest(c.dest.unwrap(), false, Family::V4).unwrap().addr, rs6);
     }
 
     #[test]
     fn laddr_and_cmd() {
         let l = nla(laddr_attr::ADDR, &addr16([198, 51, 100, 201]));
-        assert_eq!(decode_laddr(&l), Ok(0xc633_64c9));
-        assert_eq!(decode_laddr(&[]).unwrap_err(), err(errno::EINVAL, msg::LADDR_ID));
-        assert_eq!(decode_laddr(&nla(laddr_attr::ADDR, &[0; 16])).unwrap_err().errno, errno::EINVAL);
+        assert_eq!(decode_laddr(&l, Family::V4), Ok(Addr::v4(0xc633_64c9)));
+        assert_eq!(decode_laddr(&[], Family::V4).unwrap_err(), err(errno::EINVAL, msg::LADDR_ID));
+        assert_eq!(decode_laddr(&nla(laddr_attr::ADDR, &[0; 16]), Family::V4).unwrap_err().errno, errno::EINVAL);
         let mut m = nla(cmd_attr::SERVICE, &ipvsadm_svc("rr", 0, 0));
         m.extend(nla(cmd_attr::LADDR, &l));
         m.extend(nla(cmd_attr::TIMEOUT_UDP, &5u32.to_ne_bytes()));
@@ -844,8 +953,10 @@ mod tests {
                 if let Some(s) = c.service {
                     let _ = decode_service(s, true);
                     let _ = decode_service(s, false);
-                    let _ = decode_dest(s, true);
-                    let _ = decode_laddr(s);
+                    let _ = decode_dest(s, true, Family::V4);
+                    let _ = decode_laddr(s, Family::V4);
+                    let _ = decode_laddr(s, Family::V6);
+                    let _ = decode_dest(s, true, Family::V6);
                 }
             }
         }
@@ -872,17 +983,17 @@ mod tests {
         assert_eq!(s[stats_attr::INPKTS as usize].unwrap(), &(1u64 << 33).to_ne_bytes());
 
         let mut e = Enc::new(&mut buf);
-        let d = DestInfo { addr: 0xc633_640b, port: 8080, fwd: fwd::MASQ, weight: 2, active: 1, ..Default::default() };
+        let d = DestInfo { addr: Addr::v4(0xc633_640b), port: 8080, fwd: fwd::MASQ, weight: 2, active: 1, ..Default::default() };
         encode_dest(&mut e, &d).unwrap();
         let c = decode_cmd(e.bytes()).unwrap();
-        let ds = decode_dest(c.dest.unwrap(), false).unwrap();
+        let ds = decode_dest(c.dest.unwrap(), false, Family::V4).unwrap();
         assert_eq!((ds.addr, ds.port), (d.addr, d.port));
 
         let mut e = Enc::new(&mut buf);
-        encode_laddr(&mut e, &KEY, 0xc633_64c9, 7, 3).unwrap();
+        encode_laddr(&mut e, &KEY, &Addr::v4(0xc633_64c9), 7, 3).unwrap();
         let c = decode_cmd(e.bytes()).unwrap();
         assert_eq!(decode_service(c.service.unwrap(), false).unwrap().key, KEY);
-        assert_eq!(decode_laddr(c.laddr.unwrap()), Ok(0xc633_64c9));
+        assert_eq!(decode_laddr(c.laddr.unwrap(), Family::V4), Ok(Addr::v4(0xc633_64c9)));
 
         let mut e = Enc::new(&mut buf);
         encode_config(&mut e, 900, 120, 300).unwrap();

@@ -2,50 +2,74 @@
 //! FULLNAT header rewriting: both addresses and both ports of an IPv4
 //! TCP/UDP packet, and TCP sequence/ack/SACK adjustment, with incremental
 //! checksum updates. Works on the linear header bytes of one packet.
+//! [`Tuple`], the connection key, holds addresses of either family.
 
+use super::addr::Addr;
 use super::csum::{self, FieldState};
 use super::packet::{IPPROTO_TCP, IPPROTO_UDP};
 use super::seq::SeqDelta;
 use super::tcpopt::{self, OptError};
 
-/// An IPv4 transport 4-tuple (addresses as big-endian values).
+/// A transport 4-tuple. Both addresses are of one family (a packet's
+/// own); a NAT64 connection has an IPv6 tuple on one side and an IPv4
+/// tuple on the other.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Tuple4 {
+pub struct Tuple {
     /// Source address.
-    pub saddr: u32,
+    pub saddr: Addr,
     /// Destination address.
-    pub daddr: u32,
+    pub daddr: Addr,
     /// Source port.
     pub sport: u16,
     /// Destination port.
     pub dport: u16,
 }
 
-impl Tuple4 {
+impl Tuple {
+    /// An IPv4 tuple from big-endian address values.
+    pub const fn v4(saddr: u32, daddr: u32, sport: u16, dport: u16) -> Tuple {
+        Tuple { saddr: Addr::v4(saddr), daddr: Addr::v4(daddr), sport, dport }
+    }
+
     /// The same flow seen from the other end.
-    pub const fn reversed(&self) -> Tuple4 {
-        Tuple4 { saddr: self.daddr, daddr: self.saddr, sport: self.dport, dport: self.sport }
+    pub const fn reversed(&self) -> Tuple {
+        Tuple { saddr: self.daddr, daddr: self.saddr, sport: self.dport, dport: self.sport }
     }
 }
 
 /// Hash of a connection lookup key, keyed by a random `seed` chosen at load
-/// so that remote peers cannot aim at one bucket.
-pub const fn conn_hash(proto: u8, t: &Tuple4, seed: u32) -> u32 {
+/// so that remote peers cannot aim at one bucket. An IPv4 address enters as
+/// its 32 bits (the mapped prefix is the same for all), an IPv6 address as
+/// all 128: every bit a peer chooses is mixed, so no choice of addresses
+/// collides independently of the seed.
+pub fn conn_hash(proto: u8, t: &Tuple, seed: u32) -> u32 {
     let mut h = seed ^ (proto as u32).wrapping_mul(0x2545_f491);
-    let words = [t.saddr, t.daddr, ((t.sport as u32) << 16) | t.dport as u32];
-    let mut i = 0;
-    while i < words.len() {
-        let mut k = words[i].wrapping_mul(0xcc9e_2d51);
-        k = k.rotate_left(15).wrapping_mul(0x1b87_3593);
+    let mut mix = |w: u32| {
+        let k = w.wrapping_mul(0xcc9e_2d51).rotate_left(15).wrapping_mul(0x1b87_3593);
         h ^= k;
         h = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
-        i += 1;
+    };
+    for a in [&t.saddr, &t.daddr] {
+        if a.is_v4() {
+            mix(a.low32());
+        } else {
+            a.words().into_iter().for_each(&mut mix);
+        }
     }
+    mix(((t.sport as u32) << 16) | t.dport as u32);
     h ^= h >> 16;
     h = h.wrapping_mul(0x85eb_ca6b);
     h ^= h >> 13;
     h = h.wrapping_mul(0xc2b2_ae35);
     h ^ (h >> 16)
+}
+
+/// An IPv4 tuple's addresses as the header holds them.
+struct V4Tuple {
+    saddr: u32,
+    daddr: u32,
+    sport: u16,
+    dport: u16,
 }
 
 fn rd16(b: &[u8], o: usize) -> u16 {
@@ -65,9 +89,11 @@ const fn check_off(proto: u8) -> Option<usize> {
 }
 
 /// Rewrites the addresses and ports of `pkt` (IPv4 header at 0, transport
-/// header at `ihl`) to `to`. `state` says how the transport checksum field is
-/// held. `pkt` must hold at least `ihl + 8` (UDP) or `ihl + 20` (TCP) bytes.
-pub fn rewrite_v4(pkt: &mut [u8], ihl: usize, to: &Tuple4, state: FieldState) {
+/// header at `ihl`) to `to`, an IPv4 tuple. `state` says how the transport
+/// checksum field is held. `pkt` must hold at least `ihl + 8` (UDP) or
+/// `ihl + 20` (TCP) bytes.
+pub fn rewrite_v4(pkt: &mut [u8], ihl: usize, to: &Tuple, state: FieldState) {
+    let to = V4Tuple { saddr: to.saddr.low32(), daddr: to.daddr.low32(), sport: to.sport, dport: to.dport };
     let proto = pkt[9];
     let from_s = rd32(pkt, 12);
     let from_d = rd32(pkt, 16);
@@ -169,7 +195,7 @@ mod tests {
     #[test]
     fn fullnat_both_ways_verifies() {
         let mut p = tcp_v4([192, 0, 2, 2], [192, 0, 2, 100], 40000, 80, ACK, &[1, 1, 5, 10, 0, 0, 0, 5, 0, 0, 0, 9], b"payload!");
-        let out = Tuple4 { saddr: ip([198, 51, 100, 201]), daddr: ip([198, 51, 100, 11]), sport: 5001, dport: 8080 };
+        let out = Tuple::v4(ip([198, 51, 100, 201]), ip([198, 51, 100, 11]), 5001, 8080);
         rewrite_v4(&mut p, 20, &out, FieldState::Full);
         assert!(verifies(&p));
         assert_eq!(&p[12..20], &[198, 51, 100, 201, 198, 51, 100, 11]);
@@ -187,14 +213,51 @@ mod tests {
         // One client, many source ports: buckets of a 2^12 table fill evenly.
         let mut b = vec![0u32; 4096];
         for p in 0..40960u32 {
-            let t = Tuple4 { saddr: 0xc000_0202, daddr: 0xc000_0264, sport: p as u16, dport: 80 };
+            let t = Tuple::v4(0xc000_0202, 0xc000_0264, p as u16, 80);
             b[(conn_hash(6, &t, 0x1234) & 4095) as usize] += 1;
         }
         let max = *b.iter().max().unwrap();
         assert!(max < 30, "worst bucket {max}");
-        let t = Tuple4 { saddr: 1, daddr: 2, sport: 3, dport: 4 };
+        let t = Tuple::v4(1, 2, 3, 4);
         assert_ne!(conn_hash(6, &t, 1), conn_hash(17, &t, 1));
         assert_ne!(conn_hash(6, &t, 1), conn_hash(6, &t, 2));
+    }
+
+    #[test]
+    fn hash_v6_mixes_every_word() {
+        // Clients that differ in any one 32-bit word of an IPv6 address
+        // land in different buckets; and the v6 spread is as even as v4's.
+        let base = Addr::parse(b"2001:db8:1:2:3:4:5:6").unwrap();
+        let vip = Addr::parse(b"2001:db8::100").unwrap();
+        let t = Tuple { saddr: base, daddr: vip, sport: 40000, dport: 80 };
+        let h0 = conn_hash(6, &t, 7);
+        for byte in 0..16 {
+            let mut o = *base.octets();
+            o[byte] ^= 0x40;
+            let t2 = Tuple { saddr: Addr::v6(o), ..t };
+            assert_ne!(conn_hash(6, &t2, 7), h0, "byte {byte}");
+        }
+        let mut b = vec![0u32; 4096];
+        for p in 0..40960u32 {
+            let mut o = *base.octets();
+            o[8..12].copy_from_slice(&p.to_be_bytes());
+            let t = Tuple { saddr: Addr::v6(o), ..t };
+            b[(conn_hash(6, &t, 0x1234) & 4095) as usize] += 1;
+        }
+        assert!(*b.iter().max().unwrap() < 30);
+        // An IPv4 key hashes as it did before Addr (3 words).
+        assert_eq!(conn_hash(6, &Tuple::v4(1, 2, 3, 4), 9), {
+            let mut h: u32 = 9 ^ 6u32.wrapping_mul(0x2545_f491);
+            for w in [1u32, 2, (3 << 16) | 4] {
+                h ^= w.wrapping_mul(0xcc9e_2d51).rotate_left(15).wrapping_mul(0x1b87_3593);
+                h = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+            }
+            h ^= h >> 16;
+            h = h.wrapping_mul(0x85eb_ca6b);
+            h ^= h >> 13;
+            h = h.wrapping_mul(0xc2b2_ae35);
+            h ^ (h >> 16)
+        });
     }
 
     #[test]
@@ -212,7 +275,7 @@ mod tests {
         let c = csum::checksum(&p);
         p[10..12].copy_from_slice(&c.to_be_bytes());
         p.extend_from_slice(&[0x13, 0x88, 0, 53, 0, 10, 0, 0, 1, 2]);
-        let t = Tuple4 { saddr: 1, daddr: 2, sport: 3, dport: 4 };
+        let t = Tuple::v4(1, 2, 3, 4);
         rewrite_v4(&mut p, 20, &t, FieldState::Full);
         assert_eq!(rd16(&p, 26), 0);
         assert_eq!(csum::fold(csum::sum_bytes(&p[..20], 0)), 0xffff);

@@ -5,6 +5,7 @@
 //! headers; whatever fails here is dropped and counted by its reason, never
 //! looked at further.
 
+use super::addr::Addr;
 use super::tcpopt::{self, OptError};
 
 /// IP protocol number of ICMP.
@@ -179,11 +180,12 @@ pub fn parse_udp(b: &[u8], l4_len: usize) -> Result<Udp, Malformed> {
 }
 
 /// A TCP segment without payload that rvs builds itself (SYNPROXY's
-/// SYN-ACK to the client, its SYN to the real server, RSTs).
+/// SYN-ACK to the client, its SYN to the real server, RSTs). Both
+/// addresses are of one family, which says how it is written.
 #[derive(Clone, Copy, Debug)]
 pub struct TcpSpec<'a> {
-    pub saddr: u32,
-    pub daddr: u32,
+    pub saddr: Addr,
+    pub daddr: Addr,
     pub sport: u16,
     pub dport: u16,
     pub seq: u32,
@@ -202,19 +204,20 @@ impl TcpSpec<'_> {
     }
 }
 
-/// Writes the IPv4 + TCP packet `s` at the start of `out` (at least
-/// `s.wire_len()` bytes), both checksums complete; returns its length. IP ID 0
-/// with DF, as the kernel sends SYN-ACKs.
+/// Writes the IPv4 + TCP packet `s` (IPv4 addresses) at the start of `out`
+/// (at least `s.wire_len()` bytes), both checksums complete; returns its
+/// length. IP ID 0 with DF, as the kernel sends SYN-ACKs.
 pub fn write_tcp_v4(out: &mut [u8], s: &TcpSpec<'_>) -> usize {
     use super::csum::{checksum, fold, pseudo_v4, sum_bytes};
+    let (saddr, daddr) = (s.saddr.low32(), s.daddr.low32());
     let olen = s.opts.len() & !3;
     let olen = if olen > tcpopt::MAX_OPT_LEN { tcpopt::MAX_OPT_LEN } else { olen };
     let doff = 20 + olen;
     let tot = 20 + doff;
     let p = &mut out[..tot];
     p[..20].copy_from_slice(&[0x45, 0, (tot >> 8) as u8, tot as u8, 0, 0, 0x40, 0, s.ttl, IPPROTO_TCP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    p[12..16].copy_from_slice(&s.saddr.to_be_bytes());
-    p[16..20].copy_from_slice(&s.daddr.to_be_bytes());
+    p[12..16].copy_from_slice(&saddr.to_be_bytes());
+    p[16..20].copy_from_slice(&daddr.to_be_bytes());
     let c = checksum(&p[..20]);
     p[10..12].copy_from_slice(&c.to_be_bytes());
     let t = &mut p[20..];
@@ -227,7 +230,7 @@ pub fn write_tcp_v4(out: &mut [u8], s: &TcpSpec<'_>) -> usize {
     t[14..16].copy_from_slice(&s.window.to_be_bytes());
     t[16..20].fill(0);
     t[20..doff].copy_from_slice(&s.opts[..olen]);
-    let c = !fold(sum_bytes(t, pseudo_v4(s.saddr, s.daddr, IPPROTO_TCP, doff as u16)));
+    let c = !fold(sum_bytes(t, pseudo_v4(saddr, daddr, IPPROTO_TCP, doff as u16)));
     t[16..18].copy_from_slice(&c.to_be_bytes());
     tot
 }
@@ -239,7 +242,7 @@ pub(crate) mod testpkt {
 
     /// An IPv4 + TCP packet with valid checksums.
     pub fn tcp_v4(saddr: [u8; 4], daddr: [u8; 4], sport: u16, dport: u16, flags: u8, opts: &[u8], payload: &[u8]) -> Vec<u8> {
-        assert!(opts.len() % 4 == 0);
+        assert!(opts.len().is_multiple_of(4));
         let doff = 20 + opts.len();
         let tot = 20 + doff + payload.len();
         let mut p = vec![0x45, 0, (tot >> 8) as u8, tot as u8, 0, 1, 0x40, 0, 64, 6, 0, 0];
@@ -343,14 +346,14 @@ mod tests {
     #[test]
     fn built_segments_parse_and_verify() {
         let opts = [2, 4, 5, 0xa0, 1, 3, 3, 7];
-        let s = TcpSpec { saddr: 0xc000_0264, daddr: 0xc000_0202, sport: 80, dport: 40000, seq: 7, ack_seq: 9, flags: tcp_flags::SYN | tcp_flags::ACK, window: 65535, ttl: 63, opts: &opts };
+        let s = TcpSpec { saddr: Addr::v4(0xc000_0264), daddr: Addr::v4(0xc000_0202), sport: 80, dport: 40000, seq: 7, ack_seq: 9, flags: tcp_flags::SYN | tcp_flags::ACK, window: 65535, ttl: 63, opts: &opts };
         let mut b = [0u8; 80];
         let n = write_tcp_v4(&mut b, &s);
         assert_eq!(n, 48);
         assert_eq!(n, s.wire_len());
         assert!(verifies(&b[..n]));
         let ip = parse_ipv4(&b[..n], n).unwrap();
-        assert_eq!((ip.saddr, ip.daddr, ip.ttl, ip.proto, ip.fragment), (s.saddr, s.daddr, 63, IPPROTO_TCP, false));
+        assert_eq!((ip.saddr, ip.daddr, ip.ttl, ip.proto, ip.fragment), (s.saddr.low32(), s.daddr.low32(), 63, IPPROTO_TCP, false));
         let t = parse_tcp(&b[20..n], n - 20).unwrap();
         assert_eq!((t.sport, t.dport, t.seq, t.ack_seq, t.flags, t.doff), (80, 40000, 7, 9, s.flags, 28));
         let bare = TcpSpec { opts: &[], flags: tcp_flags::RST, ..s };

@@ -9,6 +9,8 @@
 //! service's scheduler lock; nothing here blocks or allocates, except
 //! building the Maglev table, which happens on configuration changes.
 
+use super::addr::Addr;
+
 /// Connection thresholds (ipvsadm -x/-y), upstream's rule. A destination
 /// with an upper threshold `upper` is overloaded (takes no new connection)
 /// once its connections (active + inactive) reach it, and stays so until
@@ -265,9 +267,13 @@ pub fn nq<D: DestSet + ?Sized>(d: &D) -> Option<usize> {
 }
 
 /// A 32-bit mix of a client address (and port), for the hashing schedulers.
-pub const fn hash_client(addr: u32, port: u16, seed: u32) -> u32 {
-    let mut h = addr ^ seed;
-    h = h.wrapping_mul(0x9e37_79b1);
+/// An IPv6 address's four words are folded in one after another, so that
+/// each of its bits moves the result; an IPv4 address is its 32 bits.
+pub fn hash_client(addr: &Addr, port: u16, seed: u32) -> u32 {
+    let mut h = match addr.as_v4() {
+        Some(v) => (v ^ seed).wrapping_mul(0x9e37_79b1),
+        None => addr.words().iter().fold(seed, |h, &w| (h ^ w).wrapping_mul(0x9e37_79b1).rotate_left(13)),
+    };
     h ^= (port as u32).wrapping_mul(0x85eb_ca6b);
     h ^= h >> 16;
     h = h.wrapping_mul(0x7feb_352d);
@@ -419,18 +425,28 @@ mod tests {
         let d = [dv(1), dv(1), dv(1)];
         let mut seen = [0; 3];
         for c in 0..300u32 {
-            let h = hash_client(0xc000_0200 + c, 0, 7);
+            let h = hash_client(&Addr::v4(0xc000_0200 + c), 0, 7);
             let a = sh(&d, h).unwrap();
             assert_eq!(sh(&d, h), Some(a));
             seen[a] += 1;
         }
         assert!(seen.iter().all(|&n| n > 50), "{seen:?}");
-        let h = hash_client(0xc000_0201, 0, 7);
+        let h = hash_client(&Addr::v4(0xc000_0201), 0, 7);
         let a = sh(&d, h).unwrap();
         let mut d2 = d;
         d2[a].weight = 0;
         let b = sh(&d2, h).unwrap();
         assert_ne!(a, b);
+        // IPv6 clients of one /64 spread too, and each stays put.
+        let mut seen = [0; 3];
+        for c in 0..300u16 {
+            let mut o = *Addr::parse(b"2001:db8:5::").unwrap().octets();
+            o[14..].copy_from_slice(&c.to_be_bytes());
+            let h = hash_client(&Addr::v6(o), 0, 7);
+            assert_eq!(h, hash_client(&Addr::v6(o), 0, 7));
+            seen[sh(&d, h).unwrap()] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 50), "{seen:?}");
     }
 
     #[test]

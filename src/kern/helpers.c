@@ -398,6 +398,22 @@ u32 rvs_cookie_hash(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 
 			    (__force u32)sport << 16 | (__force u32)dport, extra, &rvs_cookie_key);
 }
 
+/* The IPv6 twin: both 16-byte addresses, the ports and `extra`, under the
+ * same key. */
+u32 rvs_cookie_hash6(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dport, u32 extra)
+{
+	struct {
+		u8 saddr[16], daddr[16];
+		u32 ports, extra;
+	} __aligned(SIPHASH_ALIGNMENT) in;
+
+	memcpy(in.saddr, saddr, 16);
+	memcpy(in.daddr, daddr, 16);
+	in.ports = (__force u32)sport << 16 | (__force u32)dport;
+	in.extra = extra;
+	return siphash(&in, sizeof(in), &rvs_cookie_key);
+}
+
 void rvs_rcu_read_lock(void) { rcu_read_lock(); }
 void rvs_rcu_read_unlock(void) { rcu_read_unlock(); }
 void rvs_synchronize_rcu(void) { synchronize_rcu(); }
@@ -491,6 +507,19 @@ u32 rvs_random_u32(void) { return get_random_u32(); }
 u32 rvs_secure_tcp_seq(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
 {
 	return secure_tcp_seq(saddr, daddr, sport, dport);
+}
+
+u32 rvs_secure_tcpv6_seq(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dport)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	u32 s[4], d[4];
+
+	memcpy(s, saddr, 16);
+	memcpy(d, daddr, 16);
+	return secure_tcpv6_seq((const __be32 *)s, (const __be32 *)d, sport, dport);
+#else
+	return get_random_u32();
+#endif
 }
 
 static unsigned int gc_period_ms;

@@ -83,6 +83,7 @@ void rvs_kfree_skb(struct sk_buff *skb);
 /* SYN cookie hash: SipHash of the 4-tuple and extra under a boot-time key. */
 void rvs_cookie_init(void);
 u32 rvs_cookie_hash(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 extra);
+u32 rvs_cookie_hash6(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dport, u32 extra);
 
 /* RCU. */
 void rvs_rcu_read_lock(void);
@@ -121,6 +122,7 @@ void rvs_kvfree(void *p);
 u64 rvs_jiffies64(void);
 u32 rvs_random_u32(void);
 u32 rvs_secure_tcp_seq(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 rvs_secure_tcpv6_seq(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dport);
 
 /* The periodic garbage collector; calls rvs_gc_tick() from a workqueue. */
 void rvs_gc_start(unsigned int period_ms);

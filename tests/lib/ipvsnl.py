@@ -76,6 +76,15 @@ def svc_full(proto, vip, port, sched="rr", flags=0, mask=0xFFFFFFFF, timeout=0, 
             + nla(SVC_NETMASK, struct.pack(">I", netmask)))
 
 
+def svc6(vip, plen, alen=16):
+    """An IPv6 service as ipvsadm sends it: the prefix length in host order
+    (`alen`: bytes of the address sent)."""
+    return (nla(SVC_AF, struct.pack("=H", AF_INET6)) + nla(SVC_PROTOCOL, struct.pack("=H", PROTO["tcp"]))
+            + nla(SVC_ADDR, socket.inet_pton(socket.AF_INET6, vip)[:alen]) + nla(SVC_PORT, struct.pack(">H", 80))
+            + nla(SVC_SCHED, b"rr\0") + nla(SVC_FLAGS, struct.pack("=II", 0, 0xFFFFFFFF))
+            + nla(SVC_TIMEOUT, struct.pack("=I", 0)) + nla(SVC_NETMASK, struct.pack("=I", plen)))
+
+
 def dest_full(rs, port, fwd=0, weight=1, u=0, l=0):
     return (nla(DEST_ADDR, addr16(rs)) + nla(DEST_PORT, struct.pack(">H", port)) + nla(DEST_FWD, struct.pack("=I", fwd))
             + nla(DEST_WEIGHT, struct.pack("=I", weight)) + nla(DEST_U_THRESH, struct.pack("=I", u))
@@ -178,8 +187,17 @@ def errors(g):
         ("no service", NEW_SERVICE, b"", E.EINVAL, "CMD_ATTR_SERVICE is missing"),
         ("fwmark", NEW_SERVICE, S(nla(SVC_AF, struct.pack("=H", AF_INET)), nla(SVC_FWMARK, struct.pack("=I", 1))),
          E.EOPNOTSUPP, "fwmark services are not supported"),
-        ("ipv6", NEW_SERVICE, S(nla(SVC_AF, struct.pack("=H", AF_INET6)), svc_full("tcp", vip, 81)[8:]),
-         E.EAFNOSUPPORT, "IPv4 (AF_INET) only"),
+        # IPv6 is decoded, checked and refused in one place (config.rs)
+        # until its packet path lands; the checks come first.
+        ("ipv6", NEW_SERVICE, S(svc6("2001:db8::100", 64)), E.EAFNOSUPPORT, "rvs forwards IPv4 only so far"),
+        ("ipv6 dest", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, nla(DEST_ADDR_FAMILY, struct.pack("=H", AF_INET6))
+                                                           + dest_full("198.51.100.19", 80)),
+         E.EAFNOSUPPORT, "rvs forwards IPv4 only so far"),
+        ("ipv6 prefix", NEW_SERVICE, S(svc6("2001:db8::100", 0)), E.EINVAL, "prefix length (1..128)"),
+        ("ipv6 short", NEW_SERVICE, S(svc6("2001:db8::100", 64, alen=4)), E.EINVAL, "holds 16 bytes"),
+        ("ipv6 mapped", NEW_SERVICE, S(svc6("::ffff:192.0.2.100", 64)), E.EINVAL, "IPv4-mapped"),
+        ("family", NEW_SERVICE, S(nla(SVC_AF, struct.pack("=H", 7)), svc_full("tcp", vip, 81)[8:]),
+         E.EAFNOSUPPORT, "AF_INET or AF_INET6"),
         ("sched", NEW_SERVICE, S(svc_full("tcp", vip, 81, sched="xyz")), E.ENOENT, "unknown scheduler"),
         ("pe", NEW_SERVICE, S(svc_full("tcp", vip, 81) + nla(SVC_PE_NAME, b"sip\0")), E.ENOENT, "persistence engines"),
         ("identity only", NEW_SERVICE, S(svc_id("tcp", vip, 81)), E.EINVAL, "SCHED_NAME, FLAGS, TIMEOUT and NETMASK"),

@@ -55,3 +55,18 @@ if ipvsadm --set 86401 0 0 2>/dev/null; then fail "netlink took 86401"; fi
 assert_eq "unchanged after the refusals" 55 "$(timeout_est)"
 echo "set timeout_established 86400" > /sys/module/rvs/parameters/ctl
 assert_eq "the bound itself" 86400 "$(timeout_est)"
+
+# IPv6 addresses are decoded by every front-end and refused in one place
+# (config.rs) until the IPv6 packet path lands: each front-end answers
+# EAFNOSUPPORT (netlink with the reason as extack), and nothing is added.
+before=$(listing b)
+if out=$(nl -A -t '[2001:db8::100]:80' -s rr 2>&1); then fail "rvsadm added an IPv6 service"; fi
+grep -q "rvs forwards IPv4 only so far" <<<"$out" || fail "rvsadm: no extack reason: $out"
+if out=$(nsx b ipvsadm -A -t '[2001:db8::100]:80' -s rr 2>&1); then fail "ipvsadm added an IPv6 service"; fi
+grep -qi "address family not supported" <<<"$out" || fail "ipvsadm: not EAFNOSUPPORT: $out"
+for cmd in "add-service tcp [2001:db8::100]:80 rr" "add-dest tcp $V1:80 [2001:db8::11]:8080 1" \
+           "add-laddr tcp $V1:80 2001:db8::201"; do
+  if out=$(nsx b sh -c 'echo "$1" > /sys/module/rvs/parameters/ctl' text "$cmd" 2>&1); then fail "text took: $cmd"; fi
+  grep -qi "address family not supported" <<<"$out" || fail "text: not EAFNOSUPPORT for '$cmd': $out"
+done
+assert_eq "nothing added by the IPv6 requests" "$before" "$(listing b)"
