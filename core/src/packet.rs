@@ -47,6 +47,25 @@ pub enum Malformed {
     TcpOptions(OptError),
     /// UDP length field inconsistent with the IP payload.
     UdpLength,
+    /// An IPv6 packet with an IPv4-mapped source or destination
+    /// (`::ffff:0:0/96`), which no IPv6 packet may carry: rvs holds IPv4
+    /// addresses in that form (see `addr`).
+    Ip6MappedAddr,
+    /// IPv6 extension headers that run past the packet (or past the bytes
+    /// given), a hop-by-hop header that is not first, or a chain longer
+    /// than `ipv6::MAX_EXT_HEADERS`.
+    Ip6ExtHeader,
+    /// A UDP checksum of 0 where IPv6 forbids it (RFC 8200 8.1), or an IPv4
+    /// UDP datagram without checksum that cannot be given one to become
+    /// IPv6 (NAT64 without the whole datagram at hand).
+    UdpNoChecksum,
+    /// An ICMP or ICMPv6 message whose checksum does not verify.
+    IcmpChecksum,
+    /// An ICMPv6 Packet Too Big whose MTU is below IPv6's minimum (1280).
+    IcmpMtu,
+    /// A fragment where the operation needs the whole packet (NAT64
+    /// translation of a non-atomic fragment).
+    Fragment,
 }
 
 /// The fields of an IPv4 header that rvs uses.
