@@ -16,6 +16,8 @@ pub(crate) mod ctl_text;
 pub(crate) mod estimator;
 #[path = "../core/src/icmp.rs"]
 pub(crate) mod icmp;
+#[path = "../core/src/icmp6.rs"]
+pub(crate) mod icmp6;
 #[path = "../core/src/ipv6.rs"]
 pub(crate) mod ipv6;
 #[path = "../core/src/ipvs_msg.rs"]

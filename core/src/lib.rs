@@ -13,6 +13,7 @@ pub mod addr;
 pub mod csum;
 pub mod estimator;
 pub mod icmp;
+pub mod icmp6;
 pub mod ipv6;
 pub mod ipvs_nl;
 pub mod ipvs_msg;
