@@ -28,6 +28,8 @@ pub(crate) mod ipvs_nl;
 pub(crate) mod lport;
 #[path = "../core/src/nat.rs"]
 pub(crate) mod nat;
+#[path = "../core/src/nat64.rs"]
+pub(crate) mod nat64;
 #[path = "../core/src/occupancy.rs"]
 pub(crate) mod occupancy;
 #[path = "../core/src/packet.rs"]

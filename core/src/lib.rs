@@ -20,6 +20,7 @@ pub mod ipvs_msg;
 pub mod ctl_text;
 pub mod lport;
 pub mod nat;
+pub mod nat64;
 pub mod occupancy;
 pub mod packet;
 pub mod sched;

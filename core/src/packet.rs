@@ -66,6 +66,9 @@ pub enum Malformed {
     /// A fragment where the operation needs the whole packet (NAT64
     /// translation of a non-atomic fragment).
     Fragment,
+    /// A transport protocol the operation does not handle (NAT64 translates
+    /// TCP and UDP only).
+    L4Protocol,
 }
 
 /// The fields of an IPv4 header that rvs uses.
