@@ -139,7 +139,8 @@ pub fn parse_error(pkt: &[u8], ip: &Ipv6) -> Result<Option<Quoted6>, Malformed> 
 /// the same size on both sides. `Err` (nothing written) only if `pkt` is
 /// not what `q` describes.
 pub fn rewrite_error(pkt: &mut [u8], q: &Quoted6, outer: (&[u8; 16], &[u8; 16]), inner: &Tuple6, seq: SeqDelta) -> Result<(), Malformed> {
-    if q.end > pkt.len() || q.l4_off + 8 > q.end || q.ip_off + 40 > q.l4_off || q.icmp_off + ICMP6_HDR_LEN > q.ip_off || q.icmp_off < 40 {
+    // Every offset below is bounded by `q.end`, hence by `pkt.len()`.
+    if q.end > pkt.len() || q.l4_off.saturating_add(8) > q.end || q.ip_off.saturating_add(40) > q.l4_off || q.icmp_off.saturating_add(ICMP6_HDR_LEN) > q.ip_off || q.icmp_off < 40 {
         return Err(Malformed::L4Truncated);
     }
     pkt[8..24].copy_from_slice(outer.0);
@@ -181,7 +182,7 @@ pub fn rewrite_error(pkt: &mut [u8], q: &Quoted6, outer: (&[u8; 16], &[u8; 16]),
 /// bytes, `icmp_off` at least 40 and `icmp_off + 4 <= end`; otherwise
 /// nothing is written.
 pub fn set_checksum(pkt: &mut [u8], icmp_off: usize, end: usize) {
-    if icmp_off < 40 || icmp_off + 4 > end || end > pkt.len() {
+    if icmp_off < 40 || icmp_off.saturating_add(4) > end || end > pkt.len() {
         return;
     }
     pkt[icmp_off + 2..icmp_off + 4].fill(0);

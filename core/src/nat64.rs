@@ -198,7 +198,7 @@ pub fn v6_to_v4(ip6: &Ipv6, hdr: &mut [u8], l4: &mut [u8], to: &Tuple4, id: u16,
     let proto = ip6.proto;
     let need = l4_need(proto).ok_or(Malformed::L4Protocol)?;
     let l4_len = ip6.l4_len();
-    let tot_len = u16::try_from(IPV4_HDR_LEN + l4_len).map_err(|_| Malformed::IpTotalLen)?;
+    let tot_len = u16::try_from(l4_len.saturating_add(IPV4_HDR_LEN)).map_err(|_| Malformed::IpTotalLen)?;
     let l4 = l4.get_mut(..need).ok_or(Malformed::L4Truncated)?;
     let hdr = hdr.get_mut(..IPV4_HDR_LEN).ok_or(Malformed::IpTruncated)?;
     let co = check_off(proto).unwrap_or(6);
@@ -254,7 +254,7 @@ pub fn v4_to_v6(ip4: &Ipv4, tos: u8, hdr: &mut [u8], l4: &mut [u8], to: &Tuple6,
     }
     let proto = ip4.proto;
     let need = l4_need(proto).ok_or(Malformed::L4Protocol)?;
-    let l4_len = ip4.tot_len.checked_sub(ip4.ihl).ok_or(Malformed::IpTotalLen)?;
+    let l4_len = ip4.tot_len.checked_sub(ip4.ihl).filter(|&l| l <= 0xffff).ok_or(Malformed::IpTotalLen)?;
     if l4.len() < need || l4_len < need {
         return Err(Malformed::L4Truncated);
     }
@@ -396,7 +396,7 @@ pub fn parse_icmp4_error(pkt: &[u8], ip4: &Ipv4) -> Result<Option<Quoted>, Malfo
     if csum::fold(csum::sum_bytes(icmp_msg, 0)) != 0xffff {
         return Err(Malformed::IcmpChecksum);
     }
-    if get16(pkt, q.ip_off + 6).unwrap_or(0) & 0x1fff != 0 {
+    if get16(pkt, q.ip_off.saturating_add(6)).unwrap_or(0) & 0x1fff != 0 {
         return Ok(None);
     }
     Ok(Some(q))
@@ -475,11 +475,11 @@ fn quote_l4(dst: &mut [u8], src: &[u8], proto: u8, pseudo: (u32, u32), ports: (u
 /// [`Malformed::L4Truncated`]).
 pub fn icmp4_to_icmp6(pkt: &[u8], ip4: &Ipv4, q: &Quoted, out: &mut [u8], to: &ToIcmp6) -> Result<Option<usize>, Malformed> {
     let end = ip4.tot_len;
-    let hdr = pkt.get(ip4.ihl..ip4.ihl + ICMP_ERR_HDR_LEN).ok_or(Malformed::L4Truncated)?;
-    let qh = pkt.get(q.ip_off..q.ip_off + IPV4_HDR_LEN).ok_or(Malformed::L4Truncated)?;
+    let hdr = pkt.get(ip4.ihl..ip4.ihl.saturating_add(ICMP_ERR_HDR_LEN)).ok_or(Malformed::L4Truncated)?;
+    let qh = pkt.get(q.ip_off..q.ip_off.saturating_add(IPV4_HDR_LEN)).ok_or(Malformed::L4Truncated)?;
     let q_tot = u16::from_be_bytes([qh[2], qh[3]]);
     let l4_len = (q_tot as usize).checked_sub(q.ihl).ok_or(Malformed::IpTotalLen)?;
-    let src = pkt.get(q.ip_off + q.ihl..end).filter(|s| s.len() >= 8).ok_or(Malformed::L4Truncated)?;
+    let src = pkt.get(q.ip_off.saturating_add(q.ihl)..end).filter(|s| s.len() >= 8).ok_or(Malformed::L4Truncated)?;
     let Some((icmp_type, code, rest)) = map_type_4to6(hdr[0], hdr[1]) else { return Ok(None) };
     let info = match rest {
         Rest::Unused => 0,
@@ -536,7 +536,7 @@ pub fn icmp6_to_icmp4(pkt: &[u8], ip6: &Ipv6, q: &Quoted6, out: &mut [u8], to: &
     let quote = pkt.get(q.ip_off..q.end).ok_or(Malformed::L4Truncated)?;
     let qip = ipv6::parse_quoted_ipv6(quote)?;
     let src = pkt.get(q.l4_off..q.end).filter(|s| s.len() >= 8).ok_or(Malformed::L4Truncated)?;
-    let q_tot = u16::try_from(IPV4_HDR_LEN + q.l4_len).map_err(|_| Malformed::IpTotalLen)?;
+    let q_tot = u16::try_from(q.l4_len.saturating_add(IPV4_HDR_LEN)).map_err(|_| Malformed::IpTotalLen)?;
     let Some((icmp_type, code, rest)) = map_type_6to4(q.icmp_type, q.code) else { return Ok(None) };
     let info = match rest {
         Rest::Mtu => (mtu_6to4(q.info).ok_or(Malformed::IcmpMtu)? as u32).to_be_bytes(),
@@ -1177,6 +1177,33 @@ mod tests {
             let r = xlate6(&p, &mut out);
             assert!(r.is_ok() == (qlen >= 56), "{qlen}: {r:?}");
         }
+        // Parsed structures with absurd fields: refused, no panic.
+        let big = usize::MAX;
+        let bad6 = [Quoted6 { ip_off: big, ..q6 }, Quoted6 { l4_off: big, ..q6 }, Quoted6 { end: big, ..q6 }, Quoted6 { l4_len: big, ..q6 }, Quoted6 { icmp_off: big, ..q6 }];
+        for q in bad6 {
+            let _ = icmp6_to_icmp4(&p6, &ip6, &q, &mut out, &to_rs_icmp());
+            let mut t = p6.clone();
+            let _ = crate::icmp6::rewrite_error(&mut t, &q, (&vip(), &client()), &from_client(), SeqDelta(1));
+        }
+        for q in [Quoted { ip_off: big, ..q4 }, Quoted { ihl: big, ..q4 }] {
+            assert!(icmp4_to_icmp6(&p4, &ip4, &q, &mut out, &to_client()).is_err());
+        }
+        let _ = icmp4_to_icmp6(&p4, &Ipv4 { ihl: big, tot_len: big, ..ip4 }, &q4, &mut out, &to_client());
+        assert!(parse_icmp4_error(&p4, &Ipv4 { tot_len: big, ..ip4 }).is_err());
+        let t6 = tcp_v6(client(), vip(), 1, 2, tcp_flags::ACK, &[], b"");
+        let i6 = parse_ipv6(&t6, t6.len()).unwrap();
+        let mut h = [0u8; 40];
+        let mut l = t6[40..].to_vec();
+        for ip in [Ipv6 { tot_len: big, ..i6 }, Ipv6 { l4_off: big, ..i6 }, Ipv6 { tot_len: 0, ..i6 }] {
+            let _ = v6_to_v4(&ip, &mut h, &mut l, &to_rs(), 0, FieldState::Full);
+        }
+        let t4 = tcp_v4([1, 2, 3, 4], [5, 6, 7, 8], 1, 2, tcp_flags::ACK, &[], b"");
+        let i4 = parse_ipv4(&t4, t4.len()).unwrap();
+        let mut l = t4[20..].to_vec();
+        assert_eq!(v4_to_v6(&Ipv4 { tot_len: big, ..i4 }, 0, &mut h, &mut l, &from_client(), FieldState::Full), Err(Malformed::IpTotalLen));
+        assert_eq!(v4_to_v6(&Ipv4 { tot_len: 0x1_0014, ..i4 }, 0, &mut h, &mut l, &from_client(), FieldState::Full), Err(Malformed::IpTotalLen));
+        assert_eq!(v4_to_v6(&Ipv4 { ihl: big, ..i4 }, 0, &mut h, &mut l, &from_client(), FieldState::Full), Err(Malformed::IpTotalLen));
+
         // Random transport packets cut short: translation refuses, no panic.
         let mut r = Lcg(11);
         for _ in 0..3000 {
