@@ -16,6 +16,10 @@ pub(crate) mod ctl_text;
 pub(crate) mod estimator;
 #[path = "../core/src/icmp.rs"]
 pub(crate) mod icmp;
+#[path = "../core/src/icmp6.rs"]
+pub(crate) mod icmp6;
+#[path = "../core/src/ipv6.rs"]
+pub(crate) mod ipv6;
 #[path = "../core/src/ipvs_msg.rs"]
 pub(crate) mod ipvs_msg;
 #[path = "../core/src/ipvs_nl.rs"]
@@ -24,6 +28,8 @@ pub(crate) mod ipvs_nl;
 pub(crate) mod lport;
 #[path = "../core/src/nat.rs"]
 pub(crate) mod nat;
+#[path = "../core/src/nat64.rs"]
+pub(crate) mod nat64;
 #[path = "../core/src/occupancy.rs"]
 pub(crate) mod occupancy;
 #[path = "../core/src/packet.rs"]

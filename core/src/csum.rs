@@ -52,6 +52,18 @@ pub fn pseudo_v4(saddr: u32, daddr: u32, proto: u8, len: u16) -> u32 {
     add(s, len as u32)
 }
 
+/// Partial sum of the IPv6 upper-layer pseudo header (RFC 8200 8.1): both
+/// addresses, the upper-layer length as 32 bits, and the next header value.
+/// For the same protocol and a length below 2^16 it differs from
+/// [`pseudo_v4`]'s only by the addresses, which is what NAT64 relies on.
+pub fn pseudo_v6(saddr: &[u8; 16], daddr: &[u8; 16], proto: u8, len: u32) -> u32 {
+    let mut s = sum_bytes(saddr, 0);
+    s = sum_bytes(daddr, s);
+    s = add(s, len >> 16);
+    s = add(s, len & 0xffff);
+    add(s, proto as u32)
+}
+
 /// How a transport checksum field is to be treated, after the kernel's
 /// `skb->ip_summed`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +93,21 @@ pub const fn replace32(check: u16, old: u32, new: u32) -> u16 {
     !fold(s)
 }
 
+/// RFC 1624 for any change whose old and new contents are given as partial
+/// sums (see [`sum_bytes`]): a whole pseudo header exchanged for another
+/// (NAT64), or a 16-byte address (see [`replace128`]).
+#[inline]
+pub const fn replace_sum(check: u16, old: u32, new: u32) -> u16 {
+    let s = add(add((!check) as u32 & 0xffff, (!fold(old)) as u32 & 0xffff), fold(new) as u32);
+    !fold(s)
+}
+
+/// RFC 1624 for a 16-byte field change (an IPv6 address).
+#[inline]
+pub fn replace128(check: u16, old: &[u8; 16], new: &[u8; 16]) -> u16 {
+    replace_sum(check, sum_bytes(old, 0), sum_bytes(new, 0))
+}
+
 /// Updates a transport checksum for a changed 32-bit word (an address).
 ///
 /// `pseudo` says whether the word is part of the pseudo header (an address)
@@ -102,6 +129,23 @@ pub const fn update16(state: FieldState, check: u16, old: u16, new: u16, pseudo:
     match state {
         FieldState::Full => replace16(check, old, new),
         FieldState::Partial if pseudo => !replace16(!check, old, new),
+        FieldState::Partial => check,
+    }
+}
+
+/// Like [`update32`] for a 16-byte word (an IPv6 address).
+#[inline]
+pub fn update128(state: FieldState, check: u16, old: &[u8; 16], new: &[u8; 16], pseudo: bool) -> u16 {
+    update_sum(state, check, sum_bytes(old, 0), sum_bytes(new, 0), pseudo)
+}
+
+/// Like [`update32`] for a change given as partial sums (see
+/// [`replace_sum`]): `pseudo` if the change is to the pseudo header.
+#[inline]
+pub const fn update_sum(state: FieldState, check: u16, old: u32, new: u32, pseudo: bool) -> u16 {
+    match state {
+        FieldState::Full => replace_sum(check, old, new),
+        FieldState::Partial if pseudo => !replace_sum(!check, old, new),
         FieldState::Partial => check,
     }
 }
@@ -209,6 +253,67 @@ mod tests {
         let upd = update32(FieldState::Partial, field, u32::from_be_bytes(s), u32::from_be_bytes(ns), true);
         assert_eq!(upd, fold(pseudo_v4(u32::from_be_bytes(ns), u32::from_be_bytes(d), 6, len)));
         assert_eq!(update16(FieldState::Partial, upd, 1, 2, false), upd);
+    }
+
+    #[test]
+    fn pseudo_v6_by_hand() {
+        // RFC 8200 8.1's layout, summed word by word.
+        let s: [u8; 16] = core::array::from_fn(|i| (i * 17 + 3) as u8);
+        let d: [u8; 16] = core::array::from_fn(|i| (0xf0 - i * 5) as u8);
+        let mut hdr = Vec::new();
+        hdr.extend_from_slice(&s);
+        hdr.extend_from_slice(&d);
+        hdr.extend_from_slice(&0x0001_0203u32.to_be_bytes());
+        hdr.extend_from_slice(&[0, 0, 0, 6]);
+        assert_eq!(fold(pseudo_v6(&s, &d, 6, 0x0001_0203)), fold(sum_bytes(&hdr, 0)));
+        // Same length and protocol: only the addresses differ from IPv4's.
+        let s4 = [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1];
+        let d4 = [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 9];
+        assert_eq!(fold(pseudo_v6(&s4, &d4, 17, 1234)), fold(pseudo_v4(0xc000_0201, 0xc000_0209, 17, 1234)));
+    }
+
+    #[test]
+    fn replace128_matches_recompute() {
+        let mut x: u32 = 0x9e37_79b9;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for i in 0..5_000 {
+            let mut data: Vec<u8> = (0..48).map(|_| next() as u8).collect();
+            let c = checksum(&data);
+            let old: [u8; 16] = data[6..22].try_into().unwrap();
+            let new: [u8; 16] = if i % 9 == 0 { [0; 16] } else if i % 9 == 1 { [0xff; 16] } else { core::array::from_fn(|_| next() as u8) };
+            data[6..22].copy_from_slice(&new);
+            let inc = replace128(c, &old, &new);
+            let full = checksum(&data);
+            assert!(inc == full || (inc ^ full) == 0xffff && (inc == 0 || full == 0), "{inc:x} {full:x}");
+            // Partial fields: a pseudo-header change only.
+            let field = fold(sum_bytes(&old, 0x1234));
+            let (got, want) = (update128(FieldState::Partial, field, &old, &new, true), fold(sum_bytes(&new, 0x1234)));
+            assert!(got == want || (got ^ want) == 0xffff && (got == 0 || want == 0), "{got:x} {want:x}");
+            assert_eq!(update128(FieldState::Partial, field, &old, &new, false), field);
+        }
+    }
+
+    #[test]
+    fn replace_sum_swaps_pseudo_headers() {
+        let (s, d, mut seg) = tcp_segment();
+        let c = full_tcp_csum(s, d, &seg);
+        seg[16..18].copy_from_slice(&c.to_be_bytes());
+        let s6 = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10];
+        let d6 = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80];
+        let len = seg.len() as u16;
+        let p4 = pseudo_v4(u32::from_be_bytes(s), u32::from_be_bytes(d), 6, len);
+        let p6 = pseudo_v6(&s6, &d6, 6, len as u32);
+        let c6 = replace_sum(c, p4, p6);
+        seg[16..18].copy_from_slice(&c6.to_be_bytes());
+        assert_eq!(fold(sum_bytes(&seg, p6)), 0xffff);
+        assert_eq!(update_sum(FieldState::Full, c6, p6, p4, true), c);
+        let part = fold(p4);
+        assert_eq!(update_sum(FieldState::Partial, part, p4, p6, true), fold(p6));
     }
 
     #[test]

@@ -48,6 +48,28 @@ pub enum Malformed {
     TcpOptions(OptError),
     /// UDP length field inconsistent with the IP payload.
     UdpLength,
+    /// An IPv6 packet with an IPv4-mapped source or destination
+    /// (`::ffff:0:0/96`), which no IPv6 packet may carry: rvs holds IPv4
+    /// addresses in that form (see `addr`).
+    Ip6MappedAddr,
+    /// IPv6 extension headers that run past the packet (or past the bytes
+    /// given), a hop-by-hop header that is not first, or a chain longer
+    /// than `ipv6::MAX_EXT_HEADERS`.
+    Ip6ExtHeader,
+    /// A UDP checksum of 0 where IPv6 forbids it (RFC 8200 8.1), or an IPv4
+    /// UDP datagram without checksum that cannot be given one to become
+    /// IPv6 (NAT64 without the whole datagram at hand).
+    UdpNoChecksum,
+    /// An ICMP or ICMPv6 message whose checksum does not verify.
+    IcmpChecksum,
+    /// An ICMPv6 Packet Too Big whose MTU is below IPv6's minimum (1280).
+    IcmpMtu,
+    /// A fragment where the operation needs the whole packet (NAT64
+    /// translation of a non-atomic fragment).
+    Fragment,
+    /// A transport protocol the operation does not handle (NAT64 translates
+    /// TCP and UDP only).
+    L4Protocol,
 }
 
 /// The fields of an IPv4 header that rvs uses.
@@ -198,9 +220,20 @@ pub struct TcpSpec<'a> {
 }
 
 impl TcpSpec<'_> {
-    /// Bytes of the whole IPv4 packet.
-    pub const fn wire_len(&self) -> usize {
-        40 + self.opts.len()
+    /// Option bytes that will be written: a multiple of 4, at most 40 (a
+    /// ragged tail is dropped, more is cut).
+    pub const fn opt_len(&self) -> usize {
+        let olen = self.opts.len() & !3;
+        if olen > tcpopt::MAX_OPT_LEN {
+            tcpopt::MAX_OPT_LEN
+        } else {
+            olen
+        }
+    }
+
+    /// Bytes of the whole packet, IPv4 or IPv6 by the addresses' family.
+    pub fn wire_len(&self) -> usize {
+        (if self.saddr.is_v4() { 20 } else { 40 }) + 20 + self.opt_len()
     }
 }
 
@@ -210,8 +243,7 @@ impl TcpSpec<'_> {
 pub fn write_tcp_v4(out: &mut [u8], s: &TcpSpec<'_>) -> usize {
     use super::csum::{checksum, fold, pseudo_v4, sum_bytes};
     let (saddr, daddr) = (s.saddr.low32(), s.daddr.low32());
-    let olen = s.opts.len() & !3;
-    let olen = if olen > tcpopt::MAX_OPT_LEN { tcpopt::MAX_OPT_LEN } else { olen };
+    let olen = s.opt_len();
     let doff = 20 + olen;
     let tot = 20 + doff;
     let p = &mut out[..tot];
