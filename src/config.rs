@@ -148,12 +148,13 @@ fn rebuild(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, edit: impl FnO
     publish(st, cfg, cur, Some(i), Some(new))
 }
 
-/// What rvs forwards so far: IPv4 services whose real servers and local
-/// addresses are IPv4. Every front-end decodes IPv6 addresses; this is the
-/// one place that refuses them until the IPv6 packet path lands (`other`:
-/// a real server's or local address's, beside the service's).
-fn forwarded(svc: &Addr, other: Option<&Addr>) -> Res {
-    if !svc.is_v4() || other.is_some_and(|a| !a.is_v4()) {
+/// What rvs forwards so far: services whose real servers and local
+/// addresses are of the service's own family. Every front-end decodes an
+/// IPv4 server behind an IPv6 service; this is the one place that refuses
+/// it until the NAT64 path lands (`other`: a real server's or local
+/// address's).
+fn forwarded(svc: &Addr, other: &Addr) -> Res {
+    if other.family() != svc.family() {
         return Err(refuse(errno::EAFNOSUPPORT, msg::AF_NOT_YET));
     }
     Ok(())
@@ -161,7 +162,6 @@ fn forwarded(svc: &Addr, other: Option<&Addr>) -> Res {
 
 /// A new service `key` in `net`. EEXIST if it exists.
 pub(crate) fn add_service(st: &State, cfg: &CfgGuard, net: NetRef, key: SvcKey, conf: SvcConf) -> Res {
-    forwarded(&key.addr, None)?;
     let cur = st.svcs.read_locked(cfg);
     if cur.position(net, &key).is_some() {
         return Err(refuse(errno::EEXIST, msg::SVC_EXISTS));
@@ -201,7 +201,7 @@ pub(crate) fn del_service(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey)
 
 /// A new real server `addr:port` of service `key`. EEXIST if it exists.
 pub(crate) fn add_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: Addr, port: u16, conf: DestConf) -> Res {
-    forwarded(&key.addr, Some(&addr))?;
+    forwarded(&key.addr, &addr)?;
     rebuild(st, cfg, net, key, |s, p| {
         if s.dests.iter().any(|d| d.addr == addr && d.port == port) {
             return Err(refuse(errno::EEXIST, msg::DEST_EXISTS));
@@ -248,7 +248,7 @@ pub(crate) fn del_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, ad
 
 /// A new local address of service `key`. EEXIST if it has it.
 pub(crate) fn add_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: Addr) -> Res {
-    forwarded(&key.addr, Some(&addr))?;
+    forwarded(&key.addr, &addr)?;
     rebuild(st, cfg, net, key, |s, p| {
         if s.laddrs.iter().any(|l| l.addr == addr) {
             return Err(refuse(errno::EEXIST, msg::LADDR_EXISTS));

@@ -11,9 +11,10 @@
 
 use crate::forward::forward;
 use crate::kern::{HookState, NetRef, RcuGuard, Skb, Verdict};
-use crate::pkt::Pkt;
-use crate::rvs_core::addr::Addr;
+use crate::pkt::{NetHdr, Pkt};
+use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::icmp;
+use crate::rvs_core::ipv6;
 use crate::rvs_core::packet::{self, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::{Dir, TcpState};
@@ -24,7 +25,7 @@ use core::sync::atomic::Ordering::Relaxed;
 
 /// The LOCAL_IN hook (called by `kern::netfilter`, inside the hook's RCU
 /// read section `g`).
-pub(crate) fn local_in(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>) -> Verdict {
+pub(crate) fn local_in(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>, f: Family) -> Verdict {
     let net = state.net();
     // Registered only where rvs works (see `ServiceSet::hook_newcomers`);
     // checked all the same, for the moment between a namespace's hooks
@@ -32,14 +33,22 @@ pub(crate) fn local_in(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>
     if !st.svcs.read(g).works_in(net) {
         return skb.accept();
     }
-    process(st, g, skb, net)
+    process(st, g, skb, net, f)
 }
 
 /// The PRE_ROUTING hook: the fragment guard.
-pub(crate) fn pre_routing(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookState<'_>) -> Verdict {
+pub(crate) fn pre_routing(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>, f: Family) -> Verdict {
     if !st.settings.drop_frag.load(Relaxed) {
         return skb.accept();
     }
+    match f {
+        Family::V4 => guard_v4(st, g, skb, state),
+        Family::V6 => guard_v6(st, g, skb, state),
+    }
+}
+
+/// The fragment guard for IPv4.
+fn guard_v4(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookState<'_>) -> Verdict {
     // Every packet of the namespace passes here: the common case (not a
     // fragment) costs one read of the validated header.
     if !skb.pre_routing_is_fragment() {
@@ -52,9 +61,34 @@ pub(crate) fn pre_routing(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookSt
     if !ip.fragment {
         return skb.accept();
     }
-    let (set, net) = (st.svcs.read(g), state.net());
-    let vip = Addr::v4(ip.daddr);
-    if set.is_vip(net, IPPROTO_TCP, &vip) || set.is_vip(net, IPPROTO_UDP, &vip) {
+    drop_if_vip(st, g, skb, state.net(), &Addr::v4(ip.daddr))
+}
+
+/// The fragment guard for IPv6. IPv6 reassembles after LOCAL_IN (unless
+/// conntrack's defragmentation runs), so without the guard a fragment
+/// to a VIP is the stack's, never forwarded.
+fn guard_v6(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookState<'_>) -> Verdict {
+    // The common case, no extension header: one read of the next header.
+    let next = match skb.pull(ipv6::IPV6_HDR_LEN) {
+        Some(h) => h[6],
+        None => return skb.accept(),
+    };
+    if !matches!(next, ipv6::NEXTHDR_FRAGMENT | ipv6::NEXTHDR_HOP | ipv6::NEXTHDR_ROUTING | ipv6::NEXTHDR_DEST | ipv6::NEXTHDR_AUTH) {
+        return skb.accept();
+    }
+    let Ok(ip) = NetHdr::parse(&mut skb, Family::V6) else {
+        return skb.accept();
+    };
+    if !ip.fragment {
+        return skb.accept();
+    }
+    drop_if_vip(st, g, skb, state.net(), &ip.daddr)
+}
+
+/// A fragment to a VIP is dropped and counted; any other goes on.
+fn drop_if_vip(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, daddr: &Addr) -> Verdict {
+    let set = st.svcs.read(g);
+    if set.is_vip(net, IPPROTO_TCP, daddr) || set.is_vip(net, IPPROTO_UDP, daddr) {
         st.stats.inc(Ctr::DropFrag);
         return skb.discard();
     }
@@ -63,21 +97,23 @@ pub(crate) fn pre_routing(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookSt
 
 /// One packet at LOCAL_IN (or one SYNPROXY kept, released): the hook's
 /// verdict.
-pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef) -> Verdict {
+pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, f: Family) -> Verdict {
     let len = skb.len();
-    let ip = match skb.pull(20).map(|h| packet::parse_ipv4(h, len)) {
-        Some(Ok(ip)) => ip,
-        // The stack validated the IP header before LOCAL_IN; not ours.
-        _ => return skb.accept(),
+    let ip = match NetHdr::parse(&mut skb, f) {
+        Ok(ip) => ip,
+        // The stack validated the fixed header before LOCAL_IN; what rvs
+        // cannot parse (an IPv6 header chain past its limits, say) is not
+        // its to forward.
+        Err(_) => return skb.accept(),
     };
-    if ip.proto == IPPROTO_ICMP && !ip.fragment {
+    if f == Family::V4 && ip.proto == IPPROTO_ICMP && !ip.fragment {
         return icmp_error(st, g, skb, net, &ip, len);
     }
-    if ip.proto != IPPROTO_TCP && ip.proto != IPPROTO_UDP || ip.fragment {
+    if ip.proto != IPPROTO_TCP && ip.proto != IPPROTO_UDP || ip.fragment || ip.routing_pending {
         return skb.accept();
     }
     let Some(p) = Pkt::parse(&mut skb, net, ip, len) else {
-        if st.svcs.read(g).is_vip(net, ip.proto, &Addr::v4(ip.daddr)) {
+        if st.svcs.read(g).is_vip(net, ip.proto, &ip.daddr) {
             st.stats.inc(Ctr::DropMalformed);
             return skb.discard();
         }
@@ -104,11 +140,11 @@ pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef) -> Ve
 
 /// An ICMP error about a packet rvs sent: translated for the other side of
 /// the connection (outer addresses, quoted header, quoted sequence number).
-fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::Ipv4, len: usize) -> Verdict {
+fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, len: usize) -> Verdict {
     // ICMP errors are small (the quote is at most 576 bytes in all): take
     // the whole message linear and writable only once it is ours.
     let end = ip.tot_len.min(len);
-    let q = match skb.pull(end).map(|p| icmp::parse_error(p, ip.ihl)) {
+    let q = match skb.pull(end).map(|p| icmp::parse_error(p, ip.l4_off)) {
         Some(Ok(Some(q))) => q,
         // Not an error about TCP/UDP, or a quote too short to be about one
         // of our connections: the stack's business.
@@ -135,13 +171,13 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &packet::
         st.stats.inc(Ctr::DropNoMem);
         return skb.discard();
     };
-    icmp::rewrite_error(buf, ip.ihl, &q, outer, &inner, seq);
+    icmp::rewrite_error(buf, ip.l4_off, &q, outer, &inner, seq);
     st.stats.inc(Ctr::IcmpFwd);
-    if skb.route_v4(net, outer.0, outer.1).is_err() {
+    if skb.route(net, &Addr::v4(outer.0), &Addr::v4(outer.1)).is_err() {
         st.stats.inc(Ctr::DropNoRoute);
         return skb.discard();
     }
-    xmit::send(st, skb, net)
+    xmit::send(st, skb, net, Family::V4)
 }
 
 /// A packet without a connection: for a service, a new connection (TCP:

@@ -35,6 +35,7 @@ mod xmit;
 use kern::module::Published;
 pub(crate) use state::State;
 use kern::{CfgGuard, GcGuard, GcWork, GenlFamily, Hook, NetRef, NfHooks, ProcFiles, Sysctls};
+use rvs_core::addr::Family;
 use rvs_core::tcp_state::Timeouts;
 use rvs_core::version::VERSION;
 
@@ -53,7 +54,8 @@ const CONN_TAB_BITS_RANGE: core::ops::RangeInclusive<u32> = 8..=22;
 /// (NF_IP_PRI_NAT_SRC - 2).
 const PRI_LOCAL_IN: i32 = 98;
 /// PRE_ROUTING priority of the fragment guard: before defragmentation
-/// (NF_IP_PRI_CONNTRACK_DEFRAG, -400) so that fragments are seen as such.
+/// (NF_IP_PRI_CONNTRACK_DEFRAG and NF_IP6_PRI_CONNTRACK_DEFRAG, -400) so
+/// that fragments are seen as such.
 const PRI_PRE_ROUTING: i32 = -450;
 
 /// The collector runs this often and looks at this share of the table.
@@ -137,7 +139,12 @@ impl kernel::Module for Rvs {
         )?;
         let state = Published::new(st)?;
         let gc = GcWork::start(GC_PERIOD_MS);
-        let hooks = NfHooks::register([Hook::LocalIn(PRI_LOCAL_IN), Hook::PreRouting(PRI_PRE_ROUTING)])?;
+        let hooks = NfHooks::register([
+            Hook::LocalIn(Family::V4, PRI_LOCAL_IN),
+            Hook::PreRouting(Family::V4, PRI_PRE_ROUTING),
+            Hook::LocalIn(Family::V6, PRI_LOCAL_IN),
+            Hook::PreRouting(Family::V6, PRI_PRE_ROUTING),
+        ])?;
         let genl = GenlFamily::register().map_err(|e| {
             if e == EEXIST {
                 pr_err!("the generic netlink family \"IPVS\" is already registered (ip_vs loaded?): rvs does not load beside it; unload ip_vs first\n");

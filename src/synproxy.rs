@@ -31,7 +31,8 @@
 use crate::conn_table::Conn;
 use crate::forward;
 use crate::kern::{self, RcuGuard, Skb, Verdict};
-use crate::pkt::Pkt;
+use crate::pkt::{NetHdr, Pkt};
+use crate::rvs_core::addr::Family;
 use crate::rvs_core::ctl_text::SYNPROXY_STORE_MAX;
 use crate::rvs_core::nat::{self, Tuple};
 use crate::rvs_core::packet::{self, tcp_flags, TcpSpec};
@@ -83,7 +84,7 @@ pub(crate) fn no_conn(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (
     };
     // The director answers these itself (no real server sees them to drop
     // a damaged one): the checksum is checked first, as the stack would.
-    if !skb.l4_csum_ok(p.ip.ihl, packet::IPPROTO_TCP) {
+    if !skb.l4_csum_ok(p.ip.l4_off, packet::IPPROTO_TCP, p.ip.family) {
         st.stats.inc(Ctr::DropBadCsum);
         return skb.discard();
     }
@@ -105,7 +106,7 @@ fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
         st.stats.inc(Ctr::DropNoDest);
         return skb.discard();
     }
-    let offer = match skb.pull(ip.ihl + l4.hlen).map(|h| tcpopt::parse_syn(&h[ip.ihl + 20..ip.ihl + l4.hlen])) {
+    let offer = match skb.pull(ip.l4_off + l4.hlen).map(|h| tcpopt::parse_syn(&h[ip.l4_off + 20..ip.l4_off + l4.hlen])) {
         Some(Ok(o)) => o,
         _ => {
             st.stats.inc(Ctr::DropMalformed);
@@ -113,7 +114,8 @@ fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
         }
     };
     let sp = &st.settings.sp;
-    let mut d = CookieData::from_syn(&offer, sp.init_mss.load(Relaxed) as u16);
+    let less = if p.ip.family == Family::V6 { cookie::V6_MSS_LESS } else { 0 };
+    let mut d = CookieData::from_syn(&offer, (sp.init_mss.load(Relaxed) as u16).saturating_sub(less));
     // Timestamps are not offered: the cookie carries what they would.
     d.ts = false;
     d.sack &= sp.sack.load(Relaxed);
@@ -136,7 +138,7 @@ fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
         ttl: sp.synack_ttl.load(Relaxed) as u8,
         opts: &opts[..n],
     };
-    if skb.reshape(spec.wire_len()).is_err() {
+    if skb.reshape(spec.wire_len(), p.ip.family).is_err() {
         st.stats.inc(Ctr::DropNoMem);
         return skb.discard();
     }
@@ -144,13 +146,13 @@ fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
         st.stats.inc(Ctr::DropNoMem);
         return skb.discard();
     };
-    packet::write_tcp_v4(buf, &spec);
-    if skb.route_v4(p.net, spec.saddr.low32(), spec.daddr.low32()).is_err() {
+    xmit::write_tcp(buf, &spec);
+    if skb.route(p.net, &spec.saddr, &spec.daddr).is_err() {
         st.stats.inc(Ctr::DropNoRoute);
         return skb.discard();
     }
     st.stats.inc(Ctr::SpSynAnswered);
-    xmit::send(st, skb, p.net)
+    xmit::send(st, skb, p.net, p.ip.family)
 }
 
 /// Step 2: an ACK that may carry a cookie of ours.
@@ -165,7 +167,7 @@ fn cookie_ack(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (&Service
         st.stats.inc(Ctr::SpCookieBad);
         return skb.discard();
     };
-    let Some(win) = skb.pull(ip.ihl + 20).map(|h| u16::from_be_bytes([h[ip.ihl + 14], h[ip.ihl + 15]])) else {
+    let Some(win) = skb.pull(ip.l4_off + 20).map(|h| u16::from_be_bytes([h[ip.l4_off + 14], h[ip.l4_off + 15]])) else {
         return skb.discard();
     };
     let offered_ws = st.settings.sp.wscale.load(Relaxed) as u8;
@@ -276,7 +278,7 @@ pub(crate) fn before_forward(st: &State, mut skb: Skb, p: &Pkt, c: &Conn, sp: &S
         (Dir::Out, false) => {
             let expected = c.rs_isn().wrapping_add(1);
             if syn && flags & (tcp_flags::ACK | tcp_flags::RST) == tcp_flags::ACK && ack == expected {
-                let rs_ws = match skb.pull(ip.ihl + l4.hlen).map(|h| tcpopt::parse_syn(&h[ip.ihl + 20..ip.ihl + l4.hlen])) {
+                let rs_ws = match skb.pull(ip.l4_off + l4.hlen).map(|h| tcpopt::parse_syn(&h[ip.l4_off + 20..ip.l4_off + l4.hlen])) {
                     Some(Ok(o)) => o.wscale.map_or(NO_WS, |w| w.min(14)),
                     _ => {
                         st.stats.inc(Ctr::DropMalformed);
@@ -296,8 +298,7 @@ pub(crate) fn before_forward(st: &State, mut skb: Skb, p: &Pkt, c: &Conn, sp: &S
                     // were parsed when kept; parsed again now that they
                     // are ours.
                     let (net, len) = (p.net, kept.len());
-                    let ip = kept.pull(20).map(|h| packet::parse_ipv4(h, len));
-                    let Some(Ok(ip)) = ip else { continue };
+                    let Ok(ip) = NetHdr::parse(&mut kept, c.in_t.saddr.family()) else { continue };
                     if let Some(kp) = Pkt::parse(&mut kept, net, ip, len) {
                         let _ = forward::forward(st, &g, kept, &kp, c, Dir::In);
                     }
@@ -318,10 +319,10 @@ pub(crate) fn before_forward(st: &State, mut skb: Skb, p: &Pkt, c: &Conn, sp: &S
             // Identical bare ACKs (same numbers and window, no options, so
             // no SACK news): a storm past the threshold.
             let thresh = st.settings.sp.ack_storm.load(Relaxed);
-            let payload = ip.tot_len.saturating_sub(ip.ihl + l4.hlen);
+            let payload = ip.tot_len.saturating_sub(ip.l4_off + l4.hlen);
             if thresh > 0 && flags == tcp_flags::ACK && payload == 0 && l4.hlen == 20 {
-                let win = match skb.pull(ip.ihl + 20) {
-                    Some(h) => u16::from_be_bytes([h[ip.ihl + 14], h[ip.ihl + 15]]) as u32,
+                let win = match skb.pull(ip.l4_off + 20) {
+                    Some(h) => u16::from_be_bytes([h[ip.l4_off + 14], h[ip.l4_off + 15]]) as u32,
                     None => return Err(skb.discard()),
                 };
                 if sp.storm_seq.load(Relaxed) == seq && sp.storm_ack.load(Relaxed) == ack && sp.storm_win.load(Relaxed) == win {

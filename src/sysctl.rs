@@ -20,10 +20,11 @@ enum Knob {
     LportMax,
 }
 
-const KNOBS: [(&CStr, Knob); 25] = [
+const KNOBS: [(&CStr, Knob); 26] = [
     (c"fullnat_timestamp_remove_entry", Knob::S(Setting::TsStrip)),
     (c"fullnat_mss_adjust_entry", Knob::S(Setting::MssAdjust)),
     (c"fullnat_toa_entry", Knob::S(Setting::Toa)),
+    (c"fullnat_toa_v6_kind", Knob::S(Setting::ToaV6Kind)),
     (c"defence_frag_drop", Knob::S(Setting::DropFragments)),
     (c"defence_udp_drop", Knob::S(Setting::DropUdpToTcpVip)),
     (c"defence_tcp_drop", Knob::S(Setting::DropTcpUnknownPort)),

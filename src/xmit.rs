@@ -10,7 +10,9 @@
 use crate::conn_table::Conn;
 use crate::kern::{NetRef, RcuGuard, Skb, Verdict};
 use crate::pkt::Pkt;
+use crate::rvs_core::addr::Family;
 use crate::rvs_core::csum::FieldState;
+use crate::rvs_core::ipv6;
 use crate::rvs_core::nat::{self, Tuple};
 use crate::rvs_core::packet::{self, tcp_flags};
 use crate::rvs_core::seq::SeqDelta;
@@ -20,18 +22,20 @@ use crate::stats::{self, Ctr};
 use crate::State;
 use core::sync::atomic::Ordering::Relaxed;
 
-/// Sends a routed packet; the hook's verdict.
-pub(crate) fn send(st: &State, skb: Skb, net: NetRef) -> Verdict {
-    let (verdict, sent) = skb.output_v4(net);
+/// Sends a routed packet of family `f`; the hook's verdict.
+pub(crate) fn send(st: &State, skb: Skb, net: NetRef, f: Family) -> Verdict {
+    let (verdict, sent) = skb.output(net, f);
     if sent.is_err() {
         st.stats.inc(Ctr::XmitErr);
     }
     verdict
 }
 
-/// Builds, routes and sends a packet of rvs's own.
+/// Builds, routes and sends a packet of rvs's own (its family is its
+/// addresses').
 pub(crate) fn send_new(st: &State, spec: &packet::TcpSpec<'_>, net: NetRef) {
-    let Some(mut skb) = Skb::alloc_v4(spec.wire_len()) else {
+    let f = spec.saddr.family();
+    let Some(mut skb) = Skb::alloc(spec.wire_len(), f) else {
         st.stats.inc(Ctr::DropNoMem);
         return;
     };
@@ -39,14 +43,33 @@ pub(crate) fn send_new(st: &State, spec: &packet::TcpSpec<'_>, net: NetRef) {
         st.stats.inc(Ctr::DropNoMem);
         return;
     };
-    packet::write_tcp_v4(buf, spec);
-    if skb.route_v4(net, spec.saddr.low32(), spec.daddr.low32()).is_err() {
+    write_tcp(buf, spec);
+    if skb.route(net, &spec.saddr, &spec.daddr).is_err() {
         st.stats.inc(Ctr::DropNoRoute);
         return;
     }
-    let (_, sent) = skb.output_v4(net);
+    let (_, sent) = skb.output(net, f);
     if sent.is_err() {
         st.stats.inc(Ctr::XmitErr);
+    }
+}
+
+/// Writes segment `spec` into `buf` (`spec.wire_len()` bytes) in its
+/// family's headers.
+pub(crate) fn write_tcp(buf: &mut [u8], spec: &packet::TcpSpec<'_>) {
+    if spec.saddr.is_v4() {
+        packet::write_tcp_v4(buf, spec);
+    } else {
+        // `buf` is `wire_len()` long: cannot be short.
+        let _ = ipv6::write_tcp_v6(buf, spec);
+    }
+}
+
+/// The TOA option's length for a client of family `f`.
+pub(crate) const fn toa_len(f: Family) -> usize {
+    match f {
+        Family::V4 => toa::LEN_V4,
+        Family::V6 => toa::LEN_V6,
     }
 }
 
@@ -72,17 +95,27 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
             None,
         ),
     };
-    let Ok(()) = skb.route_v4_cached(g, p.net, route, shared, to.saddr.low32(), to.daddr.low32()) else {
+    let Ok(()) = skb.route_cached(g, p.net, route, shared, &to.saddr, &to.daddr) else {
         st.stats.inc(Ctr::DropNoRoute);
         return skb.discard();
     };
     let csum = skb.csum_state();
-    let (ihl, hlen) = (p.ip.ihl, p.l4.hlen);
+    let (ihl, hlen) = (p.ip.l4_off, p.l4.hlen);
     let Some(buf) = skb.writable(ihl + hlen) else {
         st.stats.inc(Ctr::DropNoMem);
         return skb.discard();
     };
-    nat::rewrite_v4(buf, ihl, &to, csum);
+    match p.ip.family {
+        Family::V4 => nat::rewrite_v4(buf, ihl, &to, csum),
+        Family::V6 => {
+            if ipv6::rewrite_v6(buf, ihl, p.ip.proto, &to, csum).is_err() {
+                // An IPv6 UDP datagram without a checksum: illegal (RFC
+                // 8200), and nothing to update incrementally.
+                st.stats.inc(Ctr::DropMalformed);
+                return skb.discard();
+            }
+        }
+    }
     if let Some((flags, _, _)) = p.l4.tcp {
         let tcp = &mut buf[ihl..];
         // Options were validated at parse time: the edits cannot fail.
@@ -100,7 +133,8 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
             }
             if dir == Dir::Out && syn == tcp_flags::SYN | tcp_flags::ACK && st.settings.mss_adjust.load(Relaxed) {
                 // Room for TOA in the client's segments.
-                let _ = nat::edit_tcp_options(tcp, hlen, |o, c| tcpopt::lower_mss(o, toa::LEN_V4 as u16, c, csum));
+                let room = toa_len(c.in_t.saddr.family()) as u16;
+                let _ = nat::edit_tcp_options(tcp, hlen, |o, c| tcpopt::lower_mss(o, room, c, csum));
             }
         }
     }
@@ -129,7 +163,7 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
         }
     }
     stats::account_packet(&st.stats, &c.dest.stats, &c.svc_stats, c.laddr().map(|l| &l.stats), dir == Dir::In, p.len as u64);
-    send(st, skb, p.net)
+    send(st, skb, p.net, to.saddr.family())
 }
 
 /// Puts the client's address in a TOA option after the TCP header of a
@@ -137,19 +171,29 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
 /// `Ok(true)` if it did, `Ok(false)` if the packet is unchanged, `Err` if
 /// the room was made but not filled: the packet must be dropped.
 fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, p: &Pkt, csum: FieldState) -> core::result::Result<bool, ()> {
-    let (ihl, l4_hlen) = (p.ip.ihl, p.l4.hlen);
-    let hl = ihl + l4_hlen;
+    let (l4_off, l4_hlen) = (p.ip.l4_off, p.l4.hlen);
+    let hl = l4_off + l4_hlen;
+    // The client's family says which option (a NAT64 connection would
+    // carry an IPv6 client's address to an IPv4 server).
+    let client = &c.in_t.saddr;
+    let len = toa_len(client.family());
     // Aggregated packets would carry it in every segment: leave them be
     // (the handshake's ACK, which toa.ko reads, is never one).
-    if skb.is_gso() || p.len + toa::LEN_V4 > skb.dst_mtu() || l4_hlen + toa::LEN_V4 > 60 || skb.insert_room(hl, toa::LEN_V4, ihl).is_err() {
+    if skb.is_gso() || p.len + len > skb.dst_mtu() || l4_hlen + len > 60 || skb.insert_room(hl, len, l4_off).is_err() {
         st.stats.inc(Ctr::ToaNoRoom);
         return Ok(false);
     }
     // The room is made (the headers are private and linear, so neither
     // step below fails in practice); the packet must not leave half-built.
-    let buf = skb.writable(hl + toa::LEN_V4).ok_or(())?;
-    let client = c.in_t.saddr.low32().to_be_bytes();
-    if !toa::insert_v4(buf, ihl, l4_hlen, client, c.in_t.sport, csum) {
+    let buf = skb.writable(hl + len).ok_or(())?;
+    let done = match p.ip.family {
+        Family::V4 => toa::insert_v4(buf, l4_off, l4_hlen, client.low32().to_be_bytes(), c.in_t.sport, csum),
+        Family::V6 => {
+            let kind = st.settings.toa_v6_kind.load(Relaxed) as u8;
+            toa::insert_v6(buf, l4_off, l4_hlen, kind, *client.octets(), c.in_t.sport, csum)
+        }
+    };
+    if !done {
         return Err(());
     }
     st.stats.inc(Ctr::ToaInserted);

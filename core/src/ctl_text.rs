@@ -46,6 +46,9 @@ pub enum Setting {
     MssAdjust,
     /// Insert TOA in client segments toward real servers (0/1).
     Toa,
+    /// The option kind of an IPv6 client's TOA: 254 (DPVS's format, the
+    /// default) or 253 (Alibaba's).
+    ToaV6Kind,
     /// Drop IPv4 fragments to a VIP (0/1).
     DropFragments,
     /// Drop UDP to a VIP that has only TCP services (0/1).
@@ -88,6 +91,7 @@ impl Setting {
             b"ts_strip" => Setting::TsStrip,
             b"mss_adjust" => Setting::MssAdjust,
             b"toa" => Setting::Toa,
+            b"toa_v6_kind" => Setting::ToaV6Kind,
             b"defence_frag" => Setting::DropFragments,
             b"defence_udp" => Setting::DropUdpToTcpVip,
             b"defence_tcp_port" => Setting::DropTcpUnknownPort,
@@ -125,6 +129,7 @@ impl Setting {
             Setting::SynproxyAckStore => SYNPROXY_STORE_MAX,
             Setting::SynproxySynRetry => 10,
             Setting::SynproxyAckStorm => 1000,
+            Setting::ToaV6Kind => super::toa::KIND_V4 as u32,
         }
     }
 
@@ -136,6 +141,7 @@ impl Setting {
             Setting::SynproxyInitMss => 536,
             Setting::SynproxySynackTtl | Setting::SynproxyAckStore => 1,
             Setting::SynproxySack | Setting::SynproxyWscale | Setting::SynproxySynRetry | Setting::SynproxyAckStorm | Setting::ExpireTcpRst => 0,
+            Setting::ToaV6Kind => super::toa::KIND_V6 as u32,
         }
     }
 }

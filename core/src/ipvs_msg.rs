@@ -54,7 +54,7 @@ pub mod msg {
     pub const SVC_FULL: &CStr = c"service needs SCHED_NAME, FLAGS, TIMEOUT and NETMASK";
     pub const FWMARK: &CStr = c"rvs matches services by protocol, address and port; fwmark services are not supported";
     pub const AF: &CStr = c"address family must be AF_INET or AF_INET6";
-    pub const AF_NOT_YET: &CStr = c"rvs forwards IPv4 only so far: IPv6 services, real servers and local addresses are refused";
+    pub const AF_NOT_YET: &CStr = c"real server or local address of another family than the service's (NAT64) is not supported yet";
     pub const ADDR6_LEN: &CStr = c"an IPv6 address attribute holds 16 bytes";
     pub const ADDR_MAPPED: &CStr = c"IPv4-mapped IPv6 address: give the IPv4 address with AF_INET";
     pub const NETMASK6: &CStr = c"an IPv6 service's NETMASK is a prefix length (1..128)";

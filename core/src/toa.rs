@@ -172,6 +172,51 @@ pub fn insert_v4(pkt: &mut [u8], ihl: usize, doff: usize, a: [u8; 4], port: u16,
     true
 }
 
+/// The kind an IPv6 TOA is sent with: DPVS's 254 (the IPv4 kind, told
+/// apart by its length 20), rvs's default, or Alibaba's 253.
+pub const fn v6_kind_valid(kind: u8) -> bool {
+    kind == KIND_V4 || kind == KIND_V6
+}
+
+/// Fills in an IPv6 TOA (kind `kind`, length 20) inserted right after a
+/// TCP header, as [`insert_v4`] for IPv4: `pkt` holds the IPv6 header and
+/// its extension headers (`l4_off` bytes), the TCP header as it was (`doff`
+/// bytes), then `LEN_V6` bytes of room. Grows the payload length and the
+/// data offset, keeping the TCP checksum right. Returns `false`, changing
+/// nothing, if the option area would pass 40 bytes or `kind` is no TOA
+/// kind.
+pub fn insert_v6(pkt: &mut [u8], l4_off: usize, doff: usize, kind: u8, a: [u8; 16], port: u16, state: FieldState) -> bool {
+    if !v6_kind_valid(kind) || doff + LEN_V6 > 60 || pkt.len() < l4_off + doff + LEN_V6 || l4_off < 40 {
+        return false;
+    }
+    let mut c0 = u16::from_be_bytes([pkt[l4_off + 16], pkt[l4_off + 17]]);
+    if neutralize(&mut pkt[l4_off + 20..l4_off + doff], &mut c0, state).is_ok_and(|n| n > 0) {
+        pkt[l4_off + 16..l4_off + 18].copy_from_slice(&c0.to_be_bytes());
+    }
+    let mut opt = [0u8; LEN_V6];
+    let Some(_) = encode(&ClientAddr::V6 { addr: a, port }, &mut opt) else { return false };
+    opt[0] = kind;
+    pkt[l4_off + doff..l4_off + doff + LEN_V6].copy_from_slice(&opt);
+    // Payload length (no header checksum in IPv6). The segment's length
+    // in the pseudo-header grows by as much.
+    let plen = u16::from_be_bytes([pkt[4], pkt[5]]);
+    let Some(new_plen) = plen.checked_add(LEN_V6 as u16) else { return false };
+    pkt[4..6].copy_from_slice(&new_plen.to_be_bytes());
+    let tcp = &mut pkt[l4_off..];
+    let mut c = u16::from_be_bytes([tcp[16], tcp[17]]);
+    let old_w = u16::from_be_bytes([tcp[12], tcp[13]]);
+    tcp[12] += (LEN_V6 as u8 / 4) << 4;
+    let new_w = u16::from_be_bytes([tcp[12], tcp[13]]);
+    c = csum::update16(state, c, old_w, new_w, false);
+    let l4_old = plen - (l4_off as u16 - 40);
+    c = csum::update16(state, c, l4_old, l4_old + LEN_V6 as u16, true);
+    for w in opt.chunks_exact(2) {
+        c = csum::update16(state, c, 0, u16::from_be_bytes([w[0], w[1]]), false);
+    }
+    tcp[16..18].copy_from_slice(&c.to_be_bytes());
+    true
+}
+
 /// Address family numbers as Linux lays out `sockaddr` (native-endian u16).
 pub const AF_INET: u16 = 2;
 /// See [`AF_INET`].
@@ -237,6 +282,34 @@ pub const fn v4_mapped(a: [u8; 4]) -> [u8; 16] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn insert_v6_keeps_checksum_and_data() {
+        use crate::ipv6::testpkt::{tcp_v6, verifies_v6};
+        let client = [0x20, 0x01, 0x0d, 0xb8, 0, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+        let (laddr, rs) = ([0x20, 1, 0xd, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1], [0x20, 1, 0xd, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11]);
+        for (kind, opts) in [(KIND_V4, &[][..]), (KIND_V6, &[1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2][..])] {
+            let p = tcp_v6(laddr, rs, 5000, 8080, 0x18, opts, b"GET / HTTP/1.0\r\n\r\n");
+            let hl = 40 + 20 + opts.len();
+            let mut q = p[..hl].to_vec();
+            q.extend_from_slice(&[0xee; LEN_V6]);
+            q.extend_from_slice(&p[hl..]);
+            assert!(insert_v6(&mut q, 40, 20 + opts.len(), kind, client, 40000, FieldState::Full));
+            assert!(verifies_v6(&q), "kind {kind}");
+            let doff = ((q[40 + 12] >> 4) as usize) * 4;
+            assert_eq!(doff, 20 + opts.len() + LEN_V6);
+            assert_eq!(q[40 + 20 + opts.len()], kind);
+            assert_eq!(find(&q[60..40 + doff]), Ok(Some(ClientAddr::V6 { addr: client, port: 40000 })));
+            assert_eq!(&q[40 + doff..], b"GET / HTTP/1.0\r\n\r\n");
+            assert_eq!(u16::from_be_bytes([q[4], q[5]]) as usize, q.len() - 40);
+        }
+        // No room past 40 bytes of options; no other kind.
+        let p = tcp_v6(laddr, rs, 1, 2, 0x10, &[1u8; 24], b"");
+        let mut q = p.clone();
+        q.extend_from_slice(&[0; LEN_V6]);
+        assert!(!insert_v6(&mut q, 40, 44, KIND_V4, client, 5, FieldState::Full));
+        assert!(!insert_v6(&mut q, 40, 20, 99, client, 5, FieldState::Full));
+    }
 
     #[test]
     fn insert_keeps_checksums_and_data() {

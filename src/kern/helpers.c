@@ -15,6 +15,8 @@
 #include <linux/jiffies.h>
 #include <linux/mutex.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/ip6_route.h>
 #include <net/route.h>
 #include <net/secure_seq.h>
 #include <net/net_namespace.h>
@@ -123,7 +125,7 @@ int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv)
 	for (i = 0; i < RVS_NR_HOOKS; i++) {
 		rvs_hook_ops[i].hook = specs[i].fn;
 		rvs_hook_ops[i].priv = priv;
-		rvs_hook_ops[i].pf = NFPROTO_IPV4;
+		rvs_hook_ops[i].pf = specs[i].pf;
 		rvs_hook_ops[i].hooknum = specs[i].hooknum;
 		rvs_hook_ops[i].priority = specs[i].priority;
 	}
@@ -173,7 +175,9 @@ void rvs_hook_unregister(void)
 	unregister_pernet_subsys(&rvs_net_ops);
 }
 
-unsigned int rvs_skb_len(const struct sk_buff *skb) { return skb->len; }
+/* At the input hooks the network header is at skb->data (offset 0), so
+ * this is skb->len; counted from the network header all the same. */
+unsigned int rvs_skb_len(const struct sk_buff *skb) { return skb->len - skb_network_offset(skb); }
 
 /*
  * The first len bytes from the network header, made linear; NULL if the
@@ -298,12 +302,12 @@ void rvs_route_cache_drop(void **slot)
 		dst_release(old);
 }
 
-bool rvs_l4_csum_ok(struct sk_buff *skb, unsigned int thoff, u8 proto)
+bool rvs_l4_csum_ok(struct sk_buff *skb, unsigned int thoff, u8 proto, bool v6)
 {
 	/* As conntrack checks at LOCAL_IN: trusts CHECKSUM_UNNECESSARY and a
 	 * verified CHECKSUM_COMPLETE, else sums the segment (and records the
 	 * result in the skb). */
-	return nf_ip_checksum(skb, NF_INET_LOCAL_IN, thoff, proto) == 0;
+	return nf_checksum(skb, NF_INET_LOCAL_IN, thoff, proto, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4) == 0;
 }
 
 int rvs_output_v4(struct net *net, struct sk_buff *skb)
@@ -316,6 +320,52 @@ int rvs_output_v4(struct net *net, struct sk_buff *skb)
 	skb->mark = 0;
 	skb_forward_csum(skb);
 	return ip_local_out(net, NULL, skb);
+}
+
+/*
+ * IPv6: the route to daddr from saddr, looked up for each packet (no
+ * cache yet: an IPv6 route is valid only with the fib's cookie, which the
+ * IPv4 slot has no room for). Sets the skb's dst; returns the path MTU or a
+ * negative errno.
+ */
+int rvs_route_v6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8 *daddr)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	struct flowi6 fl6 = { .flowi6_flags = FLOWI_FLAG_ANYSRC };
+	struct dst_entry *dst;
+	int err;
+
+	memcpy(&fl6.saddr, saddr, sizeof(fl6.saddr));
+	memcpy(&fl6.daddr, daddr, sizeof(fl6.daddr));
+	dst = ip6_route_output(net, NULL, &fl6);
+	err = dst->error;
+	if (err) {
+		dst_release(dst);
+		return err;
+	}
+	skb_dst_drop(skb);
+	skb_dst_set(skb, dst);
+	return dst_mtu(dst);
+#else
+	return -EAFNOSUPPORT;
+#endif
+}
+
+int rvs_output_v6(struct net *net, struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	/* As rvs_output_v4: nothing of the input path follows the packet. */
+	memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+	nf_reset_ct(skb);
+	skb->mark = 0;
+	skb_forward_csum(skb);
+	skb->protocol = htons(ETH_P_IPV6);
+	/* Sets the payload length from skb->len. */
+	return ip6_local_out(net, NULL, skb);
+#else
+	kfree_skb(skb);
+	return -EAFNOSUPPORT;
+#endif
 }
 
 int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len, unsigned int ihl)
@@ -336,7 +386,7 @@ int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len,
 	return 0;
 }
 
-struct sk_buff *rvs_skb_alloc_v4(unsigned int len)
+struct sk_buff *rvs_skb_alloc(unsigned int len, bool v6)
 {
 	struct sk_buff *skb = alloc_skb(MAX_HEADER + len, GFP_ATOMIC);
 
@@ -345,12 +395,12 @@ struct sk_buff *rvs_skb_alloc_v4(unsigned int len)
 	skb_reserve(skb, MAX_HEADER);
 	skb_put_zero(skb, len);
 	skb_reset_network_header(skb);
-	skb_set_transport_header(skb, 20);
-	skb->protocol = htons(ETH_P_IP);
+	skb_set_transport_header(skb, v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr));
+	skb->protocol = v6 ? htons(ETH_P_IPV6) : htons(ETH_P_IP);
 	return skb;
 }
 
-int rvs_skb_reshape(struct sk_buff *skb, unsigned int len)
+int rvs_skb_reshape(struct sk_buff *skb, unsigned int len, unsigned int thoff)
 {
 	int err;
 
@@ -372,7 +422,7 @@ int rvs_skb_reshape(struct sk_buff *skb, unsigned int len)
 		}
 		skb_put(skb, need);
 	}
-	skb_set_transport_header(skb, 20);
+	skb_set_transport_header(skb, thoff);
 	skb->ip_summed = CHECKSUM_NONE;
 	skb->csum_valid = 0;
 	return 0;

@@ -33,10 +33,11 @@ unsigned int rvs_net_inum(const struct net *net);
  * (once; process context; -ENODEV once unregistering has begun); they stay
  * there until the namespace exits or rvs_hook_unregister().
  */
-#define RVS_NR_HOOKS 2
+#define RVS_NR_HOOKS 4
 typedef unsigned int rvs_hookfn(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
 struct rvs_hook_spec {
 	rvs_hookfn *fn;
+	u8 pf;
 	unsigned int hooknum;
 	int priority;
 };
@@ -61,20 +62,24 @@ unsigned int rvs_skb_dst_mtu(const struct sk_buff *skb);
 void rvs_route_cache_drop(void **slot);
 /* True if the TCP/UDP checksum of an IPv4 skb at LOCAL_IN (transport header
  * at thoff from the network header) verifies. */
-bool rvs_l4_csum_ok(struct sk_buff *skb, unsigned int thoff, u8 proto);
+bool rvs_l4_csum_ok(struct sk_buff *skb, unsigned int thoff, u8 proto, bool v6);
+/* IPv6 twins of rvs_route_v4 (no cache) and rvs_output_v4; addresses are
+ * 16 bytes each. */
+int rvs_route_v6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8 *daddr);
+int rvs_output_v6(struct net *net, struct sk_buff *skb);
 /* Make len bytes of room after the first off bytes from the network header
  * (IP + TCP headers, linear): the headers move toward the head. ihl: IP
  * header length, for the transport header offset. */
 int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len, unsigned int ihl);
 
 /* Packets rvs builds or keeps (SYNPROXY). */
-/* A new IPv4 packet of len zeroed linear bytes (network header at data,
- * transport header at 20), with headroom for the link layer; NULL if no
- * memory. */
-struct sk_buff *rvs_skb_alloc_v4(unsigned int len);
+/* A new IPv4 (or, v6, IPv6) packet of len zeroed linear bytes (network
+ * header at data, transport header after the fixed network header), with
+ * headroom for the link layer; NULL if no memory. */
+struct sk_buff *rvs_skb_alloc(unsigned int len, bool v6);
 /* Make a hook's skb into exactly len linear, private bytes from the
  * network header, for rewriting as a reply; no socket, no checksum state. */
-int rvs_skb_reshape(struct sk_buff *skb, unsigned int len);
+int rvs_skb_reshape(struct sk_buff *skb, unsigned int len, unsigned int thoff);
 /* A hook's skb kept past the hook (which then returns NF_STOLEN): no
  * socket and no route pinned while it waits. */
 void rvs_skb_keep(struct sk_buff *skb);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! rvs's IPv4 netfilter hooks: their registration (C side: the pernet ops
+//! rvs's netfilter hooks, IPv4 and IPv6: their registration (C side: the pernet ops
 //! in `helpers.c`), and the trampolines netfilter and the pernet exit call,
 //! which hand the director a borrowed [`Skb`] and take back its
 //! [`Verdict`](super::skb::Verdict).
@@ -14,6 +14,7 @@ use super::module;
 use super::net::NetRef;
 use super::rcu::RcuGuard;
 use super::skb::Skb;
+use crate::rvs_core::addr::Family;
 use core::ffi::c_void;
 use kernel::prelude::*;
 
@@ -31,13 +32,13 @@ impl HookState<'_> {
     }
 }
 
-/// Where a hook sits, and with which priority.
+/// Where a hook sits, for which family, and with which priority.
 #[derive(Clone, Copy)]
 pub(crate) enum Hook {
     /// LOCAL_IN: packets to the director's own addresses (VIPs, LADDRs).
-    LocalIn(i32),
+    LocalIn(Family, i32),
     /// PRE_ROUTING: every packet the namespace receives.
-    PreRouting(i32),
+    PreRouting(Family, i32),
 }
 
 /// rvs's hooks, prepared for every namespace while a value exists;
@@ -49,18 +50,24 @@ pub(crate) enum Hook {
 pub(crate) struct NfHooks(());
 
 impl NfHooks {
-    /// Prepares the two hooks; they call into the director through the
+    /// Prepares the hooks; they call into the director through the
     /// module state (`super::module`), so no pointer is registered with
     /// them. `EBUSY` if they are prepared already.
     pub(crate) fn register(hooks: [Hook; b::RVS_NR_HOOKS as usize]) -> Result<Self> {
+        let pf = |f| match f {
+            Family::V4 => b::NFPROTO_IPV4 as u8,
+            Family::V6 => b::NFPROTO_IPV6 as u8,
+        };
         let specs = hooks.map(|h| match h {
-            Hook::LocalIn(priority) => b::rvs_hook_spec {
-                fn_: Some(local_in),
+            Hook::LocalIn(f, priority) => b::rvs_hook_spec {
+                fn_: Some(if f == Family::V6 { local_in::<true> } else { local_in::<false> }),
+                pf: pf(f),
                 hooknum: b::nf_inet_hooks_NF_INET_LOCAL_IN,
                 priority,
             },
-            Hook::PreRouting(priority) => b::rvs_hook_spec {
-                fn_: Some(pre_routing),
+            Hook::PreRouting(f, priority) => b::rvs_hook_spec {
+                fn_: Some(if f == Family::V6 { pre_routing::<true> } else { pre_routing::<false> }),
+                pf: pf(f),
                 hooknum: b::nf_inet_hooks_NF_INET_PRE_ROUTING,
                 priority,
             },
@@ -100,11 +107,20 @@ pub(crate) fn hooks_on(net: NetRef) -> Result {
     }
 }
 
-/// The LOCAL_IN hook.
+/// The family of the trampoline instance (`V6`: the IPv6 hook's).
+const fn family(v6: bool) -> Family {
+    if v6 {
+        Family::V6
+    } else {
+        Family::V4
+    }
+}
+
+/// The LOCAL_IN hook of IPv4 (`V6` false) or IPv6.
 ///
 /// # Safety
 /// Called by netfilter only, with the hook's `skb` and `state`.
-unsafe extern "C" fn local_in(_priv: *mut c_void, skb: *mut b::sk_buff, state: *const b::nf_hook_state) -> u32 {
+unsafe extern "C" fn local_in<const V6: bool>(_priv: *mut c_void, skb: *mut b::sk_buff, state: *const b::nf_hook_state) -> u32 {
     // SAFETY: netfilter runs hooks inside an RCU read-side critical
     // section (nf_hook), which outlasts this call.
     let g = unsafe { RcuGuard::held_by_caller() };
@@ -116,14 +132,14 @@ unsafe extern "C" fn local_in(_priv: *mut c_void, skb: *mut b::sk_buff, state: *
     let skb = unsafe { Skb::from_hook(skb) };
     // The state lives as long as this call; the value does not outlive it.
     let state = HookState(state, core::marker::PhantomData);
-    crate::dispatch::local_in(st, &g, skb, &state).raw()
+    crate::dispatch::local_in(st, &g, skb, &state, family(V6)).raw()
 }
 
-/// The PRE_ROUTING hook.
+/// The PRE_ROUTING hook of IPv4 (`V6` false) or IPv6.
 ///
 /// # Safety
 /// As for [`local_in`].
-unsafe extern "C" fn pre_routing(_priv: *mut c_void, skb: *mut b::sk_buff, state: *const b::nf_hook_state) -> u32 {
+unsafe extern "C" fn pre_routing<const V6: bool>(_priv: *mut c_void, skb: *mut b::sk_buff, state: *const b::nf_hook_state) -> u32 {
     // SAFETY: as in `local_in`.
     let g = unsafe { RcuGuard::held_by_caller() };
     let Some(st) = module::state_rcu(&g) else {
@@ -132,7 +148,7 @@ unsafe extern "C" fn pre_routing(_priv: *mut c_void, skb: *mut b::sk_buff, state
     // SAFETY: as in `local_in`.
     let skb = unsafe { Skb::from_hook(skb) };
     let state = HookState(state, core::marker::PhantomData);
-    crate::dispatch::pre_routing(st, &g, skb, &state).raw()
+    crate::dispatch::pre_routing(st, &g, skb, &state, family(V6)).raw()
 }
 
 /// A namespace is going away (the pernet exit, after its hooks were

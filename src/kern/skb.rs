@@ -7,7 +7,7 @@
 //! rvs took it). A packet rvs built, or kept past its hook (SYNPROXY's
 //! queue), is owned and freed when dropped. The verdict is not a number
 //! the packet path picks: it is what consuming the packet yields
-//! ([`Skb::accept`], [`Skb::discard`], [`Skb::keep`], [`Skb::output_v4`]),
+//! ([`Skb::accept`], [`Skb::discard`], [`Skb::keep`], [`Skb::output`]),
 //! so a packet that was passed on or kept can never be reported to
 //! netfilter as one it may still touch.
 
@@ -15,6 +15,7 @@ use super::bindings as b;
 use super::net::NetRef;
 use super::rcu::RcuGuard;
 use super::route::RouteCache;
+use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::csum::FieldState;
 use kernel::prelude::*;
 
@@ -69,10 +70,10 @@ impl Skb {
         Skb { ptr, owned: false }
     }
 
-    /// A new IPv4 packet of `len` zeroed bytes, owned.
-    pub(crate) fn alloc_v4(len: usize) -> Option<Skb> {
+    /// A new packet of family `f` of `len` zeroed bytes, owned.
+    pub(crate) fn alloc(len: usize, f: Family) -> Option<Skb> {
         // SAFETY: plain allocation; NULL is checked.
-        let ptr = unsafe { b::rvs_skb_alloc_v4(len as u32) };
+        let ptr = unsafe { b::rvs_skb_alloc(len as u32, f == Family::V6) };
         if ptr.is_null() {
             return None;
         }
@@ -113,12 +114,13 @@ impl Skb {
     }
 
     /// Makes the packet exactly `len` linear, private bytes from the
-    /// network header, to be rewritten into a reply (no socket, checksums
-    /// to be written complete).
-    pub(crate) fn reshape(&mut self, len: usize) -> Result {
+    /// network header, to be rewritten into a reply of family `f` (no
+    /// socket, checksums to be written complete).
+    pub(crate) fn reshape(&mut self, len: usize, f: Family) -> Result {
+        let thoff = if f == Family::V6 { 40 } else { 20 };
         // SAFETY: valid by the type invariant; the helper checks the
         // layout. `&mut self`: no slice of the old data lives on.
-        let r = unsafe { b::rvs_skb_reshape(self.ptr, len as u32) };
+        let r = unsafe { b::rvs_skb_reshape(self.ptr, len as u32, thoff) };
         if r < 0 {
             Err(Error::from_errno(r))
         } else {
@@ -127,7 +129,7 @@ impl Skb {
     }
 
     /// The path MTU of the route the packet was given (by
-    /// [`Skb::route_v4_cached`] or [`Skb::route_v4`]).
+    /// [`Skb::route_cached`] or [`Skb::route`]).
     pub(crate) fn dst_mtu(&self) -> usize {
         // SAFETY: `self.ptr` is valid and routed (see above): its dst is
         // set, held or borrowed under the caller's read section.
@@ -191,11 +193,17 @@ impl Skb {
         }
     }
 
-    /// Routes the packet from `saddr` to `daddr` (its dst is set); returns
-    /// the path MTU.
-    pub(crate) fn route_v4(&mut self, net: NetRef, saddr: u32, daddr: u32) -> Result<usize> {
-        // SAFETY: `self.ptr` is valid; `net` is a live namespace (see `NetRef`).
-        let r = unsafe { b::rvs_route_v4(net.as_ptr(), self.ptr, saddr.to_be(), daddr.to_be()) };
+    /// Routes the packet from `saddr` to `daddr`, addresses of one family
+    /// (its dst is set); returns the path MTU.
+    pub(crate) fn route(&mut self, net: NetRef, saddr: &Addr, daddr: &Addr) -> Result<usize> {
+        let r = match (saddr.as_v4(), daddr.as_v4()) {
+            // SAFETY: `self.ptr` is valid; `net` is a live namespace (see
+            // `NetRef`).
+            (Some(s), Some(d)) => unsafe { b::rvs_route_v4(net.as_ptr(), self.ptr, s.to_be(), d.to_be()) },
+            // SAFETY: as above; both address pointers are to 16 readable
+            // bytes borrowed for the call, which copies them.
+            _ => unsafe { b::rvs_route_v6(net.as_ptr(), self.ptr, saddr.octets().as_ptr(), daddr.octets().as_ptr()) },
+        };
         if r < 0 {
             Err(Error::from_errno(r))
         } else {
@@ -208,16 +216,23 @@ impl Skb {
     /// valid), filled first from `shared` (the real server's) when the
     /// namespace's routing does not depend on the source. Inside the RCU
     /// read section `_g`: the packet may borrow the cached route without a
-    /// reference.
-    pub(crate) fn route_v4_cached(
+    /// reference. IPv6 routes are not cached yet: looked up each time.
+    pub(crate) fn route_cached(
         &mut self,
-        _g: &RcuGuard,
+        g: &RcuGuard,
         net: NetRef,
         cache: &RouteCache,
         shared: Option<&RouteCache>,
-        saddr: u32,
-        daddr: u32,
+        saddr: &Addr,
+        daddr: &Addr,
     ) -> Result {
+        match (saddr.as_v4(), daddr.as_v4()) {
+            (Some(s), Some(d)) => self.route_v4_cached(g, net, cache, shared, s, d),
+            _ => self.route(net, saddr, daddr).map(|_| ()),
+        }
+    }
+
+    fn route_v4_cached(&mut self, _g: &RcuGuard, net: NetRef, cache: &RouteCache, shared: Option<&RouteCache>, saddr: u32, daddr: u32) -> Result {
         let shared = shared.map_or(core::ptr::null_mut(), |c| c.slot());
         // SAFETY: `self.ptr` is valid; `cache` (a connection's) and
         // `shared` (null, or its real server's) are slots borrowed for the
@@ -236,22 +251,28 @@ impl Skb {
     /// `thoff` bytes after the IP header's start). Only for packets the
     /// director answers or acts on itself: forwarded ones keep their
     /// checksum's verdict through the incremental updates.
-    pub(crate) fn l4_csum_ok(&mut self, thoff: usize, proto: u8) -> bool {
-        // SAFETY: `self.ptr` is a valid IPv4 skb at LOCAL_IN with its data
-        // at the network header; `&mut self` makes this the only user.
-        unsafe { b::rvs_l4_csum_ok(self.ptr, thoff as u32, proto) }
+    pub(crate) fn l4_csum_ok(&mut self, thoff: usize, proto: u8, f: Family) -> bool {
+        // SAFETY: `self.ptr` is a valid skb of family `f` at LOCAL_IN with
+        // its data at the network header; `&mut self` makes this the only
+        // user.
+        unsafe { b::rvs_l4_csum_ok(self.ptr, thoff as u32, proto, f == Family::V6) }
     }
 
-    /// Sends a routed packet out through LOCAL_OUT; the skb is consumed
-    /// whatever the outcome, and its hook's verdict is `NF_STOLEN`.
-    pub(crate) fn output_v4(self, net: NetRef) -> (Verdict, Result) {
+    /// Sends a routed packet of family `f` out through LOCAL_OUT; the skb
+    /// is consumed whatever the outcome, and its hook's verdict is
+    /// `NF_STOLEN`.
+    pub(crate) fn output(self, net: NetRef, f: Family) -> (Verdict, Result) {
         let ptr = self.ptr;
         // The skb passes to the stack: no drop of ours may free it.
         core::mem::forget(self);
-        // SAFETY: `ptr` is valid and routed, and ours or the hook's to give
-        // away (the hook's verdict below says so); `rvs_output_v4` takes
-        // it. It is not used again.
-        let r = unsafe { b::rvs_output_v4(net.as_ptr(), ptr) };
+        let r = match f {
+            // SAFETY: `ptr` is valid and routed, and ours or the hook's to
+            // give away (the hook's verdict below says so); the helper
+            // takes it. It is not used again.
+            Family::V4 => unsafe { b::rvs_output_v4(net.as_ptr(), ptr) },
+            // SAFETY: as above.
+            Family::V6 => unsafe { b::rvs_output_v6(net.as_ptr(), ptr) },
+        };
         (Verdict(b::NF_STOLEN), if r < 0 { Err(Error::from_errno(r)) } else { Ok(()) })
     }
 

@@ -71,11 +71,12 @@ def main():
         print("answered", answered, flush=True)
         sys.stdin.read()
     elif cmd == "udp":
+        v6 = ":" in addr
         for i in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
             # Distinct source ports: a reused ephemeral port would join an
             # earlier flow instead of making a new one.
-            s.bind(("", 42000 + i))
+            s.bind(("::" if v6 else "", 42000 + i))
             s.settimeout(5)
             s.sendto(b"x" * 32, (addr, port))
             name, ip, _p, ln = s.recvfrom(2048)[0].decode().split()

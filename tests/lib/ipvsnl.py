@@ -187,12 +187,11 @@ def errors(g):
         ("no service", NEW_SERVICE, b"", E.EINVAL, "CMD_ATTR_SERVICE is missing"),
         ("fwmark", NEW_SERVICE, S(nla(SVC_AF, struct.pack("=H", AF_INET)), nla(SVC_FWMARK, struct.pack("=I", 1))),
          E.EOPNOTSUPP, "fwmark services are not supported"),
-        # IPv6 is decoded, checked and refused in one place (config.rs)
-        # until its packet path lands; the checks come first.
-        ("ipv6", NEW_SERVICE, S(svc6("2001:db8::100", 64)), E.EAFNOSUPPORT, "rvs forwards IPv4 only so far"),
+        # A real server of another family than its service's (NAT64) is
+        # refused in one place (config.rs) until its packet path lands.
         ("ipv6 dest", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, nla(DEST_ADDR_FAMILY, struct.pack("=H", AF_INET6))
                                                            + dest_full("198.51.100.19", 80)),
-         E.EAFNOSUPPORT, "rvs forwards IPv4 only so far"),
+         E.EAFNOSUPPORT, "(NAT64) is not supported yet"),
         ("ipv6 prefix", NEW_SERVICE, S(svc6("2001:db8::100", 0)), E.EINVAL, "prefix length (1..128)"),
         ("ipv6 short", NEW_SERVICE, S(svc6("2001:db8::100", 64, alen=4)), E.EINVAL, "holds 16 bytes"),
         ("ipv6 mapped", NEW_SERVICE, S(svc6("::ffff:192.0.2.100", 64)), E.EINVAL, "IPv4-mapped"),

@@ -7,12 +7,23 @@ set -euo pipefail
 #   director rvs-d  192.0.2.1/24 outside, VIP 192.0.2.100
 #                   198.51.100.1/24 inside (bridge), LADDRs 198.51.100.201-204
 #   real servers rvs-rsN  198.51.100.1N/24, no route to 192.0.2.0/24
+# and the same shape in IPv6 (2001:db8::/32), beside it on the same links:
+#   client  2001:db8:c::2/64 (default via 2001:db8:c::1)
+#   director 2001:db8:c::1/64 outside, VIP6 2001:db8:100::100
+#            2001:db8:1::1/64 inside, LADDRS6 2001:db8:1::201-204
+#   real servers 2001:db8:1::1N/64, no route to 2001:db8:c::/64
 CLIENT=192.0.2.2
 DIR_OUT=192.0.2.1
 VIP=192.0.2.100
 DIR_IN=198.51.100.1
 LADDRS=(198.51.100.201 198.51.100.202 198.51.100.203 198.51.100.204)
 rs_addr() { echo "198.51.100.1$1"; }
+CLIENT6=2001:db8:c::2
+DIR_OUT6=2001:db8:c::1
+VIP6=2001:db8:100::100
+DIR_IN6=2001:db8:1::1
+LADDRS6=(2001:db8:1::201 2001:db8:1::202 2001:db8:1::203 2001:db8:1::204)
+rs6_addr() { echo "2001:db8:1::1$1"; }
 
 RVS_MODDIR=${RVS_MODDIR:-$(pwd)/build/debug}
 # rvsadm, built on the host by tests/run (cargo build --release -p rvsadm).
@@ -39,12 +50,21 @@ topo_up() {
   ip -n rvs-d link add br0 type bridge; ip -n rvs-d link set br0 up
   ip -n rvs-d addr add "$DIR_IN/24" dev br0
   for a in "${LADDRS[@]}"; do ip -n rvs-d addr add "$a/32" dev br0; done
+  # IPv6 beside it; no duplicate address detection (addresses usable at
+  # once: the links are the test's own).
+  ip -n rvs-c addr add "$CLIENT6/64" dev c0 nodad
+  ip -n rvs-c -6 route add default via "$DIR_OUT6"
+  ip -n rvs-d addr add "$DIR_OUT6/64" dev d0 nodad
+  ip -n rvs-d addr add "$VIP6/128" dev lo nodad
+  ip -n rvs-d addr add "$DIR_IN6/64" dev br0 nodad
+  for a in "${LADDRS6[@]}"; do ip -n rvs-d addr add "$a/128" dev br0 nodad; done
   nsx d sysctl -qw net.ipv4.ip_forward=1
   for ((i = 1; i <= nrs; i++)); do
     ip netns add "rvs-rs$i"; ip -n "rvs-rs$i" link set lo up
     ip link add "r$i" netns "rvs-rs$i" type veth peer name "d$i" netns rvs-d
     ip -n rvs-d link set "d$i" master br0; ip -n rvs-d link set "d$i" up
     ip -n "rvs-rs$i" addr add "$(rs_addr "$i")/24" dev "r$i"; ip -n "rvs-rs$i" link set "r$i" up
+    ip -n "rvs-rs$i" addr add "$(rs6_addr "$i")/64" dev "r$i" nodad
   done
 }
 
@@ -104,6 +124,31 @@ wait_port() { # NS ADDR PORT
 }
 
 client() { nsx c python3 tests/lib/client.py "$@"; }
+
+# fullnat_service6 PROTO PORT SCHED NRS [RPORT]: as fullnat_service, on
+# VIP6 over the real servers' IPv6 addresses, with one IPv6 LADDR.
+fullnat_service6() {
+  local proto=$1 port=$2 sched=$3 nrs=$4 rport=${5:-8080} i
+  rvs_ctl add-service "$proto" "[$VIP6]:$port" "$sched"
+  for ((i = 1; i <= nrs; i++)); do rvs_ctl add-dest "$proto" "[$VIP6]:$port" "[$(rs6_addr "$i")]:$rport" 1; done
+  rvs_ctl add-laddr "$proto" "[$VIP6]:$port" "${LADDRS6[0]}"
+}
+
+# start_servers6 N PORT [udp]: tests/lib/tcpsrv.py on each real server's
+# IPv6 address.
+start_servers6() {
+  local n=$1 port=$2 i
+  for ((i = 1; i <= n; i++)); do
+    nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$(rs6_addr "$i")" "$port" ${3:-} &
+  done
+  for ((i = 1; i <= n; i++)); do
+    if [ "${3:-}" != udp ]; then
+      wait_port "rs$i" "$(rs6_addr "$i")" "$port"
+    else
+      wait_udp_port "rs$i" "$port"
+    fi
+  done
+}
 
 # fullnat_service PROTO PORT SCHED NRS [RPORT]: a service on VIP:PORT over
 # the first NRS real servers, with one LADDR.

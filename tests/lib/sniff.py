@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Prints the TCP segments seen on an interface for a while, one per line:
   <src>:<sport> > <dst>:<dport> <flags> len=<payload> toa=<addr:port>|- mss=<n>|-
+IPv6 segments as [<src>]:<sport> > [<dst>]:<dport> ..., their TOA (length
+20) as toa=<kind>/[<addr>]:<port>.
 Usage: sniff.py IFACE SECONDS [syn]   (prints "ready" once listening;
        with "syn", only segments with the SYN flag)
 """
@@ -8,7 +10,7 @@ import socket, struct, sys, time
 
 iface, secs = sys.argv[1], float(sys.argv[2])
 syn_only = len(sys.argv) > 3 and sys.argv[3] == "syn"
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0800))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
 s.bind((iface, 0))
 s.settimeout(0.2)
 print("ready", flush=True)
@@ -20,12 +22,20 @@ while time.time() < end:
         continue
     if addr[2] == socket.PACKET_OUTGOING:
         continue
-    ip = frame[14:]
-    if ip[9] != 6:
+    ethertype, ip = struct.unpack("!H", frame[12:14])[0], frame[14:]
+    if ethertype == 0x0800 and ip[9] == 6:
+        ihl = (ip[0] & 15) * 4
+        tot = struct.unpack("!H", ip[2:4])[0]
+        tcp = ip[ihl:tot]
+        src, dst = socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20])
+    elif ethertype == 0x86DD and ip[6] == 6:
+        # Only segments right after the fixed header (rvs's tests send no
+        # extension headers).
+        tcp = ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
+        src = "[%s]" % socket.inet_ntop(socket.AF_INET6, ip[8:24])
+        dst = "[%s]" % socket.inet_ntop(socket.AF_INET6, ip[24:40])
+    else:
         continue
-    ihl = (ip[0] & 15) * 4
-    tot = struct.unpack("!H", ip[2:4])[0]
-    tcp = ip[ihl:tot]
     doff = (tcp[12] >> 4) * 4
     if syn_only and not tcp[13] & 2:
         continue
@@ -43,7 +53,9 @@ while time.time() < end:
             mss = str(struct.unpack("!H", opts[i + 2:i + 4])[0])
         if k == 254 and ln == 8:
             toa = "%s:%d" % (socket.inet_ntoa(opts[i + 4:i + 8]), struct.unpack("!H", opts[i + 2:i + 4])[0])
+        if k in (253, 254) and ln == 20:
+            toa = "%d/[%s]:%d" % (k, socket.inet_ntop(socket.AF_INET6, opts[i + 4:i + 20]),
+                                  struct.unpack("!H", opts[i + 2:i + 4])[0])
         i += max(ln, 2)
     sport, dport = struct.unpack("!HH", tcp[:4])
-    print("%s:%d > %s:%d %s len=%d toa=%s mss=%s" % (socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]),
-                                                    dport, flags, len(tcp) - doff, toa, mss), flush=True)
+    print("%s:%d > %s:%d %s len=%d toa=%s mss=%s" % (src, sport, dst, dport, flags, len(tcp) - doff, toa, mss), flush=True)

@@ -53,14 +53,18 @@ class H(socketserver.StreamRequestHandler):
                 self.wfile.write(c)
 
 
+FAMILY = socket.AF_INET6 if ":" in ADDR else socket.AF_INET
+
+
 class S(socketserver.ThreadingTCPServer):
+    address_family = FAMILY
     allow_reuse_address = True
     daemon_threads = True
     request_queue_size = 512
 
 
 if UDP:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(FAMILY, socket.SOCK_DGRAM)
     s.bind((ADDR, PORT))
     while True:
         data, peer = s.recvfrom(65535)
