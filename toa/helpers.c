@@ -9,7 +9,10 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/tcp.h>
+#include <linux/in6.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 #include "helpers.h"
@@ -73,11 +76,36 @@ static int syn_recv_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	const struct sk_buff *skb = (const void *)regs_get_kernel_argument(regs, 1);
 	const struct tcphdr *th = tcp_hdr(skb);
 	unsigned int doff = th->doff * 4;
+	struct in6_addr saddr;
 
 	if (doff < sizeof(*th))
 		return 1;
+	ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr, &saddr);
 	return toa_rs_syn_recv_entry(ri->data, (const u8 *)(th + 1), doff - sizeof(*th),
-				     ip_hdr(skb)->saddr, th->source);
+				     saddr.s6_addr, th->source, false);
+}
+
+/*
+ * tcp_v6_syn_recv_sock(sk, skb, req, dst, req_unhash, own_req, ...): an IPv6
+ * listener's handshake. For a v4-mapped connection (an IPv4 skb) it calls
+ * tcp_v4_syn_recv_sock, whose probe records it: not this one. For an IPv6
+ * skb tcp_v6_rcv has made the whole TCP header linear (doff * 4 pulled) and
+ * the network header is the IPv6 header (the function reads its hop limit).
+ */
+static int syn_recv6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	const struct sk_buff *skb = (const void *)regs_get_kernel_argument(regs, 1);
+	const struct tcphdr *th;
+	unsigned int doff;
+
+	if (skb->protocol == htons(ETH_P_IP))
+		return 1;
+	th = tcp_hdr(skb);
+	doff = th->doff * 4;
+	if (doff < sizeof(*th))
+		return 1;
+	return toa_rs_syn_recv_entry(ri->data, (const u8 *)(th + 1), doff - sizeof(*th),
+				     ipv6_hdr(skb)->saddr.s6_addr, th->source, true);
 }
 
 static int syn_recv_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -108,7 +136,7 @@ static int destruct_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kretprobe toa_krp[3] = {
+static struct kretprobe toa_krp[4] = {
 	[TOA_PROBE_SYN_RECV] = {
 		.kp.symbol_name = "tcp_v4_syn_recv_sock",
 		.entry_handler = syn_recv_entry,
@@ -131,7 +159,15 @@ static struct kretprobe toa_krp[3] = {
 		.data_size = TOA_RI_DATA,
 		.maxactive = 256,
 	},
+	[TOA_PROBE_SYN_RECV6] = {
+		.kp.symbol_name = "tcp_v6_syn_recv_sock",
+		.entry_handler = syn_recv6_entry,
+		.handler = syn_recv_ret,
+		.data_size = TOA_RI_DATA,
+		.maxactive = 64,
+	},
 };
+static_assert(TOA_PROBE_DESTRUCT == ARRAY_SIZE(toa_krp));
 
 static struct kprobe toa_kp_destruct = {
 	.symbol_name = "sk_destruct",
@@ -140,7 +176,7 @@ static struct kprobe toa_kp_destruct = {
 
 int toa_probes_register(void)
 {
-	struct kretprobe *krps[] = { &toa_krp[0], &toa_krp[1], &toa_krp[2] };
+	struct kretprobe *krps[] = { &toa_krp[0], &toa_krp[1], &toa_krp[2], &toa_krp[3] };
 	int err;
 
 	/* Records are dropped at socket destruction: that probe goes first. */
@@ -155,7 +191,7 @@ int toa_probes_register(void)
 
 void toa_probes_unregister(void)
 {
-	struct kretprobe *krps[] = { &toa_krp[0], &toa_krp[1], &toa_krp[2] };
+	struct kretprobe *krps[] = { &toa_krp[0], &toa_krp[1], &toa_krp[2], &toa_krp[3] };
 
 	/* Waits (RCU) for running handlers; pending kretprobe instances of
 	 * calls still in progress will not call ours any more. */

@@ -17,6 +17,8 @@ enum {
 	TOA_NR_STATS = 16,
 	/* Bytes of per-call data a kretprobe instance keeps for Rust. */
 	TOA_RI_DATA = 64,
+	/* sizeof(struct sockaddr_in6), checked in helpers.c. */
+	TOA_SOCKADDR_IN6 = 28,
 };
 
 /* The probes, also the index of their miss counters. */
@@ -24,6 +26,7 @@ enum toa_probe {
 	TOA_PROBE_SYN_RECV,	/* kretprobe tcp_v4_syn_recv_sock */
 	TOA_PROBE_GETNAME,	/* kretprobe inet_getname */
 	TOA_PROBE_GETNAME6,	/* kretprobe inet6_getname */
+	TOA_PROBE_SYN_RECV6,	/* kretprobe tcp_v6_syn_recv_sock */
 	TOA_PROBE_DESTRUCT,	/* kprobe sk_destruct */
 	TOA_NR_PROBES,
 };
@@ -50,8 +53,13 @@ u64 toa_probe_missed(unsigned int probe);
 int toa_proc_register(void);
 void toa_proc_unregister(void);
 
-/* Implemented in Rust; `data` is the instance's TOA_RI_DATA bytes. */
-int toa_rs_syn_recv_entry(void *data, const u8 *opts, unsigned int optlen, __be32 saddr, __be16 sport);
+/*
+ * Implemented in Rust; `data` is the instance's TOA_RI_DATA bytes. `saddr`
+ * is the segment's 16-byte source address (an IPv4 one as ::ffff:a.b.c.d);
+ * `v6` tells an IPv6 segment (tcp_v6_syn_recv_sock) from an IPv4 one.
+ */
+int toa_rs_syn_recv_entry(void *data, const u8 *opts, unsigned int optlen, const u8 *saddr, __be16 sport,
+			  bool v6);
 void toa_rs_syn_recv_ret(void *data, struct sock *child);
 int toa_rs_getname_entry(void *data, struct sock *sk, void *uaddr, int peer);
 void toa_rs_getname_ret(void *data, long ret);

@@ -2,10 +2,12 @@
 //! toa.ko: on a real server, makes the client address carried in the TOA
 //! TCP option visible to getpeername() and accept().
 //!
-//! Four probes, no kernel table is written:
-//! - a kretprobe on `tcp_v4_syn_recv_sock` reads the options of the segment
-//!   completing the handshake (entry) and, when a socket comes out of it
-//!   (return), records the client address for that socket;
+//! Five probes, no kernel table is written:
+//! - kretprobes on `tcp_v4_syn_recv_sock` (IPv4 connections, including an
+//!   IPv6 listener's v4-mapped ones) and `tcp_v6_syn_recv_sock` (IPv6
+//!   connections) read the options of the segment completing the handshake
+//!   (entry) and, when a socket comes out of it (return), record the client
+//!   address for that socket;
 //! - kretprobes on `inet_getname` and `inet6_getname` rewrite the peer
 //!   address the kernel has just written for a socket with a record, before
 //!   the system call copies it to the user (getpeername, accept);
@@ -24,7 +26,7 @@ mod kern;
 mod toa_core;
 
 use kern::{Buckets, Probes, ProcFiles, SockKey};
-use toa_core::toa::{self, ClientAddr, Rewrite};
+use toa_core::toa::{self, ClientAddr, Peer, Rewrite};
 use toa_core::version::VERSION;
 
 module! {
@@ -39,9 +41,10 @@ module! {
 #[derive(Clone, Copy)]
 pub(crate) struct Record {
     /// Source address and port of the handshake segment (the director's
-    /// local address): the peer the kernel knows. Rewrites happen only over
-    /// that address, so a stale record could never mislabel a socket.
-    seen: ([u8; 4], u16),
+    /// local address; an IPv4 one mapped): the peer the kernel knows.
+    /// Rewrites happen only over that address, so a stale record could
+    /// never mislabel a socket.
+    seen: Peer,
     /// The client, from the option.
     client: ClientAddr,
 }
@@ -75,8 +78,19 @@ enum Stat {
     AddrUnusable,
     /// Records dropped when their socket was freed.
     RecordsFreed,
+    // The counters below came later; /proc/net/toa_stats shows them after
+    // the earlier lines, which keep their order.
+    /// Of `ToaSeen`: the TOA carried an IPv6 client (kind 253 or 254,
+    /// length 20).
+    V6ClientSeen,
+    /// Of `ToaSeen`: the connection itself was IPv6.
+    V6ConnToaSeen,
+    /// Of `NoToa`: the connection itself was IPv6.
+    V6ConnNoToa,
 }
 
+/// Names of the counters up to `RecordsFreed`, shown first, then `records`
+/// and the probes' misses.
 const STAT_NAMES: [&str; 8] = [
     "toa_seen",
     "no_toa",
@@ -87,6 +101,14 @@ const STAT_NAMES: [&str; 8] = [
     "addr_unusable",
     "records_freed",
 ];
+
+/// The later counters, shown last.
+const STAT_NAMES_LATER: [(&str, Stat); 3] = [
+    ("v6_client_seen", Stat::V6ClientSeen),
+    ("v6_conn_toa_seen", Stat::V6ConnToaSeen),
+    ("v6_conn_no_toa", Stat::V6ConnNoToa),
+];
+const _: () = assert!((Stat::V6ConnNoToa as u32) < kern::NR_STATS);
 
 fn count(s: Stat) {
     kern::stat_inc(s as u32);
@@ -122,27 +144,38 @@ fn unlink(head: &mut Option<KBox<Node>>, k: SockKey) -> Option<KBox<Node>> {
     Some(n)
 }
 
-/// Reads the TOA, if any, of a handshake-completing segment from `saddr`,
-/// `sport` with TCP option area `opts`.
-pub(crate) fn ack_toa(opts: &[u8], saddr: [u8; 4], sport: u16) -> AckToa {
+/// Reads the TOA, if any, of a handshake-completing segment from `from`
+/// (address, an IPv4 one mapped, and port) with TCP option area `opts`.
+pub(crate) fn ack_toa(opts: &[u8], from: Peer) -> AckToa {
     match toa::find(opts) {
-        Ok(Some(client)) => AckToa::Found(Record { seen: (saddr, sport), client }),
+        Ok(Some(client)) => AckToa::Found(Record { seen: from, client }),
         Ok(None) => AckToa::Absent,
         Err(_) => AckToa::Malformed,
     }
 }
 
-/// A socket came out of a handshake whose segment showed `v`.
-pub(crate) fn new_sock(k: SockKey, v: AckToa) {
+/// A socket came out of a handshake whose segment (IPv6 if `v6`) showed
+/// `v`.
+pub(crate) fn new_sock(k: SockKey, v: AckToa, v6: bool) {
     let rec = match v {
         AckToa::Found(rec) => rec,
-        AckToa::Absent => return count(Stat::NoToa),
-        AckToa::Malformed => {
-            count(Stat::BadOptions);
+        AckToa::Absent | AckToa::Malformed => {
+            if matches!(v, AckToa::Malformed) {
+                count(Stat::BadOptions);
+            }
+            if v6 {
+                count(Stat::V6ConnNoToa);
+            }
             return count(Stat::NoToa);
         }
     };
     count(Stat::ToaSeen);
+    if v6 {
+        count(Stat::V6ConnToaSeen);
+    }
+    if matches!(rec.client, ClientAddr::V6 { .. }) {
+        count(Stat::V6ClientSeen);
+    }
     // Probe handlers run with preemption off: atomic allocation only.
     let Ok(node) = KBox::new(Node { key: k, rec, next: None }, GFP_ATOMIC) else {
         return count(Stat::AllocFailed);
@@ -238,6 +271,10 @@ pub(crate) fn stats_text(out: &mut [u8]) -> usize {
     ] {
         let _ = writeln!(w, "{} {}", name, kern::probe_missed(p));
     }
+    for (name, s) in STAT_NAMES_LATER {
+        let _ = writeln!(w, "{} {}", name, stat(s));
+    }
+    let _ = writeln!(w, "missed_syn_recv6 {}", kern::probe_missed(kern::PROBE_SYN_RECV6));
     w.pos
 }
 
