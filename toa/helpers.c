@@ -12,6 +12,8 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/in6.h>
+#include <linux/netfilter.h>
+#include <linux/uaccess.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -241,3 +243,59 @@ static struct pernet_operations toa_net_ops = {
 
 int toa_proc_register(void) { return register_pernet_subsys(&toa_net_ops); }
 void toa_proc_unregister(void) { unregister_pernet_subsys(&toa_net_ops); }
+
+/*
+ * getsockopt(IPPROTO_IP or IPPROTO_IPV6, TOA_SO_GET_CLIENT6): see
+ * core/src/toa.rs (client6) for the answer. nf_getsockopt calls this in
+ * process context, without the socket's lock, with a reference on this
+ * module (owner) for the duration. The peer address is read as the
+ * socket's family keeps it; Rust compares it with the handshake's source.
+ */
+static_assert(sizeof(struct sockaddr_in6) == TOA_SOCKADDR_IN6);
+
+static int toa_sockopt_get(struct sock *sk, int optval, void __user *user, int *len)
+{
+	u8 out[TOA_SOCKADDR_IN6];
+	struct in6_addr peer;
+	int err;
+
+	/* A connected socket's peer does not change; a socket connecting
+	 * meanwhile has no record, whatever is read. */
+	if (sk->sk_family == AF_INET6)
+		peer = sk->sk_v6_daddr;
+	else
+		ipv6_addr_set_v4mapped(READ_ONCE(sk->sk_daddr), &peer);
+	err = toa_rs_sockopt_client6(sk, *len, peer.s6_addr, READ_ONCE(sk->sk_dport), out);
+	if (err)
+		return err;
+	if (copy_to_user(user, out, sizeof(out)))
+		return -EFAULT;
+	*len = sizeof(out);
+	return 0;
+}
+
+static struct nf_sockopt_ops toa_sockopts[2] = {
+	{ .pf = PF_INET, .get = toa_sockopt_get, .owner = THIS_MODULE },
+	{ .pf = PF_INET6, .get = toa_sockopt_get, .owner = THIS_MODULE },
+};
+
+int toa_sockopt_register(int optmin, int optmax)
+{
+	int err;
+
+	toa_sockopts[0].get_optmin = toa_sockopts[1].get_optmin = optmin;
+	toa_sockopts[0].get_optmax = toa_sockopts[1].get_optmax = optmax;
+	err = nf_register_sockopt(&toa_sockopts[0]);
+	if (err)
+		return err;
+	err = nf_register_sockopt(&toa_sockopts[1]);
+	if (err)
+		nf_unregister_sockopt(&toa_sockopts[0]);
+	return err;
+}
+
+void toa_sockopt_unregister(void)
+{
+	nf_unregister_sockopt(&toa_sockopts[1]);
+	nf_unregister_sockopt(&toa_sockopts[0]);
+}

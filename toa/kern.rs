@@ -124,6 +124,36 @@ impl Drop for ProcFiles {
     }
 }
 
+/// toa.ko's getsockopt numbers (both families) in netfilter's sockopt
+/// registry while a value lives.
+pub(crate) struct Sockopt(());
+
+impl Sockopt {
+    /// Registers getsockopt numbers `range.0 .. range.1` (EBUSY when another
+    /// registration overlaps them).
+    pub(crate) fn register(range: (i32, i32)) -> Result<Self> {
+        // SAFETY: static nf_sockopt_ops, registered once (the Toa value
+        // holds the only Sockopt); the handler reaches only the static
+        // table and counters, initialised before this call.
+        let r = unsafe { b::toa_sockopt_register(range.0, range.1) };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(Sockopt(()))
+    }
+}
+
+impl Drop for Sockopt {
+    fn drop(&mut self) {
+        // SAFETY: registered (type invariant). No call of the handler runs
+        // after the module's exit has begun: nf_getsockopt holds a module
+        // reference across the call, and a module with references does not
+        // start its exit (and a failed init never reaches a registered
+        // Sockopt: it is registered last).
+        unsafe { b::toa_sockopt_unregister() }
+    }
+}
+
 /// A socket, known only by its address: the record table's key. Never
 /// dereferenced by Rust.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -253,6 +283,26 @@ extern "C" fn toa_rs_getname_ret(data: *mut c_void, ret: c_long) {
 #[no_mangle]
 extern "C" fn toa_rs_sk_destruct(sk: *mut b::sock) {
     crate::sock_gone(SockKey(sk as usize));
+}
+
+/// getsockopt(TOA_SO_GET_CLIENT6) on `sk`, whose peer is `peer` (16
+/// bytes), `dport` (network order), with a buffer of `len` bytes: 0 and a
+/// `sockaddr_in6` in `out`, or a negative errno.
+#[no_mangle]
+extern "C" fn toa_rs_sockopt_client6(sk: *mut b::sock, len: c_int, peer: *const u8, dport: u16, out: *mut u8) -> c_int {
+    // SAFETY: the C handler passes a 16-byte address on its stack, alive
+    // for the call.
+    let peer = unsafe { peer.cast::<[u8; 16]>().read_unaligned() };
+    match crate::sockopt_client6(SockKey(sk as usize), len, (peer, u16::from_be(dport))) {
+        Ok(sa) => {
+            // SAFETY: `out` is the C handler's TOA_SOCKADDR_IN6-byte buffer,
+            // writable for the call; `sa` is exactly that long (the write
+            // below does not compile otherwise). No alignment needed.
+            unsafe { out.cast::<[u8; b::TOA_SOCKADDR_IN6 as usize]>().write_unaligned(sa) };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
 }
 
 /// Fills `buf` with the counters; returns the length written.

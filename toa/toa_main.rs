@@ -14,10 +14,15 @@
 //! - a kprobe on `sk_destruct`, which every socket passes on its way to
 //!   being freed, drops the record.
 //!
+//! An IPv4 socket cannot show an IPv6 client (an IPv4 connection from a
+//! NAT64 director): getsockopt(IPPROTO_IP, `toa::SO_GET_CLIENT6`), served
+//! through netfilter's sockopt registry, returns it as a `sockaddr_in6`.
+//!
 //! Records live in a hash table keyed by the socket's address, one lock per
 //! bucket, allocated atomically in the probe (preemption is off there) and
-//! freed at destruction; module exit unregisters the probes, then frees
-//! what is left (sockets still open then show the director's address).
+//! freed at destruction; module exit unregisters the getsockopt numbers and
+//! the probes, then frees what is left (sockets still open then show the
+//! director's address).
 
 use kernel::prelude::*;
 
@@ -25,8 +30,8 @@ mod bindings;
 mod kern;
 mod toa_core;
 
-use kern::{Buckets, Probes, ProcFiles, SockKey};
-use toa_core::toa::{self, ClientAddr, Peer, Rewrite};
+use kern::{Buckets, Probes, ProcFiles, SockKey, Sockopt};
+use toa_core::toa::{self, Client6Error, ClientAddr, Peer, Rewrite};
 use toa_core::version::VERSION;
 
 module! {
@@ -87,6 +92,10 @@ enum Stat {
     V6ConnToaSeen,
     /// Of `NoToa`: the connection itself was IPv6.
     V6ConnNoToa,
+    /// IPv6 clients returned by getsockopt(SO_GET_CLIENT6).
+    SockoptReturned,
+    /// getsockopt(SO_GET_CLIENT6) answered ENOENT.
+    SockoptNoent,
 }
 
 /// Names of the counters up to `RecordsFreed`, shown first, then `records`
@@ -103,12 +112,14 @@ const STAT_NAMES: [&str; 8] = [
 ];
 
 /// The later counters, shown last.
-const STAT_NAMES_LATER: [(&str, Stat); 3] = [
+const STAT_NAMES_LATER: [(&str, Stat); 5] = [
     ("v6_client_seen", Stat::V6ClientSeen),
     ("v6_conn_toa_seen", Stat::V6ConnToaSeen),
     ("v6_conn_no_toa", Stat::V6ConnNoToa),
+    ("sockopt_returned", Stat::SockoptReturned),
+    ("sockopt_noent", Stat::SockoptNoent),
 ];
-const _: () = assert!((Stat::V6ConnNoToa as u32) < kern::NR_STATS);
+const _: () = assert!((Stat::SockoptNoent as u32) < kern::NR_STATS);
 
 fn count(s: Stat) {
     kern::stat_inc(s as u32);
@@ -217,6 +228,22 @@ pub(crate) fn rewrite(sa: &mut [u8], rec: Record) {
     }
 }
 
+/// getsockopt(SO_GET_CLIENT6) on socket `k`, whose peer is now `peer`,
+/// with a buffer of `len` bytes.
+pub(crate) fn sockopt_client6(k: SockKey, len: i32, peer: Peer) -> Result<[u8; toa::SOCKADDR_IN6_LEN]> {
+    match toa::client6(len, lookup(k).map(|r| (r.seen, r.client)), peer) {
+        Ok(sa) => {
+            count(Stat::SockoptReturned);
+            Ok(sa)
+        }
+        Err(Client6Error::ShortBuffer) => Err(EINVAL),
+        Err(Client6Error::NoEntry) => {
+            count(Stat::SockoptNoent);
+            Err(ENOENT)
+        }
+    }
+}
+
 /// Socket `k` is being freed.
 pub(crate) fn sock_gone(k: SockKey) {
     if TABLE.with(bucket(k), |head| unlink(head, k)).is_some() {
@@ -278,27 +305,48 @@ pub(crate) fn stats_text(out: &mut [u8]) -> usize {
     w.pos
 }
 
+/// The module's registrations. Made in the order of the fields below,
+/// last to first; undone first to last by `Drop`, which also undoes a
+/// partly made one (a failed init).
 struct Toa {
+    /// getsockopt(SO_GET_CLIENT6); registered last, so that nothing fails
+    /// after it (an init that failed later would free the module under a
+    /// caller that took its reference during init), and unregistered first.
+    sockopt: Option<Sockopt>,
+    /// The probes: they make and drop the records the table holds.
     probes: Option<Probes>,
+    /// /proc/net/toa_stats.
     _proc: ProcFiles,
 }
 
 impl kernel::Module for Toa {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         kern::locks_init();
-        let proc_ = ProcFiles::register()?;
-        let probes = Probes::register().inspect_err(|e| pr_err!("toa: registering the probes failed: {:?}\n", e))?;
+        let mut toa = Toa { sockopt: None, probes: None, _proc: ProcFiles::register()? };
+        toa.probes = Some(Probes::register().inspect_err(|e| pr_err!("toa: registering the probes failed: {:?}\n", e))?);
+        toa.sockopt = Some(Sockopt::register(toa::SO_RANGE).inspect_err(|e| {
+            pr_err!("toa: getsockopt {}..{} taken ({:?})\n", toa::SO_RANGE.0, toa::SO_RANGE.1, e)
+        })?);
         pr_info!("toa {} loaded\n", VERSION);
-        Ok(Toa { probes: Some(probes), _proc: proc_ })
+        Ok(toa)
     }
 }
 
 impl Drop for Toa {
     fn drop(&mut self) {
-        // No handler runs once the probes are gone: the table is ours.
+        let loaded = self.sockopt.is_some();
+        // 1. getsockopt: no call is in progress (each holds a reference on
+        //    the module, and exit begins only without references); after
+        //    this none can start. It only reads the table.
+        drop(self.sockopt.take());
+        // 2. The probes: no handler runs once they are gone, so the table
+        //    is ours.
         drop(self.probes.take());
+        // 3. The records left (sockets still open).
         let n = drain();
-        pr_info!("toa {} unloaded ({} records of open sockets freed)\n", VERSION, n);
-        // The /proc files go with the fields.
+        if loaded {
+            pr_info!("toa {} unloaded ({} records of open sockets freed)\n", VERSION, n);
+        }
+        // 4. The /proc files go with the fields.
     }
 }

@@ -201,7 +201,7 @@ pub enum Rewrite {
 /// address and port; an IPv4 one in its mapped form) and carried `client`
 /// in TOA. An IPv6 socket sees an IPv4 client as `::ffff:a.b.c.d`, and an
 /// IPv6 client (native IPv6, or NAT64 on a dual-stack socket) as itself; an
-/// IPv4 socket cannot show an IPv6 client.
+/// IPv4 socket cannot show an IPv6 client ([`client6`] gives it instead).
 /// Port and addresses in `sa` are in network order, the family in native
 /// order, as the kernel writes them.
 pub fn rewrite_peer(sa: &mut [u8], seen: Peer, client: ClientAddr) -> Rewrite {
@@ -249,6 +249,71 @@ pub const fn v4_mapped(a: [u8; 4]) -> [u8; 16] {
 /// Whether `a` is of the form `::ffff:a.b.c.d`.
 pub fn is_v4_mapped(a: &[u8; 16]) -> bool {
     a[..12] == v4_mapped([0; 4])[..12]
+}
+
+// --- getsockopt: the IPv6 client of any TCP socket -----------------------
+//
+// An IPv4 socket cannot hold an IPv6 address, so when an IPv4 connection
+// carried an IPv6 client in TOA (a NAT64 director), getpeername() on an
+// AF_INET socket still shows the director. toa.ko answers this instead, on
+// every TCP socket of either family:
+//
+//     struct sockaddr_in6 sin6;
+//     socklen_t len = sizeof(sin6);
+//     getsockopt(fd, IPPROTO_IP, TOA_SO_GET_CLIENT6, &sin6, &len);
+//     /* AF_INET6 sockets may also use level IPPROTO_IPV6 */
+//
+// 0: `sin6` holds the client's IPv6 address and port from TOA (family
+// AF_INET6, flow info and scope id 0) and `len` is 28. Errors: EINVAL
+// when `len` is under 28; ENOENT when the connection carried no IPv6
+// client (no TOA, an IPv4 one, which getpeername() already shows, or a
+// socket toa.ko did not see being made); ENOPROTOOPT when toa.ko is not
+// loaded. The numbers are toa.ko's own, through netfilter's sockopt
+// registry (nf_register_sockopt), which refuses overlapping ranges, above
+// every range the kernel's netfilter uses (64..), IPVS's (1152..) and
+// DPVS's TOA (4096..).
+
+/// Option number of getsockopt(IPPROTO_IP or IPPROTO_IPV6, ...) returning
+/// the connection's IPv6 client as a `struct sockaddr_in6`.
+pub const SO_GET_CLIENT6: i32 = 0x7200;
+/// First and one past the last option number toa.ko registers (only
+/// getsockopt; no setsockopt).
+pub const SO_RANGE: (i32, i32) = (SO_GET_CLIENT6, SO_GET_CLIENT6 + 1);
+/// Size of Linux's `struct sockaddr_in6`.
+pub const SOCKADDR_IN6_LEN: usize = 28;
+
+/// Why [`client6`] gives no address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client6Error {
+    /// The caller's buffer is shorter than a `sockaddr_in6` (EINVAL).
+    ShortBuffer,
+    /// No IPv6 client for this socket (ENOENT).
+    NoEntry,
+}
+
+/// Linux's `struct sockaddr_in6` of `addr`, `port` (host order): family in
+/// native order, port in network order, flow info and scope id 0.
+pub fn sockaddr_in6(addr: [u8; 16], port: u16) -> [u8; SOCKADDR_IN6_LEN] {
+    let mut b = [0u8; SOCKADDR_IN6_LEN];
+    b[..2].copy_from_slice(&AF_INET6.to_ne_bytes());
+    b[2..4].copy_from_slice(&port.to_be_bytes());
+    b[8..24].copy_from_slice(&addr);
+    b
+}
+
+/// The answer to getsockopt([`SO_GET_CLIENT6`]) with a buffer of `len`
+/// bytes, on a socket whose peer is now `peer` and whose record (if any) is
+/// `rec` (the handshake's source, the client from TOA). As with
+/// [`rewrite_peer`], a record is believed only while the socket's peer is
+/// still the handshake's source.
+pub fn client6(len: i32, rec: Option<(Peer, ClientAddr)>, peer: Peer) -> Result<[u8; SOCKADDR_IN6_LEN], Client6Error> {
+    if len < SOCKADDR_IN6_LEN as i32 {
+        return Err(Client6Error::ShortBuffer);
+    }
+    match rec {
+        Some((seen, ClientAddr::V6 { addr, port })) if seen == peer => Ok(sockaddr_in6(addr, port)),
+        _ => Err(Client6Error::NoEntry),
+    }
 }
 
 #[cfg(test)]
@@ -493,6 +558,32 @@ mod tests {
         assert_eq!(find(&[253, 8, 0, 1, 192, 0, 2, 9]), Ok(None));
         // A kind 253 whose length runs past the area: malformed.
         assert!(find(&ali[..12]).is_err());
+    }
+
+    #[test]
+    fn client6_answers() {
+        let seen4 = (v4_mapped([198, 51, 100, 201]), 5000);
+        let c6 = ClientAddr::V6 { addr: CLIENT6, port: 40000 };
+        let want = sin6(CLIENT6, 40000);
+        assert_eq!(sockaddr_in6(CLIENT6, 40000), want);
+        // NAT64: an IPv4 connection whose TOA carried an IPv6 client.
+        assert_eq!(client6(28, Some((seen4, c6)), seen4), Ok(want));
+        assert_eq!(client6(128, Some((seen4, c6)), seen4), Ok(want));
+        // Native IPv6.
+        assert_eq!(client6(28, Some(((DIR6, 5000), c6)), (DIR6, 5000)), Ok(want));
+        // A short (or negative) length is refused first.
+        assert_eq!(client6(27, Some((seen4, c6)), seen4), Err(Client6Error::ShortBuffer));
+        assert_eq!(client6(-1, None, seen4), Err(Client6Error::ShortBuffer));
+        assert_eq!(client6(0, None, seen4), Err(Client6Error::ShortBuffer));
+        // No record, an IPv4 client, or a peer that is not the handshake's.
+        assert_eq!(client6(28, None, seen4), Err(Client6Error::NoEntry));
+        let c4 = ClientAddr::V4 { addr: [192, 0, 2, 2], port: 1 };
+        assert_eq!(client6(28, Some((seen4, c4)), seen4), Err(Client6Error::NoEntry));
+        assert_eq!(client6(28, Some((seen4, c6)), (seen4.0, 5001)), Err(Client6Error::NoEntry));
+        assert_eq!(client6(28, Some((seen4, c6)), (DIR6, 5000)), Err(Client6Error::NoEntry));
+        // The numbers stay clear of the kernel's and IPVS's ranges and of
+        // DPVS's TOA (4096..).
+        assert!(SO_RANGE.0 > 4096 + 64 && SO_RANGE.1 == SO_RANGE.0 + 1);
     }
 
     #[test]
