@@ -9,7 +9,12 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/tcp.h>
+#include <linux/in6.h>
+#include <linux/netfilter.h>
+#include <linux/uaccess.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 #include "helpers.h"
@@ -73,11 +78,36 @@ static int syn_recv_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	const struct sk_buff *skb = (const void *)regs_get_kernel_argument(regs, 1);
 	const struct tcphdr *th = tcp_hdr(skb);
 	unsigned int doff = th->doff * 4;
+	struct in6_addr saddr;
 
 	if (doff < sizeof(*th))
 		return 1;
+	ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr, &saddr);
 	return toa_rs_syn_recv_entry(ri->data, (const u8 *)(th + 1), doff - sizeof(*th),
-				     ip_hdr(skb)->saddr, th->source);
+				     saddr.s6_addr, th->source, false);
+}
+
+/*
+ * tcp_v6_syn_recv_sock(sk, skb, req, dst, req_unhash, own_req, ...): an IPv6
+ * listener's handshake. For a v4-mapped connection (an IPv4 skb) it calls
+ * tcp_v4_syn_recv_sock, whose probe records it: not this one. For an IPv6
+ * skb tcp_v6_rcv has made the whole TCP header linear (doff * 4 pulled) and
+ * the network header is the IPv6 header (the function reads its hop limit).
+ */
+static int syn_recv6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	const struct sk_buff *skb = (const void *)regs_get_kernel_argument(regs, 1);
+	const struct tcphdr *th;
+	unsigned int doff;
+
+	if (skb->protocol == htons(ETH_P_IP))
+		return 1;
+	th = tcp_hdr(skb);
+	doff = th->doff * 4;
+	if (doff < sizeof(*th))
+		return 1;
+	return toa_rs_syn_recv_entry(ri->data, (const u8 *)(th + 1), doff - sizeof(*th),
+				     ipv6_hdr(skb)->saddr.s6_addr, th->source, true);
 }
 
 static int syn_recv_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -108,7 +138,7 @@ static int destruct_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kretprobe toa_krp[3] = {
+static struct kretprobe toa_krp[4] = {
 	[TOA_PROBE_SYN_RECV] = {
 		.kp.symbol_name = "tcp_v4_syn_recv_sock",
 		.entry_handler = syn_recv_entry,
@@ -131,7 +161,15 @@ static struct kretprobe toa_krp[3] = {
 		.data_size = TOA_RI_DATA,
 		.maxactive = 256,
 	},
+	[TOA_PROBE_SYN_RECV6] = {
+		.kp.symbol_name = "tcp_v6_syn_recv_sock",
+		.entry_handler = syn_recv6_entry,
+		.handler = syn_recv_ret,
+		.data_size = TOA_RI_DATA,
+		.maxactive = 64,
+	},
 };
+static_assert(TOA_PROBE_DESTRUCT == ARRAY_SIZE(toa_krp));
 
 static struct kprobe toa_kp_destruct = {
 	.symbol_name = "sk_destruct",
@@ -140,7 +178,7 @@ static struct kprobe toa_kp_destruct = {
 
 int toa_probes_register(void)
 {
-	struct kretprobe *krps[] = { &toa_krp[0], &toa_krp[1], &toa_krp[2] };
+	struct kretprobe *krps[] = { &toa_krp[0], &toa_krp[1], &toa_krp[2], &toa_krp[3] };
 	int err;
 
 	/* Records are dropped at socket destruction: that probe goes first. */
@@ -155,7 +193,7 @@ int toa_probes_register(void)
 
 void toa_probes_unregister(void)
 {
-	struct kretprobe *krps[] = { &toa_krp[0], &toa_krp[1], &toa_krp[2] };
+	struct kretprobe *krps[] = { &toa_krp[0], &toa_krp[1], &toa_krp[2], &toa_krp[3] };
 
 	/* Waits (RCU) for running handlers; pending kretprobe instances of
 	 * calls still in progress will not call ours any more. */
@@ -205,3 +243,59 @@ static struct pernet_operations toa_net_ops = {
 
 int toa_proc_register(void) { return register_pernet_subsys(&toa_net_ops); }
 void toa_proc_unregister(void) { unregister_pernet_subsys(&toa_net_ops); }
+
+/*
+ * getsockopt(IPPROTO_IP or IPPROTO_IPV6, TOA_SO_GET_CLIENT6): see
+ * core/src/toa.rs (client6) for the answer. nf_getsockopt calls this in
+ * process context, without the socket's lock, with a reference on this
+ * module (owner) for the duration. The peer address is read as the
+ * socket's family keeps it; Rust compares it with the handshake's source.
+ */
+static_assert(sizeof(struct sockaddr_in6) == TOA_SOCKADDR_IN6);
+
+static int toa_sockopt_get(struct sock *sk, int optval, void __user *user, int *len)
+{
+	u8 out[TOA_SOCKADDR_IN6];
+	struct in6_addr peer;
+	int err;
+
+	/* A connected socket's peer does not change; a socket connecting
+	 * meanwhile has no record, whatever is read. */
+	if (sk->sk_family == AF_INET6)
+		peer = sk->sk_v6_daddr;
+	else
+		ipv6_addr_set_v4mapped(READ_ONCE(sk->sk_daddr), &peer);
+	err = toa_rs_sockopt_client6(sk, *len, peer.s6_addr, READ_ONCE(sk->sk_dport), out);
+	if (err)
+		return err;
+	if (copy_to_user(user, out, sizeof(out)))
+		return -EFAULT;
+	*len = sizeof(out);
+	return 0;
+}
+
+static struct nf_sockopt_ops toa_sockopts[2] = {
+	{ .pf = PF_INET, .get = toa_sockopt_get, .owner = THIS_MODULE },
+	{ .pf = PF_INET6, .get = toa_sockopt_get, .owner = THIS_MODULE },
+};
+
+int toa_sockopt_register(int optmin, int optmax)
+{
+	int err;
+
+	toa_sockopts[0].get_optmin = toa_sockopts[1].get_optmin = optmin;
+	toa_sockopts[0].get_optmax = toa_sockopts[1].get_optmax = optmax;
+	err = nf_register_sockopt(&toa_sockopts[0]);
+	if (err)
+		return err;
+	err = nf_register_sockopt(&toa_sockopts[1]);
+	if (err)
+		nf_unregister_sockopt(&toa_sockopts[0]);
+	return err;
+}
+
+void toa_sockopt_unregister(void)
+{
+	nf_unregister_sockopt(&toa_sockopts[1]);
+	nf_unregister_sockopt(&toa_sockopts[0]);
+}

@@ -9,6 +9,8 @@ use kernel::prelude::*;
 
 /// Buckets of the record table, each with its own lock.
 pub(crate) const NBUCKETS: usize = b::TOA_NBUCKETS as usize;
+/// Per-CPU counter slots.
+pub(crate) const NR_STATS: u32 = b::TOA_NR_STATS;
 
 /// `NBUCKETS` singly linked lists, each guarded by its C spinlock (taken
 /// with interrupts off: probes run in process, softirq and RCU-callback
@@ -72,6 +74,7 @@ pub(crate) fn probe_missed(p: u32) -> u64 {
 pub(crate) const PROBE_SYN_RECV: u32 = b::toa_probe_TOA_PROBE_SYN_RECV;
 pub(crate) const PROBE_GETNAME: u32 = b::toa_probe_TOA_PROBE_GETNAME;
 pub(crate) const PROBE_GETNAME6: u32 = b::toa_probe_TOA_PROBE_GETNAME6;
+pub(crate) const PROBE_SYN_RECV6: u32 = b::toa_probe_TOA_PROBE_SYN_RECV6;
 pub(crate) const PROBE_DESTRUCT: u32 = b::toa_probe_TOA_PROBE_DESTRUCT;
 
 /// The kprobes and kretprobes of toa.ko, registered while a value lives.
@@ -121,6 +124,36 @@ impl Drop for ProcFiles {
     }
 }
 
+/// toa.ko's getsockopt numbers (both families) in netfilter's sockopt
+/// registry while a value lives.
+pub(crate) struct Sockopt(());
+
+impl Sockopt {
+    /// Registers getsockopt numbers `range.0 .. range.1` (EBUSY when another
+    /// registration overlaps them).
+    pub(crate) fn register(range: (i32, i32)) -> Result<Self> {
+        // SAFETY: static nf_sockopt_ops, registered once (the Toa value
+        // holds the only Sockopt); the handler reaches only the static
+        // table and counters, initialised before this call.
+        let r = unsafe { b::toa_sockopt_register(range.0, range.1) };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(Sockopt(()))
+    }
+}
+
+impl Drop for Sockopt {
+    fn drop(&mut self) {
+        // SAFETY: registered (type invariant). No call of the handler runs
+        // after the module's exit has begun: nf_getsockopt holds a module
+        // reference across the call, and a module with references does not
+        // start its exit (and a failed init never reaches a registered
+        // Sockopt: it is registered last).
+        unsafe { b::toa_sockopt_unregister() }
+    }
+}
+
 /// A socket, known only by its address: the record table's key. Never
 /// dereferenced by Rust.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -161,32 +194,44 @@ impl RiData {
     }
 }
 
-/// What the syn_recv_sock entry handler leaves for the return handler.
+/// What the syn_recv_sock entry handler leaves for the return handler:
+/// what the segment showed, and whether it was an IPv6 one.
 #[derive(Clone, Copy)]
-struct SynRecvData(crate::AckToa);
+struct SynRecvData(crate::AckToa, bool);
 
-/// Entry of tcp_v4_syn_recv_sock: looks at the handshake-completing
-/// segment's options. Always returns 0 (the return handler counts).
+/// Entry of tcp_v4_syn_recv_sock and tcp_v6_syn_recv_sock (an IPv6
+/// segment): looks at the handshake-completing segment's options. Always
+/// returns 0 (the return handler counts).
 #[no_mangle]
-extern "C" fn toa_rs_syn_recv_entry(data: *mut c_void, opts: *const u8, optlen: u32, saddr: u32, sport: u16) -> c_int {
+extern "C" fn toa_rs_syn_recv_entry(
+    data: *mut c_void,
+    opts: *const u8,
+    optlen: u32,
+    saddr: *const u8,
+    sport: u16,
+    v6: bool,
+) -> c_int {
     // SAFETY: the C handler passes the option bytes of the segment's TCP
-    // header, linear (tcp_v4_rcv pulled doff * 4 bytes) and alive for the
-    // call; `optlen` is doff * 4 - 20, at most 40.
+    // header, linear (tcp_v4_rcv / tcp_v6_rcv pulled doff * 4 bytes) and
+    // alive for the call; `optlen` is doff * 4 - 20, at most 40.
     let opts = unsafe { core::slice::from_raw_parts(opts, optlen as usize) };
-    let v = crate::ack_toa(opts, u32::from_be(saddr).to_be_bytes(), u16::from_be(sport));
+    // SAFETY: `saddr` points to 16 bytes alive for the call: the IPv6
+    // header's source address, or an in6_addr on the C handler's stack.
+    let saddr = unsafe { saddr.cast::<[u8; 16]>().read_unaligned() };
+    let v = crate::ack_toa(opts, (saddr, u16::from_be(sport)));
     // SAFETY: `data` is this instance's data area, passed by the C handler.
-    unsafe { RiData::new(data) }.put(SynRecvData(v));
+    unsafe { RiData::new(data) }.put(SynRecvData(v, v6));
     0
 }
 
-/// Return of tcp_v4_syn_recv_sock: `child` is the new socket or null.
+/// Return of tcp_v4/v6_syn_recv_sock: `child` is the new socket or null.
 #[no_mangle]
 extern "C" fn toa_rs_syn_recv_ret(data: *mut c_void, child: *mut b::sock) {
     // SAFETY: `data` is this instance's data area; its entry handler
     // returned 0, which it does only after storing a `SynRecvData`.
-    let SynRecvData(v) = unsafe { RiData::new(data).get() };
+    let SynRecvData(v, v6) = unsafe { RiData::new(data).get() };
     if !child.is_null() {
-        crate::new_sock(SockKey(child as usize), v);
+        crate::new_sock(SockKey(child as usize), v, v6);
     }
 }
 
@@ -225,7 +270,7 @@ extern "C" fn toa_rs_getname_ret(data: *mut c_void, ret: c_long) {
         return;
     }
     // A sockaddr_in6 is the longest getname of these families writes.
-    let len = (ret as usize).min(28);
+    let len = (ret as usize).min(b::TOA_SOCKADDR_IN6 as usize);
     // SAFETY: getname has just written `ret` bytes at `uaddr`, the caller's
     // address buffer (a sockaddr_storage for the system calls), which
     // lives until the probed function has returned to its caller, and
@@ -238,6 +283,26 @@ extern "C" fn toa_rs_getname_ret(data: *mut c_void, ret: c_long) {
 #[no_mangle]
 extern "C" fn toa_rs_sk_destruct(sk: *mut b::sock) {
     crate::sock_gone(SockKey(sk as usize));
+}
+
+/// getsockopt(TOA_SO_GET_CLIENT6) on `sk`, whose peer is `peer` (16
+/// bytes), `dport` (network order), with a buffer of `len` bytes: 0 and a
+/// `sockaddr_in6` in `out`, or a negative errno.
+#[no_mangle]
+extern "C" fn toa_rs_sockopt_client6(sk: *mut b::sock, len: c_int, peer: *const u8, dport: u16, out: *mut u8) -> c_int {
+    // SAFETY: the C handler passes a 16-byte address on its stack, alive
+    // for the call.
+    let peer = unsafe { peer.cast::<[u8; 16]>().read_unaligned() };
+    match crate::sockopt_client6(SockKey(sk as usize), len, (peer, u16::from_be(dport))) {
+        Ok(sa) => {
+            // SAFETY: `out` is the C handler's TOA_SOCKADDR_IN6-byte buffer,
+            // writable for the call; `sa` is exactly that long (the write
+            // below does not compile otherwise). No alignment needed.
+            unsafe { out.cast::<[u8; b::TOA_SOCKADDR_IN6 as usize]>().write_unaligned(sa) };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
 }
 
 /// Fills `buf` with the counters; returns the length written.

@@ -2,20 +2,27 @@
 //! toa.ko: on a real server, makes the client address carried in the TOA
 //! TCP option visible to getpeername() and accept().
 //!
-//! Four probes, no kernel table is written:
-//! - a kretprobe on `tcp_v4_syn_recv_sock` reads the options of the segment
-//!   completing the handshake (entry) and, when a socket comes out of it
-//!   (return), records the client address for that socket;
+//! Five probes, no kernel table is written:
+//! - kretprobes on `tcp_v4_syn_recv_sock` (IPv4 connections, including an
+//!   IPv6 listener's v4-mapped ones) and `tcp_v6_syn_recv_sock` (IPv6
+//!   connections) read the options of the segment completing the handshake
+//!   (entry) and, when a socket comes out of it (return), record the client
+//!   address for that socket;
 //! - kretprobes on `inet_getname` and `inet6_getname` rewrite the peer
 //!   address the kernel has just written for a socket with a record, before
 //!   the system call copies it to the user (getpeername, accept);
 //! - a kprobe on `sk_destruct`, which every socket passes on its way to
 //!   being freed, drops the record.
 //!
+//! An IPv4 socket cannot show an IPv6 client (an IPv4 connection from a
+//! NAT64 director): getsockopt(IPPROTO_IP, `toa::SO_GET_CLIENT6`), served
+//! through netfilter's sockopt registry, returns it as a `sockaddr_in6`.
+//!
 //! Records live in a hash table keyed by the socket's address, one lock per
 //! bucket, allocated atomically in the probe (preemption is off there) and
-//! freed at destruction; module exit unregisters the probes, then frees
-//! what is left (sockets still open then show the director's address).
+//! freed at destruction; module exit unregisters the getsockopt numbers and
+//! the probes, then frees what is left (sockets still open then show the
+//! director's address).
 
 use kernel::prelude::*;
 
@@ -23,8 +30,8 @@ mod bindings;
 mod kern;
 mod toa_core;
 
-use kern::{Buckets, Probes, ProcFiles, SockKey};
-use toa_core::toa::{self, ClientAddr, Rewrite};
+use kern::{Buckets, Probes, ProcFiles, SockKey, Sockopt};
+use toa_core::toa::{self, Client6Error, ClientAddr, Peer, Rewrite};
 use toa_core::version::VERSION;
 
 module! {
@@ -39,9 +46,10 @@ module! {
 #[derive(Clone, Copy)]
 pub(crate) struct Record {
     /// Source address and port of the handshake segment (the director's
-    /// local address): the peer the kernel knows. Rewrites happen only over
-    /// that address, so a stale record could never mislabel a socket.
-    seen: ([u8; 4], u16),
+    /// local address; an IPv4 one mapped): the peer the kernel knows.
+    /// Rewrites happen only over that address, so a stale record could
+    /// never mislabel a socket.
+    seen: Peer,
     /// The client, from the option.
     client: ClientAddr,
 }
@@ -75,8 +83,23 @@ enum Stat {
     AddrUnusable,
     /// Records dropped when their socket was freed.
     RecordsFreed,
+    // The counters below came later; /proc/net/toa_stats shows them after
+    // the earlier lines, which keep their order.
+    /// Of `ToaSeen`: the TOA carried an IPv6 client (kind 253 or 254,
+    /// length 20).
+    V6ClientSeen,
+    /// Of `ToaSeen`: the connection itself was IPv6.
+    V6ConnToaSeen,
+    /// Of `NoToa`: the connection itself was IPv6.
+    V6ConnNoToa,
+    /// IPv6 clients returned by getsockopt(SO_GET_CLIENT6).
+    SockoptReturned,
+    /// getsockopt(SO_GET_CLIENT6) answered ENOENT.
+    SockoptNoent,
 }
 
+/// Names of the counters up to `RecordsFreed`, shown first, then `records`
+/// and the probes' misses.
 const STAT_NAMES: [&str; 8] = [
     "toa_seen",
     "no_toa",
@@ -87,6 +110,16 @@ const STAT_NAMES: [&str; 8] = [
     "addr_unusable",
     "records_freed",
 ];
+
+/// The later counters, shown last.
+const STAT_NAMES_LATER: [(&str, Stat); 5] = [
+    ("v6_client_seen", Stat::V6ClientSeen),
+    ("v6_conn_toa_seen", Stat::V6ConnToaSeen),
+    ("v6_conn_no_toa", Stat::V6ConnNoToa),
+    ("sockopt_returned", Stat::SockoptReturned),
+    ("sockopt_noent", Stat::SockoptNoent),
+];
+const _: () = assert!((Stat::SockoptNoent as u32) < kern::NR_STATS);
 
 fn count(s: Stat) {
     kern::stat_inc(s as u32);
@@ -122,27 +155,38 @@ fn unlink(head: &mut Option<KBox<Node>>, k: SockKey) -> Option<KBox<Node>> {
     Some(n)
 }
 
-/// Reads the TOA, if any, of a handshake-completing segment from `saddr`,
-/// `sport` with TCP option area `opts`.
-pub(crate) fn ack_toa(opts: &[u8], saddr: [u8; 4], sport: u16) -> AckToa {
+/// Reads the TOA, if any, of a handshake-completing segment from `from`
+/// (address, an IPv4 one mapped, and port) with TCP option area `opts`.
+pub(crate) fn ack_toa(opts: &[u8], from: Peer) -> AckToa {
     match toa::find(opts) {
-        Ok(Some(client)) => AckToa::Found(Record { seen: (saddr, sport), client }),
+        Ok(Some(client)) => AckToa::Found(Record { seen: from, client }),
         Ok(None) => AckToa::Absent,
         Err(_) => AckToa::Malformed,
     }
 }
 
-/// A socket came out of a handshake whose segment showed `v`.
-pub(crate) fn new_sock(k: SockKey, v: AckToa) {
+/// A socket came out of a handshake whose segment (IPv6 if `v6`) showed
+/// `v`.
+pub(crate) fn new_sock(k: SockKey, v: AckToa, v6: bool) {
     let rec = match v {
         AckToa::Found(rec) => rec,
-        AckToa::Absent => return count(Stat::NoToa),
-        AckToa::Malformed => {
-            count(Stat::BadOptions);
+        AckToa::Absent | AckToa::Malformed => {
+            if matches!(v, AckToa::Malformed) {
+                count(Stat::BadOptions);
+            }
+            if v6 {
+                count(Stat::V6ConnNoToa);
+            }
             return count(Stat::NoToa);
         }
     };
     count(Stat::ToaSeen);
+    if v6 {
+        count(Stat::V6ConnToaSeen);
+    }
+    if matches!(rec.client, ClientAddr::V6 { .. }) {
+        count(Stat::V6ClientSeen);
+    }
     // Probe handlers run with preemption off: atomic allocation only.
     let Ok(node) = KBox::new(Node { key: k, rec, next: None }, GFP_ATOMIC) else {
         return count(Stat::AllocFailed);
@@ -181,6 +225,22 @@ pub(crate) fn rewrite(sa: &mut [u8], rec: Record) {
         Rewrite::Done => count(Stat::AddrReturned),
         Rewrite::Mismatch => count(Stat::AddrMismatch),
         Rewrite::Unusable => count(Stat::AddrUnusable),
+    }
+}
+
+/// getsockopt(SO_GET_CLIENT6) on socket `k`, whose peer is now `peer`,
+/// with a buffer of `len` bytes.
+pub(crate) fn sockopt_client6(k: SockKey, len: i32, peer: Peer) -> Result<[u8; toa::SOCKADDR_IN6_LEN]> {
+    match toa::client6(len, lookup(k).map(|r| (r.seen, r.client)), peer) {
+        Ok(sa) => {
+            count(Stat::SockoptReturned);
+            Ok(sa)
+        }
+        Err(Client6Error::ShortBuffer) => Err(EINVAL),
+        Err(Client6Error::NoEntry) => {
+            count(Stat::SockoptNoent);
+            Err(ENOENT)
+        }
     }
 }
 
@@ -238,30 +298,55 @@ pub(crate) fn stats_text(out: &mut [u8]) -> usize {
     ] {
         let _ = writeln!(w, "{} {}", name, kern::probe_missed(p));
     }
+    for (name, s) in STAT_NAMES_LATER {
+        let _ = writeln!(w, "{} {}", name, stat(s));
+    }
+    let _ = writeln!(w, "missed_syn_recv6 {}", kern::probe_missed(kern::PROBE_SYN_RECV6));
     w.pos
 }
 
+/// The module's registrations. Made in the order of the fields below,
+/// last to first; undone first to last by `Drop`, which also undoes a
+/// partly made one (a failed init).
 struct Toa {
+    /// getsockopt(SO_GET_CLIENT6); registered last, so that nothing fails
+    /// after it (an init that failed later would free the module under a
+    /// caller that took its reference during init), and unregistered first.
+    sockopt: Option<Sockopt>,
+    /// The probes: they make and drop the records the table holds.
     probes: Option<Probes>,
+    /// /proc/net/toa_stats.
     _proc: ProcFiles,
 }
 
 impl kernel::Module for Toa {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         kern::locks_init();
-        let proc_ = ProcFiles::register()?;
-        let probes = Probes::register().inspect_err(|e| pr_err!("toa: registering the probes failed: {:?}\n", e))?;
+        let mut toa = Toa { sockopt: None, probes: None, _proc: ProcFiles::register()? };
+        toa.probes = Some(Probes::register().inspect_err(|e| pr_err!("toa: registering the probes failed: {:?}\n", e))?);
+        toa.sockopt = Some(Sockopt::register(toa::SO_RANGE).inspect_err(|e| {
+            pr_err!("toa: getsockopt {}..{} taken ({:?})\n", toa::SO_RANGE.0, toa::SO_RANGE.1, e)
+        })?);
         pr_info!("toa {} loaded\n", VERSION);
-        Ok(Toa { probes: Some(probes), _proc: proc_ })
+        Ok(toa)
     }
 }
 
 impl Drop for Toa {
     fn drop(&mut self) {
-        // No handler runs once the probes are gone: the table is ours.
+        let loaded = self.sockopt.is_some();
+        // 1. getsockopt: no call is in progress (each holds a reference on
+        //    the module, and exit begins only without references); after
+        //    this none can start. It only reads the table.
+        drop(self.sockopt.take());
+        // 2. The probes: no handler runs once they are gone, so the table
+        //    is ours.
         drop(self.probes.take());
+        // 3. The records left (sockets still open).
         let n = drain();
-        pr_info!("toa {} unloaded ({} records of open sockets freed)\n", VERSION, n);
-        // The /proc files go with the fields.
+        if loaded {
+            pr_info!("toa {} unloaded ({} records of open sockets freed)\n", VERSION, n);
+        }
+        // 4. The /proc files go with the fields.
     }
 }

@@ -222,6 +222,11 @@ pub const AF_INET: u16 = 2;
 /// See [`AF_INET`].
 pub const AF_INET6: u16 = 10;
 
+/// An address and port as toa.ko keeps a peer: the address in the IPv6
+/// form (an IPv4 address as `::ffff:a.b.c.d`, [`v4_mapped`]), the port in
+/// host order.
+pub type Peer = ([u8; 16], u16);
+
 /// What toa.ko does with a peer address the kernel has just written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rewrite {
@@ -238,17 +243,20 @@ pub enum Rewrite {
 /// Replaces the peer address in `sa`, the `sockaddr_in` or `sockaddr_in6`
 /// (as many bytes as the kernel's getname wrote) of a connection whose
 /// handshake-completing segment came from `seen` (the director's local
-/// address, port) and carried `client` in TOA. An IPv6 socket sees an
-/// IPv4 client as `::ffff:a.b.c.d`. Port and addresses in `sa` are in
-/// network order, the family in native order, as the kernel writes them.
-pub fn rewrite_peer(sa: &mut [u8], seen: ([u8; 4], u16), client: ClientAddr) -> Rewrite {
+/// address and port; an IPv4 one in its mapped form) and carried `client`
+/// in TOA. An IPv6 socket sees an IPv4 client as `::ffff:a.b.c.d`, and an
+/// IPv6 client (native IPv6, or NAT64 on a dual-stack socket) as itself; an
+/// IPv4 socket cannot show an IPv6 client ([`client6`] gives it instead).
+/// Port and addresses in `sa` are in network order, the family in native
+/// order, as the kernel writes them.
+pub fn rewrite_peer(sa: &mut [u8], seen: Peer, client: ClientAddr) -> Rewrite {
     if sa.len() < 2 {
         return Rewrite::Unusable;
     }
     let seen_port = seen.1.to_be_bytes();
     match u16::from_ne_bytes([sa[0], sa[1]]) {
         AF_INET if sa.len() >= 8 => {
-            if sa[2..4] != seen_port || sa[4..8] != seen.0 {
+            if sa[2..4] != seen_port || !is_v4_mapped(&seen.0) || sa[4..8] != seen.0[12..16] {
                 return Rewrite::Mismatch;
             }
             let ClientAddr::V4 { addr, port } = client else {
@@ -259,24 +267,98 @@ pub fn rewrite_peer(sa: &mut [u8], seen: ([u8; 4], u16), client: ClientAddr) -> 
             Rewrite::Done
         }
         AF_INET6 if sa.len() >= 24 => {
-            if sa[2..4] != seen_port || sa[8..24] != v4_mapped(seen.0) {
+            if sa[2..4] != seen_port || sa[8..24] != seen.0 {
                 return Rewrite::Mismatch;
             }
-            let addr = match client {
-                ClientAddr::V4 { addr, .. } => v4_mapped(addr),
-                ClientAddr::V6 { addr, .. } => addr,
-            };
             sa[2..4].copy_from_slice(&client.port().to_be_bytes());
-            sa[8..24].copy_from_slice(&addr);
+            sa[8..24].copy_from_slice(&client_v6_form(client));
             Rewrite::Done
         }
         _ => Rewrite::Unusable,
     }
 }
 
+/// The client's address as an IPv6 socket shows it.
+const fn client_v6_form(client: ClientAddr) -> [u8; 16] {
+    match client {
+        ClientAddr::V4 { addr, .. } => v4_mapped(addr),
+        ClientAddr::V6 { addr, .. } => addr,
+    }
+}
+
 /// `::ffff:a.b.c.d`.
 pub const fn v4_mapped(a: [u8; 4]) -> [u8; 16] {
     [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a[0], a[1], a[2], a[3]]
+}
+
+/// Whether `a` is of the form `::ffff:a.b.c.d`.
+pub fn is_v4_mapped(a: &[u8; 16]) -> bool {
+    a[..12] == v4_mapped([0; 4])[..12]
+}
+
+// --- getsockopt: the IPv6 client of any TCP socket -----------------------
+//
+// An IPv4 socket cannot hold an IPv6 address, so when an IPv4 connection
+// carried an IPv6 client in TOA (a NAT64 director), getpeername() on an
+// AF_INET socket still shows the director. toa.ko answers this instead, on
+// every TCP socket of either family:
+//
+//     struct sockaddr_in6 sin6;
+//     socklen_t len = sizeof(sin6);
+//     getsockopt(fd, IPPROTO_IP, TOA_SO_GET_CLIENT6, &sin6, &len);
+//     /* AF_INET6 sockets may also use level IPPROTO_IPV6 */
+//
+// 0: `sin6` holds the client's IPv6 address and port from TOA (family
+// AF_INET6, flow info and scope id 0) and `len` is 28. Errors: EINVAL
+// when `len` is under 28; ENOENT when the connection carried no IPv6
+// client (no TOA, an IPv4 one, which getpeername() already shows, or a
+// socket toa.ko did not see being made); ENOPROTOOPT when toa.ko is not
+// loaded. The numbers are toa.ko's own, through netfilter's sockopt
+// registry (nf_register_sockopt), which refuses overlapping ranges, above
+// every range the kernel's netfilter uses (64..), IPVS's (1152..) and
+// DPVS's TOA (4096..).
+
+/// Option number of getsockopt(IPPROTO_IP or IPPROTO_IPV6, ...) returning
+/// the connection's IPv6 client as a `struct sockaddr_in6`.
+pub const SO_GET_CLIENT6: i32 = 0x7200;
+/// First and one past the last option number toa.ko registers (only
+/// getsockopt; no setsockopt).
+pub const SO_RANGE: (i32, i32) = (SO_GET_CLIENT6, SO_GET_CLIENT6 + 1);
+/// Size of Linux's `struct sockaddr_in6`.
+pub const SOCKADDR_IN6_LEN: usize = 28;
+
+/// Why [`client6`] gives no address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client6Error {
+    /// The caller's buffer is shorter than a `sockaddr_in6` (EINVAL).
+    ShortBuffer,
+    /// No IPv6 client for this socket (ENOENT).
+    NoEntry,
+}
+
+/// Linux's `struct sockaddr_in6` of `addr`, `port` (host order): family in
+/// native order, port in network order, flow info and scope id 0.
+pub fn sockaddr_in6(addr: [u8; 16], port: u16) -> [u8; SOCKADDR_IN6_LEN] {
+    let mut b = [0u8; SOCKADDR_IN6_LEN];
+    b[..2].copy_from_slice(&AF_INET6.to_ne_bytes());
+    b[2..4].copy_from_slice(&port.to_be_bytes());
+    b[8..24].copy_from_slice(&addr);
+    b
+}
+
+/// The answer to getsockopt([`SO_GET_CLIENT6`]) with a buffer of `len`
+/// bytes, on a socket whose peer is now `peer` and whose record (if any) is
+/// `rec` (the handshake's source, the client from TOA). As with
+/// [`rewrite_peer`], a record is believed only while the socket's peer is
+/// still the handshake's source.
+pub fn client6(len: i32, rec: Option<(Peer, ClientAddr)>, peer: Peer) -> Result<[u8; SOCKADDR_IN6_LEN], Client6Error> {
+    if len < SOCKADDR_IN6_LEN as i32 {
+        return Err(Client6Error::ShortBuffer);
+    }
+    match rec {
+        Some((seen, ClientAddr::V6 { addr, port })) if seen == peer => Ok(sockaddr_in6(addr, port)),
+        _ => Err(Client6Error::NoEntry),
+    }
 }
 
 #[cfg(test)]
@@ -441,46 +523,146 @@ mod tests {
     #[test]
     fn rewrite_v4_socket() {
         let laddr = ([198, 51, 100, 201], 5000);
+        let seen = (v4_mapped(laddr.0), laddr.1);
         let c = ClientAddr::V4 { addr: [192, 0, 2, 2], port: 40000 };
         let mut b = sin(laddr.0, laddr.1);
-        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Done);
+        assert_eq!(rewrite_peer(&mut b, seen, c), Rewrite::Done);
         assert_eq!(b, sin([192, 0, 2, 2], 40000));
         // Already rewritten (or another address): left alone.
-        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Mismatch);
+        assert_eq!(rewrite_peer(&mut b, seen, c), Rewrite::Mismatch);
         assert_eq!(b, sin([192, 0, 2, 2], 40000));
         let mut b = sin(laddr.0, 5001);
-        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Mismatch);
+        assert_eq!(rewrite_peer(&mut b, seen, c), Rewrite::Mismatch);
         // An IPv6 client cannot be shown to an IPv4 socket.
         let mut b = sin(laddr.0, laddr.1);
         let c6 = ClientAddr::V6 { addr: [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9], port: 1 };
-        assert_eq!(rewrite_peer(&mut b, laddr, c6), Rewrite::Unusable);
+        assert_eq!(rewrite_peer(&mut b, seen, c6), Rewrite::Unusable);
         assert_eq!(b, sin(laddr.0, laddr.1));
         // Short or unknown buffers.
-        assert_eq!(rewrite_peer(&mut b[..1], laddr, c), Rewrite::Unusable);
-        assert_eq!(rewrite_peer(&mut b[..6], laddr, c), Rewrite::Unusable);
+        assert_eq!(rewrite_peer(&mut b[..1], seen, c), Rewrite::Unusable);
+        assert_eq!(rewrite_peer(&mut b[..6], seen, c), Rewrite::Unusable);
         let mut u = [0u8; 16];
         u[..2].copy_from_slice(&1u16.to_ne_bytes());
-        assert_eq!(rewrite_peer(&mut u, laddr, c), Rewrite::Unusable);
+        assert_eq!(rewrite_peer(&mut u, seen, c), Rewrite::Unusable);
+        // A handshake that came over IPv6 never matches an IPv4 socket,
+        // not even one whose low 32 bits agree.
+        let mut six = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        six[12..].copy_from_slice(&laddr.0);
+        let mut b = sin(laddr.0, laddr.1);
+        assert_eq!(rewrite_peer(&mut b, (six, laddr.1), c), Rewrite::Mismatch);
+        assert_eq!(b, sin(laddr.0, laddr.1));
     }
 
     #[test]
     fn rewrite_v6_socket_maps_v4() {
         let laddr = ([198, 51, 100, 201], 5000);
+        let seen = (v4_mapped(laddr.0), laddr.1);
         let c = ClientAddr::V4 { addr: [192, 0, 2, 5], port: 40001 };
         let mut b = sin6(v4_mapped(laddr.0), laddr.1);
         b[4] = 7; // flow info and scope id stay
         b[24] = 3;
-        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Done);
+        assert_eq!(rewrite_peer(&mut b, seen, c), Rewrite::Done);
         let mut want = sin6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 5], 40001);
         want[4] = 7;
         want[24] = 3;
         assert_eq!(b, want);
         let mut b = sin6([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], laddr.1);
-        assert_eq!(rewrite_peer(&mut b, laddr, c), Rewrite::Mismatch);
+        assert_eq!(rewrite_peer(&mut b, seen, c), Rewrite::Mismatch);
         let a6 = [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9];
         let mut b = sin6(v4_mapped(laddr.0), laddr.1);
-        assert_eq!(rewrite_peer(&mut b, laddr, ClientAddr::V6 { addr: a6, port: 7 }), Rewrite::Done);
+        assert_eq!(rewrite_peer(&mut b, seen, ClientAddr::V6 { addr: a6, port: 7 }), Rewrite::Done);
         assert_eq!(b, sin6(a6, 7));
-        assert_eq!(rewrite_peer(&mut b[..20], laddr, c), Rewrite::Unusable);
+        assert_eq!(rewrite_peer(&mut b[..20], seen, c), Rewrite::Unusable);
+    }
+
+    const DIR6: [u8; 16] = [0x20, 1, 0xd, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1];
+    const CLIENT6: [u8; 16] = [0x20, 1, 0xd, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+
+    #[test]
+    fn rewrite_native_v6() {
+        // The handshake came over IPv6 from the director's 2001:db8:2::201.
+        let seen = (DIR6, 5000);
+        let c6 = ClientAddr::V6 { addr: CLIENT6, port: 40000 };
+        let mut b = sin6(DIR6, 5000);
+        b[4] = 9; // flow info stays
+        assert_eq!(rewrite_peer(&mut b, seen, c6), Rewrite::Done);
+        let mut want = sin6(CLIENT6, 40000);
+        want[4] = 9;
+        assert_eq!(b, want);
+        // Once rewritten it is not the handshake's source any more.
+        assert_eq!(rewrite_peer(&mut b, seen, c6), Rewrite::Mismatch);
+        assert_eq!(b, want);
+        // Another port of the same address: not ours.
+        let mut b = sin6(DIR6, 5001);
+        assert_eq!(rewrite_peer(&mut b, seen, c6), Rewrite::Mismatch);
+        // An IPv4 client behind an IPv6 director (NAT46): ::ffff:a.b.c.d.
+        let mut b = sin6(DIR6, 5000);
+        let c4 = ClientAddr::V4 { addr: [192, 0, 2, 7], port: 40002 };
+        assert_eq!(rewrite_peer(&mut b, seen, c4), Rewrite::Done);
+        assert_eq!(b, sin6(v4_mapped([192, 0, 2, 7]), 40002));
+        // An IPv4 socket whose address equals the IPv6 one's low bits.
+        let mut b = sin([0, 0, 2, 1], 5000);
+        assert_eq!(rewrite_peer(&mut b, seen, c4), Rewrite::Mismatch);
+    }
+
+    #[test]
+    fn every_toa_format_decodes() {
+        let v4 = [254u8, 8, 0x9c, 0x41, 192, 0, 2, 9];
+        let mut ali = [0u8; 20];
+        ali[..4].copy_from_slice(&[253, 20, 0x9c, 0x42]);
+        ali[4..].copy_from_slice(&CLIENT6);
+        let mut dpvs = ali;
+        dpvs[0] = 254;
+        assert_eq!(decode(&v4), Some(ClientAddr::V4 { addr: [192, 0, 2, 9], port: 40001 }));
+        assert_eq!(decode(&ali), Some(ClientAddr::V6 { addr: CLIENT6, port: 40002 }));
+        assert_eq!(decode(&dpvs), Some(ClientAddr::V6 { addr: CLIENT6, port: 40002 }));
+        // Each after an MSS and a NOP, as found in an option area.
+        for (opt, want) in [(&v4[..], decode(&v4)), (&ali[..], decode(&ali)), (&dpvs[..], decode(&dpvs))] {
+            let mut area = vec![2, 4, 5, 0xb4, 1, 1, 1, 1];
+            area.extend_from_slice(opt);
+            assert_eq!(find(&area), Ok(want));
+        }
+        // Truncated, or a length that is no TOA's: not TOA.
+        assert_eq!(decode(&ali[..19]), None);
+        assert_eq!(decode(&v4[..7]), None);
+        assert_eq!(decode(&[253, 8, 0, 1, 192, 0, 2, 9]), None);
+        assert_eq!(decode(&[254, 12, 0, 1, 192, 0, 2, 9, 0, 0, 0, 0]), None);
+        assert_eq!(decode(&[254]), None);
+        assert_eq!(find(&[253, 8, 0, 1, 192, 0, 2, 9]), Ok(None));
+        // A kind 253 whose length runs past the area: malformed.
+        assert!(find(&ali[..12]).is_err());
+    }
+
+    #[test]
+    fn client6_answers() {
+        let seen4 = (v4_mapped([198, 51, 100, 201]), 5000);
+        let c6 = ClientAddr::V6 { addr: CLIENT6, port: 40000 };
+        let want = sin6(CLIENT6, 40000);
+        assert_eq!(sockaddr_in6(CLIENT6, 40000), want);
+        // NAT64: an IPv4 connection whose TOA carried an IPv6 client.
+        assert_eq!(client6(28, Some((seen4, c6)), seen4), Ok(want));
+        assert_eq!(client6(128, Some((seen4, c6)), seen4), Ok(want));
+        // Native IPv6.
+        assert_eq!(client6(28, Some(((DIR6, 5000), c6)), (DIR6, 5000)), Ok(want));
+        // A short (or negative) length is refused first.
+        assert_eq!(client6(27, Some((seen4, c6)), seen4), Err(Client6Error::ShortBuffer));
+        assert_eq!(client6(-1, None, seen4), Err(Client6Error::ShortBuffer));
+        assert_eq!(client6(0, None, seen4), Err(Client6Error::ShortBuffer));
+        // No record, an IPv4 client, or a peer that is not the handshake's.
+        assert_eq!(client6(28, None, seen4), Err(Client6Error::NoEntry));
+        let c4 = ClientAddr::V4 { addr: [192, 0, 2, 2], port: 1 };
+        assert_eq!(client6(28, Some((seen4, c4)), seen4), Err(Client6Error::NoEntry));
+        assert_eq!(client6(28, Some((seen4, c6)), (seen4.0, 5001)), Err(Client6Error::NoEntry));
+        assert_eq!(client6(28, Some((seen4, c6)), (DIR6, 5000)), Err(Client6Error::NoEntry));
+        // The numbers stay clear of the kernel's and IPVS's ranges and of
+        // DPVS's TOA (4096..).
+        assert!(SO_RANGE.0 > 4096 + 64 && SO_RANGE.1 == SO_RANGE.0 + 1);
+    }
+
+    #[test]
+    fn v4_mapped_form() {
+        assert!(is_v4_mapped(&v4_mapped([192, 0, 2, 1])));
+        assert!(!is_v4_mapped(&DIR6));
+        assert!(!is_v4_mapped(&[0; 16]));
     }
 }
