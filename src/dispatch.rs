@@ -13,9 +13,9 @@ use crate::forward::forward;
 use crate::kern::{HookState, NetRef, RcuGuard, Skb, Verdict};
 use crate::pkt::{NetHdr, Pkt};
 use crate::rvs_core::addr::{Addr, Family};
-use crate::rvs_core::icmp;
 use crate::rvs_core::ipv6;
-use crate::rvs_core::packet::{self, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
+use crate::rvs_core::packet::{self, Malformed, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
+use crate::rvs_core::{icmp, icmp6};
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::{Dir, TcpState};
 use crate::schedule::{self, Opening};
@@ -109,6 +109,9 @@ pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, f: Fa
     if f == Family::V4 && ip.proto == IPPROTO_ICMP && !ip.fragment {
         return icmp_error(st, g, skb, net, &ip, len);
     }
+    if f == Family::V6 && ip.proto == ipv6::IPPROTO_ICMPV6 && !ip.fragment {
+        return icmp6_error(st, g, skb, net, &ip, len);
+    }
     if ip.proto != IPPROTO_TCP && ip.proto != IPPROTO_UDP || ip.fragment || ip.routing_pending {
         return skb.accept();
     }
@@ -178,6 +181,55 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
         return skb.discard();
     }
     xmit::send(st, skb, net, Family::V4)
+}
+
+/// An ICMPv6 error about a packet rvs sent, as [`icmp_error`] for IPv4:
+/// translated for the other side of the connection (outer addresses,
+/// quoted header, ports and sequence number; the MTU of a Packet Too Big
+/// as it is, FULLNAT's headers being the same size on both sides). One
+/// whose checksum does not verify, or a Packet Too Big under IPv6's
+/// minimum MTU, is dropped and counted, as IPVS drops them: forwarding it
+/// with a fresh checksum would vouch for it.
+fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, len: usize) -> Verdict {
+    let end = ip.tot_len.min(len);
+    let parsed = skb.pull(end).map(|p| ipv6::parse_ipv6(p, len).and_then(|h| icmp6::parse_error(p, &h)));
+    let q = match parsed {
+        Some(Ok(Some(q))) => q,
+        Some(Err(Malformed::IcmpChecksum | Malformed::IcmpMtu)) => {
+            st.stats.inc(Ctr::DropMalformed);
+            return skb.discard();
+        }
+        // Not an error about TCP/UDP, or one rvs cannot read: the stack's.
+        _ => return skb.accept(),
+    };
+    let Some((c, dir)) = st.conns.lookup(g, net, q.proto, &q.tuple.reversed()) else {
+        return skb.accept();
+    };
+    let (outer, inner, seq) = match dir {
+        Dir::In => (
+            (c.out_t.daddr, c.out_t.saddr),
+            c.out_t,
+            SeqDelta(0u32.wrapping_sub(c.sp.as_deref().map_or(0, |sp| sp.seq_out().0))),
+        ),
+        Dir::Out => ((c.in_t.daddr, c.in_t.saddr), c.in_t, SeqDelta(0u32.wrapping_sub(c.seq_in.0))),
+    };
+    if outer.0.is_v4() {
+        // A NAT64 connection's other side is IPv4: not translated yet.
+        return skb.accept();
+    }
+    let Some(buf) = skb.writable(end) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return skb.discard();
+    };
+    if icmp6::rewrite_error(buf, &q, (outer.0.octets(), outer.1.octets()), &inner, seq).is_err() {
+        return skb.discard();
+    }
+    st.stats.inc(Ctr::IcmpFwd);
+    if skb.route(net, &outer.0, &outer.1).is_err() {
+        st.stats.inc(Ctr::DropNoRoute);
+        return skb.discard();
+    }
+    xmit::send(st, skb, net, Family::V6)
 }
 
 /// A packet without a connection: for a service, a new connection (TCP:

@@ -6,7 +6,8 @@
 # replies never; transfers arrive intact both ways with GRO off and on;
 # UDP datagrams spread evenly; persistence groups a client's /64; stock
 # ipvsadm lists the service and its connections; SYNPROXY answers IPv6
-# handshakes with cookies.
+# handshakes with cookies; with toa.ko the real servers see the IPv6
+# client.
 . tests/lib/lib.sh
 trap cleanup_all EXIT
 topo_up 2
@@ -97,3 +98,13 @@ assert_eq "SYNPROXY: cookies accepted" 2 $(( $(rvs_stat synproxy_cookie_ok) - ok
 client upload "$VIP6" 80 2000000 | grep -q ' ok$' || fail "upload corrupted (SYNPROXY)"
 client download "$VIP6" 80 2000000 | grep -q ' ok$' || fail "download corrupted (SYNPROXY)"
 note "toa_inserted $(rvs_stat toa_inserted) toa_no_room $(rvs_stat toa_no_room) drop_malformed $(rvs_stat drop_malformed)"
+
+# End to end with toa.ko on the real servers: their IPv6 listeners see the
+# IPv6 client itself, in either TOA format.
+rvs_ctl set-synproxy tcp "[$VIP6]:80" 0
+load_toa
+for kind in 254 253; do
+  rvs_ctl set toa_v6_kind $kind
+  out=$(client peers "$VIP6" 80 2)
+  assert_eq "with toa.ko, kind $kind: the real servers see the client" "$CLIENT6" "$(awk '{print $2}' <<<"$out" | sort -u | xargs)"
+done

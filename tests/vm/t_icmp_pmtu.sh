@@ -3,7 +3,7 @@
 # answer frag-needed about packets it sent; rvs translates each for the
 # sender of the original packet (quoted header, ports and sequence number
 # rewritten), the sender learns the path MTU from it, and 5 MB transfers
-# both ways complete intact.
+# both ways complete intact; then the same for IPv6 (Packet Too Big).
 #
 # Kernel behaviour this relies on: a TCP socket announces an MSS derived
 # from its route's MTU, and a learned path MTU counts in that MTU (as in
@@ -45,3 +45,19 @@ mss=${syn##*mss=}
 nsx rs1 ip route get "${LADDRS[0]}" | grep -q 'mtu 1280' \
   || fail "real server has no PMTU for the LADDR: $(nsx rs1 ip route get "${LADDRS[0]}")"
 note "icmp_fwd $(rvs_stat icmp_fwd), download SYN mss $mss"
+
+# IPv6, over the same links: Packet Too Big both ways (1280 is IPv6's
+# minimum MTU, so the errors are valid ones), translated as for IPv4.
+fullnat_service6 tcp 80 rr 1
+start_servers6 1 8080
+before=$(rvs_stat icmp_fwd)
+client upload "$VIP6" 80 5000000 | grep -q ' ok$' || fail "IPv6 upload through a 1280 link"
+[ "$(rvs_stat icmp_fwd)" -gt "$before" ] || fail "no ICMPv6 error translated for the upload"
+nsx c ip -6 route get "$VIP6" | grep -q 'mtu 1280' || fail "client has no IPv6 PMTU for the VIP: $(nsx c ip -6 route get "$VIP6")"
+nsx c ip -6 route flush cache
+up6=$(rvs_stat icmp_fwd)
+client download "$VIP6" 80 5000000 | grep -q ' ok$' || fail "IPv6 download through a 1280 link"
+[ "$(rvs_stat icmp_fwd)" -gt "$up6" ] || fail "no ICMPv6 error translated for the download"
+nsx rs1 ip -6 route get "${LADDRS6[0]}" | grep -q 'mtu 1280' \
+  || fail "real server has no IPv6 PMTU for the LADDR: $(nsx rs1 ip -6 route get "${LADDRS6[0]}")"
+note "icmp_fwd $(rvs_stat icmp_fwd) after IPv6"
