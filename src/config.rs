@@ -148,14 +148,15 @@ fn rebuild(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, edit: impl FnO
     publish(st, cfg, cur, Some(i), Some(new))
 }
 
-/// What rvs forwards so far: services whose real servers and local
-/// addresses are of the service's own family. Every front-end decodes an
-/// IPv4 server behind an IPv6 service; this is the one place that refuses
-/// it until the NAT64 path lands (`other`: a real server's or local
-/// address's).
+/// What rvs forwards: real servers and local addresses of the service's
+/// own family, and for an IPv6 service IPv4 ones too (NAT64: a connection
+/// to an IPv4 server leaves from an IPv4 local address; see
+/// `Service::next_laddr`). An IPv4 service takes IPv4 only: NAT46 (an
+/// IPv4 client to an IPv6 server) is refused here, the one place every
+/// front-end passes (`other`: a real server's or local address's).
 fn forwarded(svc: &Addr, other: &Addr) -> Res {
-    if other.family() != svc.family() {
-        return Err(refuse(errno::EAFNOSUPPORT, msg::AF_NOT_YET));
+    if svc.is_v4() && !other.is_v4() {
+        return Err(refuse(errno::EAFNOSUPPORT, msg::NAT46));
     }
     Ok(())
 }

@@ -5,7 +5,8 @@
 //! (when the director made its handshake) to `forward`; a packet of no
 //! connection to a service opens one (`schedule`), or is SYNPROXY's to
 //! answer; an ICMP error about a packet rvs sent is translated for the
-//! other side; everything else is the stack's. The defence switches drop
+//! other side (across the families for NAT64: `nat64_icmp`); everything
+//! else is the stack's. The defence switches drop
 //! what targets a VIP but no service. Nothing below this file calls back
 //! into it.
 
@@ -20,7 +21,7 @@ use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::{Dir, TcpState};
 use crate::schedule::{self, Opening};
 use crate::stats::Ctr;
-use crate::{synproxy, xmit, State};
+use crate::{nat64_icmp, synproxy, xmit, State};
 use core::sync::atomic::Ordering::Relaxed;
 
 /// The LOCAL_IN hook (called by `kern::netfilter`, inside the hook's RCU
@@ -158,6 +159,9 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
     let Some((c, dir)) = st.conns.lookup(g, net, q.proto, &q.tuple.reversed()) else {
         return skb.accept();
     };
+    if nat64_icmp::crosses(c) {
+        return nat64_icmp::icmp4_to_client(st, skb, net, ip, len, c, dir);
+    }
     let (outer, inner, seq) = match dir {
         // Quoted: VIP -> client, sent to the client. The error came from the
         // client's side; it goes to the real server about its own packet.
@@ -205,6 +209,9 @@ fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr,
     let Some((c, dir)) = st.conns.lookup(g, net, q.proto, &q.tuple.reversed()) else {
         return skb.accept();
     };
+    if nat64_icmp::crosses(c) {
+        return nat64_icmp::icmp6_to_server(st, skb, net, ip, len, c, dir);
+    }
     let (outer, inner, seq) = match dir {
         Dir::In => (
             (c.out_t.daddr, c.out_t.saddr),
@@ -213,10 +220,6 @@ fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr,
         ),
         Dir::Out => ((c.in_t.daddr, c.in_t.saddr), c.in_t, SeqDelta(0u32.wrapping_sub(c.seq_in.0))),
     };
-    if outer.0.is_v4() {
-        // A NAT64 connection's other side is IPv4: not translated yet.
-        return skb.accept();
-    }
     let Some(buf) = skb.writable(end) else {
         st.stats.inc(Ctr::DropNoMem);
         return skb.discard();

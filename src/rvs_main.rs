@@ -18,6 +18,7 @@ mod ctl;
 mod dispatch;
 mod expire;
 mod forward;
+mod nat64_icmp;
 mod genl;
 mod kern;
 mod procfs;

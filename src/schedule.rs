@@ -45,7 +45,7 @@ pub(crate) fn open<'a>(
         st.stats.inc(Ctr::DropNoDest);
         return Err(());
     };
-    let Some(laddr) = svc.next_laddr() else {
+    let Some(laddr) = svc.next_laddr(dest.addr.family()) else {
         st.stats.inc(Ctr::DropNoLaddr);
         return Err(());
     };

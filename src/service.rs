@@ -7,7 +7,7 @@
 //! connections that use them, so their counters survive reconfiguration.
 
 use crate::kern::{CfgGuard, NetRef, RouteCache};
-use crate::rvs_core::addr::Addr;
+use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::ctl_text::SvcKey;
 use crate::rvs_core::lport::PortRange;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, Thresholds, WrrPos, MH_TABLE_SIZE};
@@ -324,13 +324,17 @@ impl Service {
         self.dests.iter().any(|d| d.view().available())
     }
 
-    /// The next local address, round robin.
-    pub(crate) fn next_laddr(&self) -> Option<&Arc<Laddr>> {
-        if self.laddrs.is_empty() {
+    /// The next local address of family `f` (the real server's), round
+    /// robin. A pool of one family (all but NAT64 services with both kinds
+    /// of real server) takes the first one looked at; a mixed one skips
+    /// the others' addresses, at most once round the pool.
+    pub(crate) fn next_laddr(&self, f: Family) -> Option<&Arc<Laddr>> {
+        let n = self.laddrs.len();
+        if n == 0 {
             return None;
         }
-        let i = self.laddr_rr.fetch_add(1, Relaxed) as usize % self.laddrs.len();
-        self.laddrs.get(i)
+        let start = self.laddr_rr.fetch_add(1, Relaxed) as usize;
+        (0..n).map(|k| &self.laddrs[(start + k) % n]).find(|l| l.addr.family() == f)
     }
 }
 

@@ -5,14 +5,17 @@
 //! back), maps the sequence space, edits the TCP options it owns
 //! (timestamps, MSS, TOA), routes through the connection's cached route
 //! and sends; `send_new` sends a packet of rvs's own (resets, SYNPROXY's
-//! SYN).
+//! SYN). A NAT64 connection (an IPv6 client, an IPv4 real server) changes
+//! the packet's family on the way (`translate`): everything after that
+//! step sees the packet as it leaves.
 
 use crate::conn_table::Conn;
-use crate::kern::{NetRef, RcuGuard, Skb, Verdict};
+use crate::kern::{self, NetRef, RcuGuard, Skb, Verdict};
 use crate::pkt::Pkt;
 use crate::rvs_core::addr::Family;
 use crate::rvs_core::csum::FieldState;
-use crate::rvs_core::ipv6;
+use crate::rvs_core::ipv6::{self, IPV6_HDR_LEN};
+use crate::rvs_core::nat64;
 use crate::rvs_core::nat::{self, Tuple};
 use crate::rvs_core::packet::{self, tcp_flags};
 use crate::rvs_core::seq::SeqDelta;
@@ -100,19 +103,37 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
         return skb.discard();
     };
     let csum = skb.csum_state();
-    let (ihl, hlen) = (p.ip.l4_off, p.l4.hlen);
+    let hlen = p.l4.hlen;
+    let out_f = to.saddr.family();
+    let same_family = out_f == p.ip.family;
+    // The network header's length as the packet leaves.
+    let ihl = if same_family {
+        p.ip.l4_off
+    } else {
+        match translate(&mut skb, p, &to, csum) {
+            Ok(ihl) => ihl,
+            Err(why) => {
+                st.stats.inc(why);
+                return skb.discard();
+            }
+        }
+    };
+    // The packet's length as it leaves (NAT64 changes the header's).
+    let len = p.len - p.ip.l4_off + ihl;
     let Some(buf) = skb.writable(ihl + hlen) else {
         st.stats.inc(Ctr::DropNoMem);
         return skb.discard();
     };
-    match p.ip.family {
-        Family::V4 => nat::rewrite_v4(buf, ihl, &to, csum),
-        Family::V6 => {
-            if ipv6::rewrite_v6(buf, ihl, p.ip.proto, &to, csum).is_err() {
-                // An IPv6 UDP datagram without a checksum: illegal (RFC
-                // 8200), and nothing to update incrementally.
-                st.stats.inc(Ctr::DropMalformed);
-                return skb.discard();
+    if same_family {
+        match out_f {
+            Family::V4 => nat::rewrite_v4(buf, ihl, &to, csum),
+            Family::V6 => {
+                if ipv6::rewrite_v6(buf, ihl, p.ip.proto, &to, csum).is_err() {
+                    // An IPv6 UDP datagram without a checksum: illegal (RFC
+                    // 8200), and nothing to update incrementally.
+                    st.stats.inc(Ctr::DropMalformed);
+                    return skb.discard();
+                }
             }
         }
     }
@@ -132,8 +153,9 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
                 let _ = nat::edit_tcp_options(tcp, hlen, |o, c| tcpopt::strip_timestamp(o, c, csum));
             }
             if dir == Dir::Out && syn == tcp_flags::SYN | tcp_flags::ACK && st.settings.mss_adjust.load(Relaxed) {
-                // Room for TOA in the client's segments.
-                let room = toa_len(c.in_t.saddr.family()) as u16;
+                // Room for TOA in the client's segments, and for NAT64 the
+                // 20 bytes the IPv6 header adds on the client's side.
+                let room = (toa_len(c.in_t.saddr.family()) + growth(p.ip.family, out_f)) as u16;
                 let _ = nat::edit_tcp_options(tcp, hlen, |o, c| tcpopt::lower_mss(o, room, c, csum));
             }
         }
@@ -142,7 +164,7 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
         match dir {
             Dir::In if c.wants_toa() && flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::ACK) == tcp_flags::ACK => {
                 let inserted = if st.settings.toa.load(Relaxed) {
-                    let Ok(done) = insert_toa(st, &mut skb, c, p, csum) else {
+                    let Ok(done) = insert_toa(st, &mut skb, c, (ihl, hlen, len), csum) else {
                         st.stats.inc(Ctr::DropNoMem);
                         return skb.discard();
                     };
@@ -163,34 +185,87 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
         }
     }
     stats::account_packet(&st.stats, &c.dest.stats, &c.svc_stats, c.laddr().map(|l| &l.stats), dir == Dir::In, p.len as u64);
-    send(st, skb, p.net, to.saddr.family())
+    send(st, skb, p.net, out_f)
+}
+
+/// How much larger a packet of family `from` becomes in family `to`'s
+/// header (only IPv4 to IPv6 grows it).
+const fn growth(from: Family, to: Family) -> usize {
+    match (from, to) {
+        (Family::V4, Family::V6) => nat64::HDR_GROWTH,
+        _ => 0,
+    }
+}
+
+/// NAT64: rewrites packet `p` (TCP or UDP, no fragment) into the other
+/// family's network header for `to`'s addresses and ports, the transport
+/// checksum following (RFC 7915; see `nat64`). Returns the new header's
+/// length, or the counter of why the packet must be dropped.
+fn translate(skb: &mut Skb, p: &Pkt, to: &Tuple, csum: FieldState) -> core::result::Result<usize, Ctr> {
+    let (old, hlen, len) = (p.ip.l4_off, p.l4.hlen, p.len);
+    match to.saddr.family() {
+        Family::V4 => {
+            let buf = skb.writable(old + hlen).ok_or(Ctr::DropNoMem)?;
+            let ip6 = ipv6::parse_ipv6(buf, len).map_err(|_| Ctr::DropMalformed)?;
+            // The IPv4 header goes in the last 20 bytes of the old one;
+            // its identification is random (RFC 6864: DF set, so only
+            // for the rare fragmenting middlebox).
+            let (net, l4) = buf.split_at_mut(old);
+            let id = kern::random_u32() as u16;
+            nat64::v6_to_v4(&ip6, &mut net[old - nat64::IPV4_HDR_LEN..], l4, to, id, csum).map_err(|_| Ctr::DropMalformed)?;
+            skb.change_family(old, nat64::IPV4_HDR_LEN, Family::V4).map_err(|_| Ctr::DropNoMem)?;
+            Ok(nat64::IPV4_HDR_LEN)
+        }
+        Family::V6 => {
+            // A UDP datagram without checksum gets one over all of it.
+            let mut need = old + hlen;
+            let buf = skb.writable(need).ok_or(Ctr::DropNoMem)?;
+            if p.l4.tcp.is_none() && buf[old + 6..old + 8] == [0, 0] {
+                need = len;
+            }
+            let buf = skb.writable(need).ok_or(Ctr::DropNoMem)?;
+            let ip4 = packet::parse_ipv4(buf, len).map_err(|_| Ctr::DropMalformed)?;
+            let tos = buf[1];
+            let new = IPV6_HDR_LEN;
+            skb.change_family(old, new, Family::V6).map_err(|_| Ctr::DropNoMem)?;
+            let buf = skb.writable(need - old + new).ok_or(Ctr::DropNoMem)?;
+            let (net, l4) = buf.split_at_mut(new);
+            nat64::v4_to_v6(&ip4, tos, net, l4, to, csum).map_err(|_| Ctr::DropMalformed)?;
+            Ok(new)
+        }
+    }
 }
 
 /// Puts the client's address in a TOA option after the TCP header of a
-/// client -> RS segment (already translated), or counts why it could not.
-/// `Ok(true)` if it did, `Ok(false)` if the packet is unchanged, `Err` if
-/// the room was made but not filled: the packet must be dropped.
-fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, p: &Pkt, csum: FieldState) -> core::result::Result<bool, ()> {
-    let (l4_off, l4_hlen) = (p.ip.l4_off, p.l4.hlen);
+/// client -> RS segment (already translated: `l4_off`, `l4_hlen` and `len`
+/// as it leaves), or counts why it could not. `Ok(true)` if it did,
+/// `Ok(false)` if the packet is unchanged, `Err` if the room was made but
+/// not filled: the packet must be dropped.
+fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, (l4_off, l4_hlen, len): (usize, usize, usize), csum: FieldState) -> core::result::Result<bool, ()> {
     let hl = l4_off + l4_hlen;
-    // The client's family says which option (a NAT64 connection would
-    // carry an IPv6 client's address to an IPv4 server).
+    // The client's family says which option; the packet's, where it goes
+    // (a NAT64 connection carries an IPv6 client's address to an IPv4
+    // server).
     let client = &c.in_t.saddr;
-    let len = toa_len(client.family());
+    let opt_len = toa_len(client.family());
     // Aggregated packets would carry it in every segment: leave them be
     // (the handshake's ACK, which toa.ko reads, is never one).
-    if skb.is_gso() || p.len + len > skb.dst_mtu() || l4_hlen + len > 60 || skb.insert_room(hl, len, l4_off).is_err() {
+    if skb.is_gso() || len + opt_len > skb.dst_mtu() || l4_hlen + opt_len > 60 || skb.insert_room(hl, opt_len, l4_off).is_err() {
         st.stats.inc(Ctr::ToaNoRoom);
         return Ok(false);
     }
     // The room is made (the headers are private and linear, so neither
     // step below fails in practice); the packet must not leave half-built.
-    let buf = skb.writable(hl + len).ok_or(())?;
-    let done = match p.ip.family {
-        Family::V4 => toa::insert_v4(buf, l4_off, l4_hlen, client.low32().to_be_bytes(), c.in_t.sport, csum),
+    let buf = skb.writable(hl + opt_len).ok_or(())?;
+    let net = match c.out_t.saddr.family() {
+        Family::V4 => toa::NetHdr::V4 { ihl: l4_off },
+        Family::V6 => toa::NetHdr::V6 { l4_off },
+    };
+    let done = match client.family() {
+        Family::V4 => toa::insert(buf, net, l4_hlen, &toa::encode_v4(client.low32().to_be_bytes(), c.in_t.sport), csum),
         Family::V6 => {
             let kind = st.settings.toa_v6_kind.load(Relaxed) as u8;
-            toa::insert_v6(buf, l4_off, l4_hlen, kind, *client.octets(), c.in_t.sport, csum)
+            toa::encode_v6(kind, *client.octets(), c.in_t.sport).is_some_and(|o| toa::insert(buf, net, l4_hlen, &o, csum))
         }
     };
     if !done {

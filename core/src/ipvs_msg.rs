@@ -54,7 +54,7 @@ pub mod msg {
     pub const SVC_FULL: &CStr = c"service needs SCHED_NAME, FLAGS, TIMEOUT and NETMASK";
     pub const FWMARK: &CStr = c"rvs matches services by protocol, address and port; fwmark services are not supported";
     pub const AF: &CStr = c"address family must be AF_INET or AF_INET6";
-    pub const AF_NOT_YET: &CStr = c"real server or local address of another family than the service's (NAT64) is not supported yet";
+    pub const NAT46: &CStr = c"an IPv4 service's real servers and local addresses are IPv4 (NAT46 is not supported; NAT64 is: an IPv6 service may have IPv4 ones)";
     pub const ADDR6_LEN: &CStr = c"an IPv6 address attribute holds 16 bytes";
     pub const ADDR_MAPPED: &CStr = c"IPv4-mapped IPv6 address: give the IPv4 address with AF_INET";
     pub const NETMASK6: &CStr = c"an IPv6 service's NETMASK is a prefix length (1..128)";
@@ -393,8 +393,9 @@ pub fn decode_dest(buf: &[u8], full: bool, svc: Family) -> Result<DestSpec, Erro
     Ok(DestSpec { addr, port, full: Some(DestFull { fwd: f, weight: w, u_thresh: u, l_thresh: l }) })
 }
 
-/// Decodes CMD_ATTR_LADDR's payload: the local address, of the service's
-/// family `svc` (Alibaba's LADDR attributes carry no family).
+/// Decodes CMD_ATTR_LADDR's payload: the local address, of the family
+/// ADDR_FAMILY names (rvs's extension), or without it (Alibaba's
+/// attributes carry no family) or 0 of the service's, `svc`.
 pub fn decode_laddr(buf: &[u8], svc: Family) -> Result<Addr, Error> {
     let mut t = [None; laddr_attr::MAX as usize + 1];
     parse(buf, &mut t)?;
@@ -407,8 +408,12 @@ pub fn decode_laddr(buf: &[u8], svc: Family) -> Result<Addr, Error> {
     if let Some(a) = t[laddr_attr::CONN_COUNTS as usize] {
         get_u32(a)?;
     }
+    let family = match t[laddr_attr::ADDR_FAMILY as usize].map(get_u16).transpose()? {
+        None | Some(0) => svc,
+        Some(af) => Family::from_af(af).ok_or(err(errno::EAFNOSUPPORT, msg::AF))?,
+    };
     let a = t[laddr_attr::ADDR as usize].ok_or(err(errno::EINVAL, msg::LADDR_ID))?;
-    let a = get_addr(svc, a)?;
+    let a = get_addr(family, a)?;
     if a.is_unspecified() {
         return Err(err(errno::EINVAL, msg::ADDR_ZERO));
     }
@@ -655,6 +660,7 @@ pub fn encode_laddr(e: &mut Enc<'_>, k: &SvcKey, addr: &Addr, port_conflict: u64
     e.addr(laddr_attr::ADDR, addr)?;
     e.u64(laddr_attr::PORT_CONFLICT, port_conflict)?;
     e.u32(laddr_attr::CONN_COUNTS, conns)?;
+    e.u16(laddr_attr::ADDR_FAMILY, addr.family().af())?;
     e.end(t)
 }
 
@@ -880,9 +886,18 @@ mod tests {
         assert_eq!(decode_dest(&d, false, Family::V4).unwrap().addr, Addr::v4_bytes([0x20, 0x01, 0x0d, 0xb8]));
         let v4 = ipvsadm_dest(fwd::FULLNAT, 1, 0, 0);
         assert_eq!(decode_dest(&v4, true, Family::V6).unwrap().addr, Addr::v4(0xc633_640b));
-        // Local addresses take the service's family.
+        // Local addresses take the service's family, or ADDR_FAMILY's.
         let l = nla(laddr_attr::ADDR, rs6.octets());
         assert_eq!(decode_laddr(&l, Family::V6), Ok(rs6));
+        let mut l4 = nla(laddr_attr::ADDR, &[198, 51, 100, 201, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        l4.extend(nla(laddr_attr::ADDR_FAMILY, &2u16.to_ne_bytes()));
+        assert_eq!(decode_laddr(&l4, Family::V6), Ok(Addr::v4_bytes([198, 51, 100, 201])));
+        let mut bad = nla(laddr_attr::ADDR, rs6.octets());
+        bad.extend(nla(laddr_attr::ADDR_FAMILY, &7u16.to_ne_bytes()));
+        assert_eq!(decode_laddr(&bad, Family::V6).unwrap_err(), err(errno::EAFNOSUPPORT, msg::AF));
+        let mut odd = nla(laddr_attr::ADDR, rs6.octets());
+        odd.extend(nla(laddr_attr::ADDR_FAMILY, &[10u8]));
+        assert_eq!(decode_laddr(&odd, Family::V6).unwrap_err(), err(errno::EINVAL, msg::MALFORMED));
         assert_eq!(decode_laddr(&nla(laddr_attr::ADDR, &rs6.octets()[..8]), Family::V6).unwrap_err(), err(errno::EINVAL, msg::ADDR6_LEN));
         // Replies carry the family and the nf_inet_addr layout.
         let mut buf = [0u8; 2048];

@@ -102,7 +102,11 @@ pub mod laddr_attr {
     pub const PORT_CONFLICT: u16 = 2;
     /// u32: connections currently using this address.
     pub const CONN_COUNTS: u16 = 3;
-    pub const MAX: u16 = 3;
+    /// u16 AF_*: the address's family, where it may differ from the
+    /// service's (rvs's extension, for NAT64: IPv4 local addresses of an
+    /// IPv6 service). Without it, the service's family.
+    pub const ADDR_FAMILY: u16 = 4;
+    pub const MAX: u16 = 4;
 }
 
 /// Statistics attributes (IPVS_STATS_ATTR_*): u32 in STATS, u64 in STATS64.

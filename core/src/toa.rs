@@ -127,43 +127,97 @@ pub fn neutralize(opts: &mut [u8], check: &mut u16, state: FieldState) -> Result
     Ok(n)
 }
 
-/// Fills in an IPv4 TOA inserted right after a TCP header.
-///
-/// `pkt` holds the IPv4 header (`ihl` bytes), the TCP header as it was
-/// (`doff` bytes), then `LEN_V4` bytes of room where the option goes: the
-/// caller has already made that room (moved the headers toward the head).
-/// Grows IP total length and TCP data offset, and keeps both checksums
-/// right (`state` as the TCP checksum field is held).
-/// Returns `false`, changing nothing, if the option area would pass 40
-/// bytes.
-pub fn insert_v4(pkt: &mut [u8], ihl: usize, doff: usize, a: [u8; 4], port: u16, state: FieldState) -> bool {
-    if doff + LEN_V4 > 60 || pkt.len() < ihl + doff + LEN_V4 {
+/// The network header in front of the TCP header that a TOA is inserted
+/// after: where its length field is, and how long it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetHdr {
+    /// IPv4, `ihl` bytes: total length and header checksum to grow.
+    V4 {
+        /// Header length.
+        ihl: usize,
+    },
+    /// IPv6 with its extension headers, `l4_off` bytes (at least 40): the
+    /// payload length to grow.
+    V6 {
+        /// Offset of the TCP header.
+        l4_off: usize,
+    },
+}
+
+impl NetHdr {
+    const fn len(self) -> usize {
+        match self {
+            NetHdr::V4 { ihl } => ihl,
+            NetHdr::V6 { l4_off } => l4_off,
+        }
+    }
+}
+
+/// The IPv6 option of kind `kind` (253 or 254, see [`v6_kind_valid`]).
+pub fn encode_v6(kind: u8, addr: [u8; 16], port: u16) -> Option<[u8; LEN_V6]> {
+    if !v6_kind_valid(kind) {
+        return None;
+    }
+    let mut opt = [0u8; LEN_V6];
+    encode(&ClientAddr::V6 { addr, port }, &mut opt)?;
+    opt[0] = kind;
+    Some(opt)
+}
+
+/// Fills in a TOA `opt` (an encoded option of 8 or 20 bytes) inserted
+/// right after a TCP header: `pkt` holds the network header `net`, the
+/// TCP header as it was (`doff` bytes), then `opt.len()` bytes of room the
+/// caller has already made (moving the headers toward the head). Any TOA
+/// already in the options (a client's own, which would pass for ours) is
+/// blanked first. Grows the network header's length, and the data offset,
+/// keeping the checksums right (`state` as the TCP checksum field is
+/// held). The option's format and the network header's family are
+/// independent: a NAT64 connection carries an IPv6 client's address in
+/// IPv4 segments. Returns `false`, changing nothing, if the option area
+/// would pass 40 bytes, the option's length is not a multiple of 4, or
+/// `pkt` is short.
+pub fn insert(pkt: &mut [u8], net: NetHdr, doff: usize, opt: &[u8], state: FieldState) -> bool {
+    let (l4_off, n) = (net.len(), opt.len());
+    if n % 4 != 0 || doff < 20 || doff + n > 60 || pkt.len() < l4_off + doff + n || matches!(net, NetHdr::V6 { l4_off } if l4_off < 40) {
         return false;
     }
+    // The segment's length before the option, from the network header.
+    let l4_old = match net {
+        NetHdr::V4 { ihl } => u16::from_be_bytes([pkt[2], pkt[3]]).checked_sub(ihl as u16),
+        NetHdr::V6 { l4_off } => u16::from_be_bytes([pkt[4], pkt[5]]).checked_sub(l4_off as u16 - 40),
+    };
+    let Some(l4_old) = l4_old.filter(|&l| l as usize >= doff && l as usize + n <= 0xffff - l4_off) else { return false };
     // A TOA the client put there itself would pass for ours: gone first.
     // (The options were validated by the caller; if not, the real server
     // finds the area malformed and takes no TOA from it either.)
-    let mut c0 = u16::from_be_bytes([pkt[ihl + 16], pkt[ihl + 17]]);
-    if neutralize(&mut pkt[ihl + 20..ihl + doff], &mut c0, state).is_ok_and(|n| n > 0) {
-        pkt[ihl + 16..ihl + 18].copy_from_slice(&c0.to_be_bytes());
+    let mut c0 = u16::from_be_bytes([pkt[l4_off + 16], pkt[l4_off + 17]]);
+    if neutralize(&mut pkt[l4_off + 20..l4_off + doff], &mut c0, state).is_ok_and(|k| k > 0) {
+        pkt[l4_off + 16..l4_off + 18].copy_from_slice(&c0.to_be_bytes());
     }
-    let opt = encode_v4(a, port);
-    pkt[ihl + doff..ihl + doff + LEN_V4].copy_from_slice(&opt);
-    // IP total length.
-    let tot = u16::from_be_bytes([pkt[2], pkt[3]]);
-    let new_tot = tot + LEN_V4 as u16;
-    let ipc = csum::replace16(u16::from_be_bytes([pkt[10], pkt[11]]), tot, new_tot);
-    pkt[2..4].copy_from_slice(&new_tot.to_be_bytes());
-    pkt[10..12].copy_from_slice(&ipc.to_be_bytes());
-    // TCP: data offset, then the checksum over the longer segment.
-    let tcp = &mut pkt[ihl..];
+    pkt[l4_off + doff..l4_off + doff + n].copy_from_slice(opt);
+    match net {
+        NetHdr::V4 { .. } => {
+            let tot = u16::from_be_bytes([pkt[2], pkt[3]]);
+            let new_tot = tot + n as u16;
+            let ipc = csum::replace16(u16::from_be_bytes([pkt[10], pkt[11]]), tot, new_tot);
+            pkt[2..4].copy_from_slice(&new_tot.to_be_bytes());
+            pkt[10..12].copy_from_slice(&ipc.to_be_bytes());
+        }
+        NetHdr::V6 { .. } => {
+            // No header checksum in IPv6.
+            let plen = u16::from_be_bytes([pkt[4], pkt[5]]) + n as u16;
+            pkt[4..6].copy_from_slice(&plen.to_be_bytes());
+        }
+    }
+    // TCP: data offset, then the checksum over the longer segment (the
+    // pseudo-header's length grows by as much).
+    let tcp = &mut pkt[l4_off..];
     let mut c = u16::from_be_bytes([tcp[16], tcp[17]]);
     let old_w = u16::from_be_bytes([tcp[12], tcp[13]]);
-    tcp[12] += (LEN_V4 as u8 / 4) << 4;
+    tcp[12] += (n as u8 / 4) << 4;
     let new_w = u16::from_be_bytes([tcp[12], tcp[13]]);
     c = csum::update16(state, c, old_w, new_w, false);
-    let l4_old = tot - ihl as u16;
-    c = csum::update16(state, c, l4_old, l4_old + LEN_V4 as u16, true);
+    c = csum::update16(state, c, l4_old, l4_old + n as u16, true);
     for w in opt.chunks_exact(2) {
         // The option's words join the sum (they replace nothing: zero).
         c = csum::update16(state, c, 0, u16::from_be_bytes([w[0], w[1]]), false);
@@ -172,49 +226,26 @@ pub fn insert_v4(pkt: &mut [u8], ihl: usize, doff: usize, a: [u8; 4], port: u16,
     true
 }
 
+/// Fills in an IPv4 TOA inserted right after the TCP header of an IPv4
+/// packet ([`insert`] with [`encode_v4`]'s option).
+pub fn insert_v4(pkt: &mut [u8], ihl: usize, doff: usize, a: [u8; 4], port: u16, state: FieldState) -> bool {
+    insert(pkt, NetHdr::V4 { ihl }, doff, &encode_v4(a, port), state)
+}
+
 /// The kind an IPv6 TOA is sent with: DPVS's 254 (the IPv4 kind, told
 /// apart by its length 20), rvs's default, or Alibaba's 253.
 pub const fn v6_kind_valid(kind: u8) -> bool {
     kind == KIND_V4 || kind == KIND_V6
 }
 
-/// Fills in an IPv6 TOA (kind `kind`, length 20) inserted right after a
-/// TCP header, as [`insert_v4`] for IPv4: `pkt` holds the IPv6 header and
-/// its extension headers (`l4_off` bytes), the TCP header as it was (`doff`
-/// bytes), then `LEN_V6` bytes of room. Grows the payload length and the
-/// data offset, keeping the TCP checksum right. Returns `false`, changing
-/// nothing, if the option area would pass 40 bytes or `kind` is no TOA
-/// kind.
+/// Fills in an IPv6 TOA (kind `kind`, length 20) inserted right after the
+/// TCP header of an IPv6 packet ([`insert`] with [`encode_v6`]'s option).
+/// `false`, changing nothing, also for a `kind` that is no TOA kind.
 pub fn insert_v6(pkt: &mut [u8], l4_off: usize, doff: usize, kind: u8, a: [u8; 16], port: u16, state: FieldState) -> bool {
-    if !v6_kind_valid(kind) || doff + LEN_V6 > 60 || pkt.len() < l4_off + doff + LEN_V6 || l4_off < 40 {
-        return false;
+    match encode_v6(kind, a, port) {
+        Some(opt) => insert(pkt, NetHdr::V6 { l4_off }, doff, &opt, state),
+        None => false,
     }
-    let mut c0 = u16::from_be_bytes([pkt[l4_off + 16], pkt[l4_off + 17]]);
-    if neutralize(&mut pkt[l4_off + 20..l4_off + doff], &mut c0, state).is_ok_and(|n| n > 0) {
-        pkt[l4_off + 16..l4_off + 18].copy_from_slice(&c0.to_be_bytes());
-    }
-    let mut opt = [0u8; LEN_V6];
-    let Some(_) = encode(&ClientAddr::V6 { addr: a, port }, &mut opt) else { return false };
-    opt[0] = kind;
-    pkt[l4_off + doff..l4_off + doff + LEN_V6].copy_from_slice(&opt);
-    // Payload length (no header checksum in IPv6). The segment's length
-    // in the pseudo-header grows by as much.
-    let plen = u16::from_be_bytes([pkt[4], pkt[5]]);
-    let Some(new_plen) = plen.checked_add(LEN_V6 as u16) else { return false };
-    pkt[4..6].copy_from_slice(&new_plen.to_be_bytes());
-    let tcp = &mut pkt[l4_off..];
-    let mut c = u16::from_be_bytes([tcp[16], tcp[17]]);
-    let old_w = u16::from_be_bytes([tcp[12], tcp[13]]);
-    tcp[12] += (LEN_V6 as u8 / 4) << 4;
-    let new_w = u16::from_be_bytes([tcp[12], tcp[13]]);
-    c = csum::update16(state, c, old_w, new_w, false);
-    let l4_old = plen - (l4_off as u16 - 40);
-    c = csum::update16(state, c, l4_old, l4_old + LEN_V6 as u16, true);
-    for w in opt.chunks_exact(2) {
-        c = csum::update16(state, c, 0, u16::from_be_bytes([w[0], w[1]]), false);
-    }
-    tcp[16..18].copy_from_slice(&c.to_be_bytes());
-    true
 }
 
 /// Address family numbers as Linux lays out `sockaddr` (native-endian u16).
@@ -418,6 +449,40 @@ mod tests {
         let mut q = p.clone();
         q.extend_from_slice(&[0; 8]);
         assert!(!insert_v4(&mut q, 20, 56, [1, 2, 3, 4], 5, FieldState::Full));
+        assert_eq!(&q[..p.len()], &p[..]);
+    }
+
+    #[test]
+    fn insert_v6_client_in_v4_segment() {
+        // NAT64: an IPv6 client's address in the IPv4 segment toward the
+        // real server, with a client-written TOA blanked.
+        use crate::packet::testpkt::{tcp_v4, verifies};
+        let client = [0x20, 0x01, 0x0d, 0xb8, 0, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+        let opts = [1, 1, 254, 8, 0, 1, 203, 0, 113, 66, 1, 1];
+        for kind in [KIND_V4, KIND_V6] {
+            let p = tcp_v4([198, 51, 100, 201], [198, 51, 100, 11], 5000, 8080, 0x18, &opts, b"data");
+            let hl = 20 + 20 + opts.len();
+            let mut q = p[..hl].to_vec();
+            q.extend_from_slice(&[0xee; LEN_V6]);
+            q.extend_from_slice(&p[hl..]);
+            let opt = encode_v6(kind, client, 40000).unwrap();
+            assert!(insert(&mut q, NetHdr::V4 { ihl: 20 }, 20 + opts.len(), &opt, FieldState::Full));
+            assert!(verifies(&q), "kind {kind}");
+            let ip = crate::packet::parse_ipv4(&q, q.len()).unwrap();
+            assert_eq!(ip.tot_len, q.len());
+            let t = crate::packet::parse_tcp(&q[20..], ip.tot_len - 20).unwrap();
+            assert_eq!(t.doff, 20 + opts.len() + LEN_V6);
+            assert_eq!(&q[40..52], &[1u8; 12]);
+            assert_eq!(find(&q[40..20 + t.doff]), Ok(Some(ClientAddr::V6 { addr: client, port: 40000 })));
+            assert_eq!(&q[20 + t.doff..], b"data");
+        }
+        assert_eq!(encode_v6(7, client, 1), None);
+        // An odd-sized option, or a short packet, changes nothing.
+        let p = tcp_v4([1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 0x10, &[], b"");
+        let mut q = p.clone();
+        q.extend_from_slice(&[0; LEN_V6]);
+        assert!(!insert(&mut q, NetHdr::V4 { ihl: 20 }, 20, &[254, 6, 0, 0, 0, 0], FieldState::Full));
+        assert!(!insert(&mut q[..50], NetHdr::V4 { ihl: 20 }, 20, &encode_v6(KIND_V6, client, 1).unwrap(), FieldState::Full));
         assert_eq!(&q[..p.len()], &p[..]);
     }
 

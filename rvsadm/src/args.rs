@@ -585,7 +585,7 @@ pub fn parse(argv: &[String]) -> Result<Parsed, ArgError> {
         cmd: Cmd::List,
         svc: Service::default(),
         dest: Dest::default(),
-        laddr: Laddr { addr: [0; 16], port_conflict: 0, conn_counts: 0 },
+        laddr: Laddr { addr: [0; 16], af: 0, port_conflict: 0, conn_counts: 0 },
         timeouts: Timeouts::default(),
         daemon: Daemon::default(),
         options: 0,
@@ -820,7 +820,10 @@ pub fn parse(argv: &[String]) -> Result<Parsed, ArgError> {
             "z" => {
                 set_option(o, opt::LADDR)?;
                 match parse_service(&arg, IPPROTO_TCP) {
-                    Some((ip, _)) => e.laddr.addr = addr_bytes(ip),
+                    Some((ip, _)) => {
+                        e.laddr.addr = addr_bytes(ip);
+                        e.laddr.af = if ip.is_ipv4() { AF_INET } else { AF_INET6 };
+                    }
                     None => return fail("illegal local address"),
                 }
             }
@@ -883,8 +886,11 @@ pub fn parse(argv: &[String]) -> Result<Parsed, ArgError> {
         if e.svc.fwmark == 0 && (e.dest.fwd == fwd::TUNNEL || e.dest.fwd == fwd::DROUTE) {
             e.dest.port = e.svc.port;
         }
-        if e.dest.af != e.svc.af && e.dest.fwd != fwd::TUNNEL {
-            return fail("Different address family is allowed only for tunneling servers");
+        // rvs adds NAT64 (an IPv6 service's IPv4 real servers) for the
+        // methods it forwards by FULLNAT; the kernel says why it refuses
+        // the other way round.
+        if e.dest.af != e.svc.af && !matches!(e.dest.fwd, fwd::TUNNEL | fwd::FULLNAT | fwd::MASQ) {
+            return fail("Different address family is allowed only for tunneling and FULLNAT servers");
         }
         let tun = (1u64 << opt::TUN_TYPE)
             | (1u64 << opt::TUN_PORT)
@@ -896,11 +902,8 @@ pub fn parse(argv: &[String]) -> Result<Parsed, ArgError> {
         }
         tunnel_opt_check(e.dest.tun_type, e.options)?;
     }
-    if matches!(e.cmd, Cmd::AddLaddr | Cmd::DelLaddr) {
-        let l_af = if e.laddr.addr[4..].iter().any(|&b| b != 0) { AF_INET6 } else { AF_INET };
-        if e.svc.af == AF_INET && l_af != AF_INET {
-            return fail("local address family differs from the service's");
-        }
+    if matches!(e.cmd, Cmd::AddLaddr | Cmd::DelLaddr) && e.svc.af == AF_INET && e.laddr.af != AF_INET {
+        return fail("local address family differs from the service's");
     }
     if e.cmd == Cmd::List {
         let a = |x: u32| e.has(x);

@@ -459,17 +459,21 @@ pub fn laddrs(list: &[Listed]) -> String {
         };
         let _ = writeln!(o, "{vname:<20} {:<8} ", l.laddrs.len());
         for a in &l.laddrs {
-            let ip = ip_str(laddr_af(s.af, &a.addr), &a.addr);
+            let ip = ip_str(laddr_af(s.af, a), &a.addr);
             let _ = writeln!(o, "{:<20} {:<8} {ip:<20} {:<10} {:<10}", "", "", a.port_conflict, a.conn_counts);
         }
     }
     o
 }
 
-/// The family of a local address: the service's, except that an IPv4
-/// address of an IPv6 service cannot be told apart (rvs is IPv4 only).
-pub fn laddr_af(svc_af: u16, _addr: &[u8; 16]) -> u16 {
-    if svc_af == AF_INET6 { AF_INET6 } else { AF_INET }
+/// The family of a local address: the one the kernel reported, else the
+/// service's.
+pub fn laddr_af(svc_af: u16, l: &Laddr) -> u16 {
+    match l.af {
+        AF_INET | AF_INET6 => l.af,
+        _ if svc_af == AF_INET6 => AF_INET6,
+        _ => AF_INET,
+    }
 }
 
 /// -c: /proc/net/ip_vs_conn in ipvsadm's layout.

@@ -459,14 +459,24 @@ impl Dest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Laddr {
     pub addr: [u8; 16],
+    /// The address's family, or 0 for the service's (Alibaba's attributes
+    /// carry none; rvs sends and reports it for NAT64's IPv4 local
+    /// addresses of an IPv6 service).
+    pub af: u16,
     pub port_conflict: u64,
     pub conn_counts: u32,
 }
 
 impl Laddr {
-    /// Request attribute: only the address.
-    pub fn to_attr(&self) -> Attr {
-        Attr::nested(cmd_attr::LADDR, vec![Attr::bytes(laddr_attr::ADDR, &self.addr)])
+    /// Request attribute: the address, and its family where it is not the
+    /// service's (`svc_af`), so that a request for a local address of the
+    /// service's own family is Alibaba's, byte for byte.
+    pub fn to_attr(&self, svc_af: u16) -> Attr {
+        let mut v = vec![Attr::bytes(laddr_attr::ADDR, &self.addr)];
+        if self.af != 0 && self.af != svc_af {
+            v.push(Attr::u16(laddr_attr::ADDR_FAMILY, self.af));
+        }
+        Attr::nested(cmd_attr::LADDR, v)
     }
 
     #[cfg(test)]
@@ -477,6 +487,7 @@ impl Laddr {
                 Attr::bytes(laddr_attr::ADDR, &self.addr),
                 Attr::bytes(laddr_attr::PORT_CONFLICT, &self.port_conflict.to_ne_bytes()),
                 Attr::u32(laddr_attr::CONN_COUNTS, self.conn_counts),
+                Attr::u16(laddr_attr::ADDR_FAMILY, self.af),
             ],
         )
     }
@@ -487,6 +498,7 @@ impl Laddr {
             addr: rd_addr(need(&a, laddr_attr::ADDR, "local address")?),
             port_conflict: get(&a, laddr_attr::PORT_CONFLICT).map(rd_u64).transpose()?.unwrap_or(0),
             conn_counts: get(&a, laddr_attr::CONN_COUNTS).map(rd_u32).transpose()?.unwrap_or(0),
+            af: get(&a, laddr_attr::ADDR_FAMILY).map(rd_u16).transpose()?.unwrap_or(0),
         })
     }
 }
@@ -690,10 +702,10 @@ pub mod req {
         IpvsMsg::new(cmd::GET_DAEMON, vec![])
     }
     pub fn new_laddr(s: &Service, l: &Laddr) -> IpvsMsg {
-        IpvsMsg::new(cmd::NEW_LADDR, vec![s.ident_attr(), l.to_attr()])
+        IpvsMsg::new(cmd::NEW_LADDR, vec![s.ident_attr(), l.to_attr(s.af)])
     }
     pub fn del_laddr(s: &Service, l: &Laddr) -> IpvsMsg {
-        IpvsMsg::new(cmd::DEL_LADDR, vec![s.ident_attr(), l.to_attr()])
+        IpvsMsg::new(cmd::DEL_LADDR, vec![s.ident_attr(), l.to_attr(s.af)])
     }
     /// Dump of a service's local addresses.
     pub fn get_laddrs(s: &Service) -> IpvsMsg {

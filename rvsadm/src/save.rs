@@ -19,7 +19,7 @@ pub fn save(services: &[Listed], format: u32) -> String {
         o.push_str(&service_entry(&l.svc, &l.dests, format));
         let name = svc_name(&l.svc, format);
         for a in &l.laddrs {
-            let _ = writeln!(o, "-P {name} -z {}", addr_ip(laddr_af(l.svc.af, &a.addr), &a.addr));
+            let _ = writeln!(o, "-P {name} -z {}", addr_ip(laddr_af(l.svc.af, a), &a.addr));
         }
     }
     o

@@ -77,6 +77,7 @@ static const struct nla_policy rvs_laddr_policy[RVS_IPVS_LADDR_ATTR_MAX + 1] = {
 	[RVS_IPVS_LADDR_ATTR_ADDR]		= { .type = NLA_BINARY, .len = RVS_ADDR_LEN },
 	[RVS_IPVS_LADDR_ATTR_PORT_CONFLICT]	= { .type = NLA_U64 },
 	[RVS_IPVS_LADDR_ATTR_CONN_COUNTS]	= { .type = NLA_U32 },
+	[RVS_IPVS_LADDR_ATTR_ADDR_FAMILY]	= { .type = NLA_U16 },
 };
 
 static const struct nla_policy rvs_cmd_policy[RVS_IPVS_CMD_ATTR_MAX + 1] = {

@@ -386,6 +386,50 @@ int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len,
 	return 0;
 }
 
+/*
+ * NAT64: the network header in front of the transport header, old_l4
+ * bytes (made linear and private by the caller), becomes one of new_l4
+ * bytes, to be written by the caller; the transport bytes stay where they
+ * are, so csum_start (counted from skb->head, which pskb_expand_head
+ * keeps right) still points at the transport header. An aggregated
+ * packet's TCP GSO type follows the family; its gso_size is left alone:
+ * it is the payload per segment, which the MSS both sides agreed on
+ * already bounds (the SYN-ACK to an IPv6 client announces 20 bytes less).
+ * A CHECKSUM_COMPLETE sum covered the old header: dropped.
+ */
+int rvs_skb_change_family(struct sk_buff *skb, unsigned int old_l4, unsigned int new_l4, bool to_v6)
+{
+	struct skb_shared_info *si = skb_shinfo(skb);
+	int err;
+
+	if (skb_network_offset(skb) != 0 || skb_headlen(skb) < old_l4)
+		return -EINVAL;
+	if (new_l4 > old_l4) {
+		err = skb_cow_head(skb, new_l4 - old_l4);
+		if (err)
+			return err;
+		skb_push(skb, new_l4 - old_l4);
+	} else {
+		__skb_pull(skb, old_l4 - new_l4);
+	}
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, new_l4);
+	if (skb_is_gso(skb)) {
+		if (to_v6 && (si->gso_type & SKB_GSO_TCPV4)) {
+			si->gso_type &= ~(SKB_GSO_TCPV4 | SKB_GSO_TCP_FIXEDID);
+			si->gso_type |= SKB_GSO_TCPV6;
+		} else if (!to_v6 && (si->gso_type & SKB_GSO_TCPV6)) {
+			si->gso_type &= ~SKB_GSO_TCPV6;
+			si->gso_type |= SKB_GSO_TCPV4;
+		}
+	}
+	if (skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->ip_summed = CHECKSUM_NONE;
+	skb->protocol = to_v6 ? htons(ETH_P_IPV6) : htons(ETH_P_IP);
+	skb_clear_hash(skb);
+	return 0;
+}
+
 struct sk_buff *rvs_skb_alloc(unsigned int len, bool v6)
 {
 	struct sk_buff *skb = alloc_skb(MAX_HEADER + len, GFP_ATOMIC);

@@ -71,6 +71,7 @@ int rvs_output_v6(struct net *net, struct sk_buff *skb);
  * (IP + TCP headers, linear): the headers move toward the head. ihl: IP
  * header length, for the transport header offset. */
 int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len, unsigned int ihl);
+int rvs_skb_change_family(struct sk_buff *skb, unsigned int old_l4, unsigned int new_l4, bool to_v6);
 
 /* Packets rvs builds or keeps (SYNPROXY). */
 /* A new IPv4 (or, v6, IPv6) packet of len zeroed linear bytes (network
@@ -159,7 +160,8 @@ enum {
 	RVS_IPVS_LADDR_ATTR_ADDR = 1,
 	RVS_IPVS_LADDR_ATTR_PORT_CONFLICT = 2,
 	RVS_IPVS_LADDR_ATTR_CONN_COUNTS = 3,
-	RVS_IPVS_LADDR_ATTR_MAX = RVS_IPVS_LADDR_ATTR_CONN_COUNTS,
+	RVS_IPVS_LADDR_ATTR_ADDR_FAMILY = 4,	/* rvs: u16, NAT64's IPv4 LADDRs */
+	RVS_IPVS_LADDR_ATTR_MAX = RVS_IPVS_LADDR_ATTR_ADDR_FAMILY,
 };
 int rvs_genl_register(void);
 void rvs_genl_unregister(void);

@@ -290,6 +290,22 @@ impl Skb {
         }
     }
 
+    /// NAT64: replaces the network header of `old_l4` bytes (linear and
+    /// private: see [`Skb::writable`]) with room for one of `new_l4` bytes
+    /// of family `to`, for the caller to write; the transport header stays
+    /// in place (checksum offload and aggregation follow, see the helper).
+    pub(crate) fn change_family(&mut self, old_l4: usize, new_l4: usize, to: Family) -> Result {
+        // SAFETY: `self.ptr` is valid; the helper checks the layout
+        // (network header at `data`, `old_l4` bytes in the head) and
+        // headroom itself; `&mut self`: no slice of the old head lives on.
+        let r = unsafe { b::rvs_skb_change_family(self.ptr, old_l4 as u32, new_l4 as u32, to == Family::V6) };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(())
+        }
+    }
+
     /// True for an aggregated (GSO) packet.
     pub(crate) fn is_gso(&self) -> bool {
         // SAFETY: `self.ptr` is valid by the type invariant.

@@ -35,7 +35,7 @@ SVC_AF, SVC_PROTOCOL, SVC_ADDR, SVC_PORT, SVC_FWMARK, SVC_SCHED, SVC_FLAGS, SVC_
 SVC_PE_NAME = 11
 DEST_ADDR, DEST_PORT, DEST_FWD, DEST_WEIGHT, DEST_U_THRESH, DEST_L_THRESH = range(1, 7)
 DEST_ADDR_FAMILY = 11
-LADDR_ADDR, LADDR_PORT_CONFLICT, LADDR_CONN_COUNTS = 1, 2, 3
+LADDR_ADDR, LADDR_PORT_CONFLICT, LADDR_CONN_COUNTS, LADDR_ADDR_FAMILY = 1, 2, 3, 4
 AF_INET, AF_INET6 = 2, 10
 PROTO = {"tcp": 6, "udp": 17}
 
@@ -187,11 +187,11 @@ def errors(g):
         ("no service", NEW_SERVICE, b"", E.EINVAL, "CMD_ATTR_SERVICE is missing"),
         ("fwmark", NEW_SERVICE, S(nla(SVC_AF, struct.pack("=H", AF_INET)), nla(SVC_FWMARK, struct.pack("=I", 1))),
          E.EOPNOTSUPP, "fwmark services are not supported"),
-        # A real server of another family than its service's (NAT64) is
-        # refused in one place (config.rs) until its packet path lands.
+        # An IPv6 real server behind an IPv4 service (NAT46) is refused in
+        # one place (config.rs); the other way round is NAT64.
         ("ipv6 dest", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, nla(DEST_ADDR_FAMILY, struct.pack("=H", AF_INET6))
                                                            + dest_full("198.51.100.19", 80)),
-         E.EAFNOSUPPORT, "(NAT64) is not supported yet"),
+         E.EAFNOSUPPORT, "NAT46 is not supported"),
         ("ipv6 prefix", NEW_SERVICE, S(svc6("2001:db8::100", 0)), E.EINVAL, "prefix length (1..128)"),
         ("ipv6 short", NEW_SERVICE, S(svc6("2001:db8::100", 64, alen=4)), E.EINVAL, "holds 16 bytes"),
         ("ipv6 mapped", NEW_SERVICE, S(svc6("::ffff:192.0.2.100", 64)), E.EINVAL, "IPv4-mapped"),
@@ -216,6 +216,17 @@ def errors(g):
         ("no such dest", DEL_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, dest_full("198.51.100.99", 80)),
          E.ENOENT, "no such real server"),
         ("no laddr", NEW_LADDR, S(svc_id("tcp", vip, 80)), E.EINVAL, "CMD_ATTR_LADDR is missing"),
+        # rvs's LADDR_ADDR_FAMILY (NAT64's IPv4 local addresses): a family
+        # that is none, and an IPv6 one for an IPv4 service (NAT46).
+        ("laddr family", NEW_LADDR, S(svc_id("tcp", vip, 80)) + nest(CMD_LADDR, nla(LADDR_ADDR, addr16("198.51.100.209"))
+                                                                + nla(LADDR_ADDR_FAMILY, struct.pack("=H", 7))),
+         E.EAFNOSUPPORT, "AF_INET or AF_INET6"),
+        ("laddr nat46", NEW_LADDR, S(svc_id("tcp", vip, 80)) + nest(CMD_LADDR, nla(LADDR_ADDR, socket.inet_pton(socket.AF_INET6, "2001:db8:1::209"))
+                                                               + nla(LADDR_ADDR_FAMILY, struct.pack("=H", AF_INET6))),
+         E.EAFNOSUPPORT, "NAT46 is not supported"),
+        ("laddr family length", NEW_LADDR, S(svc_id("tcp", vip, 80)) + nest(CMD_LADDR, nla(LADDR_ADDR, addr16("198.51.100.209"))
+                                                                       + nla(LADDR_ADDR_FAMILY, b"\2\0\0\0")),
+         E.EINVAL, ""),
         ("timeout", SET_CONFIG, nla(CMD_TIMEOUT_TCP, struct.pack("=I", 100000)), E.ERANGE, "timeout out of range"),
         ("daemon", NEW_DAEMON, b"", E.EOPNOTSUPP, "no connection synchronisation daemon"),
         # Refused by the kernel's strict policy check before rvs sees them.

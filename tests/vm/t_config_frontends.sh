@@ -57,24 +57,29 @@ echo "set timeout_established 86400" > /sys/module/rvs/parameters/ctl
 assert_eq "the bound itself" 86400 "$(timeout_est)"
 
 # IPv6 through every front-end: the same service made by text in one
-# namespace and by netlink in the other lists the same; a real server or
-# local address of the other family (NAT64, not yet) is refused (the text
+# namespace and by netlink in the other lists the same, with NAT64's IPv4
+# real server and local address beside the IPv6 ones; an IPv6 real server
+# or local address of an IPv4 service (NAT46) is refused (the text
 # interface: EAFNOSUPPORT), and nothing is added.
 V6=2001:db8:100::100
 text add-service tcp "[$V6]:80" rr;                 nl -A -t "[$V6]:80" -s rr
 text add-dest tcp "[$V6]:80" "[2001:db8:1::11]:8080" 2; nl -a -t "[$V6]:80" -r "[2001:db8:1::11]:8080" -b -w 2
 text add-laddr tcp "[$V6]:80" 2001:db8:1::201;      nl -P -t "[$V6]:80" -z 2001:db8:1::201
 text set-persist tcp "[$V6]:80" 300 64;             nl -E -t "[$V6]:80" -s rr -p 300 -M 64
+text add-dest tcp "[$V6]:80" 198.51.100.11:8080 1;  nl -a -t "[$V6]:80" -r 198.51.100.11:8080 -b -w 1
+text add-laddr tcp "[$V6]:80" 198.51.100.202;       nl -P -t "[$V6]:80" -z 198.51.100.202
 by_text=$(listing a); by_nl=$(listing b)
 sed 's/^/# netlink: /' <<<"$by_nl"
 assert_eq "the same IPv6 service through text and netlink" "$by_nl" "$by_text"
 grep -q "^TCP  \[$V6\]:80 rr persistent 300 mask 64" <<<"$by_text" || fail "IPv6 service not listed: $by_text"
+grep -qE -- "-> 198.51.100.11:8080 +FullNat +1 " <<<"$by_text" || fail "NAT64 real server not listed: $by_text"
+grep -qE "^ +198.51.100.202 " <<<"$by_text" || fail "NAT64 local address not listed: $by_text"
 before=$(listing b)
-# (rvsadm refuses it itself, as ipvsadm does; the kernel's own refusal
-# and its extack are ipvsnl.py's "ipv6 dest" case, t_ipvsadm.)
-if nl -a -t "[$V6]:80" -r 198.51.100.11:8080 -b 2>/dev/null; then fail "rvsadm added an IPv4 server to an IPv6 service"; fi
-for cmd in "add-dest tcp [$V6]:80 198.51.100.11:8080 1" "add-dest tcp $V1:80 [2001:db8::11]:8080 1" \
-           "add-laddr tcp $V1:80 2001:db8::201"; do
+# (rvsadm refuses an IPv6 local address of an IPv4 service itself; the
+# kernel's refusal of NAT46 and its extack are ipvsnl.py's "ipv6 dest"
+# case, t_ipvsadm.)
+if nl -a -t "$V1:80" -r "[2001:db8::11]:8080" -b 2>/dev/null; then fail "rvsadm added an IPv6 server to an IPv4 service"; fi
+for cmd in "add-dest tcp $V1:80 [2001:db8::11]:8080 1" "add-laddr tcp $V1:80 2001:db8::201"; do
   # bash, not sh: dash's echo reports every write error as "I/O error".
   if out=$(nsx b bash -c 'echo "$1" > /sys/module/rvs/parameters/ctl' text "$cmd" 2>&1); then fail "text took: $cmd"; fi
   grep -qi "address family not supported" <<<"$out" || fail "text: not EAFNOSUPPORT for '$cmd': $out"

@@ -232,9 +232,18 @@ fn usage_errors() {
     assert_eq!(err("-a -t 192.0.2.100:80 -r 198.51.100.11 -y z").0, "illegal l_threshold specified");
     assert_eq!(err("-a -t 192.0.2.100:80 -r 1.2.3.4.5").0, "illegal real server address[:port] specified");
     assert_eq!(
-        err("-a -t 192.0.2.100:80 -r [2001:db8::2]:80 -m").0,
-        "Different address family is allowed only for tunneling servers"
+        err("-a -t 192.0.2.100:80 -r [2001:db8::2]:80 -g").0,
+        "Different address family is allowed only for tunneling and FULLNAT servers"
     );
+    // NAT64 (and NAT46, which the kernel refuses with its reason) pass.
+    let e = ok("-a -t [2001:db8:100::100]:80 -r 198.51.100.11:8080 -b");
+    assert_eq!((e.svc.af, e.dest.af, e.dest.addr), (AF_INET6, AF_INET, ip("198.51.100.11")));
+    assert_eq!(ok("-a -t 192.0.2.100:80 -r [2001:db8::2]:80 -m").dest.af, AF_INET6);
+    // A local address says its family; an IPv4 service takes IPv4 ones only.
+    let e = ok("-P -t [2001:db8:100::100]:80 -z 198.51.100.201");
+    assert_eq!((e.laddr.af, e.laddr.addr), (AF_INET, ip("198.51.100.201")));
+    assert_eq!(ok("-P -t [2001:db8:100::100]:80 -z 2001:db8:1::201").laddr.af, AF_INET6);
+    assert_eq!(err("-P -t 192.0.2.100:80 -z 2001:db8:1::201").0, "local address family differs from the service's");
     assert_eq!(err("-a -t 192.0.2.100:80 -r 198.51.100.11 -m --tun-type gre").0, "Tunnel options conflict with forward method");
     assert_eq!(
         err("-a -t 192.0.2.100:80 -r 198.51.100.11 -i --tun-type gue").0,

@@ -207,8 +207,8 @@ fn fullnat_table() -> Vec<Listed> {
     d1.inactconns = 8;
     let d2 = dest("198.51.100.12", 8080, fwd::FULLNAT, 2);
     let laddrs = vec![
-        Laddr { addr: ip("198.51.100.201"), port_conflict: 3, conn_counts: 12 },
-        Laddr { addr: ip("198.51.100.202"), port_conflict: 0, conn_counts: 8 },
+        Laddr { addr: ip("198.51.100.201"), af: 0, port_conflict: 3, conn_counts: 12 },
+        Laddr { addr: ip("198.51.100.202"), af: 0, port_conflict: 0, conn_counts: 8 },
     ];
     vec![Listed { svc: s, dests: vec![d2, d1], laddrs }]
 }

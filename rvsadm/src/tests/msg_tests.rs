@@ -111,7 +111,7 @@ fn dest_without_family_takes_the_services() {
 
 #[test]
 fn laddr_round_trip() {
-    let l = Laddr { addr: ip("198.51.100.201"), port_conflict: 1 << 40, conn_counts: 77 };
+    let l = Laddr { addr: ip("198.51.100.201"), af: 0, port_conflict: 1 << 40, conn_counts: 77 };
     let m = reparse(vec![svc().ident_attr(), l.to_reply_attr()]);
     assert_eq!(m.laddr().unwrap(), l);
     let s = Service::decode(m.attr(cmd_attr::SERVICE).unwrap());
@@ -230,7 +230,7 @@ fn new_dest_fullnat_bytes() {
 #[test]
 fn laddr_request_bytes() {
     // rvsadm -P -t 192.0.2.100:80 -z 198.51.100.201, and the -G dump.
-    let l = Laddr { addr: ip("198.51.100.201"), port_conflict: 0, conn_counts: 0 };
+    let l = Laddr { addr: ip("198.51.100.201"), af: 0, port_conflict: 0, conn_counts: 0 };
     let got = encode_request(req::new_laddr(&svc(), &l), 0x1a, 2, false);
     #[rustfmt::skip]
     let ident: &[u8] = &[
@@ -257,6 +257,19 @@ fn laddr_request_bytes() {
     assert_eq!(got, want);
     let got = encode_request(req::del_laddr(&svc(), &l), 0x1a, 2, false);
     assert_eq!(got[16], 19, "IPVS_CMD_DEL_LADDR");
+    // The service's own family (even said): Alibaba's bytes. NAT64's IPv4
+    // local address of an IPv6 service: ADDR_FAMILY (u16 AF_INET) follows.
+    let said = Laddr { af: AF_INET, ..l.clone() };
+    assert_eq!(encode_request(req::new_laddr(&svc(), &said), 0x1a, 2, false), encode_request(req::new_laddr(&svc(), &l), 0x1a, 2, false));
+    let s6 = Service { af: AF_INET6, addr: ip("2001:db8:100::100"), ..svc() };
+    let got = encode_request(req::new_laddr(&s6, &said), 0x1a, 2, false);
+    #[rustfmt::skip]
+    let tail: &[u8] = &[
+        32, 0, 0x07, 0x80,
+        20, 0, 1, 0, 198, 51, 100, 201, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        6, 0, 4, 0, 2, 0, 0, 0,
+    ];
+    assert_eq!(&got[got.len() - tail.len()..], tail);
 }
 
 #[cfg(target_endian = "little")]
