@@ -3,13 +3,16 @@
   <src>:<sport> > <dst>:<dport> <flags> len=<payload> toa=<addr:port>|- mss=<n>|-
 IPv6 segments as [<src>]:<sport> > [<dst>]:<dport> ..., their TOA (length
 20) as toa=<kind>/[<addr>]:<port>.
-Usage: sniff.py IFACE SECONDS [syn]   (prints "ready" once listening;
-       with "syn", only segments with the SYN flag)
+Usage: sniff.py IFACE SECONDS [syn|fins]   (prints "ready" once listening;
+       with "syn", only segments with the SYN flag; with "fins", stops
+       half a second after the second FIN, when a connection has closed
+       both ways, or after SECONDS at most)
 """
 import socket, struct, sys, time
 
 iface, secs = sys.argv[1], float(sys.argv[2])
-syn_only = len(sys.argv) > 3 and sys.argv[3] == "syn"
+mode = sys.argv[3] if len(sys.argv) > 3 else ""
+syn_only, fins = mode == "syn", 0
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
 s.bind((iface, 0))
 s.settimeout(0.2)
@@ -57,5 +60,9 @@ while time.time() < end:
             toa = "%d/[%s]:%d" % (k, socket.inet_ntop(socket.AF_INET6, opts[i + 4:i + 20]),
                                   struct.unpack("!H", opts[i + 2:i + 4])[0])
         i += max(ln, 2)
+    if mode == "fins" and tcp[13] & 1:
+        fins += 1
+        if fins == 2:
+            end = min(end, time.time() + 0.5)
     sport, dport = struct.unpack("!HH", tcp[:4])
     print("%s:%d > %s:%d %s len=%d toa=%s mss=%s" % (src, sport, dst, dport, flags, len(tcp) - doff, toa, mss), flush=True)

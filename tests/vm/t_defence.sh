@@ -28,3 +28,11 @@ nsx c python3 tests/lib/rawpkt.py frag "$CLIENT" "$VIP" 53 3 >/dev/null
 sleep 1
 assert_eq "drop_frag with the switch off" 5 "$(rvs_stat drop_frag)"
 client peers "$VIP" 80 2 >/dev/null || fail "service broken"
+
+# IPv6 fragments to an IPv6 VIP: dropped at PRE_ROUTING and counted (the
+# stack would keep them for reassembly after LOCAL_IN).
+rvs_ctl set defence_frag 1
+fullnat_service6 tcp 80 rr 1
+nsx c python3 tests/lib/rawpkt.py frag "$CLIENT6" "$VIP6" 53 4 >/dev/null
+for _ in $(seq 50); do [ "$(rvs_stat drop_frag)" -ge 9 ] && break; sleep 0.1; done
+assert_eq "drop_frag after IPv6 fragments" 9 "$(rvs_stat drop_frag)"

@@ -4,7 +4,8 @@
 # handshake's ACK carries the client's address and port in TOA, kind 254
 # (DPVS's format) by default and 253 (Alibaba's) when set, the SYN and the
 # replies never; transfers arrive intact both ways with GRO off and on;
-# UDP datagrams spread evenly; persistence groups a client's /64; stock
+# UDP datagrams spread evenly; IPv4 and IPv6 transfers through the same
+# port run at once; persistence groups a client's /64; stock
 # ipvsadm lists the service and its connections; SYNPROXY answers IPv6
 # handshakes with cookies; with toa.ko the real servers see the IPv6
 # client.
@@ -29,7 +30,7 @@ assert_eq "IPv4 beside it, same port" "${LADDRS[0]}" "$(awk '{print $2}' <<<"$ou
 
 # TOA: the kind follows the setting; only the client's segments carry it.
 capture() { # FILE PORT: sniff r1 while one PEER connection to rs1 runs from PORT
-  nsx rs1 python3 tests/lib/sniff.py r1 4 > "$1" &
+  nsx rs1 python3 tests/lib/sniff.py r1 30 fins > "$1" &
   local pid=$! k
   for k in $(seq 50); do grep -q ready "$1" && break; sleep 0.1; done
   # rr alternates: two connections, one of which is rs1's.
@@ -62,6 +63,16 @@ for gro in off on; do
   for dev in d0 d1 d2; do nsx d ethtool -K "$dev" gro $gro >/dev/null 2>&1 || fail "cannot set GRO $gro on $dev"; done
   client upload "$VIP6" 80 5000000 | grep -q ' ok$' || fail "upload corrupted (GRO $gro)"
   client download "$VIP6" 80 5000000 | grep -q ' ok$' || fail "download corrupted (GRO $gro)"
+done
+
+# The dual-stack pair at once: an IPv4 and an IPv6 transfer through the
+# same port, each way, together.
+client upload "$VIP" 80 3000000 > /tmp/pair_up4 2>&1 & up4=$!
+client download "$VIP6" 80 3000000 > /tmp/pair_down6 2>&1 & down6=$!
+client upload "$VIP6" 80 3000000 > /tmp/pair_up6 2>&1 & up6=$!
+client download "$VIP" 80 3000000 > /tmp/pair_down4 2>&1 & down4=$!
+for j in up4 down6 up6 down4; do
+  wait "${!j}" && grep -q ' ok$' "/tmp/pair_$j" || fail "dual-stack pair: $j failed: $(cat "/tmp/pair_$j")"
 done
 
 # Stock ipvsadm lists the IPv6 service and its connections (fresh ones:

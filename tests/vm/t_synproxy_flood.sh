@@ -98,3 +98,34 @@ r=$(probe 82); note "silent server: $r after $(rvs_stat synproxy_syn_retry) SYN 
 [[ $r == reset* ]] || fail "silent server: the client saw '$r', not a reset"
 assert_eq "SYN retries" 3 "$(rvs_stat synproxy_syn_retry)"
 assert_eq "silent servers counted" 1 "$(rvs_stat synproxy_rs_timeout)"
+
+# IPv6: a shorter flood from a spoofed /64 toward an IPv6 SYNPROXY service
+# while 20 real IPv6 clients connect; no flood SYN reaches a real server.
+for i in 1 2; do nsx "rs$i" tc qdisc del dev "r$i" root 2>/dev/null || true; done
+fullnat_service6 tcp 80 rr 2
+start_servers6 2 8080
+rvs_ctl set-synproxy tcp "[$VIP6]:80" 1
+nsx d ip -6 route add 2001:db8:f::/64 via "$CLIENT6"
+dumps=()
+for i in 1 2; do
+  # The SYNs (no extension headers here): TCP flags at 40 + 13.
+  nsx "rs$i" tcpdump -i "r$i" -nn -l 'ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 0x02' > "/tmp/syns6_$i" 2>/dev/null &
+  dumps+=($!)
+done
+sleep 1
+conns=$(rvs_stat conns) answered=$(rvs_stat synproxy_syn_answered)
+nsx c python3 tests/lib/rawpkt.py synflood 2001:db8:f:0 "$VIP6" 80 3000 15 > /tmp/flood6 &
+flood=$!
+client peers "$VIP6" 80 20 > /tmp/peers6 || fail "an IPv6 connection failed during the flood"
+wait "$flood"
+sent=$(cat /tmp/flood6)
+note "IPv6 flood: $sent SYNs; answered $(( $(rvs_stat synproxy_syn_answered) - answered ))"
+[ "$sent" -ge 500 ] || fail "the IPv6 flood sent only $sent SYNs"
+assert_eq "IPv6: legitimate connections" 20 "$(wc -l < /tmp/peers6)"
+assert_eq "IPv6: connections opened" $((conns + 20)) "$(rvs_stat conns)"
+[ $(( $(rvs_stat synproxy_syn_answered) - answered )) -ge $((sent + 20)) ] || fail "not every IPv6 SYN was answered"
+sleep 1
+kill -INT "${dumps[@]}" 2>/dev/null || true
+sleep 1
+assert_eq "IPv6 flood SYNs at the real servers" 0 "$(cat /tmp/syns6_1 /tmp/syns6_2 | grep -c '2001:db8:f:' || true)"
+assert_eq "IPv6 SYNs at the real servers" 20 "$(cat /tmp/syns6_1 /tmp/syns6_2 | wc -l)"

@@ -5,7 +5,7 @@
 . tests/lib/lib.sh
 fullnat_setup 1
 capture() { # FILE PORT: sniff r1 while one PEER connection runs from PORT
-  nsx rs1 python3 tests/lib/sniff.py r1 4 > "$1" &
+  nsx rs1 python3 tests/lib/sniff.py r1 30 fins > "$1" &
   local pid=$! k
   for k in $(seq 50); do grep -q ready "$1" && break; sleep 0.1; done
   nsx c python3 -c "
