@@ -323,10 +323,8 @@ int rvs_output_v4(struct net *net, struct sk_buff *skb)
 }
 
 /*
- * IPv6: the route to daddr from saddr, looked up for each packet (no
- * cache yet: an IPv6 route is valid only with the fib's cookie, which the
- * IPv4 slot has no room for). Sets the skb's dst; returns the path MTU or a
- * negative errno.
+ * IPv6: the route to daddr from saddr, for a packet of rvs's own. Sets the
+ * skb's dst; returns the path MTU or a negative errno.
  */
 int rvs_route_v6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8 *daddr)
 {
@@ -346,6 +344,82 @@ int rvs_route_v6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8
 	skb_dst_drop(skb);
 	skb_dst_set(skb, dst);
 	return dst_mtu(dst);
+#else
+	return -EAFNOSUPPORT;
+#endif
+}
+
+/*
+ * IPv6: as rvs_route_cached_v4, with the cookie an IPv6 route is checked
+ * against (rt6_get_cookie at lookup; dst_check fails once the fib entry
+ * behind it changed) kept beside each cached dst. The cookie is written
+ * before its dst is published; a reader that sees a dst with another's
+ * cookie finds it invalid and looks the route up again, which is only
+ * slower. The shared cache is skipped when the route may depend on the
+ * source: policy rules, or source-specific routes (subtrees).
+ */
+int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *cookie, void **shared, u32 *shared_cookie,
+			const u8 *saddr, const u8 *daddr)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	struct dst_entry **s = (struct dst_entry **)slot;
+	struct dst_entry **sh = (struct dst_entry **)shared;
+	struct dst_entry *dst = READ_ONCE(*s), *old;
+	struct flowi6 fl6 = { .flowi6_flags = FLOWI_FLAG_ANYSRC };
+	u32 c;
+	int err;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "rvs_route_cached_v6 outside RCU");
+	if (dst && dst_check(dst, READ_ONCE(*cookie))) {
+		skb_dst_drop(skb);
+		skb_dst_set_noref(skb, dst);
+		return 0;
+	}
+#ifdef CONFIG_IPV6_MULTIPLE_TABLES
+	if (net->ipv6.fib6_has_custom_rules)
+		sh = NULL;
+#endif
+#ifdef CONFIG_IPV6_SUBTREES
+	if (net->ipv6.fib6_routes_require_src)
+		sh = NULL;
+#endif
+	if (sh) {
+		dst = READ_ONCE(*sh);
+		c = READ_ONCE(*shared_cookie);
+		if (dst && dst_check(dst, c) && dst_hold_safe(dst)) {
+			WRITE_ONCE(*cookie, c);
+			old = xchg(s, dst);
+			if (old)
+				dst_release(old);
+			skb_dst_drop(skb);
+			skb_dst_set_noref(skb, dst);
+			return 0;
+		}
+	}
+	memcpy(&fl6.saddr, saddr, sizeof(fl6.saddr));
+	memcpy(&fl6.daddr, daddr, sizeof(fl6.daddr));
+	dst = ip6_route_output(net, NULL, &fl6);
+	err = dst->error;
+	if (err) {
+		dst_release(dst);
+		return err;
+	}
+	c = rt6_get_cookie(dst_rt6_info(dst));
+	dst_hold(dst);
+	WRITE_ONCE(*cookie, c);
+	old = xchg(s, dst);
+	if (old)
+		dst_release(old);
+	if (sh) {
+		dst_hold(dst);
+		WRITE_ONCE(*shared_cookie, c);
+		old = xchg(sh, dst);
+		if (old)
+			dst_release(old);
+	}
+	skb_dst_drop(skb);
+	skb_dst_set(skb, dst);
+	return 0;
 #else
 	return -EAFNOSUPPORT;
 #endif

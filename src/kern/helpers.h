@@ -66,6 +66,8 @@ bool rvs_l4_csum_ok(struct sk_buff *skb, unsigned int thoff, u8 proto, bool v6);
 /* IPv6 twins of rvs_route_v4 (no cache) and rvs_output_v4; addresses are
  * 16 bytes each. */
 int rvs_route_v6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8 *daddr);
+int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *cookie, void **shared, u32 *shared_cookie,
+			const u8 *saddr, const u8 *daddr);
 int rvs_output_v6(struct net *net, struct sk_buff *skb);
 /* Make len bytes of room after the first off bytes from the network header
  * (IP + TCP headers, linear): the headers move toward the head. ihl: IP

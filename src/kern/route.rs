@@ -5,22 +5,26 @@ use super::bindings as b;
 use core::ffi::c_void;
 
 /// A cached route: of one direction of a connection, or toward a real
-/// server (see `rvs_route_cached_v4`).
+/// server (see `rvs_route_cached_v4` and `_v6`), with the cookie an IPv6
+/// route is checked against (unused for IPv4).
 ///
 /// # Invariants
 /// The slot holds null or a `struct dst_entry` this value holds a reference
-/// to; only the C helpers change it (atomically).
-pub(crate) struct RouteCache(core::cell::UnsafeCell<*mut c_void>);
+/// to; only the C helpers change it (atomically), and the cookie
+/// (READ_ONCE/WRITE_ONCE).
+pub(crate) struct RouteCache(core::cell::UnsafeCell<*mut c_void>, core::cell::UnsafeCell<u32>);
 
 // SAFETY: the slot is only read and swapped atomically by the C helpers
-// (READ_ONCE/xchg), and dst entries may be used and released on any CPU.
+// (READ_ONCE/xchg), the cookie only read and written whole by them
+// (READ_ONCE/WRITE_ONCE), and dst entries may be used and released on any
+// CPU.
 unsafe impl Send for RouteCache {}
 // SAFETY: see `Send`.
 unsafe impl Sync for RouteCache {}
 
 impl RouteCache {
     pub(crate) const fn new() -> Self {
-        RouteCache(core::cell::UnsafeCell::new(core::ptr::null_mut()))
+        RouteCache(core::cell::UnsafeCell::new(core::ptr::null_mut()), core::cell::UnsafeCell::new(0))
     }
 }
 
@@ -41,5 +45,10 @@ impl RouteCache {
     /// The slot, for the helpers of this layer.
     pub(super) fn slot(&self) -> *mut *mut c_void {
         self.0.get()
+    }
+
+    /// The IPv6 cookie of the slot's route, for the helpers of this layer.
+    pub(super) fn cookie(&self) -> *mut u32 {
+        self.1.get()
     }
 }

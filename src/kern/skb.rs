@@ -216,7 +216,7 @@ impl Skb {
     /// valid), filled first from `shared` (the real server's) when the
     /// namespace's routing does not depend on the source. Inside the RCU
     /// read section `_g`: the packet may borrow the cached route without a
-    /// reference. IPv6 routes are not cached yet: looked up each time.
+    /// reference.
     pub(crate) fn route_cached(
         &mut self,
         g: &RcuGuard,
@@ -228,7 +228,31 @@ impl Skb {
     ) -> Result {
         match (saddr.as_v4(), daddr.as_v4()) {
             (Some(s), Some(d)) => self.route_v4_cached(g, net, cache, shared, s, d),
-            _ => self.route(net, saddr, daddr).map(|_| ()),
+            _ => self.route_v6_cached(g, net, cache, shared, saddr, daddr),
+        }
+    }
+
+    fn route_v6_cached(&mut self, _g: &RcuGuard, net: NetRef, cache: &RouteCache, shared: Option<&RouteCache>, saddr: &Addr, daddr: &Addr) -> Result {
+        let (sh, sh_cookie) = shared.map_or((core::ptr::null_mut(), core::ptr::null_mut()), |c| (c.slot(), c.cookie()));
+        // SAFETY: as `route_v4_cached`, each slot with its cookie (both
+        // `RouteCache`'s, borrowed for the call); the address pointers are
+        // to 16 readable bytes borrowed for the call, which copies them.
+        let r = unsafe {
+            b::rvs_route_cached_v6(
+                net.as_ptr(),
+                self.ptr,
+                cache.slot(),
+                cache.cookie(),
+                sh,
+                sh_cookie,
+                saddr.octets().as_ptr(),
+                daddr.octets().as_ptr(),
+            )
+        };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(())
         }
     }
 
