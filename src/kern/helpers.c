@@ -225,6 +225,67 @@ int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 dadd
 }
 
 /*
+ * The cache steps both families share. route_cache_hit: the packet borrows
+ * the connection's cached dst if still valid, else takes (with a
+ * reference, which becomes the connection's) the real server's; false if
+ * neither will do. route_cache_fill: a dst just looked up (its reference
+ * the packet's) goes into both caches, each with a reference of its own.
+ * cookie and shared_cookie: IPv6's fib cookies, NULL for IPv4 (checked
+ * with 0). A cookie is written before its dst is published; a reader that
+ * sees a dst with another's cookie finds it invalid and looks the route up
+ * again, which is only slower.
+ */
+static bool route_cache_hit(struct sk_buff *skb, struct dst_entry **s, u32 *cookie, struct dst_entry **sh, u32 *shared_cookie)
+{
+	struct dst_entry *dst = READ_ONCE(*s), *old;
+	u32 c;
+
+	if (dst && dst_check(dst, cookie ? READ_ONCE(*cookie) : 0)) {
+		skb_dst_drop(skb);
+		skb_dst_set_noref(skb, dst);
+		return true;
+	}
+	if (!sh)
+		return false;
+	dst = READ_ONCE(*sh);
+	c = shared_cookie ? READ_ONCE(*shared_cookie) : 0;
+	if (!dst || !dst_check(dst, c) || !dst_hold_safe(dst))
+		return false;
+	/* The reference taken is the connection's. */
+	if (cookie)
+		WRITE_ONCE(*cookie, c);
+	old = xchg(s, dst);
+	if (old)
+		dst_release(old);
+	skb_dst_drop(skb);
+	skb_dst_set_noref(skb, dst);
+	return true;
+}
+
+static void route_cache_fill(struct sk_buff *skb, struct dst_entry *dst, u32 c, struct dst_entry **s, u32 *cookie,
+			     struct dst_entry **sh, u32 *shared_cookie)
+{
+	struct dst_entry *old;
+
+	dst_hold(dst);
+	if (cookie)
+		WRITE_ONCE(*cookie, c);
+	old = xchg(s, dst);
+	if (old)
+		dst_release(old);
+	if (sh) {
+		dst_hold(dst);
+		if (shared_cookie)
+			WRITE_ONCE(*shared_cookie, c);
+		old = xchg(sh, dst);
+		if (old)
+			dst_release(old);
+	}
+	skb_dst_drop(skb);
+	skb_dst_set(skb, dst);
+}
+
+/*
  * The route of one direction of a connection, cached in *slot (a held
  * dst, or NULL): its addresses never change, so the route is looked up
  * again only when the cached one is no longer valid (routing change, PMTU
@@ -245,7 +306,6 @@ int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void 
 {
 	struct dst_entry **s = (struct dst_entry **)slot;
 	struct dst_entry **sh = (struct dst_entry **)shared;
-	struct dst_entry *dst = READ_ONCE(*s), *old;
 	struct flowi4 fl4 = {
 		.daddr = daddr,
 		.saddr = saddr,
@@ -254,40 +314,13 @@ int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void 
 	struct rtable *rt;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "rvs_route_cached_v4 outside RCU");
-	if (dst && dst_check(dst, 0)) {
-		skb_dst_drop(skb);
-		skb_dst_set_noref(skb, dst);
-		return 0;
-	}
 	sh = net->ipv4.fib_has_custom_rules ? NULL : sh;
-	if (sh) {
-		dst = READ_ONCE(*sh);
-		if (dst && dst_check(dst, 0) && dst_hold_safe(dst)) {
-			/* The reference taken is the connection's. */
-			old = xchg(s, dst);
-			if (old)
-				dst_release(old);
-			skb_dst_drop(skb);
-			skb_dst_set_noref(skb, dst);
-			return 0;
-		}
-	}
+	if (route_cache_hit(skb, s, NULL, sh, NULL))
+		return 0;
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
-	/* One reference for each cache, the lookup's for the packet. */
-	dst_hold(&rt->dst);
-	old = xchg(s, &rt->dst);
-	if (old)
-		dst_release(old);
-	if (sh) {
-		dst_hold(&rt->dst);
-		old = xchg(sh, &rt->dst);
-		if (old)
-			dst_release(old);
-	}
-	skb_dst_drop(skb);
-	skb_dst_set(skb, &rt->dst);
+	route_cache_fill(skb, &rt->dst, 0, s, NULL, sh, NULL);
 	return 0;
 }
 
@@ -352,11 +385,9 @@ int rvs_route_v6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8
 /*
  * IPv6: as rvs_route_cached_v4, with the cookie an IPv6 route is checked
  * against (rt6_get_cookie at lookup; dst_check fails once the fib entry
- * behind it changed) kept beside each cached dst. The cookie is written
- * before its dst is published; a reader that sees a dst with another's
- * cookie finds it invalid and looks the route up again, which is only
- * slower. The shared cache is skipped when the route may depend on the
- * source: policy rules, or source-specific routes (subtrees).
+ * behind it changed) kept beside each cached dst. The shared cache is
+ * skipped when the route may depend on the source: policy rules, or
+ * source-specific routes (subtrees).
  */
 int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *cookie, void **shared, u32 *shared_cookie,
 			const u8 *saddr, const u8 *daddr)
@@ -364,17 +395,11 @@ int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *
 #if IS_ENABLED(CONFIG_IPV6)
 	struct dst_entry **s = (struct dst_entry **)slot;
 	struct dst_entry **sh = (struct dst_entry **)shared;
-	struct dst_entry *dst = READ_ONCE(*s), *old;
 	struct flowi6 fl6 = { .flowi6_flags = FLOWI_FLAG_ANYSRC };
-	u32 c;
+	struct dst_entry *dst;
 	int err;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "rvs_route_cached_v6 outside RCU");
-	if (dst && dst_check(dst, READ_ONCE(*cookie))) {
-		skb_dst_drop(skb);
-		skb_dst_set_noref(skb, dst);
-		return 0;
-	}
 #ifdef CONFIG_IPV6_MULTIPLE_TABLES
 	if (net->ipv6.fib6_has_custom_rules)
 		sh = NULL;
@@ -383,19 +408,8 @@ int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *
 	if (net->ipv6.fib6_routes_require_src)
 		sh = NULL;
 #endif
-	if (sh) {
-		dst = READ_ONCE(*sh);
-		c = READ_ONCE(*shared_cookie);
-		if (dst && dst_check(dst, c) && dst_hold_safe(dst)) {
-			WRITE_ONCE(*cookie, c);
-			old = xchg(s, dst);
-			if (old)
-				dst_release(old);
-			skb_dst_drop(skb);
-			skb_dst_set_noref(skb, dst);
-			return 0;
-		}
-	}
+	if (route_cache_hit(skb, s, cookie, sh, shared_cookie))
+		return 0;
 	memcpy(&fl6.saddr, saddr, sizeof(fl6.saddr));
 	memcpy(&fl6.daddr, daddr, sizeof(fl6.daddr));
 	dst = ip6_route_output(net, NULL, &fl6);
@@ -404,21 +418,7 @@ int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *
 		dst_release(dst);
 		return err;
 	}
-	c = rt6_get_cookie(dst_rt6_info(dst));
-	dst_hold(dst);
-	WRITE_ONCE(*cookie, c);
-	old = xchg(s, dst);
-	if (old)
-		dst_release(old);
-	if (sh) {
-		dst_hold(dst);
-		WRITE_ONCE(*shared_cookie, c);
-		old = xchg(sh, dst);
-		if (old)
-			dst_release(old);
-	}
-	skb_dst_drop(skb);
-	skb_dst_set(skb, dst);
+	route_cache_fill(skb, dst, rt6_get_cookie(dst_rt6_info(dst)), s, cookie, sh, shared_cookie);
 	return 0;
 #else
 	return -EAFNOSUPPORT;
