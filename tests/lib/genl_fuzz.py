@@ -17,9 +17,11 @@ an error ack, or a success ack (after its replies), or the end of a dump.
   replies must parse.
 - Commands outside 1..20 must be refused.
 - Every so often a valid change from the known set (services, real
-  servers, local addresses, edits, deletions) must succeed; the configuration
-  at the end must be exactly what they made.
+  servers, local addresses, edits, deletions; IPv4 and IPv6 services, and
+  IPv4 local addresses of IPv6 services, as NAT64 has them) must succeed;
+  the configuration at the end must be exactly what they made.
 """
+import ipaddress
 import random
 import struct
 import sys
@@ -29,6 +31,7 @@ import os
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ipvsnl as n  # noqa: E402
 
+VIPS = ["192.0.2.50", "2001:db8::50"]
 READS = {n.GET_SERVICE, n.GET_DEST, n.GET_DAEMON, n.GET_CONFIG, n.GET_INFO, n.GET_LADDR}
 CHANGES = set(range(1, 21)) - READS
 # Attribute spaces: name -> {type: kind}
@@ -38,9 +41,9 @@ SPACE = {
     "dest": {1: "addr", 2: "u16", 3: "u32", 4: "u32", 5: "u32", 6: "u32", 7: "u32", 8: "u32", 9: "u32", 10: ("nest", None),
              11: "u16", 13: "u8", 14: "u16", 15: "u16"},
     "daemon": {1: "u32", 2: "str", 3: "u32", 4: "u16", 5: "u32", 6: "addr6", 7: "u16", 8: "u8"},
-    "laddr": {1: "addr", 2: "u64", 3: "u32"},
+    "laddr": {1: "addr", 2: "u64", 3: "u32", 4: "u16"},
 }
-MAXT = {"cmd": 7, "svc": 12, "dest": 15, "daemon": 8, "laddr": 3}
+MAXT = {"cmd": 7, "svc": 12, "dest": 15, "daemon": 8, "laddr": 4}
 SIZE = {"u8": 1, "u16": 2, "u32": 4, "u64": 8, "flags": 8}
 
 
@@ -51,6 +54,8 @@ def value(r, kind):
             return struct.pack("=H", r.choice([2, 10, 6, 17, 80, 0]))
         return bytes(r.getrandbits(8) for _ in range(SIZE[kind]))
     if kind == "addr":
+        if r.random() < 0.3:
+            return n.addr16("2001:db8::%x" % r.choice([0x50, 0x100, 7]))
         return bytes([192, 0, 2, r.choice([100, 200, 7])]) + b"\0" * r.choice([0, 12])
     if kind == "addr6":
         return bytes(16)
@@ -111,26 +116,28 @@ class Model:
 
     def __init__(self, r):
         self.r = r
-        self.svcs = {}  # (proto, port) -> [sched, {rs: weight}, laddrs]
+        self.svcs = {}  # (vip, port) -> [sched, {rs: weight}, laddrs]
         self.steps = 0
 
     def step(self, g):
         r = self.r
         self.steps += 1
-        vip = "192.0.2.50"
         if not self.svcs or r.random() < 0.3:
+            vip = r.choice(VIPS)
             port = 1000 + len(self.svcs) + self.steps
             sched = r.choice(["rr", "wrr", "wlc", "sh", "mh"])
-            self.svcs[("tcp", port)] = [sched, {}, set()]
+            self.svcs[(vip, port)] = [sched, {}, set()]
             return n.NEW_SERVICE, n.nest(n.CMD_SERVICE, n.svc_full("tcp", vip, port, sched=sched))
         key = r.choice(sorted(self.svcs))
+        vip, six = key[0], n.family(key[0]) == n.AF_INET6
         s = self.svcs[key]
-        sid = n.nest(n.CMD_SERVICE, n.svc_id(key[0], vip, key[1]))
+        sid = n.nest(n.CMD_SERVICE, n.svc_id("tcp", vip, key[1]))
         k = r.random()
         if k < 0.4 or not s[1]:
-            rs = "198.51.100.%d" % r.randint(20, 200)
+            rs_of = (lambda: "2001:db8:1::%x" % r.randint(0x20, 0xc8)) if six else (lambda: "198.51.100.%d" % r.randint(20, 200))
+            rs = rs_of()
             while rs in s[1]:
-                rs = "198.51.100.%d" % r.randint(20, 200)
+                rs = rs_of()
             w = r.randint(0, 100)
             s[1][rs] = w
             return n.NEW_DEST, sid + n.nest(n.CMD_DEST, n.dest_full(rs, 8080, fwd=0, weight=w))
@@ -146,25 +153,34 @@ class Model:
             s[0] = r.choice(["rr", "wrr", "lc", "sed", "nq"])
             return n.SET_SERVICE, n.nest(n.CMD_SERVICE, n.svc_full("tcp", vip, key[1], sched=s[0]))
         if k < 0.9:
-            la = "198.51.100.%d" % r.randint(201, 250)
+            # An IPv6 service's local addresses: IPv6, or IPv4 (NAT64)
+            # named by the family attribute.
+            if six and r.random() < 0.6:
+                la = "2001:db8:1::%x" % r.randint(0xc9, 0xfa)
+            else:
+                la = "198.51.100.%d" % r.randint(201, 250)
             cmd = n.DEL_LADDR if la in s[2] else n.NEW_LADDR
             (s[2].discard if la in s[2] else s[2].add)(la)
-            return cmd, sid + n.nest(n.CMD_LADDR, n.nla(n.LADDR_ADDR, n.addr16(la)))
+            fam = n.nla(n.LADDR_ADDR_FAMILY, struct.pack("=H", n.AF_INET)) if six and n.family(la) == n.AF_INET else b""
+            return cmd, sid + n.nest(n.CMD_LADDR, n.nla(n.LADDR_ADDR, n.addr16(la)) + fam)
         if k < 0.95:
             del self.svcs[key]
             return n.DEL_SERVICE, sid
         return n.ZERO, sid
 
     def expect(self):
+        """ipvsadm -S -n's lines: services by family, then address and port;
+        real servers by address."""
         out = []
-        for (proto, port), (sched, dests, _) in sorted(self.svcs.items()):
-            out.append("-A -t 192.0.2.50:%d -s %s" % (port, sched))
-            for rs, w in sorted(dests.items(), key=lambda x: n.socket.inet_aton(x[0])):
-                out.append("-a -t 192.0.2.50:%d -r %s:8080 -m -w %d" % (port, rs, w))
+        fmt = lambda a, p: ("[%s]:%d" if n.family(a) == n.AF_INET6 else "%s:%d") % (a, p)
+        for (vip, port), (sched, dests, _) in sorted(self.svcs.items(), key=lambda x: (n.family(x[0][0]), ipaddress.ip_address(x[0][0]), x[0][1])):
+            out.append("-A -t %s -s %s" % (fmt(vip, port), sched))
+            for rs, w in sorted(dests.items(), key=lambda x: ipaddress.ip_address(x[0])):
+                out.append("-a -t %s -r %s -m -w %d" % (fmt(vip, port), fmt(rs, 8080), w))
         return out
 
     def laddrs(self):
-        return {"%s:%d" % ("192.0.2.50", p): sorted(v[2]) for (_, p), v in self.svcs.items()}
+        return {k: sorted(v[2]) for k, v in self.svcs.items()}
 
 
 def main():
@@ -193,7 +209,7 @@ def main():
             cmd = r.choice(sorted(READS))
             a, must_fail = attrs(r, "cmd", 0), False
             if cmd in (n.GET_DEST, n.GET_LADDR, n.GET_SERVICE) and r.random() < 0.5:
-                a = n.nest(n.CMD_SERVICE, n.svc_id(r.choice(["tcp", "udp"]), "192.0.2.50", r.choice(sorted(p for _, p in model.svcs) or [1])))
+                a = n.nest(n.CMD_SERVICE, n.svc_id(r.choice(["tcp", "udp"]), r.choice(VIPS), r.choice(sorted(p for _, p in model.svcs) or [1])))
         else:
             cmd = r.choice(sorted(CHANGES))
             a, must_fail = defect(r), True
@@ -213,12 +229,15 @@ def main():
             n.parse(body)
         stats["refused" if err else "answered"] += 1
     # LADDRs as the model has them.
-    for vip, want in model.laddrs().items():
-        a, p = vip.split(":")
-        err, msg, msgs = g.request(n.GET_LADDR, n.nest(n.CMD_SERVICE, n.svc_id("tcp", a, int(p))), dump=True)
-        got = sorted(n.socket.inet_ntoa(n.parse(n.parse(b)[n.CMD_LADDR])[n.LADDR_ADDR][:4]) for _, b in msgs)
-        if err or got != want:
-            sys.exit("laddrs of %s: %s, expected %s (errno %d)" % (vip, got, want, err))
+    for (vip, port), want in model.laddrs().items():
+        err, msg, msgs = g.request(n.GET_LADDR, n.nest(n.CMD_SERVICE, n.svc_id("tcp", vip, port)), dump=True)
+        got = []
+        for _, b in msgs:
+            la = n.parse(n.parse(b)[n.CMD_LADDR])
+            af = struct.unpack("=H", la[n.LADDR_ADDR_FAMILY])[0] if n.LADDR_ADDR_FAMILY in la else n.family(vip)
+            got.append(n.addr_text(af, la[n.LADDR_ADDR]))
+        if err or sorted(got) != want:
+            sys.exit("laddrs of %s:%d: %s, expected %s (errno %d)" % (vip, port, sorted(got), want, err))
     print("# %s" % stats)
     print("EXPECT")
     for line in model.expect():

@@ -61,19 +61,38 @@ def parse(buf):
     return out
 
 
+def family(a):
+    """AF_INET6 for an IPv6 address in text form, AF_INET otherwise."""
+    return AF_INET6 if ":" in a else AF_INET
+
+
 def addr16(a):
+    """The 16 bytes of an address attribute (IPv4: 4 and zeros)."""
+    if family(a) == AF_INET6:
+        return socket.inet_pton(socket.AF_INET6, a)
     return socket.inet_aton(a) + b"\0" * 12
 
 
+def addr_text(af, raw):
+    """An address attribute back to text."""
+    return socket.inet_ntop(socket.AF_INET6, raw[:16]) if af == AF_INET6 else socket.inet_ntoa(raw[:4])
+
+
 def svc_id(proto, vip, port):
-    return (nla(SVC_AF, struct.pack("=H", AF_INET)) + nla(SVC_PROTOCOL, struct.pack("=H", PROTO[proto]))
+    return (nla(SVC_AF, struct.pack("=H", family(vip))) + nla(SVC_PROTOCOL, struct.pack("=H", PROTO[proto]))
             + nla(SVC_ADDR, addr16(vip)) + nla(SVC_PORT, struct.pack(">H", port)))
 
 
-def svc_full(proto, vip, port, sched="rr", flags=0, mask=0xFFFFFFFF, timeout=0, netmask=0xFFFFFFFF):
+def svc_full(proto, vip, port, sched="rr", flags=0, mask=0xFFFFFFFF, timeout=0, netmask=None):
+    """A service as ipvsadm sends it; the netmask of an IPv6 one is a prefix
+    length in host order (128 unless given)."""
+    if netmask is None:
+        nm = struct.pack("=I", 128) if family(vip) == AF_INET6 else struct.pack(">I", 0xFFFFFFFF)
+    else:
+        nm = struct.pack("=I", netmask) if family(vip) == AF_INET6 else struct.pack(">I", netmask)
     return (svc_id(proto, vip, port) + nla(SVC_SCHED, sched.encode() + b"\0")
             + nla(SVC_FLAGS, struct.pack("=II", flags, mask)) + nla(SVC_TIMEOUT, struct.pack("=I", timeout))
-            + nla(SVC_NETMASK, struct.pack(">I", netmask)))
+            + nla(SVC_NETMASK, nm))
 
 
 def svc6(vip, plen, alen=16):

@@ -6,7 +6,8 @@
 # both ends) with GRO off and on; UDP is translated too; SYNPROXY answers
 # the handshake; rvsadm and stock ipvsadm list the mixed service and its
 # connections, -G and -S the IPv4 LADDR; an IPv4 service refuses an IPv6
-# real server (NAT46) with its reason. With toa.ko on a real server, a
+# real server (NAT46) with its reason; one service may hold IPv4 and IPv6
+# real servers at once. With toa.ko on a real server, a
 # dual-stack listener accepts the IPv6 client itself, and an AF_INET one
 # sees the LADDR but gets the client from the TOA_SO_GET_CLIENT6
 # getsockopt. Last, path MTU discovery across the families: a 1280-byte
@@ -56,6 +57,31 @@ rc=0; err=$(rv -a -t "$VIP:81" -r "[$(rs6_addr 1)]:8080" -b 2>&1) || rc=$?
 [ "$rc" -ne 0 ] || fail "an IPv6 real server behind an IPv4 service was accepted"
 grep -q "NAT46" <<<"$err" || fail "NAT46 refusal without its reason: $err"
 rv -D -t "$VIP:81"
+
+# One service, both kinds of real server: rs1 over IPv4 (NAT64), rs2 over
+# IPv6 (FULLNAT), each connection from an LADDR of its server's family;
+# both offer the client the same MSS (IPv4's 1460 less 40, IPv6's 1440
+# less 20), and transfers through each arrive intact.
+rv -A -t "[$VIP6]:82" -s rr
+rv -a -t "[$VIP6]:82" -r "$(rs_addr 1):8080" -b
+rv -a -t "[$VIP6]:82" -r "[$(rs6_addr 2)]:8080" -b
+rv -P -t "[$VIP6]:82" -z "${LADDRS[0]}"
+rv -P -t "[$VIP6]:82" -z "${LADDRS6[0]}"
+nsx rs2 python3 tests/lib/tcpsrv.py rs2 "$(rs6_addr 2)" 8080 &
+wait_port rs2 "$(rs6_addr 2)" 8080
+out=$(client peers "$VIP6" 82 4)
+sed 's/^/# mixed: /' <<<"$out"
+assert_eq "mixed: each server seen from an LADDR of its family" "rs1 ${LADDRS[0]}|rs2 ${LADDRS6[0]}" \
+  "$(awk '{print $1, $2}' <<<"$out" | sort -u | paste -sd'|')"
+assert_eq "mixed: client MSS" 1420 "$(awk '{print $4}' <<<"$out" | sort -u | xargs)"
+for k in 1 2; do  # rr: one of each pair reaches each server
+  client upload "$VIP6" 82 2000000 | grep -q ' ok$' || fail "mixed: upload $k corrupted"
+  client download "$VIP6" 82 2000000 | grep -q ' ok$' || fail "mixed: download $k corrupted"
+done
+list=$(rv -Ln)
+grep -qE -- "-> $(rs_addr 1):8080 +FullNat" <<<"$list" && grep -qE -- "-> \[$(rs6_addr 2)\]:8080 +FullNat" <<<"$list" \
+  || fail "mixed: rvsadm -Ln lacks a real server: $list"
+rv -D -t "[$VIP6]:82"
 
 # UDP: 20 datagrams from 20 source ports over the two IPv4 servers.
 rv -A -u "[$VIP6]:53" -s rr
