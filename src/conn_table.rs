@@ -18,7 +18,7 @@ use crate::kern::{self, NetRef, RcuGuard, RouteCache, Zeroed};
 use crate::rvs_core::occupancy::{self, Occupancy};
 use crate::rvs_core::nat::{conn_hash, Tuple};
 use crate::rvs_core::seq::{self, SeqDelta};
-use crate::rvs_core::tcp_state::{Dir, TcpState};
+use crate::rvs_core::tcp_state::{self, Dir, TcpState};
 use crate::service::{Dest, Laddr};
 use crate::stats::ObjStats;
 use crate::sp_state::SynproxyCtx;
@@ -63,6 +63,12 @@ pub(crate) struct Conn {
     /// a reset to the other side must sit.
     client_ack: AtomicU32,
     rs_ack: AtomicU32,
+    /// The end of what each side has sent (sequence number plus length,
+    /// SYN and FIN counting one), furthest seen, in its own space
+    /// (`ENDS_CLIENT`/`ENDS_RS` in `acks_seen` say which are known): where
+    /// its genuine RST sits at the latest.
+    client_end: AtomicU32,
+    rs_end: AtomicU32,
     acks_seen: AtomicU8,
     /// The real server has acknowledged client data: TOA is no longer
     /// needed (always true for UDP and templates).
@@ -171,6 +177,8 @@ impl Conn {
             rs_isn: rs_isn.unwrap_or(0),
             client_ack: AtomicU32::new(0),
             rs_ack: AtomicU32::new(0),
+            client_end: AtomicU32::new(0),
+            rs_end: AtomicU32::new(0),
             acks_seen: AtomicU8::new(0),
             toa_done: AtomicBool::new(rs_isn.is_none()),
             dest: n.dest,
@@ -202,10 +210,47 @@ impl Conn {
         }
     }
 
+    /// Records that a segment of direction `dir` ended at `end` (its
+    /// sender's space), if that is further than any before. Two CPUs may
+    /// race; the loser's smaller value can stand, which only makes
+    /// `rst_in_window` stricter until the next segment.
+    pub(crate) fn saw_end(&self, dir: Dir, end: u32) {
+        let (field, bit) = match dir {
+            Dir::In => (&self.client_end, ENDS_CLIENT),
+            Dir::Out => (&self.rs_end, ENDS_RS),
+        };
+        let seen = self.acks_seen.load(Relaxed);
+        if seen & bit == 0 {
+            field.store(end, Relaxed);
+            self.acks_seen.fetch_or(bit, Relaxed);
+        } else if seq::after(end, field.load(Relaxed)) {
+            field.store(end, Relaxed);
+        }
+    }
+
+    /// Whether a RST travelling `dir` with sequence number `seq` (its
+    /// sender's space) lies where a genuine one would: between what the
+    /// other side last acknowledged and the end of what its sender sent
+    /// (`tcp_state::rst_in_window`). The other side's acknowledgement is
+    /// taken back into the sender's space: FULLNAT's offset for the
+    /// client's numbers, SYNPROXY's for the real server's.
+    pub(crate) fn rst_in_window(&self, dir: Dir, seq: u32) -> bool {
+        let seen = self.acks_seen.load(Relaxed);
+        let known = |bit: u8, v: &AtomicU32| (seen & bit != 0).then(|| v.load(Relaxed));
+        let (acked, end) = match dir {
+            Dir::In => (known(ACKS_RS, &self.rs_ack).map(|a| self.seq_in.backward(a)), known(ENDS_CLIENT, &self.client_end)),
+            Dir::Out => {
+                let d = self.sp.as_deref().map_or(SeqDelta(0), |sp| sp.seq_out());
+                (known(ACKS_CLIENT, &self.client_ack).map(|a| d.backward(a)), known(ENDS_RS, &self.rs_end))
+            }
+        };
+        tcp_state::rst_in_window(seq, acked, end)
+    }
+
     /// The last acknowledgements of the client and of the real server, if
     /// both have sent one.
     pub(crate) fn last_acks(&self) -> Option<(u32, u32)> {
-        if self.acks_seen.load(Relaxed) != ACKS_CLIENT | ACKS_RS {
+        if self.acks_seen.load(Relaxed) & (ACKS_CLIENT | ACKS_RS) != ACKS_CLIENT | ACKS_RS {
             return None;
         }
         Some((self.client_ack.load(Relaxed), self.rs_ack.load(Relaxed)))
@@ -224,8 +269,9 @@ impl Conn {
         }
     }
 
-    /// Retires a closing connection whose client tuple a new SYN reuses:
-    /// from now on lookups miss it, so the SYN makes a new connection (new
+    /// Retires an entry: a closing connection whose client tuple a new SYN
+    /// reuses, or a persistence template that no longer places its client.
+    /// From now on lookups miss it, so the packet makes a new one (new
     /// scheduling decision, fresh ISN), and the collector frees this one.
     /// True for the one caller that retired it.
     pub(crate) fn retire(&self) -> bool {
@@ -311,6 +357,8 @@ impl Drop for Conn {
 
 const ACKS_CLIENT: u8 = 1;
 const ACKS_RS: u8 = 2;
+const ENDS_CLIENT: u8 = 4;
+const ENDS_RS: u8 = 8;
 
 /// Protocol bit of persistence templates' keys (real entries are TCP or
 /// UDP, both below it).

@@ -55,9 +55,16 @@ pub(crate) fn write(st: &State, cfg: &CfgGuard, net: NetRef, line: &[u8]) -> Res
 }
 
 /// The `stats` parameter's text, into `out`; returns its length.
-pub(crate) fn read_stats(st: &State, cfg: &CfgGuard, out: &mut [u8]) -> usize {
+pub(crate) fn read_stats(st: &State, cfg: &CfgGuard, reader: NetRef, out: &mut [u8]) -> usize {
     let mut w = Writer { buf: out, len: 0 };
-    st.stats.write(&mut w, st.conns.count(), st.conns.templates());
-    st.svcs.read_locked(cfg).write(cfg, &mut w);
+    if reader.is_init() {
+        // The host: the module's counters and every namespace's services.
+        st.stats.write(&mut w, st.conns.count(), st.conns.templates(), crate::sp_state::kept_bytes());
+        st.svcs.read_locked(cfg).write(cfg, None, &mut w);
+    } else {
+        // A container: its own services, nothing of the others' (the
+        // module's counters sum every namespace's traffic).
+        st.svcs.read_locked(cfg).write(cfg, Some(reader), &mut w);
+    }
     w.len
 }

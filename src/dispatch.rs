@@ -15,6 +15,7 @@ use crate::kern::{HookState, NetRef, RcuGuard, Skb, Verdict};
 use crate::pkt::{NetHdr, Pkt};
 use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::ipv6;
+use crate::rvs_core::nat::Tuple;
 use crate::rvs_core::packet::{self, Malformed, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use crate::rvs_core::{icmp, icmp6};
 use crate::rvs_core::seq::SeqDelta;
@@ -150,6 +151,10 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
     let end = ip.tot_len.min(len);
     let q = match skb.pull(end).map(|p| icmp::parse_error(p, ip.l4_off)) {
         Some(Ok(Some(q))) => q,
+        Some(Err(Malformed::IcmpChecksum)) => {
+            st.stats.inc(Ctr::DropMalformed);
+            return skb.discard();
+        }
         // Not an error about TCP/UDP, or a quote too short to be about one
         // of our connections: the stack's business.
         _ => return skb.accept(),
@@ -159,8 +164,18 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
     let Some((c, dir)) = st.conns.lookup(g, net, q.proto, &q.tuple.reversed()) else {
         return skb.accept();
     };
+    if !plausible(ip, &q.tuple) {
+        st.stats.inc(Ctr::DropMalformed);
+        return skb.discard();
+    }
     if nat64_icmp::crosses(c) {
         return nat64_icmp::icmp4_to_client(st, skb, net, ip, len, c, dir);
+    }
+    // FULLNAT passes the MTU on as it is: one under the kernel's floor
+    // would only pull the other side's path MTU down to it.
+    if skb.pull(end).map(|p| icmp::check_frag_needed(p, ip.l4_off)) != Some(Ok(())) {
+        st.stats.inc(Ctr::DropMalformed);
+        return skb.discard();
     }
     let (outer, inner, seq) = match dir {
         // Quoted: VIP -> client, sent to the client. The error came from the
@@ -187,6 +202,15 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
     xmit::send(st, skb, net, Family::V4)
 }
 
+/// Whether an ICMP error about a packet of ours that was `quoted` can be
+/// genuine: errors go to the sender of the packet they quote (RFC 792,
+/// RFC 4443), here the VIP or the LADDR. One sent elsewhere (a client
+/// quoting the real server's side of its own connection, say) is not
+/// translated.
+fn plausible(ip: &NetHdr, quoted: &Tuple) -> bool {
+    ip.daddr == quoted.saddr
+}
+
 /// An ICMPv6 error about a packet rvs sent, as [`icmp_error`] for IPv4:
 /// translated for the other side of the connection (outer addresses,
 /// quoted header, ports and sequence number; the MTU of a Packet Too Big
@@ -209,6 +233,10 @@ fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr,
     let Some((c, dir)) = st.conns.lookup(g, net, q.proto, &q.tuple.reversed()) else {
         return skb.accept();
     };
+    if !plausible(ip, &q.tuple) {
+        st.stats.inc(Ctr::DropMalformed);
+        return skb.discard();
+    }
     if nat64_icmp::crosses(c) {
         return nat64_icmp::icmp6_to_server(st, skb, net, ip, len, c, dir);
     }

@@ -11,18 +11,30 @@ use crate::pkt::Pkt;
 use crate::rvs_core::packet::tcp_flags;
 use crate::rvs_core::tcp_state::{self, Dir, Event, TcpState};
 use crate::xmit;
+use crate::stats::Ctr;
 use crate::State;
 
 /// Tracks packet `p` of connection `c` travelling `dir`, then sends it.
 pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> Verdict {
     let now = kern::jiffies();
     match p.l4.tcp {
-        Some((flags, _, ack_seq)) => {
+        Some((flags, seq, ack_seq)) => {
             if flags & tcp_flags::ACK != 0 {
                 c.saw_ack(dir, ack_seq);
             }
+            let ev = Event::from_flags(flags);
+            if ev == Event::Rst && !c.rst_in_window(dir, seq) {
+                // Not where its sender's genuine RST would be: passed on
+                // (the endpoint applies RFC 5961 itself: a Linux one
+                // answers with a challenge ACK) but the connection stays.
+                st.stats.inc(Ctr::RstOutOfWindow);
+                return xmit::fullnat(st, g, skb, p, c, dir);
+            }
+            let payload = p.ip.tot_len.saturating_sub(p.ip.l4_off + p.l4.hlen) as u32;
+            let flag_len = (flags & tcp_flags::SYN != 0) as u32 + (flags & tcp_flags::FIN != 0) as u32;
+            c.saw_end(dir, seq.wrapping_add(payload + flag_len));
             let old = c.state();
-            let mut ns = tcp_state::next(old, dir, Event::from_flags(flags));
+            let mut ns = tcp_state::next(old, dir, ev);
             if ns == old && flags & tcp_flags::ACK != 0 && old == TcpState::LastAck {
                 ns = tcp_state::next_after_ack_of_fin(old);
             }

@@ -107,6 +107,16 @@ pub(crate) fn open<'a>(
     Ok(c)
 }
 
+/// Whether a persistence template placing clients on `dest` still may:
+/// `dest` is still one of the service's real servers (a deleted one, or one
+/// of a service deleted and made again, is not), and with
+/// `expire_quiescent_template` its weight is not 0. One pointer compare per
+/// real server, once per new connection of a persistent service.
+fn still_places(st: &State, svc: &Service, dest: &Arc<Dest>) -> bool {
+    svc.dests.iter().any(|d| Arc::ptr_eq(d, dest))
+        && !(st.settings.expire_quiescent.load(Relaxed) && dest.weight.load(Relaxed) == 0)
+}
+
 /// The real server for a new connection: the scheduler's choice, or with
 /// persistence the one the client's template remembers (a new template
 /// when there is none), with the template's control block, which the new
@@ -122,8 +132,14 @@ fn pick_dest<'a>(st: &'a State, g: &'a RcuGuard, svc: &'a Service, p: &Pkt, now:
     let key = Tuple { saddr: persist_masked(client, persist.mask), daddr: p.tuple.daddr, sport: 0, dport: l4.dport };
     let placed = |t: &'a Conn| (&t.dest, t.control());
     if let Some((t, _)) = st.conns.lookup(g, p.net, ip.proto | TEMPLATE, &key) {
-        t.refresh(now, persist.timeout);
-        return Some(placed(t));
+        if still_places(st, svc, &t.dest) {
+            t.refresh(now, persist.timeout);
+            return Some(placed(t));
+        }
+        // As upstream's ip_vs_check_template: lookups miss it from now
+        // on (the connections it placed keep their control block), the
+        // collector frees it, and the client is scheduled anew.
+        t.retire();
     }
     let dest = svc.schedule(client, l4.sport)?;
     let t = Conn::new_template(p.net, ip.proto, key, dest.clone(), svc.stats.clone(), persist.timeout).ok()?;

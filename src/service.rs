@@ -487,11 +487,12 @@ impl ServiceSet {
     }
 
     /// Writes one line per service (with its namespace's inode number, 0
-    /// once the namespace is gone), real server and local address. The
-    /// caller holds the configuration mutex (namespace exits retire their
-    /// services under it).
-    pub(crate) fn write(&self, _cfg: &CfgGuard, w: &mut Writer<'_>) {
-        for s in self.svcs.iter() {
+    /// once the namespace is gone), real server and local address; with
+    /// `only`, of that namespace's services alone. The caller holds the
+    /// configuration mutex (namespace exits retire their services under
+    /// it).
+    pub(crate) fn write(&self, _cfg: &CfgGuard, only: Option<NetRef>, w: &mut Writer<'_>) {
+        for s in self.svcs.iter().filter(|s| only.is_none_or(|n| s.is_in(n))) {
             let proto = if s.key.proto == crate::rvs_core::packet::IPPROTO_TCP { "tcp" } else { "udp" };
             // A service not retired belongs to a live namespace: its exit
             // retires it under the mutex `_cfg` holds, before the namespace

@@ -14,7 +14,7 @@ use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::synproxy::{self as cookie, CookieData};
 use crate::rvs_core::tcp_state::Dir;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering::*};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering::*};
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::SpinLock;
@@ -22,12 +22,42 @@ use kernel::sync::SpinLock;
 /// `rs_ws` when the real server did not agree to window scaling.
 pub(crate) const NO_WS: u8 = 0xff;
 
+/// Most memory (`skb->truesize`) a connection's kept packets may hold. An
+/// honest client sends no more than the SYN-ACK's window allows (at most
+/// SYNPROXY_STORE_MAX - 1 segments of data besides its ACK, about 3 KB of
+/// memory each); one that ignores it, with aggregated packets of up to
+/// 64 KB, is refused past this.
+pub(crate) const KEPT_BYTES_PER_CONN: usize = 32 << 10;
+/// Most memory all connections' kept packets may hold together: the bound
+/// on what clients holding handshakes open toward silent real servers can
+/// pin (every namespace's together, module-wide).
+pub(crate) const KEPT_BYTES_TOTAL: usize = 64 << 20;
+
+/// Memory held by every queue now (module-wide; only the handshake's slow
+/// path touches it).
+static KEPT_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Memory the kept packets of every connection hold now.
+pub(crate) fn kept_bytes() -> usize {
+    KEPT_BYTES.load(Relaxed)
+}
+
 /// Client packets kept until the real server answers.
 struct Queue {
     skbs: [Option<Skb>; SYNPROXY_STORE_MAX as usize],
     len: usize,
+    /// Memory the kept packets hold (their truesize, as when kept).
+    bytes: usize,
     /// Set once the real server answered: nothing is kept any more.
     released: bool,
+}
+
+impl Drop for Queue {
+    /// Packets still kept when the connection goes (its real server never
+    /// answered) are freed with it: their memory leaves the total.
+    fn drop(&mut self) {
+        KEPT_BYTES.fetch_sub(self.bytes, Relaxed);
+    }
 }
 
 /// What happened to a client packet offered to the queue.
@@ -83,7 +113,10 @@ impl SynproxyCtx {
                 storm_ack: AtomicU32::new(0),
                 storm_win: AtomicU32::new(0),
                 storm_n: AtomicU32::new(0),
-                queue <- new_spinlock!(Queue { skbs: [const { None }; SYNPROXY_STORE_MAX as usize], len: 0, released: false }, "rvs_synproxy_queue"),
+                queue <- new_spinlock!(
+                    Queue { skbs: [const { None }; SYNPROXY_STORE_MAX as usize], len: 0, bytes: 0, released: false },
+                    "rvs_synproxy_queue"
+                ),
             }),
             GFP_ATOMIC,
         )
@@ -104,19 +137,27 @@ impl SynproxyCtx {
         self.ready.load(Acquire)
     }
 
-    /// Keeps a client packet until the real server answers, at most `max`.
+    /// Keeps a client packet until the real server answers: at most `max`
+    /// packets, [`KEPT_BYTES_PER_CONN`] of memory, and while all queues
+    /// together hold less than [`KEPT_BYTES_TOTAL`].
     pub(crate) fn keep(&self, skb: Skb, max: usize) -> Kept {
         let mut q = self.queue.lock();
         if q.released {
             return Kept::Released(skb);
         }
-        if q.len >= max.min(SYNPROXY_STORE_MAX as usize) {
+        let size = skb.truesize();
+        if q.len >= max.min(SYNPROXY_STORE_MAX as usize) || q.bytes + size > KEPT_BYTES_PER_CONN {
+            return Kept::Full(skb);
+        }
+        if KEPT_BYTES.fetch_add(size, Relaxed) + size > KEPT_BYTES_TOTAL {
+            KEPT_BYTES.fetch_sub(size, Relaxed);
             return Kept::Full(skb);
         }
         let (kept, verdict) = skb.keep();
         let i = q.len;
         q.skbs[i] = Some(kept);
         q.len += 1;
+        q.bytes += size;
         Kept::Yes(verdict)
     }
 
@@ -128,6 +169,8 @@ impl SynproxyCtx {
         self.ready.store(true, Release);
         let n = q.len;
         q.len = 0;
+        KEPT_BYTES.fetch_sub(q.bytes, Relaxed);
+        q.bytes = 0;
         for slot in q.skbs[..n].iter_mut() {
             if let Some(skb) = slot.take() {
                 // Room for at most SYNPROXY_STORE_MAX entries; on failure

@@ -64,7 +64,8 @@ pub(crate) enum Ctr {
     SpCookieBad,
     /// SYNPROXY: client packets kept until the real server answered.
     SpAckQueued,
-    /// SYNPROXY: client packets dropped because the queue was full.
+    /// SYNPROXY: client packets dropped because the queue was full: its
+    /// packet count, its connection's memory bound or the module's.
     SpQueueFull,
     /// SYNPROXY: SYNs resent to a silent real server.
     SpSynRetry,
@@ -78,13 +79,17 @@ pub(crate) enum Ctr {
     SpDropped,
     /// RSTs sent when an established connection expired (both ends).
     ExpireRst,
-    /// Segments the director would answer itself (SYNPROXY's SYN and
-    /// cookie ACK) with a wrong TCP checksum, dropped.
+    /// Segments with a wrong TCP checksum that the director would act on
+    /// itself, dropped: SYNPROXY's SYN and cookie ACK, and the real
+    /// server's segments before its handshake completes.
     DropBadCsum,
+    /// RSTs outside their sender's window (`Conn::rst_in_window`): passed
+    /// on, the connection kept.
+    RstOutOfWindow,
 }
 
 /// Number of counters.
-pub(crate) const NR: u32 = Ctr::DropBadCsum as u32 + 1;
+pub(crate) const NR: u32 = Ctr::RstOutOfWindow as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
@@ -120,6 +125,7 @@ const NAMES: [&str; NR as usize] = [
     "synproxy_dropped",
     "expire_rst_sent",
     "drop_bad_csum",
+    "rst_out_of_window",
 ];
 
 /// The counters.
@@ -145,8 +151,13 @@ impl Stats {
     }
 
     /// Writes "name value" lines.
-    pub(crate) fn write(&self, w: &mut Writer<'_>, conns_now: u32, templates: u32) {
-        let _ = core::fmt::write(w, format_args!("conns_now {}\ntemplates_now {}\n", conns_now, templates));
+    /// Writes the gauges given (connections, templates, memory of SYNPROXY's
+    /// kept packets) and every counter, one "name value" line each.
+    pub(crate) fn write(&self, w: &mut Writer<'_>, conns_now: u32, templates: u32, sp_kept_bytes: usize) {
+        let _ = core::fmt::write(
+            w,
+            format_args!("conns_now {}\ntemplates_now {}\nsynproxy_kept_bytes {}\n", conns_now, templates, sp_kept_bytes),
+        );
         for (i, name) in NAMES.iter().enumerate() {
             let _ = core::fmt::write(w, format_args!("{} {}\n", name, self.c.sum(i as u32)));
         }

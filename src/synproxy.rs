@@ -276,6 +276,14 @@ pub(crate) fn before_forward(st: &State, mut skb: Skb, p: &Pkt, c: &Conn, sp: &S
             Ok(skb)
         }
         (Dir::Out, false) => {
+            // What the real server sends before its handshake completes
+            // fixes the connection's sequence offset and window scale for
+            // its life, or ends it: a damaged segment must not. Dropped, it
+            // is sent again (the server retransmits its SYN-ACK).
+            if !skb.l4_csum_ok(ip.l4_off, packet::IPPROTO_TCP, ip.family) {
+                st.stats.inc(Ctr::DropBadCsum);
+                return Err(skb.discard());
+            }
             let expected = c.rs_isn().wrapping_add(1);
             if syn && flags & (tcp_flags::ACK | tcp_flags::RST) == tcp_flags::ACK && ack == expected {
                 let rs_ws = match skb.pull(ip.l4_off + l4.hlen).map(|h| tcpopt::parse_syn(&h[ip.l4_off + 20..ip.l4_off + l4.hlen])) {

@@ -162,8 +162,9 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
     }
     if let Some((flags, _, ack_seq)) = p.l4.tcp {
         match dir {
-            Dir::In if c.wants_toa() && flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::ACK) == tcp_flags::ACK => {
-                let inserted = if st.settings.toa.load(Relaxed) {
+            Dir::In => {
+                let toa_ack = c.wants_toa() && flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::ACK) == tcp_flags::ACK;
+                let inserted = if toa_ack && st.settings.toa.load(Relaxed) {
                     let Ok(done) = insert_toa(st, &mut skb, c, (ihl, hlen, len), csum) else {
                         st.stats.inc(Ctr::DropNoMem);
                         return skb.discard();
@@ -174,7 +175,10 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
                 };
                 if !inserted && hlen > 20 {
                     // A TOA the client wrote itself must not reach the real
-                    // server as ours (insert_v4 blanks it when it inserts).
+                    // server as ours, on any segment: a SYN with data makes
+                    // a TCP Fast Open server create its socket from the SYN,
+                    // and toa.ko reads the TOA of whichever segment that is
+                    // (toa::insert blanks the client's when it inserts).
                     if let Some(buf) = skb.writable(ihl + hlen) {
                         let _ = nat::edit_tcp_options(&mut buf[ihl..], hlen, |o, c| toa::neutralize(o, c, csum));
                     }

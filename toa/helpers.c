@@ -21,6 +21,16 @@
 
 MODULE_VERSION(RVS_VERSION);
 
+/*
+ * The directors whose TOA is believed (see core/src/toa_trust.rs): read
+ * once at load, so 0444.
+ */
+static char *trusted = "";
+module_param(trusted, charp, 0444);
+MODULE_PARM_DESC(trusted, "comma-separated ADDR[/LEN] of the directors' local addresses whose TOA is believed (empty: every peer)");
+
+const char *toa_param_trusted(void) { return trusted ? trusted : ""; }
+
 static spinlock_t toa_locks[TOA_NBUCKETS];
 
 void toa_locks_init(void)

@@ -35,6 +35,7 @@ struct sock;
 
 /* Bucket locks; interrupts off while held (probes run in any context). */
 void toa_locks_init(void);
+const char *toa_param_trusted(void);
 unsigned long toa_lock(unsigned int i);
 void toa_unlock(unsigned int i, unsigned long flags);
 

@@ -4,6 +4,8 @@
 
 use crate::bindings as b;
 use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicU8, Ordering::*};
 use core::ffi::{c_char, c_int, c_long, c_void};
 use kernel::prelude::*;
 
@@ -43,6 +45,60 @@ impl<T> Buckets<T> {
         // SAFETY: locked above with these flags.
         unsafe { b::toa_unlock(i as u32, flags) };
         r
+    }
+}
+
+/// The `trusted` module parameter's text.
+pub(crate) fn param_trusted() -> &'static [u8] {
+    // SAFETY: a charp parameter of mode 0444: set before init from the
+    // load's arguments, never written afterwards while the module lives,
+    // NUL-terminated (the parameter code copies it so, and the default is
+    // a literal).
+    unsafe { kernel::str::CStr::from_char_ptr(b::toa_param_trusted().cast()) }.as_bytes()
+}
+
+/// A value set once, at module init, before the probes that read it are
+/// registered, and read-only afterwards: what the handlers read without a
+/// lock.
+pub(crate) struct InitOnce<T: Copy> {
+    /// 0: empty, 1: being written, 2: set.
+    state: AtomicU8,
+    v: UnsafeCell<MaybeUninit<T>>,
+}
+
+// SAFETY: the value is written once, by the one caller whose
+// compare-exchange won, before `state` becomes 2 (Release); readers see it
+// only after reading 2 (Acquire), and nobody writes it again. `T: Copy`
+// has no drop to race with; sharing `&T` needs `T: Sync`.
+unsafe impl<T: Copy + Sync> Sync for InitOnce<T> {}
+
+impl<T: Copy> InitOnce<T> {
+    /// Empty.
+    pub(crate) const fn new() -> Self {
+        InitOnce { state: AtomicU8::new(0), v: UnsafeCell::new(MaybeUninit::uninit()) }
+    }
+
+    /// Sets the value; false (and nothing changed) if it was set already.
+    pub(crate) fn set(&self, v: T) -> bool {
+        if self.state.compare_exchange(0, 1, Acquire, Relaxed).is_err() {
+            return false;
+        }
+        // SAFETY: only the caller that moved `state` from 0 to 1 gets here,
+        // once; no reader looks before `state` is 2.
+        unsafe { (*self.v.get()).write(v) };
+        self.state.store(2, Release);
+        true
+    }
+
+    /// The value, once set.
+    pub(crate) fn get(&self) -> Option<&T> {
+        if self.state.load(Acquire) != 2 {
+            return None;
+        }
+        // SAFETY: `state` 2 means the value was written (and published by
+        // the Release store that the Acquire load above saw) and is never
+        // written again.
+        Some(unsafe { (*self.v.get()).assume_init_ref() })
     }
 }
 

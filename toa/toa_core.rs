@@ -5,11 +5,15 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+#[path = "../core/src/addr.rs"]
+pub(crate) mod addr;
 #[path = "../core/src/csum.rs"]
 pub(crate) mod csum;
 #[path = "../core/src/tcpopt.rs"]
 pub(crate) mod tcpopt;
 #[path = "../core/src/toa.rs"]
 pub(crate) mod toa;
+#[path = "../core/src/toa_trust.rs"]
+pub(crate) mod toa_trust;
 #[path = "../core/src/version.rs"]
 pub(crate) mod version;

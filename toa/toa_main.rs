@@ -14,6 +14,9 @@
 //! - a kprobe on `sk_destruct`, which every socket passes on its way to
 //!   being freed, drops the record.
 //!
+//! TOA is believed only from the peers of the `trusted` parameter when it
+//! has any (`core/src/toa_trust.rs`): anyone else's is ignored and counted.
+//!
 //! An IPv4 socket cannot show an IPv6 client (an IPv4 connection from a
 //! NAT64 director): getsockopt(IPPROTO_IP, `toa::SO_GET_CLIENT6`), served
 //! through netfilter's sockopt registry, returns it as a `sockaddr_in6`.
@@ -30,8 +33,10 @@ mod bindings;
 mod kern;
 mod toa_core;
 
-use kern::{Buckets, Probes, ProcFiles, SockKey, Sockopt};
+use kern::{Buckets, InitOnce, Probes, ProcFiles, SockKey, Sockopt};
+use toa_core::addr::Addr;
 use toa_core::toa::{self, Client6Error, ClientAddr, Peer, Rewrite};
+use toa_core::toa_trust::Trusted;
 use toa_core::version::VERSION;
 
 module! {
@@ -61,7 +66,13 @@ pub(crate) enum AckToa {
     Absent,
     /// A malformed option area: no TOA taken from it.
     Malformed,
+    /// A TOA from a peer that is not a trusted director: ignored.
+    Untrusted,
 }
+
+/// The peers whose TOA is believed (`trusted`), set at init before the
+/// probes are registered.
+static TRUSTED: InitOnce<Trusted> = InitOnce::new();
 
 /// Counters (per CPU), in /proc/net/toa_stats order.
 #[derive(Clone, Copy)]
@@ -96,6 +107,8 @@ enum Stat {
     SockoptReturned,
     /// getsockopt(SO_GET_CLIENT6) answered ENOENT.
     SockoptNoent,
+    /// Of `NoToa`: a TOA from a peer outside `trusted`, ignored.
+    Untrusted,
 }
 
 /// Names of the counters up to `RecordsFreed`, shown first, then `records`
@@ -112,14 +125,15 @@ const STAT_NAMES: [&str; 8] = [
 ];
 
 /// The later counters, shown last.
-const STAT_NAMES_LATER: [(&str, Stat); 5] = [
+const STAT_NAMES_LATER: [(&str, Stat); 6] = [
     ("v6_client_seen", Stat::V6ClientSeen),
     ("v6_conn_toa_seen", Stat::V6ConnToaSeen),
     ("v6_conn_no_toa", Stat::V6ConnNoToa),
     ("sockopt_returned", Stat::SockoptReturned),
     ("sockopt_noent", Stat::SockoptNoent),
+    ("untrusted", Stat::Untrusted),
 ];
-const _: () = assert!((Stat::SockoptNoent as u32) < kern::NR_STATS);
+const _: () = assert!((Stat::Untrusted as u32) < kern::NR_STATS);
 
 fn count(s: Stat) {
     kern::stat_inc(s as u32);
@@ -159,6 +173,7 @@ fn unlink(head: &mut Option<KBox<Node>>, k: SockKey) -> Option<KBox<Node>> {
 /// (address, an IPv4 one mapped, and port) with TCP option area `opts`.
 pub(crate) fn ack_toa(opts: &[u8], from: Peer) -> AckToa {
     match toa::find(opts) {
+        Ok(Some(_)) if !TRUSTED.get().is_some_and(|t| t.trusts(&Addr::v6(from.0))) => AckToa::Untrusted,
         Ok(Some(client)) => AckToa::Found(Record { seen: from, client }),
         Ok(None) => AckToa::Absent,
         Err(_) => AckToa::Malformed,
@@ -170,9 +185,11 @@ pub(crate) fn ack_toa(opts: &[u8], from: Peer) -> AckToa {
 pub(crate) fn new_sock(k: SockKey, v: AckToa, v6: bool) {
     let rec = match v {
         AckToa::Found(rec) => rec,
-        AckToa::Absent | AckToa::Malformed => {
-            if matches!(v, AckToa::Malformed) {
-                count(Stat::BadOptions);
+        AckToa::Absent | AckToa::Malformed | AckToa::Untrusted => {
+            match v {
+                AckToa::Malformed => count(Stat::BadOptions),
+                AckToa::Untrusted => count(Stat::Untrusted),
+                _ => {}
             }
             if v6 {
                 count(Stat::V6ConnNoToa);
@@ -321,6 +338,16 @@ struct Toa {
 
 impl kernel::Module for Toa {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let trusted = Trusted::parse(kern::param_trusted()).map_err(|e| {
+            pr_err!("toa: trusted: {:?}: ADDR[/LEN],... (at most {} entries)\n", e, toa_core::toa_trust::MAX_PREFIXES);
+            EINVAL
+        })?;
+        TRUSTED.set(trusted);
+        if trusted.is_everyone() {
+            pr_info!("toa: TOA believed from every peer (set trusted= to the directors' local addresses)\n");
+        } else {
+            pr_info!("toa: TOA believed from {} trusted prefixes only\n", trusted.prefixes().len());
+        }
         kern::locks_init();
         let mut toa = Toa { sockopt: None, probes: None, _proc: ProcFiles::register()? };
         toa.probes = Some(Probes::register().inspect_err(|e| pr_err!("toa: registering the probes failed: {:?}\n", e))?);

@@ -61,6 +61,9 @@ pub enum Setting {
     UdpTimeout,
     /// Reset both ends of an established TCP connection that expires (0/1).
     ExpireTcpRst,
+    /// A persistence template whose real server has weight 0 no longer
+    /// places its client (0/1; upstream's sysctl of the same name).
+    ExpireQuiescentTemplate,
     /// SYNPROXY: largest MSS offered to clients (rounded down to the
     /// cookie's table).
     SynproxyInitMss,
@@ -105,6 +108,7 @@ impl Setting {
             b"timeout_last_ack" => Setting::TcpTimeout(LastAck),
             b"timeout_udp" => Setting::UdpTimeout,
             b"conn_expire_tcp_rst" => Setting::ExpireTcpRst,
+            b"expire_quiescent_template" => Setting::ExpireQuiescentTemplate,
             b"synproxy_init_mss" => Setting::SynproxyInitMss,
             b"synproxy_sack" => Setting::SynproxySack,
             b"synproxy_wscale" => Setting::SynproxyWscale,
@@ -123,7 +127,7 @@ impl Setting {
             // A day: beyond that an idle entry is a leak, not a connection.
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 86400,
             Setting::SynproxyInitMss => 1460,
-            Setting::SynproxySack | Setting::ExpireTcpRst => 1,
+            Setting::SynproxySack | Setting::ExpireTcpRst | Setting::ExpireQuiescentTemplate => 1,
             Setting::SynproxyWscale => 14,
             Setting::SynproxySynackTtl => 255,
             Setting::SynproxyAckStore => SYNPROXY_STORE_MAX,
@@ -140,7 +144,12 @@ impl Setting {
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 1,
             Setting::SynproxyInitMss => 536,
             Setting::SynproxySynackTtl | Setting::SynproxyAckStore => 1,
-            Setting::SynproxySack | Setting::SynproxyWscale | Setting::SynproxySynRetry | Setting::SynproxyAckStorm | Setting::ExpireTcpRst => 0,
+            Setting::SynproxySack
+            | Setting::SynproxyWscale
+            | Setting::SynproxySynRetry
+            | Setting::SynproxyAckStorm
+            | Setting::ExpireTcpRst
+            | Setting::ExpireQuiescentTemplate => 0,
             Setting::ToaV6Kind => super::toa::KIND_V6 as u32,
         }
     }

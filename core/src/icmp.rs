@@ -11,6 +11,14 @@ use super::seq::SeqDelta;
 
 /// Destination unreachable (code 4: fragmentation needed, carries the MTU).
 pub const DEST_UNREACH: u8 = 3;
+/// Destination unreachable's code for "fragmentation needed and DF set".
+pub const FRAG_NEEDED: u8 = 4;
+/// The smallest next-hop MTU a frag-needed may carry: the kernel's
+/// default `net.ipv4.route.min_pmtu` (512 + 20 + 20). The kernel raises a
+/// smaller one to this and stops setting DF on the path; passed on, one
+/// forged error would do that to every connection between the real server
+/// and the LADDR it names.
+pub const MIN_PMTU: u16 = 552;
 /// Source quench.
 pub const SOURCE_QUENCH: u8 = 4;
 /// Time exceeded.
@@ -31,9 +39,11 @@ pub struct Quoted {
     pub tuple: Tuple,
 }
 
-/// Parses an ICMP error (`pkt`: the whole packet from the outer IP header,
-/// `outer_ihl` its header length). `Ok(None)`: not an error about a TCP or
-/// UDP packet; `Err`: an error whose quote is malformed.
+/// Parses an ICMP error, checksum first (`pkt`: the whole packet from the outer IP header
+/// to its total length, `outer_ihl` its header length). `Ok(None)`: not an
+/// error about a TCP or UDP packet; `Err`: an error whose checksum does not
+/// verify (`IcmpChecksum`: the translation would give it a fresh one), or
+/// one whose quote is malformed.
 pub fn parse_error(pkt: &[u8], outer_ihl: usize) -> Result<Option<Quoted>, Malformed> {
     let icmp = pkt.get(outer_ihl..).ok_or(Malformed::L4Truncated)?;
     if icmp.len() < 8 {
@@ -41,6 +51,9 @@ pub fn parse_error(pkt: &[u8], outer_ihl: usize) -> Result<Option<Quoted>, Malfo
     }
     if !matches!(icmp[0], DEST_UNREACH | SOURCE_QUENCH | TIME_EXCEEDED | PARAMETER_PROB) {
         return Ok(None);
+    }
+    if csum::fold(csum::sum_bytes(icmp, 0)) != 0xffff {
+        return Err(Malformed::IcmpChecksum);
     }
     let ip_off = outer_ihl + 8;
     let q = &pkt[ip_off..];
@@ -64,6 +77,19 @@ pub fn parse_error(pkt: &[u8], outer_ihl: usize) -> Result<Option<Quoted>, Malfo
             dport: u16::from_be_bytes([l4[2], l4[3]]),
         },
     }))
+}
+
+/// Refuses a frag-needed (in a message that [`parse_error`] accepted) whose
+/// next-hop MTU is under [`MIN_PMTU`] (`IcmpMtu`), 0 included: passed on
+/// to a host that has no other path MTU source, it would only lower its
+/// path MTU to the kernel's floor for ten minutes, which no real path
+/// needs and a forged error wants.
+pub fn check_frag_needed(pkt: &[u8], outer_ihl: usize) -> Result<(), Malformed> {
+    match pkt.get(outer_ihl..outer_ihl + 8) {
+        Some(h) if h[0] == DEST_UNREACH && h[1] == FRAG_NEEDED && rd16(h, 6) < MIN_PMTU => Err(Malformed::IcmpMtu),
+        Some(_) => Ok(()),
+        None => Err(Malformed::L4Truncated),
+    }
 }
 
 fn rd16(b: &[u8], o: usize) -> u16 {
@@ -169,6 +195,41 @@ mod tests {
                 assert!(verifies(&p[28..]));
             }
         }
+    }
+
+    /// A damaged error is refused, not translated with a fresh checksum
+    /// (every byte of the message is covered), and so is a frag-needed
+    /// under the kernel's minimum path MTU.
+    #[test]
+    fn bad_checksum_and_tiny_mtu_refused() {
+        let sent = tcp_v4([198, 51, 100, 201], [198, 51, 100, 11], 5000, 8080, 0x10, &[], &[0u8; 20]);
+        let good = icmp_about(&sent, sent.len());
+        assert!(parse_error(&good, 20).unwrap().is_some());
+        // Every byte but the type (another type is another message).
+        for i in 21..good.len() {
+            let mut p = good.clone();
+            p[i] ^= 0x40;
+            assert_eq!(parse_error(&p, 20), Err(Malformed::IcmpChecksum), "byte {i} changed");
+        }
+        for (mtu, ok) in [(0u16, false), (68, false), (551, false), (552, true), (1280, true)] {
+            let mut p = good.clone();
+            p[26..28].copy_from_slice(&mtu.to_be_bytes());
+            p[22..24].copy_from_slice(&[0, 0]);
+            let c = csum::checksum(&p[20..]);
+            p[22..24].copy_from_slice(&c.to_be_bytes());
+            assert!(parse_error(&p, 20).unwrap().is_some());
+            let want = if ok { Ok(()) } else { Err(Malformed::IcmpMtu) };
+            assert_eq!(check_frag_needed(&p, 20), want, "MTU {mtu}");
+        }
+        // Another unreachable code carries no MTU: not checked as one.
+        let mut p = good.clone();
+        p[21] = 3; // port unreachable
+        p[26..28].copy_from_slice(&[0, 0]);
+        p[22..24].copy_from_slice(&[0, 0]);
+        let c = csum::checksum(&p[20..]);
+        p[22..24].copy_from_slice(&c.to_be_bytes());
+        assert!(parse_error(&p, 20).unwrap().is_some());
+        assert_eq!(check_frag_needed(&p, 20), Ok(()));
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod synproxy;
 pub mod tcp_state;
 pub mod tcpopt;
 pub mod toa;
+pub mod toa_trust;
 pub mod version;
 
 pub use version::VERSION;

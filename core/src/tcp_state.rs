@@ -159,6 +159,20 @@ pub const fn next_after_ack_of_fin(s: TcpState) -> TcpState {
     }
 }
 
+/// Whether a RST with sequence number `seq` may end a connection's state
+/// (RFC 5961's rule, as a director can apply it): it must lie between
+/// what its receiver last acknowledged (`acked`) and the end of what its
+/// sender has sent (`sent_end`), both in the sender's sequence space. A
+/// genuine RST sits there (at the sender's next sequence number, which its
+/// receiver expects); a blind one must hit that span, usually the bytes in
+/// flight, out of 2^32. Either bound unknown (the handshake), it is taken.
+pub const fn rst_in_window(seq: u32, acked: Option<u32>, sent_end: Option<u32>) -> bool {
+    match (acked, sent_end) {
+        (Some(lo), Some(hi)) => !super::seq::before(seq, lo) && !super::seq::after(seq, hi),
+        _ => true,
+    }
+}
+
 /// Per-state timeouts in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
@@ -190,6 +204,25 @@ impl Default for Timeouts {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rst_window() {
+        // Unknown bounds: taken.
+        assert!(rst_in_window(5, Option::None, Some(10)));
+        assert!(rst_in_window(5, Some(10), Option::None));
+        // Between the receiver's ack and the sender's end, both included.
+        for (seq, ok) in [(999, false), (1000, true), (1500, true), (2000, true), (2001, false), (0x8000_0000, false)] {
+            assert_eq!(rst_in_window(seq, Some(1000), Some(2000)), ok, "{seq}");
+        }
+        // Across the wrap of the sequence space.
+        assert!(rst_in_window(5, Some(u32::MAX - 10), Some(20)));
+        assert!(!rst_in_window(21, Some(u32::MAX - 10), Some(20)));
+        // A blind guess over the whole space hits a 1,000-byte span about
+        // once in four million.
+        let hits = (0..1u64 << 20).filter(|i| rst_in_window((*i as u32).wrapping_mul(4099), Some(7000), Some(8000))).count();
+        assert!(hits <= 1, "{hits}");
+    }
+
     use super::Dir::*;
     use super::Event::*;
     use super::TcpState::*;

@@ -208,11 +208,17 @@ pub fn clamp_mss(opts: &mut [u8], max: u16, check: &mut u16, state: FieldState) 
     Ok(false)
 }
 
-/// Lowers the MSS option by `by` (not below 536). Returns whether it changed.
+/// The smallest MSS [`lower_mss`] leaves (the kernel's TCP_MIN_MSS).
+pub const MIN_MSS: u16 = 88;
+
+/// Lowers the MSS option by `by`, not below [`MIN_MSS`], and never raises
+/// it: an MSS the real server chose small (a tunnel, a small path MTU) is
+/// what its path takes, and a larger one would black-hole full segments.
+/// Returns whether it changed.
 pub fn lower_mss(opts: &mut [u8], by: u16, check: &mut u16, state: FieldState) -> Result<bool, OptError> {
     if let Some(o) = find(opts, MSS)? {
         let cur = u16::from_be_bytes([opts[o.off + 2], opts[o.off + 3]]);
-        let new = cur.saturating_sub(by).max(536);
+        let new = cur.saturating_sub(by).max(MIN_MSS).min(cur);
         if new != cur {
             write(opts, o.off + 2, &new.to_be_bytes(), check, state);
             return Ok(true);
@@ -351,9 +357,33 @@ mod tests {
         assert!(lower_mss(&mut o, 8, &mut check, FieldState::Full).unwrap());
         assert_eq!(parse_syn(&o).unwrap().mss, Some(1452));
         assert_eq!(check, opt_csum(&o));
-        let mut small = [2u8, 4, 2, 0x18]; // 536
-        let mut c2 = opt_csum(&small);
-        assert!(!lower_mss(&mut small, 8, &mut c2, FieldState::Full).unwrap());
+    }
+
+    /// An MSS is lowered whatever its size, down to MIN_MSS, and never
+    /// raised (it was raised to 536 once: a small MSS behind a tunnel then
+    /// let full segments through that the path could not carry).
+    #[test]
+    fn lower_mss_never_raises() {
+        let mss_after = |mss: u16, by: u16| {
+            let mut o = [2u8, 4, (mss >> 8) as u8, mss as u8];
+            let mut c = opt_csum(&o);
+            let changed = lower_mss(&mut o, by, &mut c, FieldState::Full).unwrap();
+            assert_eq!(c, opt_csum(&o));
+            let got = parse_syn(&o).unwrap().mss.unwrap();
+            assert_eq!(changed, got != mss);
+            got
+        };
+        assert_eq!(mss_after(536, 8), 528);
+        assert_eq!(mss_after(500, 8), 492);
+        assert_eq!(mss_after(300, 40), 260);
+        assert_eq!(mss_after(90, 8), MIN_MSS);
+        assert_eq!(mss_after(80, 8), 80);
+        assert_eq!(mss_after(0, 8), 0);
+        for mss in 0..2000 {
+            for by in [8, 20, 28, 40] {
+                assert!(mss_after(mss, by) <= mss, "MSS {mss} raised by lowering {by}");
+            }
+        }
     }
 
     #[test]

@@ -62,9 +62,14 @@ static int stats_get(char *buf, const struct kernel_param *kp)
 	return rvs_stats_read(buf, PAGE_SIZE);
 }
 
+/*
+ * Root only: it names every service's addresses. A reader in another
+ * namespace than the initial one sees its own namespace's services only
+ * (see rvs_stats_read).
+ */
 static const struct kernel_param_ops stats_ops = { .get = stats_get };
-module_param_cb(stats, &stats_ops, NULL, 0444);
-MODULE_PARM_DESC(stats, "counters (read only)");
+module_param_cb(stats, &stats_ops, NULL, 0400);
+MODULE_PARM_DESC(stats, "counters (read only, root)");
 
 struct net *rvs_hook_net(const struct nf_hook_state *state) { return state->net; }
 
@@ -73,6 +78,7 @@ struct net *rvs_current_net(void) { return current->nsproxy->net_ns; }
 
 /* The namespace's inode number, as /proc/PID/ns/net shows it. */
 unsigned int rvs_net_inum(const struct net *net) { return net->ns.inum; }
+bool rvs_net_is_init(const struct net *net) { return net_eq(net, &init_net); }
 
 static struct nf_hook_ops rvs_hook_ops[RVS_NR_HOOKS];
 
@@ -178,6 +184,7 @@ void rvs_hook_unregister(void)
 /* At the input hooks the network header is at skb->data (offset 0), so
  * this is skb->len; counted from the network header all the same. */
 unsigned int rvs_skb_len(const struct sk_buff *skb) { return skb->len - skb_network_offset(skb); }
+unsigned int rvs_skb_truesize(const struct sk_buff *skb) { return skb->truesize; }
 
 /*
  * The first len bytes from the network header, made linear; NULL if the

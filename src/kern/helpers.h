@@ -25,6 +25,7 @@ unsigned int rvs_param_max_conns(void);
 struct net *rvs_hook_net(const struct nf_hook_state *state);
 struct net *rvs_current_net(void);
 unsigned int rvs_net_inum(const struct net *net);
+bool rvs_net_is_init(const struct net *net);
 
 /*
  * RVS_NR_HOOKS netfilter hooks. rvs_hook_register() prepares them (once:
@@ -47,6 +48,7 @@ void rvs_hook_unregister(void);
 
 /* sk_buff access. */
 unsigned int rvs_skb_len(const struct sk_buff *skb);
+unsigned int rvs_skb_truesize(const struct sk_buff *skb);
 u8 *rvs_skb_pull_net(struct sk_buff *skb, unsigned int len);
 bool rvs_skb_ipv4_is_fragment(const struct sk_buff *skb);
 u8 *rvs_skb_writable_net(struct sk_buff *skb, unsigned int len);

@@ -55,6 +55,12 @@ impl NetRef {
         unsafe { b::rvs_net_inum(self.0) }
     }
 
+    /// Whether this is the initial namespace (the host's).
+    pub(crate) fn is_init(self) -> bool {
+        // SAFETY: alive by the type invariant; compares the pointer.
+        unsafe { b::rvs_net_is_init(self.0) }
+    }
+
     /// The namespace as a number, for hashing (its address).
     pub(crate) fn id(self) -> u64 {
         self.0 as usize as u64

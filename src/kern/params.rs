@@ -40,14 +40,16 @@ pub(crate) extern "C" fn rvs_ctl_write(buf: *const c_char, len: usize) -> c_int 
     }
 }
 
-/// Called by the `stats` parameter's getter: fills `buf` (`len` bytes),
-/// returns the bytes written.
+/// Called by the `stats` parameter's getter (process context): fills `buf`
+/// (`len` bytes) with what the reader's namespace may see, returns the
+/// bytes written.
 #[no_mangle]
 pub(crate) extern "C" fn rvs_stats_read(buf: *mut c_char, len: usize) -> c_int {
     // SAFETY: the parameter code passes a writable buffer of `len` bytes,
     // not otherwise used during this call.
     let out = unsafe { core::slice::from_raw_parts_mut(buf as *mut u8, len) };
+    let reader = NetRef::current();
     let cfg = CfgGuard::lock();
     let Some(st) = module::state_cfg(&cfg) else { return ENODEV.to_errno() };
-    crate::ctl::read_stats(st, &cfg, out) as c_int
+    crate::ctl::read_stats(st, &cfg, reader, out) as c_int
 }

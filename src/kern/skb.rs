@@ -152,6 +152,13 @@ impl Skb {
         unsafe { b::rvs_skb_len(self.ptr) as usize }
     }
 
+    /// The memory the packet holds (`skb->truesize`: buffers and
+    /// metadata), what keeping it costs.
+    pub(crate) fn truesize(&self) -> usize {
+        // SAFETY: `self.ptr` is valid by the type invariant.
+        unsafe { b::rvs_skb_truesize(self.ptr) as usize }
+    }
+
     /// The first `n` bytes from the network header, made linear. `None` if
     /// the packet is shorter.
     pub(crate) fn pull(&mut self, n: usize) -> Option<&[u8]> {

@@ -4,7 +4,12 @@ socket cannot send: the ACK completing the handshake carries the option
 bytes given. Sends "PEER", prints the server's answer line, then closes with
 FIN.
 
-Usage: rawconn.py [--dev IFACE --dmac MAC] SRC DST PORT SPORT ACK_OPTIONS_HEX
+Usage: rawconn.py [--dev IFACE --dmac MAC] [--syn-opts HEX] [--tfo]
+                  SRC DST PORT SPORT ACK_OPTIONS_HEX
+
+--syn-opts: options the SYN carries after its MSS. --tfo: the SYN carries
+"PEER" itself (TCP Fast Open without a cookie; sent again after the
+handshake if the server did not take it).
 
 Without --dev (IPv4 only): IP raw sockets in the caller's namespace, where
 SRC is a local address. The caller must drop that kernel's own RSTs (it
@@ -24,8 +29,13 @@ from rawpkt import csum  # noqa: E402
 
 args = sys.argv[1:]
 dev = dmac = None
+syn_opts, tfo = b"", False
 while args and args[0].startswith("--"):
-    if args[0] == "--dev":
+    if args[0] == "--syn-opts":
+        syn_opts, args = bytes.fromhex(args[1]), args[2:]
+    elif args[0] == "--tfo":
+        tfo, args = True, args[1:]
+    elif args[0] == "--dev":
         dev, args = args[1], args[2:]
     elif args[0] == "--dmac":
         dmac, args = bytes.fromhex(args[1].replace(":", "")), args[2:]
@@ -88,7 +98,7 @@ def tcp_of(p):
 
 
 def recv():
-    """The next segment of this connection: (seq, flags, payload)."""
+    """The next segment of this connection: (seq, flags, payload, ack)."""
     while True:
         if dev:
             frame, addr = link.recvfrom(65535)
@@ -98,22 +108,25 @@ def recv():
         else:
             t = tcp_of(rx.recv(65535))
         if t is not None and len(t) >= 20 and struct.unpack("!HH", t[:4]) == (port, sport):
-            return struct.unpack("!I", t[4:8])[0], t[13], t[(t[12] >> 4) * 4:]
+            return struct.unpack("!I", t[4:8])[0], t[13], t[(t[12] >> 4) * 4:], struct.unpack("!I", t[8:12])[0]
 
 
 isn = random.randrange(2**32)
-send(isn, 0, SYN, bytes([2, 4, 5, 0xB4]))
+send(isn, 0, SYN, bytes([2, 4, 5, 0xB4]) + syn_opts, data=b"PEER\n" if tfo else b"")
 while True:
-    rseq, fl, _ = recv()
+    rseq, fl, _, rack = recv()
     if fl & (SYN | ACK) == SYN | ACK:
         break
 seq, ack = (isn + 1) % 2**32, (rseq + 1) % 2**32
 send(seq, ack, ACK, opts)
-send(seq, ack, PSH | ACK, data=b"PEER\n")
-seq = (seq + 5) % 2**32
+if tfo and rack == (isn + 6) % 2**32:
+    seq = rack  # the server took the SYN's data
+else:
+    send(seq, ack, PSH | ACK, data=b"PEER\n")
+    seq = (seq + 5) % 2**32
 line, fin = b"", False
 while not (fin and line.endswith(b"\n")):
-    rseq, fl, data = recv()
+    rseq, fl, data, _ = recv()
     if rseq == ack and data:
         line += data
         ack = (ack + len(data)) % 2**32

@@ -14,6 +14,15 @@ with the IP header included; IPv6 when the addresses are).
                                      its first four groups) and port
   rawpkt.py ackforge SRC DST PORT N  N ACKs with random seq/ack (forged
                                      SYNPROXY cookies) from random ports
+  rawpkt.py rst SRC DST PORT SPORT SEQ
+                                     one RST from SRC:SPORT with sequence
+                                     number SEQ
+  rawpkt.py ptb SRC DST PORT CPORT MTU good|bad [TO]
+                                     an ICMPv6 Packet Too Big (IPv4: a
+                                     frag-needed) from SRC to DST (or TO)
+                                     quoting a 1240-byte segment DST:PORT ->
+                                     SRC:CPORT (its IP and TCP headers);
+                                     "bad": the ICMP checksum off by one
 """
 import random, socket, struct, sys
 
@@ -136,6 +145,27 @@ def main():
             s.sendto(ip(src, dst, 6, tcp(src, dst, random.randrange(1024, 65536), port, 0x10,
                                          seq=random.randrange(2**32), ack=random.randrange(2**32))), (dst, 0))
         print(n)
+    elif cmd == "rst":
+        sport, seq = int(sys.argv[5]), int(sys.argv[6])
+        s.sendto(ip(src, dst, 6, tcp(src, dst, sport, port, 0x04, seq=seq)), (dst, 0))
+        print(1)
+    elif cmd == "ptb":
+        cport, mtu, good = int(sys.argv[5]), int(sys.argv[6]), sys.argv[7] == "good"
+        to = sys.argv[8] if len(sys.argv) > 8 else dst
+        seg = tcp(dst, src, port, cport, 0x10, data=b"d" * 1200)
+        if v6(dst):
+            quote = ip6(dst, src, 6, seg)[:40 + 20]
+            body = struct.pack("!BBHI", 2, 0, 0, mtu) + quote
+            c = csum(pseudo(src, to, 58, len(body)) + body)
+        else:
+            quote = ip4(dst, src, 6, seg)[:20 + 20]
+            body = struct.pack("!BBHHH", 3, 4, 0, 0, mtu) + quote
+            c = csum(body)
+        if not good:
+            c = (c + 1) & 0xFFFF
+        body = body[:2] + struct.pack("!H", c) + body[4:]
+        s.sendto(ip6(src, to, 58, body) if v6(dst) else ip4(src, to, 1, body), (to, 0))
+        print(1)
 
 
 if __name__ == "__main__":

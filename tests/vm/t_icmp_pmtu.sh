@@ -4,6 +4,9 @@
 # sender of the original packet (quoted header, ports and sequence number
 # rewritten), the sender learns the path MTU from it, and 5 MB transfers
 # both ways complete intact; then the same for IPv6 (Packet Too Big).
+# Last, errors that must not be translated (bad checksum, MTU under the
+# floor, sent to another address than the quoted sender) are dropped and
+# counted, for each family, beside one that is translated.
 #
 # Kernel behaviour this relies on: a TCP socket announces an MSS derived
 # from its route's MTU, and a learned path MTU counts in that MTU (as in
@@ -61,3 +64,42 @@ client download "$VIP6" 80 5000000 | grep -q ' ok$' || fail "IPv6 download throu
 nsx rs1 ip -6 route get "${LADDRS6[0]}" | grep -q 'mtu 1280' \
   || fail "real server has no IPv6 PMTU for the LADDR: $(nsx rs1 ip -6 route get "${LADDRS6[0]}")"
 note "icmp_fwd $(rvs_stat icmp_fwd) after IPv6"
+
+# An ICMP error rvs would translate is checked first, about a live
+# connection of each family: one with a wrong checksum, one with an MTU
+# under the kernel's floor (IPv4: net.ipv4.route.min_pmtu's 552; IPv6:
+# 1280), one not sent to the sender of the packet it quotes (the client
+# writing to the LADDR about the VIP's packet) are dropped and counted
+# (drop_malformed), never passed on with a fresh checksum; the same error
+# done right goes on to the real server (icmp_fwd).
+counts() { echo "$(rvs_stat drop_malformed) $(rvs_stat icmp_fwd)"; }
+wait_counts() { # WANT: until drop_malformed and icmp_fwd read WANT (2 s)
+  local k
+  for k in $(seq 20); do [ "$(counts)" = "$1" ] && return 0; sleep 0.1; done
+  return 1
+}
+icmp_checks() { # CLIENT_ADDR VIP TINY_MTU LADDR
+  local held=/tmp/held_$2 cport m0 f0 k
+  nsx c python3 -c "
+import socket, time
+s = socket.create_connection(('$2', 80), 10)
+s.sendall(b'HOLD\n'); s.makefile().readline()
+print(s.getsockname()[1], flush=True)
+time.sleep(30)" > "$held" &
+  for k in $(seq 100); do [ -s "$held" ] && break; sleep 0.1; done
+  cport=$(cat "$held")
+  [ -n "$cport" ] || fail "no held connection to $2"
+  ptb() { nsx c python3 tests/lib/rawpkt.py ptb "$1" "$2" 80 "$cport" "${@:3}" > /dev/null; }
+  read -r m0 f0 <<<"$(counts)"
+  ptb "$1" "$2" 1400 bad
+  wait_counts "$((m0 + 1)) $f0" || fail "$2: an error with a bad checksum: want drop_malformed icmp_fwd $((m0 + 1)) $f0, got $(counts)"
+  ptb "$1" "$2" "$3" good
+  wait_counts "$((m0 + 2)) $f0" || fail "$2: MTU $3: want $((m0 + 2)) $f0, got $(counts)"
+  ptb "$1" "$2" 1400 good "$4"
+  wait_counts "$((m0 + 3)) $f0" || fail "$2: an error sent to $4: want $((m0 + 3)) $f0, got $(counts)"
+  ptb "$1" "$2" 1400 good
+  wait_counts "$((m0 + 3)) $((f0 + 1))" || fail "$2: the error done right: want $((m0 + 3)) $((f0 + 1)), got $(counts)"
+  note "$2: drop_malformed $m0 -> $((m0 + 3)), icmp_fwd $f0 -> $((f0 + 1))"
+}
+icmp_checks "$CLIENT" "$VIP" 551 "${LADDRS[0]}"
+icmp_checks "$CLIENT6" "$VIP6" 1279 "${LADDRS6[0]}"

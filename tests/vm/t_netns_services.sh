@@ -6,7 +6,8 @@
 # director's traffic is balanced by its own service alone (every
 # connection reaches rs1/rs2, and UDP to VIP:53 is still refused as UDP to
 # a TCP-only VIP); a flush in one namespace leaves the other's services;
-# a namespace going away takes its services along.
+# a namespace going away takes its services along. The text interface's
+# stats are root's, and show a namespace other than the host's only its own.
 . tests/lib/lib.sh
 trap cleanup_all EXIT
 topo_up 2
@@ -39,6 +40,15 @@ svc_netns() { # PROTO VIP:PORT SCHED
 assert_eq "namespace of the director's service" "$(inum d)" "$(svc_netns tcp "$VIP:80" rr)"
 assert_eq "namespace of the second's TCP service" "$(inum e)" "$(svc_netns tcp "$VIP:80" wrr)"
 assert_eq "namespace of the second's UDP service" "$(inum e)" "$(svc_netns udp "$VIP:53" rr)"
+# Who may read it: root only (it names every service's addresses), and a
+# reader in another namespace than the host's sees its own services alone,
+# without the module's counters (they sum every namespace's traffic).
+assert_eq "stats file mode" 400 "$(stat -c %a /sys/module/rvs/parameters/stats)"
+if setpriv --reuid=65534 --regid=65534 --clear-groups cat /sys/module/rvs/parameters/stats >/dev/null 2>&1; then
+  fail "an unprivileged user reads the stats file"
+fi
+assert_eq "the second namespace's view" "svc tcp $VIP:80 wrr|dest $(rs_addr 3):8080|svc udp $VIP:53 rr" \
+  "$(nsx e cat /sys/module/rvs/parameters/stats | awk '{print ($1 == "svc") ? $1 " " $2 " " $3 " " $4 : $1 " " $2}' | paste -sd'|')"
 
 out=$(client peers "$VIP" 80 10)
 assert_eq "connections through the director's own service" "5 5" \

@@ -1,6 +1,7 @@
 # Persistence: with a /24 netmask every client of the /24 goes to one real
 # server (one template); with /32 each client address sticks to its own,
-# and rr still spreads the clients.
+# and rr still spreads the clients. A template whose real server was
+# deleted, or (expire_quiescent_template) has weight 0, places no more.
 . tests/lib/lib.sh
 fullnat_setup 3
 for k in $(seq 11 16); do ip -n rvs-c addr add "192.0.2.$k/24" dev c0; done
@@ -58,3 +59,23 @@ exec {HOLD[1]}>&-
 wait "$HOLD_PID" 2>/dev/null || true
 for k in $(seq 100); do [ "$(template)" = 0 ] && break; sleep 0.2; done
 assert_eq "template gone after its connections" 0 "$(template)"
+
+# Templates are checked before they place a client (upstream's
+# ip_vs_check_template): one whose real server was deleted sends its
+# client elsewhere; one whose server has weight 0 keeps it, unless
+# expire_quiescent_template is set. 192.0.2.18: a client of its own.
+for i in 1 2 3; do rvs_ctl set-weight tcp "$VIP:80" "$(rs_addr "$i"):8080" 1; done
+ip -n rvs-c addr add 192.0.2.18/24 dev c0
+rvs_ctl set-persist tcp "$VIP:80" 60 255.255.255.255
+first=$(names_from 192.0.2.18 3 | sort -u)
+assert_eq "one server for the client" 1 "$(wc -l <<<"$first")"
+rvs_ctl del-dest tcp "$VIP:80" "$(rs_addr "${first#rs}"):8080"
+second=$(names_from 192.0.2.18 3 | sort -u)
+assert_eq "one server after the deletion" 1 "$(wc -l <<<"$second")"
+[ "$second" != "$first" ] || fail "the template still places the client on deleted $first"
+rvs_ctl set-weight tcp "$VIP:80" "$(rs_addr "${second#rs}"):8080" 0
+assert_eq "weight 0: persistence wins by default" "$second" "$(names_from 192.0.2.18 2 | sort -u)"
+rvs_ctl set expire_quiescent_template 1
+third=$(names_from 192.0.2.18 2 | sort -u)
+[ "$third" != "$second" ] && [ "$third" != "$first" ] && [ "$(wc -l <<<"$third")" = 1 ] \
+  || fail "expire_quiescent_template 1: the client went to '$(echo $third)' (deleted $first, weight 0 $second)"

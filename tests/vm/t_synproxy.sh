@@ -3,7 +3,9 @@
 # the connection then carries data both ways intact. Window scaling and SACK
 # are negotiated end to end (from the cookie, without timestamps); when the
 # window scale offered to the client differs from the real server's, or is
-# off, transfers stay intact.
+# off, transfers stay intact. A damaged SYN-ACK from the real server is
+# dropped (its good retransmission completes the handshake). What a
+# connection keeps for a silent server is bounded in memory.
 . tests/lib/lib.sh
 fullnat_setup 2
 rvs_ctl set-synproxy tcp "$VIP:80" 1
@@ -45,3 +47,55 @@ before=$(rvs_stat synproxy_syn_answered)
 read -r name peer opts mss < <(client peers "$VIP" 80 1)
 assert_eq "plain FULLNAT MSS" 1452 "$mss"
 assert_eq "no SYN answered by the director" "$before" "$(rvs_stat synproxy_syn_answered)"
+
+# The real server's SYN-ACK fixes the connection's sequence offset: a
+# damaged one is dropped and counted (drop_bad_csum), and the good one
+# that follows completes the handshake. A server played by hand
+# (tests/lib/synack_faker.py on rs1, port 9 where nothing listens) sends
+# both, with different sequence numbers; the client's ACK the director
+# kept reaches it acknowledging the good one's.
+rvs_ctl add-service tcp "$VIP:81" rr
+rvs_ctl add-dest tcp "$VIP:81" "$(rs_addr 1):9" 1
+rvs_ctl add-laddr tcp "$VIP:81" "${LADDRS[0]}"
+rvs_ctl set-synproxy tcp "$VIP:81" 1
+nsx rs1 iptables-legacy -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
+bad0=$(rvs_stat drop_bad_csum)
+nsx rs1 python3 tests/lib/synack_faker.py r1 "$(rs_addr 1)" 9 20 > /tmp/faker &
+faker=$!
+for k in $(seq 50); do grep -q ready /tmp/faker && break; sleep 0.1; done
+nsx c timeout 15 python3 -c "
+import socket, time
+s = socket.create_connection(('$VIP', 81), 10)
+s.sendall(b'x'); time.sleep(3)" &
+wait "$faker" || fail "the faked server saw no ACK: $(cat /tmp/faker)"
+read -r _ bad _ good _ ack < <(grep '^bad ' /tmp/faker)
+assert_eq "the kept ACK acknowledges the good SYN-ACK" "$(( (good + 1) % 4294967296 ))" "$ack"
+assert_eq "the damaged SYN-ACK counted" 1 $(( $(rvs_stat drop_bad_csum) - bad0 ))
+
+# What a connection keeps while its real server is silent is bounded in
+# memory as well as in packets: a client ignoring the SYN-ACK's window
+# with one 40 KB segment (past the 32 KB a connection may hold) has it
+# dropped and counted in synproxy_queue_full, while its ACK and a small
+# segment are kept. Kept memory shows in synproxy_kept_bytes and goes
+# back to 0 once the connection is given up (the server never answers:
+# its SYNs are dropped on rs1).
+rvs_ctl add-service tcp "$VIP:82" rr
+rvs_ctl add-dest tcp "$VIP:82" "$(rs_addr 1):10" 1
+rvs_ctl add-laddr tcp "$VIP:82" "${LADDRS[0]}"
+rvs_ctl set-synproxy tcp "$VIP:82" 1
+nsx rs1 iptables-legacy -A INPUT -p tcp --dport 10 -j DROP
+nsx c iptables-legacy -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
+ip -n rvs-c link set c0 mtu 60000
+ip -n rvs-d link set d0 mtu 60000
+q0=$(rvs_stat synproxy_ack_queued); f0=$(rvs_stat synproxy_queue_full)
+nsx c python3 tests/lib/sp_keep.py "$CLIENT" "$VIP" 82 42000 40000 100 | sed 's/^/# sp_keep: /'
+for k in $(seq 20); do [ "$(rvs_stat synproxy_queue_full)" != "$f0" ] && break; sleep 0.1; done
+assert_eq "kept: the ACK and the small segment" 2 $(( $(rvs_stat synproxy_ack_queued) - q0 ))
+assert_eq "refused: the 40 KB segment" 1 $(( $(rvs_stat synproxy_queue_full) - f0 ))
+kept=$(rvs_stat synproxy_kept_bytes)
+[ "$kept" -gt 0 ] && [ "$kept" -le 32768 ] || fail "synproxy_kept_bytes $kept while two packets are kept"
+# synproxy_syn_retry (3) SYNs a second apart, then the client is reset.
+for k in $(seq 200); do [ "$(rvs_stat synproxy_kept_bytes)" = 0 ] && break; sleep 0.1; done
+assert_eq "kept memory once the connection is given up" 0 "$(rvs_stat synproxy_kept_bytes)"
+ip -n rvs-c link set c0 mtu 1500
+ip -n rvs-d link set d0 mtu 1500

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""A client's side of a SYNPROXY handshake made by hand (raw sockets,
+IPv4): SYN, the director's SYN-ACK (the cookie), the ACK, then one data
+segment of each size given, in sequence, whatever the window allows.
+Prints "acked COOKIE+1" once the ACK is sent and "sent N" per segment.
+
+  sp_keep.py SRC DST PORT SPORT SIZE...
+
+The caller drops this namespace's own RSTs (no socket owns the
+connection) and raises the link's MTU for segments above it.
+"""
+import os, random, socket, struct, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rawpkt import ip4, tcp  # noqa: E402
+
+src, dst, port, sport = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+sizes = [int(x) for x in sys.argv[5:]]
+SYN, ACK, PSH = 0x02, 0x10, 0x08
+tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+rx.settimeout(10)
+
+
+def send(flags, seq, ack, data=b"", opts=b""):
+    tx.sendto(ip4(src, dst, 6, tcp(src, dst, sport, port, flags, opts=opts, data=data, seq=seq, ack=ack)), (dst, 0))
+
+
+isn = random.randrange(2**32)
+send(SYN, isn, 0, opts=bytes([2, 4, 5, 0xB4]))
+while True:
+    p = rx.recv(65535)
+    ihl = (p[0] & 15) * 4
+    t = p[ihl:]
+    if socket.inet_ntoa(p[12:16]) == dst and struct.unpack("!HH", t[:4]) == (port, sport) and t[13] & (SYN | ACK) == SYN | ACK:
+        cookie = struct.unpack("!I", t[4:8])[0]
+        break
+seq, ack = (isn + 1) % 2**32, (cookie + 1) % 2**32
+send(ACK, seq, ack)
+print("acked", ack, flush=True)
+for n in sizes:
+    send(PSH | ACK, seq, ack, data=b"k" * n)
+    seq = (seq + n) % 2**32
+    print("sent", n, flush=True)
