@@ -115,9 +115,8 @@ fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
     };
     let sp = &st.settings.sp;
     let less = if p.ip.family == Family::V6 { cookie::V6_MSS_LESS } else { 0 };
-    let mut d = CookieData::from_syn(&offer, (sp.init_mss.load(Relaxed) as u16).saturating_sub(less));
     // Timestamps are not offered: the cookie carries what they would.
-    d.ts = false;
+    let mut d = CookieData::from_syn(&offer, (sp.init_mss.load(Relaxed) as u16).saturating_sub(less));
     d.sack &= sp.sack.load(Relaxed);
     let ws = sp.wscale.load(Relaxed) as u8;
     if ws == 0 {
@@ -163,7 +162,11 @@ fn cookie_ack(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (&Service
     };
     let client_isn = seq.wrapping_sub(1);
     let cookie_isn = ack.wrapping_sub(1);
-    let Some(d) = cookie::check(hasher(t), cookie_isn, client_isn, minutes()) else {
+    let sp = &st.settings.sp;
+    // What the director's SYN-ACKs can carry now (IPv6's MSS cap is lower:
+    // the IPv4 one bounds both).
+    let allowed = cookie::Allowed::new(sp.init_mss.load(Relaxed) as u16, sp.sack.load(Relaxed), sp.wscale.load(Relaxed) != 0);
+    let Some(d) = cookie::check(hasher(t), cookie_isn, client_isn, minutes(), &allowed) else {
         st.stats.inc(Ctr::SpCookieBad);
         return skb.discard();
     };

@@ -4,21 +4,39 @@
 //! handshake, and the TCP options of the director's SYN-ACK and of the SYN
 //! it later sends to the real server.
 //!
-//! Cookie layout (the classic Linux syncookie construction, with 24 bits
-//! of data instead of an MSS index only, as Alibaba's LVS did):
+//! Cookie layout (the classic Linux syncookie construction; 8 bits of data
+//! where Linux keeps a 2-bit MSS index, since the director answers without
+//! timestamps and so carries window scale and SACK in the cookie itself):
 //!
 //! ```text
-//! cookie = H(tuple, 0) + client_isn + (minute << 24)
-//!        + ((H(tuple, minute) + data) mod 2^24)
+//! cookie = H(tuple, 0) + client_isn + (minute << 24) + (data << 16)
+//!        + (H(tuple, minute << 8 | data) mod 2^16)
 //! ```
 //!
 //! `H` is a keyed hash the caller provides (the kernel: SipHash with a
-//! boot-time secret). A cookie is accepted for `MAX_AGE` minutes.
+//! boot-time secret). A cookie is accepted in the minute it was made and
+//! the next (Linux's two minutes), with data the director's settings would
+//! issue now ([`Allowed`]), and only if its 16 check bits match the
+//! minute and the data: an ACK number moved by an attacker (to change the
+//! MSS or window scale) fails the check but once in 65,536.
+//!
+//! What a blind forger gets: of the 2^32 values an ACK number can take,
+//! those the director accepts for a tuple and client ISN are 2 minutes x
+//! the data allowed, one check value each. With SACK and window scaling
+//! offered (the defaults): 2 x 256 = 2^9, one random ACK in 2^23 (8.4
+//! million). Without either (`synproxy_sack 0`, `synproxy_wscale 0`),
+//! only the MSS index remains: at most 2 x 8, one in 2^28, against Linux's
+//! 2^29 (2 minutes x 4 MSS values). Carrying the options costs that much
+//! strength; it buys window scaling and SACK through a flood.
 
 use super::tcpopt::{self, SynOptions};
 
-/// Minutes a cookie stays valid.
-pub const MAX_AGE: u32 = 4;
+/// Minutes a cookie stays valid after the one it was made in (ages 0 and
+/// 1: Linux's two minutes).
+pub const MAX_AGE: u32 = 1;
+
+/// The low bits of a cookie that are the keyed check.
+const CHECK_MASK: u32 = 0xffff;
 
 /// The MSS values a cookie can carry (index in 3 bits), ascending.
 pub const MSS_TABLE: [u16; 8] = [536, 1024, 1220, 1300, 1360, 1400, 1440, 1460];
@@ -38,17 +56,43 @@ pub struct CookieData {
     pub wscale: Option<u8>,
     /// SACK permitted.
     pub sack: bool,
-    /// Timestamps offered (and answered).
-    pub ts: bool,
+}
+
+/// What a cookie may carry under the director's current settings: data no
+/// SYN-ACK of the director could have had is refused outright.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Allowed {
+    /// Highest MSS index (the offer is capped by `synproxy_init_mss`).
+    pub max_mss_idx: u8,
+    /// SACK is offered (`synproxy_sack`).
+    pub sack: bool,
+    /// Window scaling is offered (`synproxy_wscale` not 0).
+    pub wscale: bool,
+}
+
+impl Allowed {
+    /// Under MSS cap `max_mss` and the two switches.
+    pub fn new(max_mss: u16, sack: bool, wscale: bool) -> Allowed {
+        Allowed { max_mss_idx: mss_index(max_mss), sack, wscale }
+    }
+
+    /// Whether `d` is data a SYN-ACK made under these settings can carry.
+    pub const fn admits(&self, d: &CookieData) -> bool {
+        d.mss_idx <= self.max_mss_idx && (self.sack || !d.sack) && (self.wscale || d.wscale.is_none())
+    }
+}
+
+/// The index of the largest table MSS not above `mss` (0 below 536).
+fn mss_index(mss: u16) -> u8 {
+    MSS_TABLE.iter().rposition(|&m| m <= mss).unwrap_or(0) as u8
 }
 
 impl CookieData {
     /// From a SYN's options: the MSS rounded down to the table (at most
     /// `max_mss`), the rest as offered.
     pub fn from_syn(o: &SynOptions, max_mss: u16) -> CookieData {
-        let mss = o.mss.unwrap_or(536).min(max_mss);
-        let mss_idx = MSS_TABLE.iter().rposition(|&m| m <= mss).unwrap_or(0) as u8;
-        CookieData { mss_idx, wscale: o.wscale.map(|w| w.min(14)), sack: o.sack_perm, ts: o.timestamp.is_some() }
+        let mss_idx = mss_index(o.mss.unwrap_or(536).min(max_mss));
+        CookieData { mss_idx, wscale: o.wscale.map(|w| w.min(14)), sack: o.sack_perm }
     }
 
     /// The MSS this cookie stands for.
@@ -56,32 +100,20 @@ impl CookieData {
         MSS_TABLE[self.mss_idx as usize & 7]
     }
 
-    /// Packs into 24 bits: mss_idx (3) | ws present (1) | ws (4) | sack (1) | ts (1).
+    /// Packs into 8 bits: mss_idx (3) | window scale (4: 0..=14, 15 for
+    /// none) | sack (1). Every value of the 8 bits is some data.
     pub const fn pack(&self) -> u32 {
         let ws = match self.wscale {
-            Some(w) => 0x10 | (w as u32 & 0xf),
-            None => 0,
+            Some(w) => w as u32 & 0xf,
+            None => 15,
         };
-        (self.mss_idx as u32 & 7) | (ws << 3) | ((self.sack as u32) << 8) | ((self.ts as u32) << 9)
+        (self.mss_idx as u32 & 7) | (ws << 3) | ((self.sack as u32) << 7)
     }
 
-    /// Unpacks; `None` for bits no cookie of ours sets.
-    pub const fn unpack(v: u32) -> Option<CookieData> {
-        if v >> 10 != 0 {
-            return None;
-        }
-        let ws = (v >> 3) & 0x1f;
-        let wscale = if ws & 0x10 != 0 {
-            if ws & 0xf > 14 {
-                return None;
-            }
-            Some((ws & 0xf) as u8)
-        } else if ws != 0 {
-            return None;
-        } else {
-            None
-        };
-        Some(CookieData { mss_idx: (v & 7) as u8, wscale, sack: v & 0x100 != 0, ts: v & 0x200 != 0 })
+    /// Unpacks the low 8 bits of `v`.
+    pub const fn unpack(v: u32) -> CookieData {
+        let ws = (v >> 3) & 0xf;
+        CookieData { mss_idx: (v & 7) as u8, wscale: if ws == 15 { None } else { Some(ws as u8) }, sack: v & 0x80 != 0 }
     }
 }
 
@@ -89,26 +121,39 @@ impl CookieData {
 /// `client_isn`, at minute `minute`. `hash(minute_or_zero)` is the keyed
 /// hash of the connection's 4-tuple with that extra word.
 pub fn make(hash: impl Fn(u32) -> u32, client_isn: u32, minute: u32, data: &CookieData) -> u32 {
+    let d = data.pack();
     hash(0)
         .wrapping_add(client_isn)
         .wrapping_add(minute << 24)
-        .wrapping_add(hash(minute).wrapping_add(data.pack()) & 0xff_ffff)
+        .wrapping_add(d << 16)
+        .wrapping_add(hash(check_word(minute, d)) & CHECK_MASK)
+}
+
+/// The hash input of a cookie's check: the minute (its low 24 bits, a
+/// span of 31 years) and the data.
+const fn check_word(minute: u32, d: u32) -> u32 {
+    minute << 8 | d
 }
 
 /// Checks the cookie acknowledged by the client's ACK (`ack_seq - 1`)
-/// against the ACK's own `seq - 1` (the client's ISN), at minute `now`.
-/// Returns what the SYN offered, or `None` for a forged or stale cookie.
-pub fn check(hash: impl Fn(u32) -> u32, cookie: u32, client_isn: u32, now: u32) -> Option<CookieData> {
+/// against the ACK's own `seq - 1` (the client's ISN), at minute `now`,
+/// under the settings `allowed`. Returns what the SYN offered, or `None`
+/// for a forged, shifted or stale cookie.
+pub fn check(hash: impl Fn(u32) -> u32, cookie: u32, client_isn: u32, now: u32, allowed: &Allowed) -> Option<CookieData> {
     let c = cookie.wrapping_sub(hash(0)).wrapping_sub(client_isn);
-    // The minute in the top 8 bits; low 24 bits: hash + data.
-    let minute_lo = c >> 24;
-    let age = now.wrapping_sub(minute_lo) & 0xff;
+    // The minute in the top 8 bits, the data in the next 8, the check in
+    // the low 16.
+    let age = now.wrapping_sub(c >> 24) & 0xff;
     if age > MAX_AGE {
         return None;
     }
+    let d = (c >> 16) & 0xff;
+    let data = CookieData::unpack(d);
+    if !allowed.admits(&data) {
+        return None;
+    }
     let minute = now.wrapping_sub(age);
-    let data = (c.wrapping_sub(hash(minute))) & 0xff_ffff;
-    CookieData::unpack(data)
+    (c & CHECK_MASK == hash(check_word(minute, d)) & CHECK_MASK).then_some(data)
 }
 
 /// Writes the options of the director's SYN-ACK into `out` (at least 20
@@ -203,22 +248,26 @@ mod tests {
         SynOptions { mss: Some(1460), wscale: Some(7), sack_perm: true, timestamp: Some((1, 0)) }
     }
 
+    const ALL: Allowed = Allowed { max_mss_idx: 7, sack: true, wscale: true };
+
     #[test]
     fn data_roundtrip_all_values() {
         for mss_idx in 0..8u8 {
             for wscale in [None, Some(0), Some(7), Some(14)] {
                 for sack in [false, true] {
-                    for ts in [false, true] {
-                        let d = CookieData { mss_idx, wscale, sack, ts };
-                        assert_eq!(CookieData::unpack(d.pack()), Some(d));
-                        assert!(d.pack() < 1 << 10);
-                    }
+                    let d = CookieData { mss_idx, wscale, sack };
+                    assert_eq!(CookieData::unpack(d.pack()), d);
+                    assert!(d.pack() < 1 << 8);
                 }
             }
         }
-        assert_eq!(CookieData::unpack(1 << 12), None);
-        assert_eq!(CookieData::unpack(0x1f << 3), None); // wscale 15
-        assert_eq!(CookieData::unpack(0x03 << 3), None); // scale bits without the flag
+        // Every byte is some data, each once.
+        let mut seen = [false; 256];
+        for v in 0..256u32 {
+            let p = CookieData::unpack(v).pack() as usize;
+            assert!(!seen[p]);
+            seen[p] = true;
+        }
     }
 
     #[test]
@@ -237,36 +286,74 @@ mod tests {
     #[test]
     fn cookie_roundtrip_and_age() {
         let d = CookieData::from_syn(&linux_syn(), 1452);
+        let allowed = Allowed::new(1452, true, true);
         let isn = 0xdead_beef;
         for minute in [0u32, 1, 255, 256, 1000] {
             let c = make(h(42), isn, minute, &d);
             for age in 0..=MAX_AGE {
-                assert_eq!(check(h(42), c, isn, minute + age), Some(d), "minute {minute} age {age}");
+                assert_eq!(check(h(42), c, isn, minute + age, &allowed), Some(d), "minute {minute} age {age}");
             }
-            assert_eq!(check(h(42), c, isn, minute + MAX_AGE + 1), None);
-            // Another tuple (other hash): refused. Another client ISN does
-            // not give back this SYN's data (an attacker cannot aim it: it
-            // would need the keyed hash).
-            assert_eq!(check(h(43), c, isn, minute), None);
-            assert_ne!(check(h(42), c, isn + 1, minute), Some(d));
+            // Linux's two minutes, no more (and none from the future).
+            assert_eq!(check(h(42), c, isn, minute + MAX_AGE + 1, &allowed), None);
+            assert_eq!(check(h(42), c, isn, minute.wrapping_sub(1), &allowed), None);
+            // Another tuple (other hash), another client ISN: refused.
+            assert_eq!(check(h(43), c, isn, minute, &allowed), None);
+            assert_eq!(check(h(42), c, isn + 1, minute, &allowed), None);
         }
     }
 
     #[test]
-    fn forged_cookies_rarely_pass() {
-        // Random cookies for one tuple: the data check refuses almost all.
-        let mut x: u32 = 0x1234_5678;
-        let mut passed = 0;
-        for _ in 0..100_000 {
+    fn data_the_settings_never_issue_refused() {
+        let d = CookieData::from_syn(&linux_syn(), 1460); // MSS 1460, ws 7, SACK
+        let c = make(h(1), 5, 10, &d);
+        assert_eq!(check(h(1), c, 5, 10, &ALL), Some(d));
+        assert_eq!(check(h(1), c, 5, 10, &Allowed::new(1452, true, true)), None, "MSS above the cap");
+        assert_eq!(check(h(1), c, 5, 10, &Allowed::new(1460, false, true)), None, "SACK not offered");
+        assert_eq!(check(h(1), c, 5, 10, &Allowed::new(1460, true, false)), None, "no window scaling offered");
+    }
+
+    /// xorshift32, for reproducible random ACK numbers.
+    fn rng(mut x: u32) -> impl FnMut() -> u32 {
+        move || {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
-            if check(h(7), x, 1000, 50).is_some() {
+            x
+        }
+    }
+
+    /// The acceptance rate of random ACK numbers for one tuple and client
+    /// ISN: 2 minutes x the data allowed, one check value each, of 2^32.
+    /// Expected hits over 2^22 tries: 0.5 with everything offered (2^-23),
+    /// 0.016 with neither SACK nor window scaling (2^-28). Linux: 2^-29.
+    #[test]
+    fn random_acks_acceptance_rate() {
+        for (allowed, max_hits) in [(ALL, 4), (Allowed { max_mss_idx: 7, sack: false, wscale: false }, 1)] {
+            let mut next = rng(0x1234_5678);
+            let hits = (0..1u32 << 22).filter(|_| check(h(7), next(), 1000, 50, &allowed).is_some()).count();
+            assert!(hits <= max_hits, "{hits} of 2^22 random ACKs accepted under {allowed:?}");
+        }
+    }
+
+    /// An ACK number moved from a valid cookie (to change the MSS, window
+    /// scale or SACK it stands for, or to hit another minute) passes only
+    /// if the 16 check bits happen to match: about once in 65,536 moves.
+    #[test]
+    fn shifted_acks_refused() {
+        let d = CookieData::from_syn(&linux_syn(), 1452);
+        let c = make(h(9), 77, 300, &d);
+        let mut passed = 0;
+        for k in 1..=(1u32 << 20) {
+            if check(h(9), c.wrapping_add(k), 77, 300, &ALL).is_some() {
                 passed += 1;
             }
         }
-        // 1024 valid data values of 2^24, times 5 minutes of 256.
-        assert!(passed < 20, "{passed} forged cookies passed");
+        // 2^20 moves: 16 expected by chance (2^20 / 2^16), none of them a
+        // systematic one (the old layout took every move of the data bits).
+        assert!(passed <= 40, "{passed} of 2^20 shifted ACKs accepted");
+        for k in 1..256u32 {
+            assert_eq!(check(h(9), c.wrapping_add(k << 16), 77, 300, &ALL), None, "data moved by {k}");
+        }
     }
 
     #[test]
@@ -279,7 +366,7 @@ mod tests {
         assert_eq!(n % 4, 0);
         let s = tcpopt::parse_syn(&o[..n]).unwrap();
         assert_eq!(s, SynOptions { mss: Some(1440), wscale: None, sack_perm: true, timestamp: Some((5, 1)) });
-        let plain = CookieData { mss_idx: 0, wscale: None, sack: false, ts: false };
+        let plain = CookieData { mss_idx: 0, wscale: None, sack: false };
         assert_eq!(synack_options(&mut o, &plain, Some(7), None), 4);
     }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A client's side of a SYNPROXY handshake made by hand (raw sockets,
-IPv4): SYN, the director's SYN-ACK (the cookie), the ACK, then one data
+IPv4): SYN, the director's SYN-ACK (the cookie), the ACK (its number
+moved by SHIFT from the cookie's: 0 for a genuine one), then one data
 segment of each size given, in sequence, whatever the window allows.
 Prints "acked COOKIE+1" once the ACK is sent and "sent N" per segment.
 
-  sp_keep.py SRC DST PORT SPORT SIZE...
+  sp_keep.py SRC DST PORT SPORT SHIFT [SIZE...]
 
 The caller drops this namespace's own RSTs (no socket owns the
 connection) and raises the link's MTU for segments above it.
@@ -15,7 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rawpkt import ip4, tcp  # noqa: E402
 
 src, dst, port, sport = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-sizes = [int(x) for x in sys.argv[5:]]
+shift = int(sys.argv[5])
+sizes = [int(x) for x in sys.argv[6:]]
 SYN, ACK, PSH = 0x02, 0x10, 0x08
 tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
@@ -35,7 +37,7 @@ while True:
     if socket.inet_ntoa(p[12:16]) == dst and struct.unpack("!HH", t[:4]) == (port, sport) and t[13] & (SYN | ACK) == SYN | ACK:
         cookie = struct.unpack("!I", t[4:8])[0]
         break
-seq, ack = (isn + 1) % 2**32, (cookie + 1) % 2**32
+seq, ack = (isn + 1) % 2**32, (cookie + 1 + shift) % 2**32
 send(ACK, seq, ack)
 print("acked", ack, flush=True)
 for n in sizes:

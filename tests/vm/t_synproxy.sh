@@ -5,7 +5,8 @@
 # window scale offered to the client differs from the real server's, or is
 # off, transfers stay intact. A damaged SYN-ACK from the real server is
 # dropped (its good retransmission completes the handshake). What a
-# connection keeps for a silent server is bounded in memory.
+# connection keeps for a silent server is bounded in memory, and a cookie
+# moved from the one issued is refused.
 . tests/lib/lib.sh
 fullnat_setup 2
 rvs_ctl set-synproxy tcp "$VIP:80" 1
@@ -88,7 +89,7 @@ nsx c iptables-legacy -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
 ip -n rvs-c link set c0 mtu 60000
 ip -n rvs-d link set d0 mtu 60000
 q0=$(rvs_stat synproxy_ack_queued); f0=$(rvs_stat synproxy_queue_full)
-nsx c python3 tests/lib/sp_keep.py "$CLIENT" "$VIP" 82 42000 40000 100 | sed 's/^/# sp_keep: /'
+nsx c python3 tests/lib/sp_keep.py "$CLIENT" "$VIP" 82 42000 0 40000 100 | sed 's/^/# sp_keep: /'
 for k in $(seq 20); do [ "$(rvs_stat synproxy_queue_full)" != "$f0" ] && break; sleep 0.1; done
 assert_eq "kept: the ACK and the small segment" 2 $(( $(rvs_stat synproxy_ack_queued) - q0 ))
 assert_eq "refused: the 40 KB segment" 1 $(( $(rvs_stat synproxy_queue_full) - f0 ))
@@ -99,3 +100,16 @@ for k in $(seq 200); do [ "$(rvs_stat synproxy_kept_bytes)" = 0 ] && break; slee
 assert_eq "kept memory once the connection is given up" 0 "$(rvs_stat synproxy_kept_bytes)"
 ip -n rvs-c link set c0 mtu 1500
 ip -n rvs-d link set d0 mtu 1500
+
+# A cookie is taken back only as it was issued: an ACK number moved by
+# 2^16 (the MSS index the cookie stands for) or by 1 (the check bits; the
+# MSS index of the cookie before the check bits) is refused; the genuine
+# ACK of the same kind of handshake passes.
+ok0=$(rvs_stat synproxy_cookie_ok); bad0=$(rvs_stat synproxy_cookie_bad)
+nsx c python3 tests/lib/sp_keep.py "$CLIENT" "$VIP" 82 42001 65536 > /dev/null
+nsx c python3 tests/lib/sp_keep.py "$CLIENT" "$VIP" 82 42002 1 > /dev/null
+for k in $(seq 20); do [ "$(rvs_stat synproxy_cookie_bad)" = $((bad0 + 2)) ] && break; sleep 0.1; done
+assert_eq "moved cookies refused" "2 0" "$(( $(rvs_stat synproxy_cookie_bad) - bad0 )) $(( $(rvs_stat synproxy_cookie_ok) - ok0 ))"
+nsx c python3 tests/lib/sp_keep.py "$CLIENT" "$VIP" 82 42003 0 > /dev/null
+for k in $(seq 20); do [ "$(rvs_stat synproxy_cookie_ok)" = $((ok0 + 1)) ] && break; sleep 0.1; done
+assert_eq "the genuine cookie accepted" 1 $(( $(rvs_stat synproxy_cookie_ok) - ok0 ))
