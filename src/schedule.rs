@@ -51,7 +51,9 @@ pub(crate) fn open<'a>(
     };
     let proto = p.ip.proto;
     let start = laddr.next_port.fetch_add(1, Relaxed);
+    let mut tried = 0u32;
     let port = lport::pick(&set.lports, start, |port| {
+        tried += 1;
         let reply = Tuple { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
         let taken = st.conns.lookup(g, p.net, proto, &reply).is_some();
         if taken {
@@ -59,6 +61,11 @@ pub(crate) fn open<'a>(
         }
         taken
     });
+    // The next connection starts past the ports this one tried: a run of
+    // used ports is crossed once, not by every connection in turn.
+    if tried > 1 {
+        laddr.next_port.fetch_add(tried - 1, Relaxed);
+    }
     let Some(port) = port else {
         st.stats.inc(Ctr::DropNoPort);
         return Err(());

@@ -3,7 +3,14 @@
 //! candidate checked against the connection table's out-tuples, a bounded
 //! number of tries.
 
-/// Port range and retry bound (Alibaba's defaults: 5000..=65535, 10000).
+/// Ports tried for one new connection: the bound on what it costs in
+/// softirq once a (real server, LADDR) space is nearly full. Alibaba tried
+/// 10,000, and with the space filled (60,000 spoofed UDP tuples will do)
+/// every later flow paid that many table lookups before its refusal.
+pub const MAX_PROBES: u32 = 64;
+
+/// Port range and retry bound (Alibaba's range 5000..=65535; at most
+/// [`MAX_PROBES`] tries).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortRange {
     /// Lowest port handed out.
@@ -16,7 +23,7 @@ pub struct PortRange {
 
 impl Default for PortRange {
     fn default() -> Self {
-        PortRange { min: 5000, max: 65535, tries: 10000 }
+        PortRange { min: 5000, max: 65535, tries: MAX_PROBES }
     }
 }
 
@@ -50,6 +57,18 @@ pub fn pick(r: &PortRange, start: u32, mut in_use: impl FnMut(u16) -> bool) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With the default bound, a full space costs MAX_PROBES lookups per
+    /// refused connection, not the size of the range.
+    #[test]
+    fn default_bound_on_a_full_space() {
+        let r = PortRange::default();
+        assert_eq!(r.size(), 60536);
+        let mut asked = 0;
+        assert_eq!(pick(&r, 12345, |_| { asked += 1; true }), None);
+        assert_eq!(asked, MAX_PROBES);
+    }
+
 
     #[test]
     fn walks_and_wraps() {
