@@ -137,6 +137,20 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
             }
         }
     }
+    // The client segment that takes the director's TOA (which blanks the
+    // client's own, `toa::insert`); on every other client segment a TOA
+    // the client wrote itself is blanked here, SYN included: a TCP Fast
+    // Open server makes its socket from the SYN, and toa.ko reads the TOA
+    // of whichever segment that is.
+    let toa_ack = match p.l4.tcp {
+        Some((flags, _, _)) => {
+            dir == Dir::In
+                && c.wants_toa()
+                && flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::ACK) == tcp_flags::ACK
+                && st.settings.toa.load(Relaxed)
+        }
+        None => false,
+    };
     if let Some((flags, _, _)) = p.l4.tcp {
         let tcp = &mut buf[ihl..];
         // Options were validated at parse time: the edits cannot fail.
@@ -148,6 +162,9 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
         }
         let syn = flags & (tcp_flags::SYN | tcp_flags::ACK);
         if hlen > 20 {
+            if dir == Dir::In && !toa_ack {
+                let _ = nat::edit_tcp_options(tcp, hlen, |o, c| toa::neutralize(o, c, csum));
+            }
             if dir == Dir::In && syn == tcp_flags::SYN && st.settings.ts_strip.load(Relaxed) {
                 // Clients behind one LADDR would share the RS's PAWS state.
                 let _ = nat::edit_tcp_options(tcp, hlen, |o, c| tcpopt::strip_timestamp(o, c, csum));
@@ -162,23 +179,14 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
     }
     if let Some((flags, _, ack_seq)) = p.l4.tcp {
         match dir {
-            Dir::In => {
-                let toa_ack = c.wants_toa() && flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::ACK) == tcp_flags::ACK;
-                let inserted = if toa_ack && st.settings.toa.load(Relaxed) {
-                    let Ok(done) = insert_toa(st, &mut skb, c, (ihl, hlen, len), csum) else {
-                        st.stats.inc(Ctr::DropNoMem);
-                        return skb.discard();
-                    };
-                    done
-                } else {
-                    false
+            Dir::In if toa_ack => {
+                let Ok(inserted) = insert_toa(st, &mut skb, c, (ihl, hlen, len), csum) else {
+                    st.stats.inc(Ctr::DropNoMem);
+                    return skb.discard();
                 };
                 if !inserted && hlen > 20 {
-                    // A TOA the client wrote itself must not reach the real
-                    // server as ours, on any segment: a SYN with data makes
-                    // a TCP Fast Open server create its socket from the SYN,
-                    // and toa.ko reads the TOA of whichever segment that is
-                    // (toa::insert blanks the client's when it inserts).
+                    // No room for ours: the client's own is blanked all
+                    // the same.
                     if let Some(buf) = skb.writable(ihl + hlen) {
                         let _ = nat::edit_tcp_options(&mut buf[ihl..], hlen, |o, c| toa::neutralize(o, c, csum));
                     }

@@ -33,7 +33,8 @@ nsx c ip route get "$VIP" | grep -q 'mtu 1280' || fail "client has no PMTU for t
 # Download: the real server's segments are too big for d0.
 nsx c ip route flush cache
 if nsx c ip route get "$VIP" | grep -q 'mtu 1280'; then fail "the client's PMTU survived the flush"; fi
-nsx rs1 python3 tests/lib/sniff.py r1 120 syn > /tmp/pmtu_syn &
+# Not through nsx (a shell function): $! must be the sniffer itself.
+ip netns exec rvs-rs1 python3 tests/lib/sniff.py r1 120 syn > /tmp/pmtu_syn &
 sniff=$!
 for k in $(seq 50); do grep -q ready /tmp/pmtu_syn && break; sleep 0.1; done
 client download "$VIP" 80 5000000 | grep -q ' ok$' || fail "download through a 1280 link"
