@@ -8,7 +8,8 @@ META_TXT: free text lines (date, kernel, machine, commit) put at the top.
 For every workload and contender: the median over the repetitions, the
 spread (min..max and half the range relative to the median), and the
 median's ratio to the ceiling (plain forwarding), to the in-tree IPVS and,
-for the SYNPROXY workloads, to nf_synproxy.
+for the SYNPROXY workloads, to nf_synproxy. IPv6 contenders (names ending
+in 6) are divided by the IPv6 ceiling and IPv6 IPVS.
 """
 import statistics
 import sys
@@ -22,6 +23,9 @@ NAMES = OrderedDict([
     ("rvsbase", "rvs FULLNAT, baseline build (BENCH_BASE)"),
     ("rvssp", "rvs FULLNAT+SYNPROXY+TOA"),
     ("nfsp", "nf_synproxy (iptables)"),
+    ("fwd6", "IPv6 forwarding (ceiling)"),
+    ("ipvs6", "IPv6: IPVS NAT (in-tree)"),
+    ("rvs6", "IPv6: rvs FULLNAT"),
 ])
 
 WORKLOADS = OrderedDict([
@@ -93,7 +97,7 @@ def main():
         "",
         "Median of the repetitions; spread = (max - min) / 2 / median.",
         "Ratios are medians divided by the ceiling's (plain forwarding), IPVS's and",
-        "nf_synproxy's medians for the same workload.",
+        "nf_synproxy's medians for the same workload; IPv6 rows by IPv6's ceiling and IPVS.",
         "",
     ]
     order = [w for w in WORKLOADS if w in data] + [w for w in data if w not in WORKLOADS]
@@ -105,13 +109,15 @@ def main():
         for c in cs:
             v = data[w][c]
             m = meds[c]
+            six = "6" if c.endswith("6") else ""
+            fwd, ipvs = "fwd" + six, "ipvs" + six
             spread = (max(v) - min(v)) / 2 / m if m else 0
             out.append("| {} | {} | {} | {} | {} .. {} | {:.1%} | {} | {} | {} | {} |".format(
                 WORKLOADS.get(w, w), NAMES.get(c, c), fmt(m), units[w], fmt(min(v)), fmt(max(v)),
                 spread, len(v),
-                ratio(m, meds.get("fwd")) if c != "fwd" else "1",
-                ratio(m, meds.get("ipvs")) if c != "ipvs" else ("1" if "ipvs" in meds else "—"),
-                ratio(m, meds.get("nfsp")) if c != "nfsp" else "1"))
+                ratio(m, meds.get(fwd)) if c != fwd else "1",
+                ratio(m, meds.get(ipvs)) if c != ipvs else ("1" if ipvs in meds else "—"),
+                (ratio(m, meds.get("nfsp")) if c != "nfsp" else "1") if not six else "—"))
     # rvs against a baseline build of another commit, when the run has one.
     base = [w for w in order if "rvs" in data[w] and "rvsbase" in data[w]]
     if base:
@@ -121,7 +127,8 @@ def main():
                        ratio(statistics.median(data[w]["rvs"]), statistics.median(data[w]["rvsbase"]))))
     # What benchmarks/run-in-vm runs for each contender (workloads_of).
     expected = {"fwd": "tcp1 tcp4 tcp1big cps udp", "ipvs": "tcp1 tcp4 tcp1big cps udp mem",
-                "rvs": "tcp1 tcp4 tcp1big cps udp mem", "rvsopt": "tcp1 tcp4 tcp1big", "rvssp": "tcp1 tcp4 tcp1big cps udp syn_synack flood_synack", "nfsp": "cps syn_synack flood_synack"}
+                "rvs": "tcp1 tcp4 tcp1big cps udp mem", "rvsopt": "tcp1 tcp4 tcp1big", "rvssp": "tcp1 tcp4 tcp1big cps udp syn_synack flood_synack", "nfsp": "cps syn_synack flood_synack",
+                "fwd6": "tcp1 tcp4 tcp1big cps udp", "ipvs6": "tcp1 tcp4 tcp1big cps udp", "rvs6": "tcp1 tcp4 tcp1big cps udp"}
     missing = [f"{w} / {NAMES[c]}" for c, ws in expected.items() for w in ws.split() if c not in data.get(w, {})]
     out += ["", "Missing from this run (setup or measurement failed, or not selected): "
             + (", ".join(missing) if missing else "none") + "."]

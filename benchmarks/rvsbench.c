@@ -18,6 +18,7 @@
 //       203.0.113), source ports 1024.. in turn: every SYN has its own tuple
 //       until NSRC*64000 of them. Stops after SECONDS or COUNT SYNs (0: no
 //       limit). Prints "tx N seconds S".
+// ADDR is IPv4 or IPv6 (text form, no brackets); synflood's is IPv4.
 // All limits are fixed: every mode but the two servers stops by itself.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -46,10 +47,29 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static struct sockaddr_in mkaddr(const char *a, int port)
+/* A socket address of either family, from its text form. */
+struct addr {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	};
+	socklen_t len;
+};
+
+static struct addr mkaddr(const char *a, int port)
 {
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	if (inet_pton(AF_INET, a, &s.sin_addr) != 1) {
+	struct addr s;
+	memset(&s, 0, sizeof(s));
+	if (inet_pton(AF_INET, a, &s.v4.sin_addr) == 1) {
+		s.v4.sin_family = AF_INET;
+		s.v4.sin_port = htons(port);
+		s.len = sizeof(s.v4);
+	} else if (inet_pton(AF_INET6, a, &s.v6.sin6_addr) == 1) {
+		s.v6.sin6_family = AF_INET6;
+		s.v6.sin6_port = htons(port);
+		s.len = sizeof(s.v6);
+	} else {
 		fprintf(stderr, "bad address %s\n", a);
 		exit(2);
 	}
@@ -90,11 +110,11 @@ static void *srv_thread(void *arg)
 
 static int do_srv(char **av)
 {
-	struct sockaddr_in a = mkaddr(av[0], atoi(av[1]));
+	struct addr a = mkaddr(av[0], atoi(av[1]));
 	int nthr = atoi(av[2]), one = 1;
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	lfd = socket(a.sa.sa_family, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (void *)&a, sizeof(a)) || listen(lfd, 4096))
+	if (bind(lfd, &a.sa, a.len) || listen(lfd, 4096))
 		die("srv bind/listen");
 	for (int i = 1; i < nthr; i++) {
 		pthread_t t;
@@ -105,7 +125,7 @@ static int do_srv(char **av)
 }
 
 /* ---- connections per second ---- */
-static struct sockaddr_in cps_dst;
+static struct addr cps_dst;
 static double cps_end;
 
 struct cps_res { long ok, fail; };
@@ -118,7 +138,7 @@ static void *cps_thread(void *arg)
 	struct timeval tv = { .tv_sec = 2 };
 	memset(req, 'q', sizeof(req));
 	while (now() < cps_end) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int fd = socket(cps_dst.sa.sa_family, SOCK_STREAM, 0);
 		int ok = 0;
 		if (fd < 0) {
 			r->fail++;
@@ -126,7 +146,7 @@ static void *cps_thread(void *arg)
 		}
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, (void *)&cps_dst, sizeof(cps_dst)) == 0 &&
+		if (connect(fd, &cps_dst.sa, cps_dst.len) == 0 &&
 		    write(fd, req, REQ_LEN) == REQ_LEN) {
 			ssize_t got = 0, n;
 			while (got < RESP_LEN && (n = read(fd, resp + got, RESP_LEN - got)) > 0)
@@ -172,8 +192,8 @@ static void on_sig(int s) { (void)s; stop = 1; }
 
 static int do_udpsink(char **av)
 {
-	struct sockaddr_in a = mkaddr(av[0], atoi(av[1]));
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), sz = 4 << 20;
+	struct addr a = mkaddr(av[0], atoi(av[1]));
+	int fd = socket(a.sa.sa_family, SOCK_DGRAM, 0), sz = 4 << 20;
 	struct timeval tv = { .tv_usec = 100000 };
 	struct sigaction sa = { .sa_handler = on_sig };
 	char buf[2048];
@@ -182,7 +202,7 @@ static int do_udpsink(char **av)
 	sigaction(SIGINT, &sa, NULL);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (bind(fd, (void *)&a, sizeof(a)))
+	if (bind(fd, &a.sa, a.len))
 		die("udpsink bind");
 	printf("ready\n");
 	fflush(stdout);
@@ -206,7 +226,7 @@ static int do_udpsink(char **av)
 	return 0;
 }
 
-static struct sockaddr_in udp_dst;
+static struct addr udp_dst;
 static int udp_size;
 static double udp_end;
 
@@ -214,9 +234,9 @@ static void *udp_thread(void *arg)
 {
 	long *tx = arg;
 	char buf[1500];
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int fd = socket(udp_dst.sa.sa_family, SOCK_DGRAM, 0);
 	memset(buf, 'u', sizeof(buf));
-	if (connect(fd, (void *)&udp_dst, sizeof(udp_dst)))
+	if (connect(fd, &udp_dst.sa, udp_dst.len))
 		die("udp connect");
 	while (now() < udp_end) {
 		for (int i = 0; i < 64; i++)
@@ -277,13 +297,18 @@ static uint32_t csum_add(uint32_t s, const void *p, int len)
 
 static int do_synflood(char **av)
 {
-	struct sockaddr_in dst = mkaddr(av[0], atoi(av[1]));
+	struct addr to = mkaddr(av[0], atoi(av[1]));
+	struct sockaddr_in dst = to.v4;
 	double secs = atof(av[2]), t0 = now(), end = t0 + secs;
 	long count = atol(av[3]), tx = 0;
 	int nsrc = atoi(av[5]), one = 1;
 	char net[64];
 	struct in_addr base;
 	snprintf(net, sizeof(net), "%s.0", av[4]);
+	if (to.sa.sa_family != AF_INET) {
+		fprintf(stderr, "synflood: IPv4 destinations only\n");
+		return 2;
+	}
 	if (inet_pton(AF_INET, net, &base) != 1 || nsrc < 1 || nsrc > 254) {
 		fprintf(stderr, "bad source net %s/%d\n", av[4], nsrc);
 		return 2;
