@@ -232,6 +232,21 @@ int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 dadd
 }
 
 /*
+ * Publishes dst (a reference the caller gives away) in slot s, its
+ * cookie first, and drops the reference of the dst it replaces.
+ */
+static void route_slot_store(struct dst_entry **s, u32 *cookie, struct dst_entry *dst, u32 c)
+{
+	struct dst_entry *old;
+
+	if (cookie)
+		WRITE_ONCE(*cookie, c);
+	old = xchg(s, dst);
+	if (old)
+		dst_release(old);
+}
+
+/*
  * The cache steps both families share. route_cache_hit: the packet borrows
  * the connection's cached dst if still valid, else takes (with a
  * reference, which becomes the connection's) the real server's; false if
@@ -244,7 +259,7 @@ int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 dadd
  */
 static bool route_cache_hit(struct sk_buff *skb, struct dst_entry **s, u32 *cookie, struct dst_entry **sh, u32 *shared_cookie)
 {
-	struct dst_entry *dst = READ_ONCE(*s), *old;
+	struct dst_entry *dst = READ_ONCE(*s);
 	u32 c;
 
 	if (dst && dst_check(dst, cookie ? READ_ONCE(*cookie) : 0)) {
@@ -259,11 +274,7 @@ static bool route_cache_hit(struct sk_buff *skb, struct dst_entry **s, u32 *cook
 	if (!dst || !dst_check(dst, c) || !dst_hold_safe(dst))
 		return false;
 	/* The reference taken is the connection's. */
-	if (cookie)
-		WRITE_ONCE(*cookie, c);
-	old = xchg(s, dst);
-	if (old)
-		dst_release(old);
+	route_slot_store(s, cookie, dst, c);
 	skb_dst_drop(skb);
 	skb_dst_set_noref(skb, dst);
 	return true;
@@ -272,21 +283,11 @@ static bool route_cache_hit(struct sk_buff *skb, struct dst_entry **s, u32 *cook
 static void route_cache_fill(struct sk_buff *skb, struct dst_entry *dst, u32 c, struct dst_entry **s, u32 *cookie,
 			     struct dst_entry **sh, u32 *shared_cookie)
 {
-	struct dst_entry *old;
-
 	dst_hold(dst);
-	if (cookie)
-		WRITE_ONCE(*cookie, c);
-	old = xchg(s, dst);
-	if (old)
-		dst_release(old);
+	route_slot_store(s, cookie, dst, c);
 	if (sh) {
 		dst_hold(dst);
-		if (shared_cookie)
-			WRITE_ONCE(*shared_cookie, c);
-		old = xchg(sh, dst);
-		if (old)
-			dst_release(old);
+		route_slot_store(sh, shared_cookie, dst, c);
 	}
 	skb_dst_drop(skb);
 	skb_dst_set(skb, dst);
