@@ -127,7 +127,7 @@ fn publish(st: &State, cfg: &CfgGuard, cur: &ServiceSet, at: Option<usize>, mut 
     if let Some(n) = new {
         svcs.push(n, GFP_KERNEL).map_err(no_mem)?;
     }
-    let set = ServiceSet::new(svcs, cur.lports, cur.nets()).map_err(kerr)?;
+    let set = ServiceSet::new(svcs, cur.nets()).map_err(kerr)?;
     set.hook_newcomers(cur).map_err(|e| {
         let n = -e.to_errno();
         refuse(n, if n == errno::ENOMEM { msg::NO_MEM } else { msg::HOOKS })
@@ -295,32 +295,23 @@ pub(crate) fn zero(st: &State, cfg: &CfgGuard, net: NetRef, key: Option<&SvcKey>
     Ok(())
 }
 
-/// The local port range (global to the module). EINVAL unless
+/// The local port range of namespace `net`. EINVAL unless
 /// `1 <= lo <= hi`.
-pub(crate) fn set_lport_range(st: &State, cfg: &CfgGuard, lo: u16, hi: u16) -> Res {
+pub(crate) fn set_lport_range(_cfg: &CfgGuard, net: NetRef, lo: u16, hi: u16) -> Res {
     if lo == 0 || lo > hi {
         return Err(refuse(errno::EINVAL, msg::LPORT_RANGE));
     }
-    let cur = st.svcs.read_locked(cfg);
-    let mut svcs = KVec::with_capacity(cur.svcs.len(), GFP_KERNEL).map_err(no_mem)?;
-    for s in cur.svcs.iter() {
-        svcs.push(s.clone(), GFP_KERNEL).map_err(no_mem)?;
-    }
-    let mut lports = cur.lports;
-    lports.min = lo;
-    lports.max = hi;
-    let set = ServiceSet::new(svcs, lports, cur.nets()).map_err(kerr)?;
-    st.svcs.replace(cfg, set);
+    net.settings().set_lports(lo, hi);
     Ok(())
 }
 
-/// A runtime setting (global to the module), within its bounds
+/// A runtime setting of namespace `net`, within its bounds
 /// (`Setting::min`/`max`, the one definition every front-end checks
 /// against). ERANGE beyond them.
-pub(crate) fn set(st: &State, _cfg: &CfgGuard, what: Setting, v: u32) -> Res {
+pub(crate) fn set(_cfg: &CfgGuard, net: NetRef, what: Setting, v: u32) -> Res {
     if v < what.min() || v > what.max() {
         return Err(refuse(errno::ERANGE, msg::SETTING_RANGE));
     }
-    st.settings.set(what, v);
+    net.settings().set(what, v);
     Ok(())
 }

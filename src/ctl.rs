@@ -36,8 +36,8 @@ pub(crate) fn apply(st: &State, cfg: &CfgGuard, net: NetRef, cmd: Command) -> Re
             c.synproxy = on;
             Ok(())
         }),
-        Command::SetLportRange(lo, hi) => config::set_lport_range(st, cfg, lo, hi),
-        Command::Set(what, v) => config::set(st, cfg, what, v),
+        Command::SetLportRange(lo, hi) => config::set_lport_range(cfg, net, lo, hi),
+        Command::Set(what, v) => config::set(cfg, net, what, v),
         Command::Flush => config::flush(st, cfg, net),
     };
     // The text interface answers with the errno alone.

@@ -40,7 +40,7 @@ pub(crate) fn local_in(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>
 
 /// The PRE_ROUTING hook: the fragment guard.
 pub(crate) fn pre_routing(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>, f: Family) -> Verdict {
-    if !st.settings.drop_frag.load(Relaxed) {
+    if !state.net().settings().drop_frag.load(Relaxed) {
         return skb.accept();
     }
     match f {
@@ -271,14 +271,14 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt) -> Verdict {
     let set = st.svcs.read(g);
     let Some(svc) = set.find(net, ip.proto, vip, p.l4.dport) else {
         // Defence switches: traffic to a VIP that no service takes.
-        if ip.proto == IPPROTO_TCP && set.is_vip(net, IPPROTO_TCP, vip) && st.settings.drop_tcp_port.load(Relaxed) {
+        if ip.proto == IPPROTO_TCP && set.is_vip(net, IPPROTO_TCP, vip) && net.settings().drop_tcp_port.load(Relaxed) {
             st.stats.inc(Ctr::DropVipPort);
             return skb.discard();
         }
         if ip.proto == IPPROTO_UDP
             && !set.is_vip(net, IPPROTO_UDP, vip)
             && set.is_vip(net, IPPROTO_TCP, vip)
-            && st.settings.drop_udp_tcp_vip.load(Relaxed)
+            && net.settings().drop_udp_tcp_vip.load(Relaxed)
         {
             st.stats.inc(Ctr::DropUdpTcpVip);
             return skb.discard();
@@ -286,7 +286,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt) -> Verdict {
         return skb.accept();
     };
     if p.l4.tcp.is_some() && svc.synproxy {
-        return synproxy::no_conn(st, g, skb, p, (set, svc));
+        return synproxy::no_conn(st, g, skb, p, svc);
     }
     let how = match p.l4.tcp {
         Some((_, seq, _)) => {
@@ -299,7 +299,7 @@ fn new_conn(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt) -> Verdict {
         // UDP flows count as inactive, as upstream lists them.
         None => Opening { state: TcpState::None, syn_seq: None, sp: None },
     };
-    match schedule::open(st, g, (set, svc), p, how) {
+    match schedule::open(st, g, svc, p, how) {
         // The SYN itself moves nothing: SynSent is where a client SYN leads.
         Ok(c) => forward(st, g, skb, p, c, Dir::In),
         Err(()) => skb.discard(),

@@ -39,9 +39,9 @@ pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir
                 ns = tcp_state::next_after_ack_of_fin(old);
             }
             c.set_state(ns);
-            c.refresh(now, st.settings.tcp_timeout(ns));
+            c.refresh(now, c.net.settings().tcp_timeout(ns));
         }
-        None => c.refresh(now, st.settings.udp_timeout()),
+        None => c.refresh(now, c.net.settings().udp_timeout()),
     }
     xmit::fullnat(st, g, skb, p, c, dir)
 }

@@ -8,8 +8,15 @@
 //!
 //! # What rvs implements (for clients such as rvsadm)
 //!
-//! Every command needs CAP_NET_ADMIN (GENL_ADMIN_PERM, reads included, as
-//! upstream). Requests are validated strictly: unknown attribute types,
+//! Every command needs CAP_NET_ADMIN in the initial user namespace
+//! (GENL_ADMIN_PERM, reads included, as upstream's netlink operations).
+//! Upstream's older setsockopt interface checks the capability in the user
+//! namespace that owns the socket's network namespace instead; rvs has no
+//! setsockopt interface and keeps the stricter rule, so that a user
+//! namespace's root (which any local user can become where unprivileged
+//! user namespaces are allowed) cannot make rvs allocate services or hook
+//! a namespace. What a permitted request changes is its own network
+//! namespace's alone (see Namespaces). Requests are validated strictly: unknown attribute types,
 //! wrong lengths, trailing bytes and nests without NLA_F_NESTED are refused
 //! by the kernel's policy check. Every refusal by rvs carries an errno and
 //! an extended-ack message (static strings, see `ipvs_msg::msg`).
@@ -66,9 +73,10 @@
 //! services of the namespace its socket lives in (GET_SERVICE dumps, FLUSH
 //! and ZERO included), and the packet path looks up services of the
 //! packet's namespace. A namespace going away takes its services along
-//! (`rvs_net_gone`). What is global, as the module's parameters: the
-//! timeouts (GET/SET_CONFIG), the sysctls (init namespace only) and the
-//! local port range.
+//! (`rvs_net_gone`). The timeouts (GET/SET_CONFIG) are the namespace's
+//! too, as are the sysctls and the local port range (`state::Settings`).
+//! What stays global is what the module's parameters fix at load: the
+//! connection table's size and limit.
 
 use crate::kern::{CfgGuard, DumpCtx, GenlInfo, NetRef};
 use crate::rvs_core::ctl_text::Setting;
@@ -236,7 +244,7 @@ pub(crate) fn doit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], i
                 (Setting::UdpTimeout, udp),
             ] {
                 if let Some(v) = v {
-                    config::set(st, cfg, what, v)?;
+                    config::set(cfg, net, what, v)?;
                 }
             }
             return Ok(());
@@ -252,7 +260,7 @@ pub(crate) fn doit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], i
             cmd::SET_INFO
         }
         cmd::GET_CONFIG => {
-            let s = &st.settings;
+            let s = net.settings();
             m::encode_config(&mut e, s.tcp_timeout(TcpState::Established), s.tcp_timeout(TcpState::FinWait), s.udp_timeout())
                 .map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))?;
             cmd::SET_CONFIG

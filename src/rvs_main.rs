@@ -7,7 +7,9 @@
 //! hooks (no new packet; netfilter waits for the running ones), the
 //! collector, and last the state itself. The state is reached from C only through
 //! `kern::module`, which keeps that safe whatever the order; the order
-//! makes sure no caller is left to find it gone.
+//! makes sure no caller is left to find it gone. Every namespace's
+//! settings (`NetSettings`) come first and go last: whatever reaches a
+//! namespace finds them.
 
 use core::sync::atomic::{AtomicU64, Ordering::*};
 use kernel::prelude::*;
@@ -35,9 +37,8 @@ mod xmit;
 
 use kern::module::Published;
 pub(crate) use state::State;
-use kern::{CfgGuard, GcGuard, GcWork, GenlFamily, Hook, NetRef, NfHooks, ProcFiles, Sysctls};
+use kern::{CfgGuard, GcGuard, GcWork, GenlFamily, Hook, NetRef, NetSettings, NfHooks, ProcFiles, Sysctls};
 use rvs_core::addr::Family;
-use rvs_core::tcp_state::Timeouts;
 use rvs_core::version::VERSION;
 
 module! {
@@ -72,8 +73,10 @@ struct Rvs {
     _sysctl: Sysctls,
     _hooks: NfHooks,
     _gc: GcWork,
-    /// Last: unpublished and freed once nothing above can call in.
+    /// Unpublished and freed once nothing above can call in.
     _state: Published,
+    /// Last: every namespace's settings.
+    _settings: NetSettings,
     conn_tab_bits: u32,
 }
 
@@ -128,12 +131,12 @@ impl kernel::Module for Rvs {
             pr_err!("conn_tab_bits={} is out of range 8..22\n", bits);
             return Err(EINVAL);
         }
+        let settings = NetSettings::register()?;
         let st = KBox::new(
             State {
                 conns: conn_table::ConnTable::new(bits, kern::param_max_conns())?,
                 svcs: kern::RcuBox::new(service::ServiceSet::empty()?),
                 stats: stats::Stats::new()?,
-                settings: state::Settings::new(&Timeouts::default()),
                 est_last: AtomicU64::new(kern::jiffies()),
             },
             GFP_KERNEL,
@@ -159,7 +162,7 @@ impl kernel::Module for Rvs {
         let proc_files = ProcFiles::register()?;
         let sysctls = Sysctls::register()?;
         pr_info!("rvs {} loaded (connection table 2^{} buckets)\n", VERSION, bits);
-        Ok(Rvs { _genl: genl, _proc: proc_files, _sysctl: sysctls, _hooks: hooks, _gc: gc, _state: state, conn_tab_bits: bits })
+        Ok(Rvs { _genl: genl, _proc: proc_files, _sysctl: sysctls, _hooks: hooks, _gc: gc, _state: state, _settings: settings, conn_tab_bits: bits })
     }
 }
 

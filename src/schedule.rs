@@ -12,7 +12,7 @@ use crate::rvs_core::lport;
 use crate::rvs_core::nat::Tuple;
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::TcpState;
-use crate::service::{Dest, Service, ServiceSet};
+use crate::service::{Dest, Service};
 use crate::sp_state::SynproxyCtx;
 use crate::stats::{Ctr, ObjCtr};
 use crate::State;
@@ -31,12 +31,11 @@ pub(crate) struct Opening {
     pub(crate) sp: Option<Pin<KBox<SynproxyCtx>>>,
 }
 
-/// Opens a connection of service `svc` (of snapshot `set`) for the client
-/// packet `p`. `Err`: refused and counted; the packet is to be dropped.
+/// Opens a connection of service `svc` for the client packet `p`. `Err`: refused and counted; the packet is to be dropped.
 pub(crate) fn open<'a>(
     st: &'a State,
     g: &'a RcuGuard,
-    (set, svc): (&'a ServiceSet, &'a Service),
+    svc: &'a Service,
     p: &Pkt,
     how: Opening,
 ) -> core::result::Result<&'a Conn, ()> {
@@ -52,7 +51,7 @@ pub(crate) fn open<'a>(
     let proto = p.ip.proto;
     let start = laddr.next_port.fetch_add(1, Relaxed);
     let mut tried = 0u32;
-    let port = lport::pick(&set.lports, start, |port| {
+    let port = lport::pick(&p.net.settings().lports(), start, |port| {
         tried += 1;
         let reply = Tuple { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
         let taken = st.conns.lookup(g, p.net, proto, &reply).is_some();
@@ -110,7 +109,7 @@ pub(crate) fn open<'a>(
     c.dest.stats.add(ObjCtr::Conns, 1);
     c.svc_stats.add(ObjCtr::Conns, 1);
     laddr.stats.add(ObjCtr::Conns, 1);
-    c.refresh(now, if p.l4.tcp.is_some() { st.settings.tcp_timeout(how.state) } else { st.settings.udp_timeout() });
+    c.refresh(now, if p.l4.tcp.is_some() { p.net.settings().tcp_timeout(how.state) } else { p.net.settings().udp_timeout() });
     Ok(c)
 }
 
@@ -119,9 +118,9 @@ pub(crate) fn open<'a>(
 /// of a service deleted and made again, is not), and with
 /// `expire_quiescent_template` its weight is not 0. One pointer compare per
 /// real server, once per new connection of a persistent service.
-fn still_places(st: &State, svc: &Service, dest: &Arc<Dest>) -> bool {
+fn still_places(svc: &Service, dest: &Arc<Dest>) -> bool {
     svc.dests.iter().any(|d| Arc::ptr_eq(d, dest))
-        && !(st.settings.expire_quiescent.load(Relaxed) && dest.weight.load(Relaxed) == 0)
+        && !(svc.net.settings().expire_quiescent.load(Relaxed) && dest.weight.load(Relaxed) == 0)
 }
 
 /// The real server for a new connection: the scheduler's choice, or with
@@ -139,7 +138,7 @@ fn pick_dest<'a>(st: &'a State, g: &'a RcuGuard, svc: &'a Service, p: &Pkt, now:
     let key = Tuple { saddr: persist_masked(client, persist.mask), daddr: p.tuple.daddr, sport: 0, dport: l4.dport };
     let placed = |t: &'a Conn| (&t.dest, t.control());
     if let Some((t, _)) = st.conns.lookup(g, p.net, ip.proto | TEMPLATE, &key) {
-        if still_places(st, svc, &t.dest) {
+        if still_places(svc, &t.dest) {
             t.refresh(now, persist.timeout);
             return Some(placed(t));
         }

@@ -9,7 +9,6 @@
 use crate::kern::{CfgGuard, NetRef, RouteCache};
 use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::ctl_text::SvcKey;
-use crate::rvs_core::lport::PortRange;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, Thresholds, WrrPos, MH_TABLE_SIZE};
 use crate::rvs_core::svc_index;
 use crate::stats::{ObjStats, Writer};
@@ -343,7 +342,6 @@ impl Service {
 /// and port; by namespace, protocol and address).
 pub(crate) struct ServiceSet {
     pub(crate) svcs: KVec<Arc<Service>>,
-    pub(crate) lports: PortRange,
     by_key: KVec<u32>,
     by_vip: KVec<u32>,
     /// The namespaces rvs works in: each one that has had a service since
@@ -387,7 +385,7 @@ fn mh_key(a: &Addr, port: u16) -> u64 {
 impl ServiceSet {
     /// A snapshot of `svcs` (indexed here), working in their namespaces
     /// and in those of `keep`.
-    pub(crate) fn new(svcs: KVec<Arc<Service>>, lports: PortRange, keep: &[NetRef]) -> Result<KBox<ServiceSet>> {
+    pub(crate) fn new(svcs: KVec<Arc<Service>>, keep: &[NetRef]) -> Result<KBox<ServiceSet>> {
         let mut nets = KVec::with_capacity(keep.len(), GFP_KERNEL)?;
         let live = svcs.iter().filter(|s| !s.retired.load(Relaxed)).map(|s| s.net);
         for n in Iterator::chain(keep.iter().copied(), live) {
@@ -407,11 +405,11 @@ impl ServiceSet {
             svc_index::insert(&mut by_key, key_hash(s.net, k.proto, &k.addr, k.port), i as u32);
             svc_index::insert(&mut by_vip, vip_hash(s.net, k.proto, &k.addr), i as u32);
         }
-        Ok(KBox::new(ServiceSet { svcs, lports, by_key, by_vip, nets }, GFP_KERNEL)?)
+        Ok(KBox::new(ServiceSet { svcs, by_key, by_vip, nets }, GFP_KERNEL)?)
     }
 
     pub(crate) fn empty() -> Result<KBox<ServiceSet>> {
-        ServiceSet::new(KVec::new(), PortRange::default(), &[])
+        ServiceSet::new(KVec::new(), &[])
     }
 
     /// True if rvs works in `net` (see `nets`): the hooks' first test.
@@ -478,7 +476,7 @@ impl ServiceSet {
         for s in self.svcs.iter().filter(|s| s.net != net && !s.retired.load(Relaxed)) {
             svcs.push(s.clone(), GFP_KERNEL)?;
         }
-        ServiceSet::new(svcs, self.lports, keep)
+        ServiceSet::new(svcs, keep)
     }
 
     /// The services of `net`, in the order they were added.

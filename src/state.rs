@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 //! What the packet path and the control plane share: the connection
-//! table, the published service set, the counters and the runtime
-//! settings. One value, owned by the module (`rvs_main.rs`) and reached
-//! from C callbacks through `kern::module`.
+//! table, the published service set and the counters, one value owned by
+//! the module (`rvs_main.rs`) and reached from C callbacks through
+//! `kern::module`; and each network namespace's runtime settings
+//! (`Settings`, one per namespace, reached through `NetRef::settings`).
+//!
+//! Settings are per namespace as upstream keeps its timeouts and sysctls
+//! (`struct netns_ipvs`): a container that sets its own timeouts changes
+//! its own connections and nobody else's. They live from the namespace's
+//! creation (or rvs's load) to its exit, allocated and freed by the pernet
+//! operations in `kern/helpers.c`, which the packet path and every
+//! front-end of that namespace run inside of.
 
 use crate::rvs_core::ctl_text::Setting;
+use crate::rvs_core::lport::PortRange;
 use crate::rvs_core::tcp_state::{TcpState, Timeouts, NR_STATES};
 use crate::{conn_table, kern, service, stats};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 
-/// Runtime switches and timeouts, read on the packet path.
+/// A namespace's runtime switches, timeouts and local port range, read on
+/// the packet path.
 pub(crate) struct Settings {
     pub(crate) ts_strip: AtomicBool,
     pub(crate) mss_adjust: AtomicBool,
@@ -24,6 +34,9 @@ pub(crate) struct Settings {
     tcp: [AtomicU32; NR_STATES],
     udp: AtomicU32,
     pub(crate) sp: SynproxySettings,
+    /// The local port range, `min << 16 | max` (one word: a reader never
+    /// sees one bound of a range and the other of another).
+    lports: AtomicU32,
 }
 
 /// SYNPROXY's settings (Alibaba's sysctl names and defaults).
@@ -62,7 +75,19 @@ impl Settings {
                 syn_retry: AtomicU32::new(3),
                 ack_storm: AtomicU32::new(10),
             },
+            lports: AtomicU32::new(pack(PortRange::default())),
         }
+    }
+
+    /// The local port range FULLNAT picks from.
+    pub(crate) fn lports(&self) -> PortRange {
+        let v = self.lports.load(Relaxed);
+        PortRange { min: (v >> 16) as u16, max: v as u16, ..PortRange::default() }
+    }
+
+    /// Sets the local port range (the caller checked `1 <= min <= max`).
+    pub(crate) fn set_lports(&self, min: u16, max: u16) {
+        self.lports.store(pack(PortRange { min, max, ..PortRange::default() }), Relaxed);
     }
 
     /// Timeout of a TCP state, seconds.
@@ -123,12 +148,16 @@ impl Settings {
     }
 }
 
-/// Everything the packet path and the control path share.
+const fn pack(r: PortRange) -> u32 {
+    (r.min as u32) << 16 | r.max as u32
+}
+
+/// Everything the packet path and the control path share, every
+/// namespace's (their settings aside).
 pub(crate) struct State {
     pub(crate) conns: conn_table::ConnTable,
     pub(crate) svcs: kern::RcuBox<service::ServiceSet>,
     pub(crate) stats: stats::Stats,
-    pub(crate) settings: Settings,
     /// Jiffies of the last rate estimation.
     pub(crate) est_last: AtomicU64,
 }

@@ -37,11 +37,12 @@ use crate::rvs_core::ctl_text::SYNPROXY_STORE_MAX;
 use crate::rvs_core::nat::{self, Tuple};
 use crate::rvs_core::packet::{self, tcp_flags, TcpSpec};
 use crate::rvs_core::seq::SeqDelta;
+use crate::state::Settings;
 use crate::rvs_core::synproxy::{self as cookie, CookieData};
 use crate::rvs_core::tcp_state::{Dir, TcpState};
 use crate::rvs_core::tcpopt;
 use crate::schedule::{self, Opening};
-use crate::service::{Service, ServiceSet};
+use crate::service::Service;
 use crate::sp_state::{Kept, SynproxyCtx, NO_WS};
 use crate::stats::Ctr;
 use crate::xmit;
@@ -54,8 +55,8 @@ const RETRY_SECS: u32 = 1;
 const TTL: u8 = 64;
 
 /// Offers a client packet to the queue of connection `c`.
-fn keep(st: &State, sp: &SynproxyCtx, skb: Skb) -> Kept {
-    sp.keep(skb, st.settings.sp.ack_store.load(Relaxed) as usize)
+fn keep(c: &Conn, sp: &SynproxyCtx, skb: Skb) -> Kept {
+    sp.keep(skb, c.net.settings().sp.ack_store.load(Relaxed) as usize)
 }
 
 /// The keyed hash of a client's tuple, as the cookie functions want it.
@@ -70,15 +71,14 @@ fn minutes() -> u32 {
 
 /// Window the director's SYN-ACK offers: what the queue can hold besides
 /// the ACK, so that a client does not send more than is kept.
-fn synack_window(st: &State, d: &CookieData) -> u16 {
-    let store = st.settings.sp.ack_store.load(Relaxed).clamp(1, SYNPROXY_STORE_MAX);
+fn synack_window(s: &Settings, d: &CookieData) -> u16 {
+    let store = s.sp.ack_store.load(Relaxed).clamp(1, SYNPROXY_STORE_MAX);
     let w = (store - 1).max(1) * d.mss() as u32;
     w.min(0xffff) as u16
 }
 
-/// A TCP packet of no connection to SYNPROXY service `svc` (of snapshot
-/// `set`).
-pub(crate) fn no_conn(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (&ServiceSet, &Service)) -> Verdict {
+/// A TCP packet of no connection to SYNPROXY service `svc`.
+pub(crate) fn no_conn(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
     let Some((flags, _, _)) = p.l4.tcp else {
         return skb.discard();
     };
@@ -89,10 +89,10 @@ pub(crate) fn no_conn(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (
         return skb.discard();
     }
     if p.l4.is_bare_syn() {
-        return answer_syn(st, skb, p, target.1);
+        return answer_syn(st, skb, p, svc);
     }
     if flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::FIN) == 0 && flags & tcp_flags::ACK != 0 {
-        return cookie_ack(st, g, skb, p, target);
+        return cookie_ack(st, g, skb, p, svc);
     }
     st.stats.inc(Ctr::DropNoConn);
     skb.discard()
@@ -113,7 +113,7 @@ fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
             return skb.discard();
         }
     };
-    let sp = &st.settings.sp;
+    let sp = &p.net.settings().sp;
     let less = if p.ip.family == Family::V6 { cookie::V6_MSS_LESS } else { 0 };
     // Timestamps are not offered: the cookie carries what they would.
     let mut d = CookieData::from_syn(&offer, (sp.init_mss.load(Relaxed) as u16).saturating_sub(less));
@@ -133,7 +133,7 @@ fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
         seq: isn,
         ack_seq: seq.wrapping_add(1),
         flags: tcp_flags::SYN | tcp_flags::ACK,
-        window: synack_window(st, &d),
+        window: synack_window(p.net.settings(), &d),
         ttl: sp.synack_ttl.load(Relaxed) as u8,
         opts: &opts[..n],
     };
@@ -155,14 +155,14 @@ fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
 }
 
 /// Step 2: an ACK that may carry a cookie of ours.
-fn cookie_ack(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (&ServiceSet, &Service)) -> Verdict {
+fn cookie_ack(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
     let (ip, t) = (&p.ip, &p.tuple);
     let Some((_, seq, ack)) = p.l4.tcp else {
         return skb.discard();
     };
     let client_isn = seq.wrapping_sub(1);
     let cookie_isn = ack.wrapping_sub(1);
-    let sp = &st.settings.sp;
+    let sp = &p.net.settings().sp;
     // What the director's SYN-ACKs can carry now (IPv6's MSS cap is lower:
     // the IPv4 one bounds both).
     let allowed = cookie::Allowed::new(sp.init_mss.load(Relaxed) as u16, sp.sack.load(Relaxed), sp.wscale.load(Relaxed) != 0);
@@ -173,7 +173,7 @@ fn cookie_ack(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (&Service
     let Some(win) = skb.pull(ip.l4_off + 20).map(|h| u16::from_be_bytes([h[ip.l4_off + 14], h[ip.l4_off + 15]])) else {
         return skb.discard();
     };
-    let offered_ws = st.settings.sp.wscale.load(Relaxed) as u8;
+    let offered_ws = p.net.settings().sp.wscale.load(Relaxed) as u8;
     // The client's window, scaled by its own shift, unscaled for a SYN.
     let window = nat::scale_window(win, d.wscale.unwrap_or(0), 0);
     let Ok(ctx) = SynproxyCtx::new(cookie_isn, d, offered_ws, window) else {
@@ -181,7 +181,7 @@ fn cookie_ack(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (&Service
         return skb.discard();
     };
     let how = Opening { state: TcpState::SynSent, syn_seq: Some(client_isn), sp: Some(ctx) };
-    let Ok(c) = schedule::open(st, g, target, p, how) else {
+    let Ok(c) = schedule::open(st, g, svc, p, how) else {
         return skb.discard();
     };
     st.stats.inc(Ctr::SpCookieOk);
@@ -189,7 +189,7 @@ fn cookie_ack(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, target: (&Service
         return skb.discard();
     };
     // Kept before the SYN leaves, so that the answer finds it.
-    let verdict = match keep(st, sp, skb) {
+    let verdict = match keep(c, sp, skb) {
         Kept::Yes(v) => {
             st.stats.inc(Ctr::SpAckQueued);
             v
@@ -254,12 +254,12 @@ pub(crate) fn before_forward(st: &State, mut skb: Skb, p: &Pkt, c: &Conn, sp: &S
                     // The client gave up: so does the connection.
                     drop(sp.release());
                     c.set_state(TcpState::Close);
-                    c.refresh(kern::jiffies(), st.settings.tcp_timeout(TcpState::Close));
+                    c.refresh(kern::jiffies(), c.net.settings().tcp_timeout(TcpState::Close));
                 }
                 st.stats.inc(Ctr::SpDropped);
                 return Err(skb.discard());
             }
-            match keep(st, sp, skb) {
+            match keep(c, sp, skb) {
                 Kept::Yes(v) => {
                     st.stats.inc(Ctr::SpAckQueued);
                     Err(v)
@@ -299,7 +299,7 @@ pub(crate) fn before_forward(st: &State, mut skb: Skb, p: &Pkt, c: &Conn, sp: &S
                 sp.rs_ws.store(rs_ws, Relaxed);
                 sp.set_seq_out(SeqDelta::between(seq, sp.cookie_isn));
                 c.set_state(TcpState::Established);
-                c.refresh(kern::jiffies(), st.settings.tcp_timeout(TcpState::Established));
+                c.refresh(kern::jiffies(), c.net.settings().tcp_timeout(TcpState::Established));
                 // The kept packets complete the real server's handshake
                 // (the ACK) and carry the early data, in their order.
                 let g = RcuGuard::new();
@@ -329,7 +329,7 @@ pub(crate) fn before_forward(st: &State, mut skb: Skb, p: &Pkt, c: &Conn, sp: &S
         (Dir::Out, true) => {
             // Identical bare ACKs (same numbers and window, no options, so
             // no SACK news): a storm past the threshold.
-            let thresh = st.settings.sp.ack_storm.load(Relaxed);
+            let thresh = c.net.settings().sp.ack_storm.load(Relaxed);
             let payload = ip.tot_len.saturating_sub(ip.l4_off + l4.hlen);
             if thresh > 0 && flags == tcp_flags::ACK && payload == 0 && l4.hlen == 20 {
                 let win = match skb.pull(ip.l4_off + 20) {
@@ -365,7 +365,7 @@ pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
     if sp.ready() || c.state() != TcpState::SynSent {
         return false;
     }
-    if sp.retries.fetch_add(1, Relaxed) < st.settings.sp.syn_retry.load(Relaxed) {
+    if sp.retries.fetch_add(1, Relaxed) < c.net.settings().sp.syn_retry.load(Relaxed) {
         st.stats.inc(Ctr::SpSynRetry);
         send_rs_syn(st, c, sp);
         c.refresh(now, RETRY_SECS);

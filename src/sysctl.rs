@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Sysctls under net.ipv4.vs (Alibaba's names where Alibaba had the knob),
-//! mapped onto the runtime settings (`Settings` in rvs_main.rs) and the
-//! local port range, with bounds checked by proc_dointvec_minmax (the
-//! table in src/kern/proc.c, its handlers in src/kern/sysctl.rs).
-//! Registered in the initial namespace: the configuration is global.
+//! mapped onto a namespace's runtime settings and local port range
+//! (`state::Settings`), with bounds checked by proc_dointvec_minmax (the
+//! tables in src/kern/proc.c, its handlers in src/kern/sysctl.rs).
+//! Every network namespace has its own table over its own settings, as
+//! upstream IPVS has; a namespace owned by another user namespace than the
+//! initial one gets them read-only (see `kern/proc.c`).
 
-use crate::kern::CfgGuard;
 use crate::config;
+use crate::kern::{CfgGuard, NetRef};
 use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::tcp_state::TcpState::*;
-use crate::State;
 use core::ffi::CStr;
 use kernel::prelude::*;
 
@@ -60,13 +61,13 @@ pub(crate) fn info(idx: u32) -> Option<(&'static CStr, i32, i32)> {
     Some((n, lo as i32, hi as i32))
 }
 
-/// The value of entry `idx` (`kern::sysctl`, under the configuration
-/// mutex).
-pub(crate) fn get(st: &State, cfg: &CfgGuard, idx: u32) -> Result<i32> {
+/// The value of entry `idx` in namespace `net` (`kern::sysctl`, under the
+/// configuration mutex).
+pub(crate) fn get(_cfg: &CfgGuard, net: NetRef, idx: u32) -> Result<i32> {
     let &(_, k) = KNOBS.get(idx as usize).ok_or(EINVAL)?;
-    let l = st.svcs.read_locked(cfg).lports;
+    let l = net.settings().lports();
     let v = match k {
-        Knob::S(s) => st.settings.get(s),
+        Knob::S(s) => net.settings().get(s),
         Knob::LportMin => l.min as u32,
         Knob::LportMax => l.max as u32,
     };
@@ -74,17 +75,19 @@ pub(crate) fn get(st: &State, cfg: &CfgGuard, idx: u32) -> Result<i32> {
 }
 
 /// Sets entry `idx` to `val` (already within the entry's bounds, which
-/// `info` gave the table); the local port range must stay min <= max.
-pub(crate) fn set(st: &State, cfg: &CfgGuard, idx: u32, val: i32) -> Result {
+/// `info` gave the table) in namespace `net`; the local port range must
+/// stay min <= max.
+pub(crate) fn set(cfg: &CfgGuard, net: NetRef, idx: u32, val: i32) -> Result {
     let &(_, k) = KNOBS.get(idx as usize).ok_or(EINVAL)?;
     let v = u32::try_from(val).map_err(|_| EINVAL)?;
     let r = match k {
-        Knob::S(s) => config::set(st, cfg, s, v),
+        Knob::S(s) => config::set(cfg, net, s, v),
         Knob::LportMin | Knob::LportMax => {
-            let l = st.svcs.read_locked(cfg).lports;
+            // The mutex makes this read and the write below one step.
+            let l = net.settings().lports();
             let v = u16::try_from(v).map_err(|_| EINVAL)?;
             let (lo, hi) = if matches!(k, Knob::LportMin) { (v, l.max) } else { (l.min, v) };
-            config::set_lport_range(st, cfg, lo, hi)
+            config::set_lport_range(cfg, net, lo, hi)
         }
     };
     // A sysctl write answers with the errno alone; out of bounds is

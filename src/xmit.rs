@@ -147,7 +147,7 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
             dir == Dir::In
                 && c.wants_toa()
                 && flags & (tcp_flags::SYN | tcp_flags::RST | tcp_flags::ACK) == tcp_flags::ACK
-                && st.settings.toa.load(Relaxed)
+                && c.net.settings().toa.load(Relaxed)
         }
         None => false,
     };
@@ -165,11 +165,11 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
             if dir == Dir::In && !toa_ack {
                 let _ = nat::edit_tcp_options(tcp, hlen, |o, c| toa::neutralize(o, c, csum));
             }
-            if dir == Dir::In && syn == tcp_flags::SYN && st.settings.ts_strip.load(Relaxed) {
+            if dir == Dir::In && syn == tcp_flags::SYN && c.net.settings().ts_strip.load(Relaxed) {
                 // Clients behind one LADDR would share the RS's PAWS state.
                 let _ = nat::edit_tcp_options(tcp, hlen, |o, c| tcpopt::strip_timestamp(o, c, csum));
             }
-            if dir == Dir::Out && syn == tcp_flags::SYN | tcp_flags::ACK && st.settings.mss_adjust.load(Relaxed) {
+            if dir == Dir::Out && syn == tcp_flags::SYN | tcp_flags::ACK && c.net.settings().mss_adjust.load(Relaxed) {
                 // Room for TOA in the client's segments, and for NAT64 the
                 // 20 bytes the IPv6 header adds on the client's side.
                 let room = (toa_len(c.in_t.saddr.family()) + growth(p.ip.family, out_f)) as u16;
@@ -276,7 +276,7 @@ fn insert_toa(st: &State, skb: &mut Skb, c: &Conn, (l4_off, l4_hlen, len): (usiz
     let done = match client.family() {
         Family::V4 => toa::insert(buf, net, l4_hlen, &toa::encode_v4(client.low32().to_be_bytes(), c.in_t.sport), csum),
         Family::V6 => {
-            let kind = st.settings.toa_v6_kind.load(Relaxed) as u8;
+            let kind = c.net.settings().toa_v6_kind.load(Relaxed) as u8;
             toa::encode_v6(kind, *client.octets(), c.in_t.sport).is_some_and(|o| toa::insert(buf, net, l4_hlen, &o, csum))
         }
     };

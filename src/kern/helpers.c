@@ -80,6 +80,42 @@ struct net *rvs_current_net(void) { return current->nsproxy->net_ns; }
 unsigned int rvs_net_inum(const struct net *net) { return net->ns.inum; }
 bool rvs_net_is_init(const struct net *net) { return net_eq(net, &init_net); }
 
+/*
+ * Each namespace's settings, in its generic area (zeroed by the core,
+ * filled by Rust in the init below). Registered first and unregistered
+ * last of rvs's pernet operations, so every other part of rvs finds them
+ * in any namespace it runs in; a namespace's exit runs this exit after
+ * the others (pernet exits run in reverse order of registration).
+ */
+static unsigned int rvs_settings_id;
+
+static int __net_init rvs_settings_net_init(struct net *net)
+{
+	rvs_settings_init(net_generic(net, rvs_settings_id));
+	return 0;
+}
+
+static struct pernet_operations rvs_settings_ops = {
+	.init = rvs_settings_net_init,
+	.id = &rvs_settings_id,
+	.size = RVS_SETTINGS_SIZE,
+};
+
+int rvs_settings_register(void)
+{
+	return register_pernet_subsys(&rvs_settings_ops);
+}
+
+void rvs_settings_unregister(void)
+{
+	unregister_pernet_subsys(&rvs_settings_ops);
+}
+
+void *rvs_net_settings(const struct net *net)
+{
+	return net_generic(net, rvs_settings_id);
+}
+
 static struct nf_hook_ops rvs_hook_ops[RVS_NR_HOOKS];
 
 /*

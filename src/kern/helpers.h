@@ -28,6 +28,19 @@ unsigned int rvs_net_inum(const struct net *net);
 bool rvs_net_is_init(const struct net *net);
 
 /*
+ * Each namespace's settings (src/state.rs, Settings), which Rust lays out
+ * in the namespace's generic area of RVS_SETTINGS_SIZE bytes (Rust checks
+ * that they fit): present in every namespace between
+ * rvs_settings_register() and rvs_settings_unregister().
+ */
+#define RVS_SETTINGS_SIZE 256
+int rvs_settings_register(void);
+void rvs_settings_unregister(void);
+void *rvs_net_settings(const struct net *net);
+/* Implemented in Rust (kern/net.rs): writes the defaults at p (zeroed). */
+void rvs_settings_init(void *p);
+
+/*
  * RVS_NR_HOOKS netfilter hooks. rvs_hook_register() prepares them (once:
  * -EBUSY while they are prepared) and the
  * per-namespace exit; rvs_net_hooks_on() registers them in one namespace
@@ -195,13 +208,14 @@ int rvs_proc_show(unsigned int which, void *seq, struct net *net);
 void rvs_proc_conn_show(void *seq, struct net *net, unsigned long bucket);
 unsigned int rvs_conn_buckets(void);
 
-/* Sysctls under net/ipv4/vs/ (proc.c, described by src/sysctl.rs). */
+/* Sysctls under net/ipv4/vs/, one table per namespace over its settings
+ * (proc.c, described by src/sysctl.rs). */
 int rvs_sysctl_register(void);
 void rvs_sysctl_unregister(void);
 /* Implemented in Rust (kern/sysctl.rs): entry idx's name (static) and bounds (non-zero past
- * the last), its value, and a checked new value (0 or -errno). */
+ * the last), its value in namespace net, and a checked new value (0 or -errno). */
 int rvs_sysctl_info(unsigned int idx, const char **name, int *min, int *max);
-int rvs_sysctl_get(unsigned int idx, int *val);
-int rvs_sysctl_set(unsigned int idx, int val);
+int rvs_sysctl_get(struct net *net, unsigned int idx, int *val);
+int rvs_sysctl_set(struct net *net, unsigned int idx, int val);
 
 #endif

@@ -38,7 +38,7 @@ pub(crate) mod workqueue;
 pub(crate) mod zeroed;
 
 pub(crate) use genl::{DumpCtx, GenlFamily, GenlInfo};
-pub(crate) use net::NetRef;
+pub(crate) use net::{NetRef, NetSettings};
 pub(crate) use netfilter::{hooks_on, Hook, HookState, NfHooks};
 pub(crate) use params::{param_conn_tab_bits, param_max_conns};
 pub(crate) use percpu::PerCpu;

@@ -2,6 +2,10 @@
 //! Network namespaces (`struct net`), as rvs refers to them.
 
 use super::bindings as b;
+use crate::state::Settings;
+use crate::rvs_core::tcp_state::Timeouts;
+use core::ffi::c_void;
+use kernel::prelude::*;
 
 /// A network namespace: the one of a hook invocation or of a control
 /// request, or the one a connection or a service belongs to.
@@ -66,8 +70,61 @@ impl NetRef {
         self.0 as usize as u64
     }
 
+    /// The namespace's settings (`NetSettings`).
+    pub(crate) fn settings(&self) -> &Settings {
+        // SAFETY: alive by the type invariant, so is its generic area; the
+        // settings are in every namespace while `NetSettings` is
+        // registered, which is before any other part of rvs can hand out a
+        // `NetRef` and until after the last of them is gone (`Rvs`'s drop
+        // order; in a namespace's exit, the settings' exit runs last of
+        // rvs's pernet exits). `rvs_settings_init` wrote a `Settings`
+        // there, aligned (`NetSettings::register`), and nothing moves or
+        // writes it but through its atomics.
+        unsafe { &*b::rvs_net_settings(self.0).cast::<Settings>() }
+    }
+
     /// The raw pointer, for the helpers of this layer.
     pub(super) fn as_ptr(self) -> *mut b::net {
         self.0
     }
+}
+
+/// Every namespace's `Settings`, in its generic area (C side: the pernet
+/// operations in `helpers.c`), from registration to drop. First made and
+/// last dropped of the module's registrations (`Rvs`).
+pub(crate) struct NetSettings(());
+
+impl NetSettings {
+    pub(crate) fn register() -> Result<Self> {
+        // The core allocates the generic area with kzalloc, aligned for
+        // any kernel object; `Settings` holds 32-bit atomics.
+        const _: () = assert!(core::mem::align_of::<Settings>() <= 8);
+        const _: () = assert!(core::mem::size_of::<Settings>() <= b::RVS_SETTINGS_SIZE as usize);
+        // SAFETY: static pernet ops; `Drop` unregisters them, running the
+        // (empty) exit in every namespace, after every user (`settings`).
+        let r = unsafe { b::rvs_settings_register() };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(NetSettings(()))
+    }
+}
+
+impl Drop for NetSettings {
+    fn drop(&mut self) {
+        // SAFETY: registered in `register`.
+        unsafe { b::rvs_settings_unregister() }
+    }
+}
+
+/// A namespace's generic area for its settings is ready (zeroed, sized
+/// and aligned for `Settings`): the defaults go in.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_settings_init(p: *mut c_void) {
+    // SAFETY: the pernet init hands the namespace's area,
+    // `RVS_SETTINGS_SIZE` bytes, enough for a `Settings` and aligned for
+    // it (`NetSettings::register`'s checks), not yet
+    // reachable by anyone else; `Settings` needs no drop (atomics), so the
+    // area's release at the namespace's exit is its end.
+    unsafe { p.cast::<Settings>().write(Settings::new(&Timeouts::default())) }
 }

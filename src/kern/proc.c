@@ -5,15 +5,17 @@
  * text is written by Rust (src/procfs.rs, through the trampolines in
  * src/kern/proc.rs); this file holds the seq_file plumbing. The files
  * exist in every network namespace, and each shows its reader's
- * namespace: its services, its connections. Also the sysctl table
- * (net/ipv4/vs, initial namespace), described by src/sysctl.rs.
+ * namespace: its services, its connections. Also the sysctl tables
+ * (net/ipv4/vs, one per namespace), described by src/sysctl.rs.
  */
 #include <linux/module.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/seq_file_net.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include "helpers.h"
 
 void rvs_seq_write(void *seq, const u8 *buf, size_t len)
@@ -118,38 +120,92 @@ void rvs_proc_unregister(void)
 }
 
 /*
- * Sysctls under net/ipv4/vs/ (initial namespace: the configuration is
- * global), described by Rust (src/sysctl.rs: name, bounds, get, set); each
- * goes through proc_dointvec_minmax on a temporary int.
+ * Sysctls under net/ipv4/vs/, a table per namespace over that namespace's
+ * settings (as upstream's), described by Rust (src/sysctl.rs: name,
+ * bounds, get, set); each goes through proc_dointvec_minmax on a
+ * temporary int. An entry's data is its namespace, its extra1 and extra2
+ * its bounds (extra1 also gives its index).
+ *
+ * A namespace owned by a user namespace other than the initial one gets
+ * the table read-only: its settings are changed, as its services are, by
+ * holders of CAP_NET_ADMIN in the initial user namespace only (see
+ * src/genl.rs). Upstream makes some of its sysctls read-only there and
+ * hides others.
  */
 #include <linux/sysctl.h>
+#include <linux/user_namespace.h>
 
 #define RVS_MAX_SYSCTLS 32
-static struct ctl_table rvs_sysctls[RVS_MAX_SYSCTLS];
+static struct ctl_table rvs_sysctl_tmpl[RVS_MAX_SYSCTLS];
 static int rvs_sysctl_min[RVS_MAX_SYSCTLS], rvs_sysctl_max[RVS_MAX_SYSCTLS];
-static struct ctl_table_header *rvs_sysctl_hdr;
+static unsigned int rvs_nr_sysctls;
+
+struct rvs_sysctl_net {
+	struct ctl_table_header *hdr;
+	struct ctl_table *tbl;
+};
+static unsigned int rvs_sysctl_net_id;
 
 static int rvs_sysctl_handler(const struct ctl_table *table, int write, void *buffer,
 			      size_t *lenp, loff_t *ppos)
 {
-	unsigned int idx = table - rvs_sysctls;
+	unsigned int idx = (const int *)table->extra1 - rvs_sysctl_min;
+	struct net *net = table->data;
 	struct ctl_table tmp = *table;
 	int val, err;
 
-	if (idx >= RVS_MAX_SYSCTLS)
+	if (idx >= rvs_nr_sysctls)
 		return -EINVAL;
-	err = rvs_sysctl_get(idx, &val);
+	err = rvs_sysctl_get(net, idx, &val);
 	if (err)
 		return err;
 	tmp.data = &val;
 	tmp.maxlen = sizeof(val);
-	tmp.extra1 = &rvs_sysctl_min[idx];
-	tmp.extra2 = &rvs_sysctl_max[idx];
 	err = proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
 	if (err || !write)
 		return err;
-	return rvs_sysctl_set(idx, val);
+	return rvs_sysctl_set(net, idx, val);
 }
+
+static int __net_init rvs_sysctl_net_init(struct net *net)
+{
+	struct rvs_sysctl_net *sn = net_generic(net, rvs_sysctl_net_id);
+	struct ctl_table *tbl;
+	unsigned int i;
+
+	tbl = kmemdup(rvs_sysctl_tmpl, sizeof(*tbl) * rvs_nr_sysctls, GFP_KERNEL);
+	if (!tbl)
+		return -ENOMEM;
+	for (i = 0; i < rvs_nr_sysctls; i++) {
+		/* The table goes (below) before the namespace does. */
+		tbl[i].data = net;
+		if (net->user_ns != &init_user_ns)
+			tbl[i].mode = 0444;
+	}
+	sn->hdr = register_net_sysctl_sz(net, "net/ipv4/vs", tbl, rvs_nr_sysctls);
+	if (!sn->hdr) {
+		kfree(tbl);
+		return -ENOMEM;
+	}
+	sn->tbl = tbl;
+	return 0;
+}
+
+static void __net_exit rvs_sysctl_net_exit(struct net *net)
+{
+	struct rvs_sysctl_net *sn = net_generic(net, rvs_sysctl_net_id);
+
+	/* Waits for handlers in progress. */
+	unregister_net_sysctl_table(sn->hdr);
+	kfree(sn->tbl);
+}
+
+static struct pernet_operations rvs_sysctl_net_ops = {
+	.init = rvs_sysctl_net_init,
+	.exit = rvs_sysctl_net_exit,
+	.id = &rvs_sysctl_net_id,
+	.size = sizeof(struct rvs_sysctl_net),
+};
 
 int rvs_sysctl_register(void)
 {
@@ -160,17 +216,18 @@ int rvs_sysctl_register(void)
 
 		if (rvs_sysctl_info(n, &name, &rvs_sysctl_min[n], &rvs_sysctl_max[n]))
 			break;
-		rvs_sysctls[n].procname = name;
-		rvs_sysctls[n].mode = 0644;
-		rvs_sysctls[n].proc_handler = rvs_sysctl_handler;
+		rvs_sysctl_tmpl[n].procname = name;
+		rvs_sysctl_tmpl[n].mode = 0644;
+		rvs_sysctl_tmpl[n].proc_handler = rvs_sysctl_handler;
+		rvs_sysctl_tmpl[n].extra1 = &rvs_sysctl_min[n];
+		rvs_sysctl_tmpl[n].extra2 = &rvs_sysctl_max[n];
 	}
-	rvs_sysctl_hdr = register_net_sysctl_sz(&init_net, "net/ipv4/vs", rvs_sysctls, n);
-	return rvs_sysctl_hdr ? 0 : -ENOMEM;
+	rvs_nr_sysctls = n;
+	return register_pernet_subsys(&rvs_sysctl_net_ops);
 }
 
 void rvs_sysctl_unregister(void)
 {
-	/* Waits for handlers in progress. */
-	unregister_net_sysctl_table(rvs_sysctl_hdr);
-	rvs_sysctl_hdr = NULL;
+	/* Runs the exit above in every namespace. */
+	unregister_pernet_subsys(&rvs_sysctl_net_ops);
 }

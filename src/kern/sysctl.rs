@@ -1,21 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The sysctls under net/ipv4/vs (C side: the table in `proc.c`), and the
-//! trampolines its handlers go through into the director's `sysctl`.
+//! The sysctls under net/ipv4/vs, a table per namespace (C side: the
+//! tables in `proc.c`), and the trampolines their handlers go through into
+//! the director's `sysctl`.
 
 use super::bindings as b;
-use super::module;
+use super::net::NetRef;
 use super::sync::CfgGuard;
 use core::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
-/// The sysctls under net/ipv4/vs (`proc.c`), present while a value
-/// exists.
+/// The sysctls under net/ipv4/vs of every namespace (`proc.c`), present
+/// while a value exists. Made after the settings (`NetSettings`) and
+/// dropped before them: a handler always finds its namespace's.
 pub(crate) struct Sysctls(());
 
 impl Sysctls {
     pub(crate) fn register() -> Result<Self> {
-        // SAFETY: a static table; `Drop` unregisters (waiting for handlers
-        // in progress) before the state is freed.
+        // SAFETY: static tables and pernet ops; `Drop` unregisters (waiting
+        // for handlers in progress) before the settings go (`Rvs`'s order).
         let r = unsafe { b::rvs_sysctl_register() };
         if r < 0 {
             return Err(Error::from_errno(r));
@@ -44,12 +46,14 @@ pub(crate) extern "C" fn rvs_sysctl_info(idx: c_uint, name: *mut *const c_char, 
     0
 }
 
-/// The value of entry `idx`.
+/// The value of entry `idx` in namespace `net`.
 #[no_mangle]
-pub(crate) extern "C" fn rvs_sysctl_get(idx: c_uint, val: *mut c_int) -> c_int {
+pub(crate) extern "C" fn rvs_sysctl_get(net: *mut b::net, idx: c_uint, val: *mut c_int) -> c_int {
+    // SAFETY: a handler of `net`'s table runs before the table's
+    // unregistration returns, which is in `net`'s exit.
+    let net = unsafe { NetRef::from_raw(net) };
     let cfg = CfgGuard::lock();
-    let Some(st) = module::state_cfg(&cfg) else { return ENODEV.to_errno() };
-    match crate::sysctl::get(st, &cfg, idx) {
+    match crate::sysctl::get(&cfg, net, idx) {
         Ok(v) => {
             // SAFETY: the C caller passes a valid pointer.
             unsafe { *val = v };
@@ -59,12 +63,14 @@ pub(crate) extern "C" fn rvs_sysctl_get(idx: c_uint, val: *mut c_int) -> c_int {
     }
 }
 
-/// Sets entry `idx` to `val` (already within the entry's bounds).
+/// Sets entry `idx` of namespace `net` to `val` (already within the
+/// entry's bounds).
 #[no_mangle]
-pub(crate) extern "C" fn rvs_sysctl_set(idx: c_uint, val: c_int) -> c_int {
+pub(crate) extern "C" fn rvs_sysctl_set(net: *mut b::net, idx: c_uint, val: c_int) -> c_int {
+    // SAFETY: as in `rvs_sysctl_get`.
+    let net = unsafe { NetRef::from_raw(net) };
     let cfg = CfgGuard::lock();
-    let Some(st) = module::state_cfg(&cfg) else { return ENODEV.to_errno() };
-    match crate::sysctl::set(st, &cfg, idx, val) {
+    match crate::sysctl::set(&cfg, net, idx, val) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }

@@ -15,7 +15,7 @@ load_rvs
 # The closed connections must still be listed when the listing is read:
 # TIME_WAIT's 7 s (Alibaba's default) can pass while ten connections are
 # made on a loaded machine.
-sysctl -qw net.ipv4.vs.timeout_time_wait=120
+nsx d sysctl -qw net.ipv4.vs.timeout_time_wait=120
 extra_ns e
 nsx e ipvsadm -A -t "$VIP:80" -s wrr
 nsx e ipvsadm -a -t "$VIP:80" -r "$(rs_addr 3):8080" -m -w 7
