@@ -17,6 +17,7 @@ use crate::kern::{CfgGuard, NetRef};
 use crate::rvs_core::addr::Addr;
 use crate::rvs_core::ctl_text::{Setting, SvcKey};
 use crate::rvs_core::ipvs_msg::{errno, msg, Error};
+use crate::rvs_core::method::Method;
 use crate::rvs_core::sched::Algo;
 use crate::service::{keep, Dest, Laddr, Parts, Persist, Service, ServiceSet};
 use crate::stats::ObjStats;
@@ -161,6 +162,22 @@ fn forwarded(svc: &Addr, other: &Addr) -> Res {
     Ok(())
 }
 
+/// Whether a real server at `addr` with `conf` may serve service `key`
+/// (with SYNPROXY if `synproxy`): direct routing forwards the client's
+/// packet unchanged, so its real server has the service's family; SYNPROXY
+/// hands the client's handshake over by rewriting the sequence space, which
+/// only FULLNAT does.
+fn dest_fits(key: &SvcKey, synproxy: bool, addr: &Addr, conf: &DestConf) -> Res {
+    let m = Method::from_fwd(conf.fwd).ok_or(refuse(errno::EOPNOTSUPP, msg::FWD))?;
+    if m == Method::DirectRoute && addr.family() != key.addr.family() {
+        return Err(refuse(errno::EAFNOSUPPORT, msg::DR_FAMILY));
+    }
+    if synproxy && !m.rewrites() {
+        return Err(refuse(errno::EINVAL, msg::SYNPROXY_FWD));
+    }
+    Ok(())
+}
+
 /// A new service `key` in `net`. EEXIST if it exists.
 pub(crate) fn add_service(st: &State, cfg: &CfgGuard, net: NetRef, key: SvcKey, conf: SvcConf) -> Res {
     let cur = st.svcs.read_locked(cfg);
@@ -188,6 +205,9 @@ pub(crate) fn edit_service(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey
     rebuild(st, cfg, net, key, |s, p| {
         let mut c = SvcConf::of(s);
         edit(&mut c)?;
+        for d in s.dests.iter() {
+            dest_fits(key, c.synproxy, &d.addr, &DestConf::of(d))?;
+        }
         c.apply(p);
         Ok(())
     })
@@ -207,6 +227,7 @@ pub(crate) fn add_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, ad
         if s.dests.iter().any(|d| d.addr == addr && d.port == port) {
             return Err(refuse(errno::EEXIST, msg::DEST_EXISTS));
         }
+        dest_fits(key, s.synproxy, &addr, &conf)?;
         let d = Dest::new(addr, port, conf.weight).map_err(kerr)?;
         conf.apply(&d);
         p.dests.push(d, GFP_KERNEL).map_err(no_mem)
@@ -229,6 +250,9 @@ pub(crate) fn edit_dest(
         let d = s.dests.iter().find(|d| d.addr == addr && d.port == port).ok_or(refuse(errno::ENOENT, msg::NO_SUCH_DEST))?;
         let mut c = DestConf::of(d);
         edit(&mut c)?;
+        // Checked before anything changes: the real server is edited in
+        // place.
+        dest_fits(key, s.synproxy, &addr, &c)?;
         c.apply(d);
         Ok(())
     })

@@ -15,6 +15,7 @@
 
 use crate::kern::rcu_hash::{self, RcuHash};
 use crate::kern::{self, NetRef, RcuGuard, RouteCache, Zeroed};
+use crate::rvs_core::method::Method;
 use crate::rvs_core::occupancy::{self, Occupancy};
 use crate::rvs_core::nat::{conn_hash, Tuple};
 use crate::rvs_core::seq::{self, SeqDelta};
@@ -45,8 +46,15 @@ pub(crate) struct Conn {
     pub(crate) proto: u8,
     /// client -> VIP: saddr = client, daddr = VIP.
     pub(crate) in_t: Tuple,
-    /// RS -> LADDR: saddr = RS, daddr = LADDR.
+    /// What the real server's packets carry: RS -> LADDR for FULLNAT
+    /// (saddr = RS, daddr = LADDR); for direct routing, VIP -> client
+    /// (`in_t` reversed: the real server's answer, which reaches the
+    /// director only where it also routes the client's network, and is
+    /// then let through untouched, `forward`).
     pub(crate) out_t: Tuple,
+    /// How its packets reach the real server (the real server's method
+    /// when it was made).
+    pub(crate) method: Method,
     /// `TcpState` number (UDP: Established).
     state: AtomicU8,
     /// Jiffies after which the collector frees it.
@@ -74,7 +82,7 @@ pub(crate) struct Conn {
     /// needed (always true for UDP and templates).
     toa_done: AtomicBool,
     pub(crate) dest: Arc<Dest>,
-    /// `None` for a persistence template.
+    /// `None` for a persistence template and for a method without one.
     laddr: Option<Arc<Laddr>>,
     pub(crate) svc_stats: Arc<ObjStats>,
     /// SYNPROXY's part, for connections whose handshake the director made.
@@ -96,6 +104,7 @@ pub(crate) struct NewConn {
     pub(crate) proto: u8,
     pub(crate) in_t: Tuple,
     pub(crate) out_t: Tuple,
+    pub(crate) method: Method,
     pub(crate) state: TcpState,
     pub(crate) seq_in: SeqDelta,
     /// The client's ISN, for TCP.
@@ -107,17 +116,19 @@ pub(crate) struct NewConn {
 }
 
 impl Conn {
-    /// A new connection through `laddr`, counted as inactive on its
-    /// destination until it becomes established.
-    pub(crate) fn new(n: NewConn, laddr: Arc<Laddr>) -> Conn {
+    /// A new connection (through `laddr` for FULLNAT), counted as
+    /// inactive on its destination until it becomes established.
+    pub(crate) fn new(n: NewConn, laddr: Option<Arc<Laddr>>) -> Conn {
         // Counted now: if the connection never makes it into the table,
         // dropping it (`Drop for Conn`) undoes the counts.
         n.dest.bind(n.state.is_active());
-        laddr.conns.fetch_add(1, Relaxed);
+        if let Some(l) = &laddr {
+            l.conns.fetch_add(1, Relaxed);
+        }
         if let Some(ctl) = &n.control {
             ctl.conns.fetch_add(1, Relaxed);
         }
-        Conn::make(n, Some(laddr))
+        Conn::make(n, laddr)
     }
 
     /// A persistence template: `key` is (client & netmask, VIP, 0, vport),
@@ -140,6 +151,7 @@ impl Conn {
             proto: proto | TEMPLATE,
             in_t: key,
             out_t: Tuple::default(),
+            method: Method::FullNat,
             state: TcpState::None,
             seq_in: SeqDelta(0),
             syn_seq: None,
@@ -170,6 +182,7 @@ impl Conn {
             proto: n.proto,
             in_t: n.in_t,
             out_t: n.out_t,
+            method: n.method,
             state: AtomicU8::new(n.state as u8),
             expires: AtomicU64::new(0),
             seq_in: n.seq_in,
@@ -180,7 +193,7 @@ impl Conn {
             client_end: AtomicU32::new(0),
             rs_end: AtomicU32::new(0),
             acks_seen: AtomicU8::new(0),
-            toa_done: AtomicBool::new(rs_isn.is_none()),
+            toa_done: AtomicBool::new(rs_isn.is_none() || !n.method.rewrites()),
             dest: n.dest,
             laddr,
             svc_stats: n.svc_stats,
@@ -329,10 +342,10 @@ impl Conn {
 impl Conn {
     /// True for a persistence template.
     pub(crate) fn is_template(&self) -> bool {
-        self.laddr.is_none()
+        self.proto & TEMPLATE != 0
     }
 
-    /// The local address (`None` for a template).
+    /// The local address (`None` for a template and without FULLNAT).
     pub(crate) fn laddr(&self) -> Option<&Arc<Laddr>> {
         self.laddr.as_ref()
     }
@@ -340,17 +353,16 @@ impl Conn {
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        match &self.laddr {
-            None => {
-                self.dest.persist.fetch_sub(1, Relaxed);
-            }
-            Some(l) => {
-                self.dest.unbind(self.state().is_active());
-                l.conns.fetch_sub(1, Relaxed);
-                if let Some(ctl) = &self.control {
-                    ctl.conns.fetch_sub(1, Relaxed);
-                }
-            }
+        if self.is_template() {
+            self.dest.persist.fetch_sub(1, Relaxed);
+            return;
+        }
+        self.dest.unbind(self.state().is_active());
+        if let Some(l) = &self.laddr {
+            l.conns.fetch_sub(1, Relaxed);
+        }
+        if let Some(ctl) = &self.control {
+            ctl.conns.fetch_sub(1, Relaxed);
         }
     }
 }
@@ -462,6 +474,20 @@ impl ConnTable {
         }
         for (c, s) in self.table.walk(g, b) {
             if s == slot(Dir::In) && !c.dead.load(Acquire) {
+                f(c);
+            }
+        }
+    }
+
+    /// Calls `f` for each entry linked in bucket `b` by its in-tuple,
+    /// dead or alive (a dead one still holds its real server until the
+    /// collector frees it).
+    pub(crate) fn for_each_linked_in_bucket<'a>(&'a self, g: &'a RcuGuard, b: u32, mut f: impl FnMut(&'a Conn)) {
+        if b > self.mask {
+            return;
+        }
+        for (c, s) in self.table.walk(g, b) {
+            if s == slot(Dir::In) {
                 f(c);
             }
         }

@@ -10,6 +10,7 @@
 //! what targets a VIP but no service. Nothing below this file calls back
 //! into it.
 
+use crate::conn_table::Conn;
 use crate::forward::forward;
 use crate::kern::{HookState, NetRef, RcuGuard, Skb, Verdict};
 use crate::pkt::{NetHdr, Pkt};
@@ -168,6 +169,9 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
         st.stats.inc(Ctr::DropMalformed);
         return skb.discard();
     }
+    if !c.method.rewrites() {
+        return pass_on_icmp(st, g, skb, len, c);
+    }
     if nat64_icmp::crosses(c) {
         return nat64_icmp::icmp4_to_client(st, skb, net, ip, len, c, dir);
     }
@@ -200,6 +204,15 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
         return skb.discard();
     }
     xmit::send(st, skb, net, Family::V4)
+}
+
+/// An ICMP or ICMPv6 error about a packet the real server sent the client
+/// itself (direct routing: it quotes VIP -> client): passed on unchanged
+/// to the real server, as IPVS passes it, so that its stack learns the
+/// path MTU or the failure.
+fn pass_on_icmp(st: &State, g: &RcuGuard, skb: Skb, len: usize, c: &Conn) -> Verdict {
+    st.stats.inc(Ctr::IcmpFwd);
+    xmit::direct_route(st, g, skb, len, c)
 }
 
 /// Whether an ICMP error about a packet of ours that was `quoted` can be
@@ -236,6 +249,9 @@ fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr,
     if !plausible(ip, &q.tuple) {
         st.stats.inc(Ctr::DropMalformed);
         return skb.discard();
+    }
+    if !c.method.rewrites() {
+        return pass_on_icmp(st, g, skb, len, c);
     }
     if nat64_icmp::crosses(c) {
         return nat64_icmp::icmp6_to_server(st, skb, net, ip, len, c, dir);

@@ -15,7 +15,16 @@ use crate::stats::Ctr;
 use crate::State;
 
 /// Tracks packet `p` of connection `c` travelling `dir`, then sends it.
+/// A connection whose replies skip the director (direct routing) is
+/// tracked from the client's packets alone, as upstream's INPUT-ONLY
+/// table does.
 pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> Verdict {
+    let sees_replies = c.method.sees_replies();
+    if dir == Dir::Out && !sees_replies {
+        // The real server's answer, passing the director only because
+        // it also routes the client's network: not rvs's to handle.
+        return skb.accept();
+    }
     let now = kern::jiffies();
     match p.l4.tcp {
         Some((flags, seq, ack_seq)) => {
@@ -28,13 +37,13 @@ pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir
                 // (the endpoint applies RFC 5961 itself: a Linux one
                 // answers with a challenge ACK) but the connection stays.
                 st.stats.inc(Ctr::RstOutOfWindow);
-                return xmit::fullnat(st, g, skb, p, c, dir);
+                return xmit::transmit(st, g, skb, p, c, dir);
             }
             let payload = p.ip.tot_len.saturating_sub(p.ip.l4_off + p.l4.hlen) as u32;
             let flag_len = (flags & tcp_flags::SYN != 0) as u32 + (flags & tcp_flags::FIN != 0) as u32;
             c.saw_end(dir, seq.wrapping_add(payload + flag_len));
             let old = c.state();
-            let mut ns = tcp_state::next(old, dir, ev);
+            let mut ns = if sees_replies { tcp_state::next(old, dir, ev) } else { tcp_state::next_input_only(old, ev) };
             if ns == old && flags & tcp_flags::ACK != 0 && old == TcpState::LastAck {
                 ns = tcp_state::next_after_ack_of_fin(old);
             }
@@ -43,5 +52,5 @@ pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir
         }
         None => c.refresh(now, c.net.settings().udp_timeout()),
     }
-    xmit::fullnat(st, g, skb, p, c, dir)
+    xmit::transmit(st, g, skb, p, c, dir)
 }

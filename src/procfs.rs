@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 //! /proc/net/ip_vs, /proc/net/ip_vs_stats and /proc/net/ip_vs_conn in
 //! upstream's formats (net/netfilter/ipvs/ip_vs_ctl.c, ip_vs_conn.c), so
-//! that `ipvsadm -Lnc` and scripts reading them work. Real servers added as
-//! FULLNAT show "FullNat" (Alibaba's name), MASQ ones "Masq". Connections
+//! that `ipvsadm -Lnc` and scripts reading them work. Real servers show
+//! their method as upstream names it ("Masq", "Route", ...), FULLNAT ones
+//! "FullNat" (Alibaba's name). Connections
 //! are listed with upstream's columns (client, VIP, real server); the
 //! local address is not shown, as ipvsadm parses a fixed layout. The
 //! files and their callbacks: src/kern/proc.c and src/kern/proc.rs.
 
 use crate::kern::{CfgGuard, NetRef, RcuGuard, SeqFile};
 use crate::rvs_core::addr::Addr;
-use crate::rvs_core::ipvs_nl::fwd;
+use crate::rvs_core::method;
 use crate::rvs_core::packet::IPPROTO_TCP;
 use crate::stats::{ObjCtr, Writer};
 use crate::State;
@@ -85,7 +86,7 @@ fn ip_vs(st: &State, cfg: &CfgGuard, net: NetRef, l: &mut Lines<'_>) {
             l.line(format_args!("\n"));
         }
         for d in s.dests.iter() {
-            let name = if d.fwd.load(Relaxed) == fwd::FULLNAT { "FullNat" } else { "Masq" };
+            let name = method::name(d.fwd.load(Relaxed));
             l.line(format_args!(
                 "  -> {}      {:<7} {:<6} {:<10} {:<10}\n",
                 ProcSock(&d.addr, d.port),

@@ -26,6 +26,8 @@ pub(crate) mod ipvs_msg;
 pub(crate) mod ipvs_nl;
 #[path = "../core/src/lport.rs"]
 pub(crate) mod lport;
+#[path = "../core/src/method.rs"]
+pub(crate) mod method;
 #[path = "../core/src/nat.rs"]
 pub(crate) mod nat;
 #[path = "../core/src/nat64.rs"]

@@ -123,6 +123,43 @@ pub(crate) fn net_gone(net: NetRef) {
     st.conns.unlink_net(net);
 }
 
+/// A device is leaving namespace `net` (`rvs_netdev_event` in
+/// kern/helpers.c says why): the direct-routing routes are dropped, of
+/// the real servers configured there and of those that only its
+/// connections or templates still hold (removed from their service). Costs a walk of
+/// the connection table, in pieces, for each device that leaves a
+/// namespace rvs works in: rare on a director.
+pub(crate) fn dev_gone(net: NetRef) {
+    const PIECE: u32 = 4096;
+    let mut b = 0u32;
+    loop {
+        let g = kern::RcuGuard::new();
+        let Some(st) = kern::module::state_rcu(&g) else { return };
+        if b == 0 {
+            for s in st.svcs.read(&g).of(net) {
+                s.dests.iter().for_each(|d| d.route_dr.clear());
+            }
+            if st.conns.is_empty() {
+                return;
+            }
+        }
+        let end = b.saturating_add(PIECE).min(st.conns.buckets());
+        for bucket in b..end {
+            // Templates too: one may be the last holder of a real server
+            // whose connections are gone.
+            st.conns.for_each_linked_in_bucket(&g, bucket, |c| {
+                if c.net == net {
+                    c.dest.route_dr.clear();
+                }
+            });
+        }
+        if end == st.conns.buckets() {
+            return;
+        }
+        b = end;
+    }
+}
+
 impl kernel::Module for Rvs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         kern::cookie_init();

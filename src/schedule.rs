@@ -9,10 +9,11 @@ use crate::kern::{self, RcuGuard};
 use crate::pkt::Pkt;
 use crate::rvs_core::ctl_text::persist_masked;
 use crate::rvs_core::lport;
+use crate::rvs_core::method::Method;
 use crate::rvs_core::nat::Tuple;
 use crate::rvs_core::seq::SeqDelta;
-use crate::rvs_core::tcp_state::TcpState;
-use crate::service::{Dest, Service};
+use crate::rvs_core::tcp_state::{self, Event, TcpState};
+use crate::service::{Dest, Laddr, Service};
 use crate::sp_state::SynproxyCtx;
 use crate::stats::{Ctr, ObjCtr};
 use crate::State;
@@ -44,6 +45,74 @@ pub(crate) fn open<'a>(
         st.stats.inc(Ctr::DropNoDest);
         return Err(());
     };
+    let proto = p.ip.proto;
+    let method = Method::from_fwd(dest.fwd.load(Relaxed)).unwrap_or(Method::FullNat);
+    let (out_t, laddr, seq_in) = match method {
+        Method::FullNat => {
+            let (laddr, out_t) = fullnat_ends(st, g, svc, p, dest)?;
+            // A fresh ISN toward the real server, keyed on the out-tuple
+            // as the kernel keys its own.
+            let seq_in = match how.syn_seq {
+                Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(&out_t.daddr, &dest.addr, out_t.dport, dest.port)),
+                None => SeqDelta(0),
+            };
+            (out_t, Some(laddr.clone()), seq_in)
+        }
+        // The packet goes on as the client sent it; the real server
+        // answers from the VIP.
+        Method::DirectRoute => (p.tuple.reversed(), None, SeqDelta(0)),
+    };
+    // Where the client's SYN leads: without the real server's side,
+    // upstream's INPUT-ONLY table (the SYN itself is tracked next, and
+    // leaves it there).
+    let state = match (method.sees_replies(), p.l4.tcp) {
+        (false, Some(_)) => tcp_state::next_input_only(TcpState::None, Event::Syn),
+        _ => how.state,
+    };
+    let n = NewConn {
+        net: p.net,
+        proto,
+        in_t: p.tuple,
+        out_t,
+        method,
+        state,
+        seq_in,
+        syn_seq: how.syn_seq,
+        dest: dest.clone(),
+        svc_stats: svc.stats.clone(),
+        sp: how.sp,
+        control: control.cloned(),
+    };
+    let c = match st.conns.insert(g, Conn::new(n, laddr)) {
+        Ok(c) => c,
+        Err(InsertError::Full) => {
+            st.stats.inc(Ctr::DropTableFull);
+            return Err(());
+        }
+        Err(InsertError::NoMem) => {
+            st.stats.inc(Ctr::DropNoMem);
+            return Err(());
+        }
+        Err(InsertError::Exists) => {
+            // Lost a race with another CPU for the same tuple: the client
+            // retransmits and finds the winner's connection.
+            return Err(());
+        }
+    };
+    st.stats.inc(Ctr::Conns);
+    c.dest.stats.add(ObjCtr::Conns, 1);
+    c.svc_stats.add(ObjCtr::Conns, 1);
+    if let Some(l) = c.laddr() {
+        l.stats.add(ObjCtr::Conns, 1);
+    }
+    c.refresh(now, if p.l4.tcp.is_some() { p.net.settings().tcp_timeout(state) } else { p.net.settings().udp_timeout() });
+    Ok(c)
+}
+
+/// FULLNAT's ends toward real server `dest`: a local address of the
+/// service (of `dest`'s family) and a free local port on it, and the tuple
+/// the real server's packets will carry. `Err`: none free, counted.
+fn fullnat_ends<'a>(st: &State, g: &RcuGuard, svc: &'a Service, p: &Pkt, dest: &Dest) -> core::result::Result<(&'a Arc<Laddr>, Tuple), ()> {
     let Some(laddr) = svc.next_laddr(dest.addr.family()) else {
         st.stats.inc(Ctr::DropNoLaddr);
         return Err(());
@@ -69,48 +138,7 @@ pub(crate) fn open<'a>(
         st.stats.inc(Ctr::DropNoPort);
         return Err(());
     };
-    let out_t = Tuple { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port };
-    // A fresh ISN toward the real server, keyed on the out-tuple as the
-    // kernel keys its own.
-    let seq_in = match how.syn_seq {
-        Some(s) => SeqDelta::between(s, kern::secure_tcp_seq(&laddr.addr, &dest.addr, port, dest.port)),
-        None => SeqDelta(0),
-    };
-    let n = NewConn {
-        net: p.net,
-        proto,
-        in_t: p.tuple,
-        out_t,
-        state: how.state,
-        seq_in,
-        syn_seq: how.syn_seq,
-        dest: dest.clone(),
-        svc_stats: svc.stats.clone(),
-        sp: how.sp,
-        control: control.cloned(),
-    };
-    let c = match st.conns.insert(g, Conn::new(n, laddr.clone())) {
-        Ok(c) => c,
-        Err(InsertError::Full) => {
-            st.stats.inc(Ctr::DropTableFull);
-            return Err(());
-        }
-        Err(InsertError::NoMem) => {
-            st.stats.inc(Ctr::DropNoMem);
-            return Err(());
-        }
-        Err(InsertError::Exists) => {
-            // Lost a race with another CPU for the same tuple: the client
-            // retransmits and finds the winner's connection.
-            return Err(());
-        }
-    };
-    st.stats.inc(Ctr::Conns);
-    c.dest.stats.add(ObjCtr::Conns, 1);
-    c.svc_stats.add(ObjCtr::Conns, 1);
-    laddr.stats.add(ObjCtr::Conns, 1);
-    c.refresh(now, if p.l4.tcp.is_some() { p.net.settings().tcp_timeout(how.state) } else { p.net.settings().udp_timeout() });
-    Ok(c)
+    Ok((laddr, Tuple { saddr: dest.addr, daddr: laddr.addr, sport: dest.port, dport: port }))
 }
 
 /// Whether a persistence template placing clients on `dest` still may:

@@ -34,8 +34,9 @@ pub(crate) struct Dest {
     pub(crate) persist: AtomicU32,
     /// Traffic and connections.
     pub(crate) stats: ObjStats,
-    /// Forwarding method as configured (`ipvs_nl::fwd::MASQ` or `FULLNAT`;
-    /// both are forwarded the FULLNAT way), reported back as given.
+    /// Forwarding method as configured (`ipvs_nl::fwd`; see
+    /// `method::Method::from_fwd`), reported back as given. A new
+    /// connection takes its method from here.
     pub(crate) fwd: AtomicU32,
     /// Upper and lower connection thresholds (0: none); set through
     /// [`Dest::set_thresholds`].
@@ -47,6 +48,10 @@ pub(crate) struct Dest {
     /// The route toward it, which new connections take their own from
     /// (one route lookup per real server instead of one per connection).
     pub(crate) route: RouteCache,
+    /// Direct routing's route to it (next hop the real server itself:
+    /// `Skb::route_cached_to`), which its connections' packets borrow;
+    /// emptied when a device leaves the namespace (`crate::dev_gone`).
+    pub(crate) route_dr: RouteCache,
 }
 
 impl Dest {
@@ -65,6 +70,7 @@ impl Dest {
                 l_thresh: AtomicU32::new(0),
                 overloaded: AtomicBool::new(false),
                 route: RouteCache::new(),
+                route_dr: RouteCache::new(),
             },
             GFP_KERNEL,
         )?)

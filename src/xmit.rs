@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Transmit: how a packet leaves the director, as upstream's ip_vs_xmit.c
-//! has one function per forwarding method. FULLNAT rewrites both ends
+//! has one function per forwarding method (`transmit` picks the
+//! connection's). Direct routing sends the client's packet as it is to
+//! the real server's link-layer address. FULLNAT rewrites both ends
 //! (client -> VIP:vport becomes LADDR:lport -> RS:rport, and the reply
 //! back), maps the sequence space, edits the TCP options it owns
 //! (timestamps, MSS, TOA), routes through the connection's cached route
@@ -15,6 +17,7 @@ use crate::pkt::Pkt;
 use crate::rvs_core::addr::Family;
 use crate::rvs_core::csum::FieldState;
 use crate::rvs_core::ipv6::{self, IPV6_HDR_LEN};
+use crate::rvs_core::method::Method;
 use crate::rvs_core::nat64;
 use crate::rvs_core::nat::{self, Tuple};
 use crate::rvs_core::packet::{self, tcp_flags};
@@ -24,6 +27,34 @@ use crate::rvs_core::{tcpopt, toa};
 use crate::stats::{self, Ctr};
 use crate::State;
 use core::sync::atomic::Ordering::Relaxed;
+
+/// Sends packet `p` of connection `c`, travelling `dir`, by the
+/// connection's method.
+pub(crate) fn transmit(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> Verdict {
+    match c.method {
+        Method::FullNat => fullnat(st, g, skb, p, c, dir),
+        Method::DirectRoute => direct_route(st, g, skb, p.len, c),
+    }
+}
+
+/// Direct routing (upstream's ip_vs_dr_xmit): the packet, unchanged, to
+/// the real server's link-layer address. The real server holds the VIP
+/// and answers the client itself. Also how an ICMP error about such a
+/// connection reaches the real server (`dispatch`), so that it learns its
+/// path MTU. `len`: the packet's length, counted.
+///
+/// The route is the real server's (`Dest::route_dr`), not the
+/// connection's: it depends on the real server alone (no source, mark or
+/// interface goes into the lookup), and one cache per real server is one
+/// place to empty when a device goes (`crate::dev_gone`).
+pub(crate) fn direct_route(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn) -> Verdict {
+    if skb.route_cached_to(g, c.net, &c.dest.route_dr, None, &c.dest.addr).is_err() {
+        st.stats.inc(Ctr::DropNoRoute);
+        return skb.discard();
+    }
+    stats::account_packet(&st.stats, &c.dest.stats, &c.svc_stats, None, true, len as u64);
+    send(st, skb, c.net, c.dest.addr.family())
+}
 
 /// Sends a routed packet of family `f`; the hook's verdict.
 pub(crate) fn send(st: &State, skb: Skb, net: NetRef, f: Family) -> Verdict {

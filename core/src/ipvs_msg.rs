@@ -68,7 +68,9 @@ pub mod msg {
     pub const PORT_ZERO: &CStr = c"port 0 is not usable: rvs forwards to a port";
     pub const DEST_ID: &CStr = c"real server needs ADDR and PORT";
     pub const DEST_FULL: &CStr = c"real server needs FWD_METHOD, WEIGHT, U_THRESH and L_THRESH";
-    pub const FWD: &CStr = c"rvs forwards by FULLNAT (or -m, handled as FULLNAT) only";
+    pub const FWD: &CStr = c"rvs forwards by FULLNAT, direct routing or -m (handled as FULLNAT) only";
+    pub const DR_FAMILY: &CStr = c"direct routing keeps the packet: the real server must be of the service's family";
+    pub const SYNPROXY_FWD: &CStr = c"SYNPROXY hands connections to FULLNAT real servers only";
     pub const FWD_RANGE: &CStr = c"forwarding method out of range (0..7)";
     pub const WEIGHT: &CStr = c"weight out of range (0..65535)";
     pub const THRESH: &CStr = c"lower threshold is above the upper threshold";
@@ -324,7 +326,7 @@ pub fn merge_flags(old: u32, f: &SvcFull) -> Result<u32, Error> {
 /// The settable part of a real server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DestFull {
-    /// `fwd::MASQ` or `fwd::FULLNAT`.
+    /// A method `method::Method::from_fwd` knows.
     pub fwd: u32,
     pub weight: u32,
     pub u_thresh: u32,
@@ -381,7 +383,7 @@ pub fn decode_dest(buf: &[u8], full: bool, svc: Family) -> Result<DestSpec, Erro
     if f > fwd::MASK {
         return Err(err(errno::EINVAL, msg::FWD_RANGE));
     }
-    if f != fwd::MASQ && f != fwd::FULLNAT {
+    if super::method::Method::from_fwd(f).is_none() {
         return Err(err(errno::EOPNOTSUPP, msg::FWD));
     }
     if w > 65535 {
@@ -819,7 +821,8 @@ mod tests {
         assert_eq!((d.addr, d.port), (Addr::v4(0xc633_640b), 8080));
         assert_eq!(d.full.unwrap(), DestFull { fwd: 0, weight: 3, u_thresh: 0, l_thresh: 0 });
         assert_eq!(decode_dest(&ipvsadm_dest(fwd::FULLNAT, 0, 10, 5), true, Family::V4).unwrap().full.unwrap().fwd, 5);
-        assert_eq!(decode_dest(&ipvsadm_dest(fwd::DROUTE, 1, 0, 0), true, Family::V4).unwrap_err(), err(errno::EOPNOTSUPP, msg::FWD));
+        assert_eq!(decode_dest(&ipvsadm_dest(fwd::DROUTE, 1, 0, 0), true, Family::V4).unwrap().full.unwrap().fwd, fwd::DROUTE);
+        assert_eq!(decode_dest(&ipvsadm_dest(fwd::LOCALNODE, 1, 0, 0), true, Family::V4).unwrap_err(), err(errno::EOPNOTSUPP, msg::FWD));
         assert_eq!(decode_dest(&ipvsadm_dest(fwd::TUNNEL, 1, 0, 0), true, Family::V4).unwrap_err().errno, errno::EOPNOTSUPP);
         assert_eq!(decode_dest(&ipvsadm_dest(8, 1, 0, 0), true, Family::V4).unwrap_err(), err(errno::EINVAL, msg::FWD_RANGE));
         assert_eq!(decode_dest(&ipvsadm_dest(0, 65536, 0, 0), true, Family::V4).unwrap_err(), err(errno::ERANGE, msg::WEIGHT));

@@ -19,6 +19,7 @@ pub mod ipvs_nl;
 pub mod ipvs_msg;
 pub mod ctl_text;
 pub mod lport;
+pub mod method;
 pub mod nat;
 pub mod nat64;
 pub mod occupancy;

@@ -151,6 +151,30 @@ pub const fn next(s: TcpState, dir: Dir, ev: Event) -> TcpState {
     }
 }
 
+/// The state after a client packet of `ev` in state `s`, for a connection
+/// whose replies the director never sees (direct routing): upstream's
+/// INPUT-ONLY table, which guesses the server's part from the client's
+/// (its ACK after a SYN means the handshake completed).
+pub const fn next_input_only(s: TcpState, ev: Event) -> TcpState {
+    use Event::*;
+    use TcpState::*;
+    match (ev, s) {
+        (Syn, Established | SynSent) => Established,
+        (Syn, _) => SynRecv,
+        (Fin, None | Close) => Close,
+        (Fin, Established | FinWait) => FinWait,
+        (Fin, SynSent) => SynSent,
+        (Fin, SynRecv | TimeWait | SynAck) => TimeWait,
+        (Fin, CloseWait | LastAck | Listen) => s,
+        (Ack, None | Established | SynRecv | SynAck) => Established,
+        (Ack, LastAck) => Close,
+        (Ack, _) => s,
+        (Rst, SynRecv) => SynRecv,
+        (Rst, LastAck | Listen) => s,
+        (Rst, _) => Close,
+    }
+}
+
 /// Once both FINs have been seen, the ACK of the last one ends it.
 pub const fn next_after_ack_of_fin(s: TcpState) -> TcpState {
     match s {
@@ -290,5 +314,24 @@ mod tests {
         assert_eq!(TcpState::from_u8(11), Option::None);
         assert_eq!(SynAck.name(), "SYNACK");
         assert!(Established.is_active() && !SynRecv.is_active());
+    }
+
+    /// Upstream's INPUT-ONLY rows (ip_vs_proto_tcp.c), column by column
+    /// in its state order.
+    #[test]
+    fn input_only_is_upstreams_table() {
+        use TcpState::*;
+        let cols = [None, Established, SynSent, SynRecv, FinWait, TimeWait, Close, CloseWait, LastAck, Listen, SynAck];
+        let rows = [
+            (Event::Syn, [SynRecv, Established, Established, SynRecv, SynRecv, SynRecv, SynRecv, SynRecv, SynRecv, SynRecv, SynRecv]),
+            (Event::Fin, [Close, FinWait, SynSent, TimeWait, FinWait, TimeWait, Close, CloseWait, LastAck, Listen, TimeWait]),
+            (Event::Ack, [Established, Established, SynSent, Established, FinWait, TimeWait, Close, CloseWait, Close, Listen, Established]),
+            (Event::Rst, [Close, Close, Close, SynRecv, Close, Close, Close, Close, LastAck, Listen, Close]),
+        ];
+        for (ev, want) in rows {
+            for (s, w) in cols.iter().zip(want) {
+                assert_eq!(next_input_only(*s, ev), w, "{ev:?} in {s:?}");
+            }
+        }
     }
 }

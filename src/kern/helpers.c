@@ -14,6 +14,7 @@
 #include <linux/siphash.h>
 #include <linux/jiffies.h>
 #include <linux/mutex.h>
+#include <linux/netdevice.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/ip6_route.h>
@@ -131,7 +132,8 @@ struct rvs_net {
 static unsigned int rvs_net_id;
 /* Serialises rvs_net_hooks_on against itself and against unloading. */
 static DEFINE_MUTEX(rvs_net_hooks_mutex);
-/* Between rvs_hook_register and rvs_hook_unregister, under the mutex. */
+/* Between rvs_hook_register and rvs_hook_unregister; written under the
+ * mutex, read by the device notifier without it (READ_ONCE). */
 static bool rvs_hooks_live;
 
 static void __net_exit rvs_net_exit(struct net *net)
@@ -142,15 +144,63 @@ static void __net_exit rvs_net_exit(struct net *net)
 	 * rvs_hooks_live is already false. */
 	if (rn->hooked) {
 		nf_unregister_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
-		rn->hooked = false;
+		WRITE_ONCE(rn->hooked, false);
 	}
 	rvs_net_gone(net);
 }
 
+/*
+ * Registered as a device's ops (register_pernet_device), as IPVS's
+ * ipvs_core_dev_ops: the exit runs before the namespace's devices are
+ * unregistered, so the routes its services and connections cache (see
+ * rvs_netdev_event) are let go of before anything waits for the devices,
+ * even while rvs unloads: the notifier is gone then, and a namespace
+ * whose device waited on rvs would hold pernet_ops_rwsem, which
+ * unregistering these ops waits for.
+ */
 static struct pernet_operations rvs_net_ops = {
 	.exit = rvs_net_exit,
 	.id = &rvs_net_id,
 	.size = sizeof(struct rvs_net),
+};
+
+/*
+ * A device is leaving a live namespace (unregistered, or moved to
+ * another; a namespace going away has run rvs_net_exit before its devices
+ * go). Direct routing caches, per real server, a route whose next hop is
+ * the real server itself (FLOWI_FLAG_KNOWN_NH). IPv6 builds such a route
+ * outside its tree; when the route's device goes, it moves the route to
+ * blackhole_netdev but leaves it its fib6_info, which holds the device:
+ * while a cache here held one, the device would never become free
+ * (`ip link del` would wait forever). The routes the tree owns, per-CPU
+ * copies and exceptions, let go of their fib6_info with the device, and
+ * IPv4 routes hold none: FULLNAT's caches need nothing. So the
+ * namespace's direct-routing caches are emptied, as IPVS resets its
+ * destinations' routes when a device goes down (ip_vs_dst_event).
+ *
+ * Called last (lowest priority), after the device's routes left the
+ * tree; the grace period then waits out any packet that found one before
+ * that, so nothing fills a cache with one again. Only namespaces rvs
+ * works in (hooked) can have filled one. The events replayed when the
+ * notifier is unregistered (at unload, rvs_hooks_live already false) are
+ * ignored; it is unregistered before the pernet ops, so rn stays valid.
+ */
+static int rvs_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct net *net = dev_net(dev);
+	struct rvs_net *rn = net_generic(net, rvs_net_id);
+
+	if (event != NETDEV_UNREGISTER || !READ_ONCE(rvs_hooks_live) || !READ_ONCE(rn->hooked))
+		return NOTIFY_DONE;
+	synchronize_net();
+	rvs_dev_gone(net);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block rvs_netdev_nb = {
+	.notifier_call = rvs_netdev_event,
+	.priority = INT_MIN,
 };
 
 int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv)
@@ -171,11 +221,17 @@ int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv)
 		rvs_hook_ops[i].hooknum = specs[i].hooknum;
 		rvs_hook_ops[i].priority = specs[i].priority;
 	}
-	err = register_pernet_subsys(&rvs_net_ops);
+	err = register_pernet_device(&rvs_net_ops);
 	if (err)
 		return err;
+	/* After the pernet ops: every namespace has its rvs_net by then. */
+	err = register_netdevice_notifier(&rvs_netdev_nb);
+	if (err) {
+		unregister_pernet_device(&rvs_net_ops);
+		return err;
+	}
 	mutex_lock(&rvs_net_hooks_mutex);
-	rvs_hooks_live = true;
+	WRITE_ONCE(rvs_hooks_live, true);
 	mutex_unlock(&rvs_net_hooks_mutex);
 	return 0;
 }
@@ -199,7 +255,7 @@ int rvs_net_hooks_on(struct net *net)
 	rn = net_generic(net, rvs_net_id);
 	if (!rn->hooked) {
 		err = nf_register_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
-		rn->hooked = !err;
+		WRITE_ONCE(rn->hooked, !err);
 	}
 	put_net(net);
 out:
@@ -210,11 +266,12 @@ out:
 void rvs_hook_unregister(void)
 {
 	mutex_lock(&rvs_net_hooks_mutex);
-	rvs_hooks_live = false;
+	WRITE_ONCE(rvs_hooks_live, false);
 	mutex_unlock(&rvs_net_hooks_mutex);
+	unregister_netdevice_notifier(&rvs_netdev_nb);
 	/* Runs the exit above for every namespace: unregisters the hooks
 	 * where they are (each unregistration waits for running calls). */
-	unregister_pernet_subsys(&rvs_net_ops);
+	unregister_pernet_device(&rvs_net_ops);
 }
 
 /* At the input hooks the network header is at skb->data (offset 0), so
@@ -345,15 +402,25 @@ static void route_cache_fill(struct sk_buff *skb, struct dst_entry *dst, u32 c, 
  * address the connection uses; with them, every connection looks its own
  * route up. A dst read from it is only used with a reference taken while
  * it is still alive (dst_hold_safe, under RCU).
+ *
+ * known_nh (direct routing): the packet keeps its own destination (the
+ * VIP) and goes to daddr's link-layer address: FLOWI_FLAG_KNOWN_NH makes
+ * the route's next hop daddr itself, as IPVS's IP_VS_RT_MODE_KNOWN_NH
+ * does (an uncached route, which the caches here keep). Direct routing
+ * gives its real server's slot as the one cache, no shared one: a slot
+ * holds routes of one kind only, and such a route depends on the real
+ * server alone. rvs_netdev_event says why those slots are emptied when a
+ * device goes.
  */
-int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void **shared, __be32 saddr, __be32 daddr)
+int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void **shared, __be32 saddr, __be32 daddr,
+			bool known_nh)
 {
 	struct dst_entry **s = (struct dst_entry **)slot;
 	struct dst_entry **sh = (struct dst_entry **)shared;
 	struct flowi4 fl4 = {
 		.daddr = daddr,
 		.saddr = saddr,
-		.flowi4_flags = FLOWI_FLAG_ANYSRC,
+		.flowi4_flags = FLOWI_FLAG_ANYSRC | (known_nh ? FLOWI_FLAG_KNOWN_NH : 0),
 	};
 	struct rtable *rt;
 
@@ -434,12 +501,12 @@ int rvs_route_v6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8
  * source-specific routes (subtrees).
  */
 int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *cookie, void **shared, u32 *shared_cookie,
-			const u8 *saddr, const u8 *daddr)
+			const u8 *saddr, const u8 *daddr, bool known_nh)
 {
 #if IS_ENABLED(CONFIG_IPV6)
 	struct dst_entry **s = (struct dst_entry **)slot;
 	struct dst_entry **sh = (struct dst_entry **)shared;
-	struct flowi6 fl6 = { .flowi6_flags = FLOWI_FLAG_ANYSRC };
+	struct flowi6 fl6 = { .flowi6_flags = FLOWI_FLAG_ANYSRC | (known_nh ? FLOWI_FLAG_KNOWN_NH : 0) };
 	struct dst_entry *dst;
 	int err;
 

@@ -72,7 +72,10 @@ bool rvs_skb_is_gso(const struct sk_buff *skb);
 int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr);
 /* Send a routed skb through LOCAL_OUT. Consumes skb. */
 int rvs_output_v4(struct net *net, struct sk_buff *skb);
-int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void **shared, __be32 saddr, __be32 daddr);
+/* known_nh: the route's next hop is daddr itself even on a link (direct
+ * routing: the packet keeps another destination address). */
+int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void **shared, __be32 saddr, __be32 daddr,
+			bool known_nh);
 unsigned int rvs_skb_dst_mtu(const struct sk_buff *skb);
 void rvs_route_cache_drop(void **slot);
 /* True if the TCP/UDP checksum of an IPv4 skb at LOCAL_IN (transport header
@@ -82,7 +85,7 @@ bool rvs_l4_csum_ok(struct sk_buff *skb, unsigned int thoff, u8 proto, bool v6);
  * 16 bytes each. */
 int rvs_route_v6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8 *daddr);
 int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *cookie, void **shared, u32 *shared_cookie,
-			const u8 *saddr, const u8 *daddr);
+			const u8 *saddr, const u8 *daddr, bool known_nh);
 int rvs_output_v6(struct net *net, struct sk_buff *skb);
 /* Make len bytes of room after the first off bytes from the network header
  * (IP + TCP headers, linear): the headers move toward the head. ihl: IP
@@ -157,6 +160,7 @@ int rvs_stats_read(char *buf, size_t len);
 void rvs_gc_tick(void);
 /* A namespace is going away (its hooks are gone): free its connections. */
 void rvs_net_gone(struct net *net);
+void rvs_dev_gone(struct net *net);
 
 /*
  * The generic netlink family "IPVS" (genl.c): the kernel's numbering

@@ -161,3 +161,14 @@ pub(crate) extern "C" fn rvs_net_gone(net: *mut b::net) {
     let net = unsafe { NetRef::from_raw(net) };
     crate::net_gone(net);
 }
+
+/// A device is leaving namespace `net` (`rvs_netdev_event`, a grace
+/// period after its routes left the tree). Process context, RTNL held.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_dev_gone(net: *mut b::net) {
+    // SAFETY: the device being unregistered belongs to `net`, which is
+    // alive while its devices are (a namespace's devices go before it),
+    // and the value does not outlive this call.
+    let net = unsafe { NetRef::from_raw(net) };
+    crate::dev_gone(net);
+}

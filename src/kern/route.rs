@@ -31,17 +31,24 @@ impl RouteCache {
 impl Drop for RouteCache {
     fn drop(&mut self) {
         // SAFETY: the slot holds null or a referenced dst (invariant);
-        // the helper swaps it out and drops that reference. A connection
-        // that was in the table is dropped after a grace period, so no
-        // packet still borrows its dst; one that never was (its allocation
-        // failed) has a null slot. A real server's slot is never borrowed
-        // from: readers take a reference of their own first, and a dst
-        // whose last reference goes is freed only after a grace period.
+        // the helper swaps it out and drops that reference. A packet may
+        // still borrow it (a connection's slot, or a real server's direct
+        // routing slot) only under RCU, and a dst whose last reference
+        // goes is freed only after a grace period.
         unsafe { b::rvs_route_cache_drop(self.0.get()) }
     }
 }
 
 impl RouteCache {
+    /// Empties the slot (the next packet looks the route up again).
+    pub(crate) fn clear(&self) {
+        // SAFETY: the slot holds null or a referenced dst (invariant); the
+        // helper swaps it out atomically and drops that reference. A
+        // packet that borrowed it under RCU is safe: a dst whose last
+        // reference goes is freed only after a grace period.
+        unsafe { b::rvs_route_cache_drop(self.0.get()) }
+    }
+
     /// The slot, for the helpers of this layer.
     pub(super) fn slot(&self) -> *mut *mut c_void {
         self.0.get()

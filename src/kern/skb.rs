@@ -234,12 +234,33 @@ impl Skb {
         daddr: &Addr,
     ) -> Result {
         match (saddr.as_v4(), daddr.as_v4()) {
-            (Some(s), Some(d)) => self.route_v4_cached(g, net, cache, shared, s, d),
-            _ => self.route_v6_cached(g, net, cache, shared, saddr, daddr),
+            (Some(s), Some(d)) => self.route_v4_cached(g, net, cache, shared, s, d, false),
+            _ => self.route_v6_cached(g, net, cache, shared, saddr, daddr, false),
         }
     }
 
-    fn route_v6_cached(&mut self, _g: &RcuGuard, net: NetRef, cache: &RouteCache, shared: Option<&RouteCache>, saddr: &Addr, daddr: &Addr) -> Result {
+    /// Routes the packet, whose addresses stay as they are, to `nexthop`'s
+    /// link-layer address (direct routing: the real server on a link of
+    /// the director's), through a cache as `route_cached`. The caches
+    /// must hold routes of this kind only.
+    pub(crate) fn route_cached_to(&mut self, g: &RcuGuard, net: NetRef, cache: &RouteCache, shared: Option<&RouteCache>, nexthop: &Addr) -> Result {
+        match nexthop.as_v4() {
+            Some(d) => self.route_v4_cached(g, net, cache, shared, 0, d, true),
+            None => self.route_v6_cached(g, net, cache, shared, &Addr::v6([0; 16]), nexthop, true),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn route_v6_cached(
+        &mut self,
+        _g: &RcuGuard,
+        net: NetRef,
+        cache: &RouteCache,
+        shared: Option<&RouteCache>,
+        saddr: &Addr,
+        daddr: &Addr,
+        known_nh: bool,
+    ) -> Result {
         let (sh, sh_cookie) = shared.map_or((core::ptr::null_mut(), core::ptr::null_mut()), |c| (c.slot(), c.cookie()));
         // SAFETY: as `route_v4_cached`, each slot with its cookie (both
         // `RouteCache`'s, borrowed for the call); the address pointers are
@@ -254,6 +275,7 @@ impl Skb {
                 sh_cookie,
                 saddr.octets().as_ptr(),
                 daddr.octets().as_ptr(),
+                known_nh,
             )
         };
         if r < 0 {
@@ -263,14 +285,24 @@ impl Skb {
         }
     }
 
-    fn route_v4_cached(&mut self, _g: &RcuGuard, net: NetRef, cache: &RouteCache, shared: Option<&RouteCache>, saddr: u32, daddr: u32) -> Result {
+    #[allow(clippy::too_many_arguments)]
+    fn route_v4_cached(
+        &mut self,
+        _g: &RcuGuard,
+        net: NetRef,
+        cache: &RouteCache,
+        shared: Option<&RouteCache>,
+        saddr: u32,
+        daddr: u32,
+        known_nh: bool,
+    ) -> Result {
         let shared = shared.map_or(core::ptr::null_mut(), |c| c.slot());
         // SAFETY: `self.ptr` is valid; `cache` (a connection's) and
         // `shared` (null, or its real server's) are slots borrowed for the
         // call, each holding null or a dst with a reference of its own
         // (`RouteCache`'s invariant); `_g` keeps a borrowed dst alive until
         // the hook returns.
-        let r = unsafe { b::rvs_route_cached_v4(net.as_ptr(), self.ptr, cache.slot(), shared, saddr.to_be(), daddr.to_be()) };
+        let r = unsafe { b::rvs_route_cached_v4(net.as_ptr(), self.ptr, cache.slot(), shared, saddr.to_be(), daddr.to_be(), known_nh) };
         if r < 0 {
             Err(Error::from_errno(r))
         } else {

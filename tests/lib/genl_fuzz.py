@@ -111,6 +111,11 @@ def defect(r, space="cmd"):
     return b"".join(parts)
 
 
+# The forwarding methods the model configures, as `ipvsadm -S` shows
+# them: masquerading (FULLNAT here) and direct routing.
+FWDS = {0: "-m", 3: "-g"}
+
+
 class Model:
     """The known valid changes and what `ipvsadm -S -n` must show after them."""
 
@@ -138,13 +143,13 @@ class Model:
             rs = rs_of()
             while rs in s[1]:
                 rs = rs_of()
-            w = r.randint(0, 100)
-            s[1][rs] = w
-            return n.NEW_DEST, sid + n.nest(n.CMD_DEST, n.dest_full(rs, 8080, fwd=0, weight=w))
+            w, fwd = r.randint(0, 100), r.choice(sorted(FWDS))
+            s[1][rs] = (w, fwd)
+            return n.NEW_DEST, sid + n.nest(n.CMD_DEST, n.dest_full(rs, 8080, fwd=fwd, weight=w))
         if k < 0.55:
             rs = r.choice(sorted(s[1]))
-            s[1][rs] = w = r.randint(0, 100)
-            return n.SET_DEST, sid + n.nest(n.CMD_DEST, n.dest_full(rs, 8080, fwd=0, weight=w))
+            s[1][rs] = (w, fwd) = (r.randint(0, 100), r.choice(sorted(FWDS)))
+            return n.SET_DEST, sid + n.nest(n.CMD_DEST, n.dest_full(rs, 8080, fwd=fwd, weight=w))
         if k < 0.65:
             rs = r.choice(sorted(s[1]))
             del s[1][rs]
@@ -175,8 +180,8 @@ class Model:
         fmt = lambda a, p: ("[%s]:%d" if n.family(a) == n.AF_INET6 else "%s:%d") % (a, p)
         for (vip, port), (sched, dests, _) in sorted(self.svcs.items(), key=lambda x: (n.family(x[0][0]), ipaddress.ip_address(x[0][0]), x[0][1])):
             out.append("-A -t %s -s %s" % (fmt(vip, port), sched))
-            for rs, w in sorted(dests.items(), key=lambda x: ipaddress.ip_address(x[0])):
-                out.append("-a -t %s -r %s -m -w %d" % (fmt(vip, port), fmt(rs, 8080), w))
+            for rs, (w, fwd) in sorted(dests.items(), key=lambda x: ipaddress.ip_address(x[0])):
+                out.append("-a -t %s -r %s %s -w %d" % (fmt(vip, port), fmt(rs, 8080), FWDS[fwd], w))
         return out
 
     def laddrs(self):

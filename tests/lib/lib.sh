@@ -125,6 +125,24 @@ wait_port() { # NS ADDR PORT
 
 client() { nsx c python3 tests/lib/client.py "$@"; }
 
+# hold_conn ADDR SECONDS: a connection from the client to ADDR:80, held
+# open SECONDS in the background after one line went both ways (the real
+# server has it, the director tracks it); its client port in HELD_PORT.
+hold_conn() {
+  local f k
+  f=$(mktemp /tmp/held.XXXXXX)
+  nsx c python3 -c "
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), 10)
+s.sendall(b'HOLD\n'); s.makefile().readline()
+print(s.getsockname()[1], flush=True)
+time.sleep(float(sys.argv[2]))" "$1" "$2" > "$f" &
+  for k in $(seq 100); do [ -s "$f" ] && break; sleep 0.1; done
+  HELD_PORT=$(cat "$f")
+  rm -f "$f"
+  [ -n "$HELD_PORT" ] || fail "no connection held to $1"
+}
+
 # fullnat_service6 PROTO PORT SCHED NRS [RPORT]: as fullnat_service, on
 # VIP6 over the real servers' IPv6 addresses, with one IPv6 LADDR.
 fullnat_service6() {

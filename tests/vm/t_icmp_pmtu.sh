@@ -80,16 +80,9 @@ wait_counts() { # WANT: until drop_malformed and icmp_fwd read WANT (2 s)
   return 1
 }
 icmp_checks() { # CLIENT_ADDR VIP TINY_MTU LADDR
-  local held=/tmp/held_$2 cport m0 f0 k
-  nsx c python3 -c "
-import socket, time
-s = socket.create_connection(('$2', 80), 10)
-s.sendall(b'HOLD\n'); s.makefile().readline()
-print(s.getsockname()[1], flush=True)
-time.sleep(30)" > "$held" &
-  for k in $(seq 100); do [ -s "$held" ] && break; sleep 0.1; done
-  cport=$(cat "$held")
-  [ -n "$cport" ] || fail "no held connection to $2"
+  local cport m0 f0 k
+  hold_conn "$2" 30
+  cport=$HELD_PORT
   ptb() { nsx c python3 tests/lib/rawpkt.py ptb "$1" "$2" 80 "$cport" "${@:3}" > /dev/null; }
   read -r m0 f0 <<<"$(counts)"
   ptb "$1" "$2" 1400 bad
