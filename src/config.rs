@@ -23,7 +23,7 @@ use crate::service::{keep, Dest, Laddr, Parts, Persist, Service, ServiceSet};
 use crate::stats::ObjStats;
 use crate::State;
 use core::ffi::CStr;
-use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::Ordering::{Relaxed, SeqCst};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -163,17 +163,27 @@ fn forwarded(svc: &Addr, other: &Addr) -> Res {
 }
 
 /// Whether a real server at `addr` with `conf` may serve service `key`
-/// (with SYNPROXY if `synproxy`): direct routing forwards the client's
-/// packet unchanged, so its real server has the service's family; SYNPROXY
+/// (with SYNPROXY if `synproxy`): direct routing and tunnelling forward
+/// the client's packet unchanged, so their real servers have the
+/// service's family (tunnelling across families: not yet); SYNPROXY
 /// hands the client's handshake over by rewriting the sequence space, which
-/// only FULLNAT does.
-fn dest_fits(key: &SvcKey, synproxy: bool, addr: &Addr, conf: &DestConf) -> Res {
+/// only FULLNAT does. A real server that keeps the packet's addresses
+/// cannot be an address of the director's own (rvs has no local node: the
+/// packet would come back to it). A namespace that gets a direct-routing
+/// real server is marked so (`Settings::direct_routing`).
+fn dest_fits(net: NetRef, key: &SvcKey, synproxy: bool, addr: &Addr, conf: &DestConf) -> Res {
     let m = Method::from_fwd(conf.fwd).ok_or(refuse(errno::EOPNOTSUPP, msg::FWD))?;
-    if m == Method::DirectRoute && addr.family() != key.addr.family() {
+    if !m.rewrites() && addr.family() != key.addr.family() {
         return Err(refuse(errno::EAFNOSUPPORT, msg::DR_FAMILY));
+    }
+    if !m.rewrites() && net.has_addr(addr) {
+        return Err(refuse(errno::EINVAL, msg::KEEP_LOCAL));
     }
     if synproxy && !m.rewrites() {
         return Err(refuse(errno::EINVAL, msg::SYNPROXY_FWD));
+    }
+    if m == Method::DirectRoute {
+        net.settings().direct_routing.store(true, SeqCst);
     }
     Ok(())
 }
@@ -206,7 +216,7 @@ pub(crate) fn edit_service(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey
         let mut c = SvcConf::of(s);
         edit(&mut c)?;
         for d in s.dests.iter() {
-            dest_fits(key, c.synproxy, &d.addr, &DestConf::of(d))?;
+            dest_fits(net, key, c.synproxy, &d.addr, &DestConf::of(d))?;
         }
         c.apply(p);
         Ok(())
@@ -227,7 +237,7 @@ pub(crate) fn add_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, ad
         if s.dests.iter().any(|d| d.addr == addr && d.port == port) {
             return Err(refuse(errno::EEXIST, msg::DEST_EXISTS));
         }
-        dest_fits(key, s.synproxy, &addr, &conf)?;
+        dest_fits(net, key, s.synproxy, &addr, &conf)?;
         let d = Dest::new(addr, port, conf.weight).map_err(kerr)?;
         conf.apply(&d);
         p.dests.push(d, GFP_KERNEL).map_err(no_mem)
@@ -252,7 +262,7 @@ pub(crate) fn edit_dest(
         edit(&mut c)?;
         // Checked before anything changes: the real server is edited in
         // place.
-        dest_fits(key, s.synproxy, &addr, &c)?;
+        dest_fits(net, key, s.synproxy, &addr, &c)?;
         c.apply(d);
         Ok(())
     })

@@ -47,10 +47,10 @@ pub(crate) struct Conn {
     /// client -> VIP: saddr = client, daddr = VIP.
     pub(crate) in_t: Tuple,
     /// What the real server's packets carry: RS -> LADDR for FULLNAT
-    /// (saddr = RS, daddr = LADDR); for direct routing, VIP -> client
-    /// (`in_t` reversed: the real server's answer, which reaches the
-    /// director only where it also routes the client's network, and is
-    /// then let through untouched, `forward`).
+    /// (saddr = RS, daddr = LADDR); for direct routing and tunnelling,
+    /// VIP -> client (`in_t` reversed: the real server's answer, which
+    /// rvs never sees unless the client is the director itself, and then
+    /// lets through untouched, `forward`).
     pub(crate) out_t: Tuple,
     /// How its packets reach the real server (the real server's method
     /// when it was made).

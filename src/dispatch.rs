@@ -170,7 +170,7 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
         return skb.discard();
     }
     if !c.method.rewrites() {
-        return pass_on_icmp(st, g, skb, len, c);
+        return pass_on_icmp(st, g, skb, len, c, dir);
     }
     if nat64_icmp::crosses(c) {
         return nat64_icmp::icmp4_to_client(st, skb, net, ip, len, c, dir);
@@ -207,12 +207,18 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
 }
 
 /// An ICMP or ICMPv6 error about a packet the real server sent the client
-/// itself (direct routing: it quotes VIP -> client): passed on unchanged
-/// to the real server, as IPVS passes it, so that its stack learns the
-/// path MTU or the failure.
-fn pass_on_icmp(st: &State, g: &RcuGuard, skb: Skb, len: usize, c: &Conn) -> Verdict {
+/// itself (direct routing, tunnelling: it quotes VIP -> client): passed on
+/// unchanged to the real server by the connection's method, as IPVS
+/// passes it, so that its stack learns the path MTU or the failure.
+/// Only an error about the real server's answer is the real server's
+/// (`dir` In: the quoted packet's reverse is the client's side); one
+/// quoting client -> VIP concerns a client on this host: the stack's.
+fn pass_on_icmp(st: &State, g: &RcuGuard, skb: Skb, len: usize, c: &Conn, dir: Dir) -> Verdict {
+    if dir != Dir::In {
+        return skb.accept();
+    }
     st.stats.inc(Ctr::IcmpFwd);
-    xmit::direct_route(st, g, skb, len, c)
+    xmit::as_is(st, g, skb, len, c)
 }
 
 /// Whether an ICMP error about a packet of ours that was `quoted` can be
@@ -251,7 +257,7 @@ fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr,
         return skb.discard();
     }
     if !c.method.rewrites() {
-        return pass_on_icmp(st, g, skb, len, c);
+        return pass_on_icmp(st, g, skb, len, c, dir);
     }
     if nat64_icmp::crosses(c) {
         return nat64_icmp::icmp6_to_server(st, skb, net, ip, len, c, dir);

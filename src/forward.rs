@@ -15,14 +15,15 @@ use crate::stats::Ctr;
 use crate::State;
 
 /// Tracks packet `p` of connection `c` travelling `dir`, then sends it.
-/// A connection whose replies skip the director (direct routing) is
-/// tracked from the client's packets alone, as upstream's INPUT-ONLY
-/// table does.
+/// A connection whose replies skip the director (direct routing,
+/// tunnelling) is tracked from the client's packets alone, as upstream's
+/// INPUT-ONLY table does.
 pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> Verdict {
     let sees_replies = c.method.sees_replies();
     if dir == Dir::Out && !sees_replies {
-        // The real server's answer, passing the director only because
-        // it also routes the client's network: not rvs's to handle.
+        // A packet VIP -> client that reached LOCAL_IN: the client is
+        // this host itself (the real server's answers to other clients
+        // are forwarded, never seen here). Not rvs's to handle.
         return skb.accept();
     }
     let now = kern::jiffies();

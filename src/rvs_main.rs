@@ -111,7 +111,12 @@ pub(crate) fn net_gone(net: NetRef) {
         if cur.of(net).next().is_some() || cur.works_in(net) {
             // First made inert (no allocation: a later namespace at the
             // same address never sees them), then dropped from the set.
-            cur.of(net).for_each(|s| s.retire());
+            // Their direct-routing routes go now: the namespace's
+            // devices may wait for them, and no packet refills them.
+            cur.of(net).for_each(|s| {
+                s.retire();
+                s.dests.iter().for_each(|d| d.route_dr.clear());
+            });
             match cur.forget(net) {
                 Ok(set) => st.svcs.replace(&cfg, set),
                 Err(_) => pr_warn!("no memory to drop the services of a namespace going away; they stay inert\n"),
@@ -126,37 +131,54 @@ pub(crate) fn net_gone(net: NetRef) {
 /// A device is leaving namespace `net` (`rvs_netdev_event` in
 /// kern/helpers.c says why): the direct-routing routes are dropped, of
 /// the real servers configured there and of those that only its
-/// connections or templates still hold (removed from their service). Costs a walk of
-/// the connection table, in pieces, for each device that leaves a
-/// namespace rvs works in: rare on a director.
+/// connections or templates still hold (removed from their service).
+/// Nothing to do, and no cost, where direct routing was never configured;
+/// elsewhere a grace period and a walk of the connection table, in pieces
+/// with rescheduling points between them. Process context, RTNL held.
 pub(crate) fn dev_gone(net: NetRef) {
     const PIECE: u32 = 4096;
-    let mut b = 0u32;
-    loop {
+    // Ordered after the device's routes left the tree (and against the
+    // flag's setting, before its real server was published).
+    core::sync::atomic::fence(SeqCst);
+    if !net.settings().direct_routing.load(Relaxed) {
+        return;
+    }
+    {
         let g = kern::RcuGuard::new();
         let Some(st) = kern::module::state_rcu(&g) else { return };
-        if b == 0 {
-            for s in st.svcs.read(&g).of(net) {
-                s.dests.iter().for_each(|d| d.route_dr.clear());
-            }
-            if st.conns.is_empty() {
-                return;
-            }
-        }
-        let end = b.saturating_add(PIECE).min(st.conns.buckets());
-        for bucket in b..end {
-            // Templates too: one may be the last holder of a real server
-            // whose connections are gone.
-            st.conns.for_each_linked_in_bucket(&g, bucket, |c| {
-                if c.net == net {
-                    c.dest.route_dr.clear();
-                }
-            });
-        }
-        if end == st.conns.buckets() {
+        if st.svcs.read(&g).of(net).next().is_none() && st.conns.is_empty() {
             return;
         }
-        b = end;
+    }
+    // A packet that found one of the device's routes before they went has
+    // cached it by now.
+    kern::synchronize_net();
+    let mut b = 0u32;
+    loop {
+        {
+            let g = kern::RcuGuard::new();
+            let Some(st) = kern::module::state_rcu(&g) else { return };
+            if b == 0 {
+                for s in st.svcs.read(&g).of(net) {
+                    s.dests.iter().for_each(|d| d.route_dr.clear());
+                }
+            }
+            let end = b.saturating_add(PIECE).min(st.conns.buckets());
+            for bucket in b..end {
+                // Templates too: one may be the last holder of a real
+                // server whose connections are gone.
+                st.conns.for_each_linked_in_bucket(&g, bucket, |c| {
+                    if c.net == net {
+                        c.dest.route_dr.clear();
+                    }
+                });
+            }
+            if end == st.conns.buckets() {
+                return;
+            }
+            b = end;
+        }
+        kern::cond_resched();
     }
 }
 

@@ -60,7 +60,7 @@ pub(crate) fn open<'a>(
         }
         // The packet goes on as the client sent it; the real server
         // answers from the VIP.
-        Method::DirectRoute => (p.tuple.reversed(), None, SeqDelta(0)),
+        Method::DirectRoute | Method::Tunnel => (p.tuple.reversed(), None, SeqDelta(0)),
     };
     // Where the client's SYN leads: without the real server's side,
     // upstream's INPUT-ONLY table (the SYN itself is tracked next, and

@@ -6,7 +6,7 @@
 //! and local addresses are shared (`Arc`) between snapshots and with the
 //! connections that use them, so their counters survive reconfiguration.
 
-use crate::kern::{CfgGuard, NetRef, RouteCache};
+use crate::kern::{CfgGuard, NetRef, RouteCache, TunRoute};
 use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::ctl_text::SvcKey;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, Thresholds, WrrPos, MH_TABLE_SIZE};
@@ -52,6 +52,8 @@ pub(crate) struct Dest {
     /// `Skb::route_cached_to`), which its connections' packets borrow;
     /// emptied when a device leaves the namespace (`crate::dev_gone`).
     pub(crate) route_dr: RouteCache,
+    /// Tunnelling's route to it, with the outer header's source.
+    pub(crate) route_tun: TunRoute,
 }
 
 impl Dest {
@@ -71,6 +73,7 @@ impl Dest {
                 overloaded: AtomicBool::new(false),
                 route: RouteCache::new(),
                 route_dr: RouteCache::new(),
+                route_tun: TunRoute::new(),
             },
             GFP_KERNEL,
         )?)

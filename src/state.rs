@@ -37,6 +37,11 @@ pub(crate) struct Settings {
     /// The local port range, `min << 16 | max` (one word: a reader never
     /// sees one bound of a range and the other of another).
     lports: AtomicU32,
+    /// A direct-routing real server was configured here at some time
+    /// (never cleared): only then may a device's going leave a route of
+    /// rvs's holding it (`crate::dev_gone`). Set before the real server
+    /// is published, so before any packet can use it.
+    pub(crate) direct_routing: AtomicBool,
 }
 
 /// SYNPROXY's settings (Alibaba's sysctl names and defaults).
@@ -76,6 +81,7 @@ impl Settings {
                 ack_storm: AtomicU32::new(10),
             },
             lports: AtomicU32::new(pack(PortRange::default())),
+            direct_routing: AtomicBool::new(false),
         }
     }
 

@@ -86,10 +86,18 @@ pub(crate) enum Ctr {
     /// RSTs outside their sender's window (`Conn::rst_in_window`): passed
     /// on, the connection kept.
     RstOutOfWindow,
+    /// Packets too big for the path to the real server once tunnelled,
+    /// dropped with an ICMP error to the client (its MTU less the outer
+    /// header).
+    DropTooBig,
+    /// Packets sent on with their own addresses (direct routing,
+    /// tunnelling) whose TTL or hop limit ran out, dropped with an ICMP
+    /// time exceeded to their sender.
+    DropTtl,
 }
 
 /// Number of counters.
-pub(crate) const NR: u32 = Ctr::RstOutOfWindow as u32 + 1;
+pub(crate) const NR: u32 = Ctr::DropTtl as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
@@ -126,6 +134,8 @@ const NAMES: [&str; NR as usize] = [
     "expire_rst_sent",
     "drop_bad_csum",
     "rst_out_of_window",
+    "drop_too_big",
+    "drop_ttl",
 ];
 
 /// The counters.

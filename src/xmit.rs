@@ -2,7 +2,8 @@
 //! Transmit: how a packet leaves the director, as upstream's ip_vs_xmit.c
 //! has one function per forwarding method (`transmit` picks the
 //! connection's). Direct routing sends the client's packet as it is to
-//! the real server's link-layer address. FULLNAT rewrites both ends
+//! the real server's link-layer address; tunnelling sends it inside an
+//! outer header to the real server's address. FULLNAT rewrites both ends
 //! (client -> VIP:vport becomes LADDR:lport -> RS:rport, and the reply
 //! back), maps the sequence space, edits the TCP options it owns
 //! (timestamps, MSS, TOA), routes through the connection's cached route
@@ -17,6 +18,7 @@ use crate::pkt::Pkt;
 use crate::rvs_core::addr::Family;
 use crate::rvs_core::csum::FieldState;
 use crate::rvs_core::ipv6::{self, IPV6_HDR_LEN};
+use crate::rvs_core::ipvs_msg::errno::{EMSGSIZE, ETIMEDOUT};
 use crate::rvs_core::method::Method;
 use crate::rvs_core::nat64;
 use crate::rvs_core::nat::{self, Tuple};
@@ -33,21 +35,54 @@ use core::sync::atomic::Ordering::Relaxed;
 pub(crate) fn transmit(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> Verdict {
     match c.method {
         Method::FullNat => fullnat(st, g, skb, p, c, dir),
-        Method::DirectRoute => direct_route(st, g, skb, p.len, c),
+        Method::DirectRoute | Method::Tunnel => as_is(st, g, skb, p.len, c),
     }
+}
+
+/// Sends packet `skb` of `len` bytes, as it is, to connection `c`'s real
+/// server by its method, which must keep addresses (direct routing,
+/// tunnelling): the client's packets, and the ICMP errors about the real
+/// server's answers (`dispatch`), so that its stack learns its path MTU.
+///
+/// Such a packet has passed one more router: its TTL (hop limit) goes
+/// down by one first, as IPVS's, so a loop between directors ends.
+pub(crate) fn as_is(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn) -> Verdict {
+    if let Err(e) = skb.dec_ttl(c.dest.addr.family() == Family::V6) {
+        st.stats.inc(if e.to_errno() == -ETIMEDOUT { Ctr::DropTtl } else { Ctr::DropNoMem });
+        return skb.discard();
+    }
+    match c.method {
+        Method::DirectRoute => direct_route(st, g, skb, len, c),
+        Method::Tunnel => tunnel(st, g, skb, len, c),
+        Method::FullNat => {
+            st.stats.inc(Ctr::XmitErr);
+            skb.discard()
+        }
+    }
+}
+
+/// Tunnelling (upstream's ip_vs_tunnel_xmit, IPIP): the packet, unchanged,
+/// inside an outer header from the director to the real server, which
+/// takes it out, holds the VIP and answers the client itself. The route
+/// is the real server's, as for direct routing.
+fn tunnel(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn) -> Verdict {
+    if let Err(e) = skb.encapsulate(g, c.net, &c.dest.route_tun, &c.dest.addr) {
+        st.stats.inc(if e.to_errno() == -EMSGSIZE { Ctr::DropTooBig } else { Ctr::DropNoRoute });
+        return skb.discard();
+    }
+    stats::account_packet(&st.stats, &c.dest.stats, &c.svc_stats, None, true, len as u64);
+    send(st, skb, c.net, c.dest.addr.family())
 }
 
 /// Direct routing (upstream's ip_vs_dr_xmit): the packet, unchanged, to
 /// the real server's link-layer address. The real server holds the VIP
-/// and answers the client itself. Also how an ICMP error about such a
-/// connection reaches the real server (`dispatch`), so that it learns its
-/// path MTU. `len`: the packet's length, counted.
+/// and answers the client itself. `len`: the packet's length, counted.
 ///
 /// The route is the real server's (`Dest::route_dr`), not the
 /// connection's: it depends on the real server alone (no source, mark or
 /// interface goes into the lookup), and one cache per real server is one
 /// place to empty when a device goes (`crate::dev_gone`).
-pub(crate) fn direct_route(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn) -> Verdict {
+fn direct_route(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn) -> Verdict {
     if skb.route_cached_to(g, c.net, &c.dest.route_dr, None, &c.dest.addr).is_err() {
         st.stats.inc(Ctr::DropNoRoute);
         return skb.discard();

@@ -29,6 +29,7 @@ pub mod errno {
     pub const EPROTONOSUPPORT: i32 = 93;
     pub const EOPNOTSUPP: i32 = 95;
     pub const EAFNOSUPPORT: i32 = 97;
+    pub const ETIMEDOUT: i32 = 110;
 }
 
 /// A refusal: errno (positive) and the extended-ack message.
@@ -68,8 +69,11 @@ pub mod msg {
     pub const PORT_ZERO: &CStr = c"port 0 is not usable: rvs forwards to a port";
     pub const DEST_ID: &CStr = c"real server needs ADDR and PORT";
     pub const DEST_FULL: &CStr = c"real server needs FWD_METHOD, WEIGHT, U_THRESH and L_THRESH";
-    pub const FWD: &CStr = c"rvs forwards by FULLNAT, direct routing or -m (handled as FULLNAT) only";
-    pub const DR_FAMILY: &CStr = c"direct routing keeps the packet: the real server must be of the service's family";
+    pub const FWD: &CStr = c"rvs forwards by FULLNAT, direct routing, tunnelling or -m (handled as FULLNAT) only";
+    pub const DR_FAMILY: &CStr = c"direct routing and tunnelling keep the packet: the real server must be of the service's family";
+    pub const KEEP_LOCAL: &CStr = c"a direct-routing or tunnelled real server cannot be an address of the director's (no local node)";
+    pub const TUN_TYPE: &CStr = c"rvs tunnels by IPIP only (TUN_TYPE 0; GUE and GRE not yet)";
+    pub const TUN_TYPE_RANGE: &CStr = c"tunnel type out of range (0 IPIP, 1 GUE, 2 GRE)";
     pub const SYNPROXY_FWD: &CStr = c"SYNPROXY hands connections to FULLNAT real servers only";
     pub const FWD_RANGE: &CStr = c"forwarding method out of range (0..7)";
     pub const WEIGHT: &CStr = c"weight out of range (0..65535)";
@@ -371,10 +375,9 @@ pub fn decode_dest(buf: &[u8], full: bool, svc: Family) -> Result<DestSpec, Erro
         return Err(err(errno::EINVAL, msg::DEST_FULL));
     };
     let (f, w, u, l) = (get_u32(f)?, get_u32(w)?, get_u32(u)?, get_u32(l)?);
-    // Tunnel attributes: checked for form, meaningless for FULLNAT.
-    if let Some(a) = g(dest_attr::TUN_TYPE) {
-        get_u8(a)?;
-    }
+    // Tunnel attributes: checked for form (ipvsadm sends them for every
+    // method); the type matters to tunnelling only.
+    let tun = g(dest_attr::TUN_TYPE).map(get_u8).transpose()?.unwrap_or(tun_type::IPIP);
     for a in [dest_attr::TUN_PORT, dest_attr::TUN_FLAGS] {
         if let Some(a) = g(a) {
             get_u16(a)?;
@@ -385,6 +388,12 @@ pub fn decode_dest(buf: &[u8], full: bool, svc: Family) -> Result<DestSpec, Erro
     }
     if super::method::Method::from_fwd(f).is_none() {
         return Err(err(errno::EOPNOTSUPP, msg::FWD));
+    }
+    if tun > tun_type::GRE {
+        return Err(err(errno::EINVAL, msg::TUN_TYPE_RANGE));
+    }
+    if f == fwd::TUNNEL && tun != tun_type::IPIP {
+        return Err(err(errno::EOPNOTSUPP, msg::TUN_TYPE));
     }
     if w > 65535 {
         return Err(err(errno::ERANGE, msg::WEIGHT));
@@ -823,7 +832,21 @@ mod tests {
         assert_eq!(decode_dest(&ipvsadm_dest(fwd::FULLNAT, 0, 10, 5), true, Family::V4).unwrap().full.unwrap().fwd, 5);
         assert_eq!(decode_dest(&ipvsadm_dest(fwd::DROUTE, 1, 0, 0), true, Family::V4).unwrap().full.unwrap().fwd, fwd::DROUTE);
         assert_eq!(decode_dest(&ipvsadm_dest(fwd::LOCALNODE, 1, 0, 0), true, Family::V4).unwrap_err(), err(errno::EOPNOTSUPP, msg::FWD));
-        assert_eq!(decode_dest(&ipvsadm_dest(fwd::TUNNEL, 1, 0, 0), true, Family::V4).unwrap_err().errno, errno::EOPNOTSUPP);
+        assert_eq!(decode_dest(&ipvsadm_dest(fwd::TUNNEL, 1, 0, 0), true, Family::V4).unwrap().full.unwrap().fwd, fwd::TUNNEL);
+        // Tunnel types: IPIP only; GUE and GRE refused as not done yet,
+        // others as invalid; the type of another method is not looked at
+        // beyond its range.
+        let with_tun = |f: u32, t: u8| {
+            let mut v = ipvsadm_dest(f, 1, 0, 0);
+            let at = v.windows(4).position(|w| w == [5, 0, dest_attr::TUN_TYPE as u8, 0]).unwrap();
+            v[at + 4] = t;
+            decode_dest(&v, true, Family::V4)
+        };
+        assert_eq!(with_tun(fwd::TUNNEL, tun_type::GUE).unwrap_err(), err(errno::EOPNOTSUPP, msg::TUN_TYPE));
+        assert_eq!(with_tun(fwd::TUNNEL, tun_type::GRE).unwrap_err(), err(errno::EOPNOTSUPP, msg::TUN_TYPE));
+        assert_eq!(with_tun(fwd::TUNNEL, 3).unwrap_err(), err(errno::EINVAL, msg::TUN_TYPE_RANGE));
+        assert!(with_tun(fwd::DROUTE, tun_type::GUE).is_ok());
+        assert_eq!(with_tun(fwd::DROUTE, 3).unwrap_err(), err(errno::EINVAL, msg::TUN_TYPE_RANGE));
         assert_eq!(decode_dest(&ipvsadm_dest(8, 1, 0, 0), true, Family::V4).unwrap_err(), err(errno::EINVAL, msg::FWD_RANGE));
         assert_eq!(decode_dest(&ipvsadm_dest(0, 65536, 0, 0), true, Family::V4).unwrap_err(), err(errno::ERANGE, msg::WEIGHT));
         assert_eq!(decode_dest(&ipvsadm_dest(0, 1, 5, 6), true, Family::V4).unwrap_err(), err(errno::ERANGE, msg::THRESH));

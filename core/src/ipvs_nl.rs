@@ -150,6 +150,13 @@ pub mod fwd {
     pub const MASK: u32 = 7;
 }
 
+/// Tunnel types (dest TUN_TYPE, IP_VS_CONN_F_TUNNEL_TYPE_*).
+pub mod tun_type {
+    pub const IPIP: u8 = 0;
+    pub const GUE: u8 = 1;
+    pub const GRE: u8 = 2;
+}
+
 /// Service flags (SVC_ATTR_FLAGS).
 pub mod svc_flags {
     pub const PERSISTENT: u32 = 0x1;

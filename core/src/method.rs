@@ -8,9 +8,13 @@
 //! - Direct routing (`-g`) sends the client's packet unchanged to the real
 //!   server's MAC on a shared link; the real server holds the VIP itself
 //!   and answers the client directly: the director sees one direction.
+//! - Tunnelling (`-i`) sends the client's packet unchanged inside an outer
+//!   IP header (IPIP, or IPv6 in IPv6) to a real server anywhere routing
+//!   reaches; it decapsulates, holds the VIP and answers the client
+//!   directly, as with direct routing.
 //!
 //! Masquerading (`-m`) is forwarded by FULLNAT until rvs has NAT (listed
-//! back as Masq); tunnelling is refused.
+//! back as Masq).
 
 use super::ipvs_nl::fwd;
 
@@ -21,6 +25,8 @@ pub enum Method {
     FullNat,
     /// The packet unchanged, to the real server's link-layer address.
     DirectRoute,
+    /// The packet unchanged, inside an outer IP header to the real server.
+    Tunnel,
 }
 
 impl Method {
@@ -30,12 +36,14 @@ impl Method {
         match f {
             fwd::FULLNAT | fwd::MASQ => Some(Method::FullNat),
             fwd::DROUTE => Some(Method::DirectRoute),
+            fwd::TUNNEL => Some(Method::Tunnel),
             _ => None,
         }
     }
 
     /// Whether the director sees the real server's packets: FULLNAT's
-    /// replies come back through it, direct routing's go to the client.
+    /// replies come back through it, direct routing's and tunnelling's go
+    /// to the client.
     pub const fn sees_replies(self) -> bool {
         matches!(self, Method::FullNat)
     }
@@ -69,11 +77,13 @@ mod tests {
         assert_eq!(Method::from_fwd(fwd::FULLNAT), Some(Method::FullNat));
         assert_eq!(Method::from_fwd(fwd::MASQ), Some(Method::FullNat));
         assert_eq!(Method::from_fwd(fwd::DROUTE), Some(Method::DirectRoute));
-        for f in [fwd::LOCALNODE, fwd::TUNNEL, fwd::BYPASS, 6, 7] {
+        assert_eq!(Method::from_fwd(fwd::TUNNEL), Some(Method::Tunnel));
+        for f in [fwd::LOCALNODE, fwd::BYPASS, 6, 7] {
             assert_eq!(Method::from_fwd(f), None, "{f}");
         }
         assert!(Method::FullNat.sees_replies() && Method::FullNat.rewrites());
         assert!(!Method::DirectRoute.sees_replies() && !Method::DirectRoute.rewrites());
+        assert!(!Method::Tunnel.sees_replies() && !Method::Tunnel.rewrites());
     }
 
     #[test]

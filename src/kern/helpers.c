@@ -18,6 +18,9 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/ip6_route.h>
+#include <net/ip_tunnels.h>
+#include <net/icmp.h>
+#include <linux/icmpv6.h>
 #include <net/route.h>
 #include <net/secure_seq.h>
 #include <net/net_namespace.h>
@@ -132,8 +135,7 @@ struct rvs_net {
 static unsigned int rvs_net_id;
 /* Serialises rvs_net_hooks_on against itself and against unloading. */
 static DEFINE_MUTEX(rvs_net_hooks_mutex);
-/* Between rvs_hook_register and rvs_hook_unregister; written under the
- * mutex, read by the device notifier without it (READ_ONCE). */
+/* Between rvs_hook_register and rvs_hook_unregister, under the mutex. */
 static bool rvs_hooks_live;
 
 static void __net_exit rvs_net_exit(struct net *net)
@@ -144,19 +146,19 @@ static void __net_exit rvs_net_exit(struct net *net)
 	 * rvs_hooks_live is already false. */
 	if (rn->hooked) {
 		nf_unregister_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
-		WRITE_ONCE(rn->hooked, false);
+		rn->hooked = false;
 	}
 	rvs_net_gone(net);
 }
 
 /*
  * Registered as a device's ops (register_pernet_device), as IPVS's
- * ipvs_core_dev_ops: the exit runs before the namespace's devices are
- * unregistered, so the routes its services and connections cache (see
- * rvs_netdev_event) are let go of before anything waits for the devices,
- * even while rvs unloads: the notifier is gone then, and a namespace
- * whose device waited on rvs would hold pernet_ops_rwsem, which
- * unregistering these ops waits for.
+ * ipvs_core_dev_ops: the exit runs before default_device_exit_batch
+ * unregisters the namespace's remaining devices (veth, physical), so the
+ * routes its services and connections cache through them are let go of
+ * first. Devices that other ops' exit_batch_rtnl destroy (bridges,
+ * tunnels) go earlier still, before any exit: for those, and for a device
+ * deleted from a live namespace, rvs_netdev_event does the work.
  */
 static struct pernet_operations rvs_net_ops = {
 	.exit = rvs_net_exit,
@@ -165,38 +167,37 @@ static struct pernet_operations rvs_net_ops = {
 };
 
 /*
- * A device is leaving a live namespace (unregistered, or moved to
- * another; a namespace going away has run rvs_net_exit before its devices
- * go). Direct routing caches, per real server, a route whose next hop is
- * the real server itself (FLOWI_FLAG_KNOWN_NH). IPv6 builds such a route
- * outside its tree; when the route's device goes, it moves the route to
- * blackhole_netdev but leaves it its fib6_info, which holds the device:
- * while a cache here held one, the device would never become free
- * (`ip link del` would wait forever). The routes the tree owns, per-CPU
- * copies and exceptions, let go of their fib6_info with the device, and
- * IPv4 routes hold none: FULLNAT's caches need nothing. So the
- * namespace's direct-routing caches are emptied, as IPVS resets its
- * destinations' routes when a device goes down (ip_vs_dst_event).
+ * A device is leaving a namespace (unregistered, or moved to another),
+ * live or going away. Direct routing caches, per real server, a route
+ * whose next hop is the real server itself (FLOWI_FLAG_KNOWN_NH). IPv6
+ * builds such a route outside its tree; when the route's device goes, it
+ * moves the route to blackhole_netdev but leaves it its fib6_info, which
+ * holds the device: while a cache here held one, the device would never
+ * become free (`ip link del` or the namespace's dismantling would wait
+ * forever). The routes the tree owns, per-CPU copies and exceptions, let
+ * go of their fib6_info with the device, and IPv4 routes hold none:
+ * FULLNAT's and tunnelling's caches need nothing. So rvs_dev_gone empties
+ * the namespace's direct-routing caches, as IPVS resets its destinations'
+ * routes when a device goes down (ip_vs_dst_event).
  *
  * Called last (lowest priority), after the device's routes left the
- * tree; the grace period then waits out any packet that found one before
- * that, so nothing fills a cache with one again. Only namespaces rvs
- * works in (hooked) can have filled one. The events replayed when the
- * notifier is unregistered (at unload, rvs_hooks_live already false) are
- * ignored; it is unregistered before the pernet ops, so rn stays valid.
+ * tree; rvs_dev_gone waits a grace period before emptying the caches, so
+ * that no packet that found such a route before fills a cache with it
+ * again. The notifier is registered before rvs's namespace exits and
+ * unregistered after them, so that a namespace dismantled while rvs
+ * unloads is served too (its devices would otherwise wait for rvs, and
+ * rvs's unload for the dismantling, which holds pernet_ops_rwsem); the
+ * events replayed then find nothing left to empty.
  */
 static int rvs_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
 {
-	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
-	struct net *net = dev_net(dev);
-	struct rvs_net *rn = net_generic(net, rvs_net_id);
-
-	if (event != NETDEV_UNREGISTER || !READ_ONCE(rvs_hooks_live) || !READ_ONCE(rn->hooked))
-		return NOTIFY_DONE;
-	synchronize_net();
-	rvs_dev_gone(net);
+	if (event == NETDEV_UNREGISTER)
+		rvs_dev_gone(dev_net(netdev_notifier_info_to_dev(ptr)));
 	return NOTIFY_DONE;
 }
+
+void rvs_synchronize_net(void) { synchronize_net(); }
+void rvs_cond_resched(void) { cond_resched(); }
 
 static struct notifier_block rvs_netdev_nb = {
 	.notifier_call = rvs_netdev_event,
@@ -221,17 +222,18 @@ int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv)
 		rvs_hook_ops[i].hooknum = specs[i].hooknum;
 		rvs_hook_ops[i].priority = specs[i].priority;
 	}
-	err = register_pernet_device(&rvs_net_ops);
+	/* Before the pernet ops and unregistered after them (see
+	 * rvs_netdev_event). */
+	err = register_netdevice_notifier(&rvs_netdev_nb);
 	if (err)
 		return err;
-	/* After the pernet ops: every namespace has its rvs_net by then. */
-	err = register_netdevice_notifier(&rvs_netdev_nb);
+	err = register_pernet_device(&rvs_net_ops);
 	if (err) {
-		unregister_pernet_device(&rvs_net_ops);
+		unregister_netdevice_notifier(&rvs_netdev_nb);
 		return err;
 	}
 	mutex_lock(&rvs_net_hooks_mutex);
-	WRITE_ONCE(rvs_hooks_live, true);
+	rvs_hooks_live = true;
 	mutex_unlock(&rvs_net_hooks_mutex);
 	return 0;
 }
@@ -255,7 +257,7 @@ int rvs_net_hooks_on(struct net *net)
 	rn = net_generic(net, rvs_net_id);
 	if (!rn->hooked) {
 		err = nf_register_net_hooks(net, rvs_hook_ops, RVS_NR_HOOKS);
-		WRITE_ONCE(rn->hooked, !err);
+		rn->hooked = !err;
 	}
 	put_net(net);
 out:
@@ -266,12 +268,12 @@ out:
 void rvs_hook_unregister(void)
 {
 	mutex_lock(&rvs_net_hooks_mutex);
-	WRITE_ONCE(rvs_hooks_live, false);
+	rvs_hooks_live = false;
 	mutex_unlock(&rvs_net_hooks_mutex);
-	unregister_netdevice_notifier(&rvs_netdev_nb);
 	/* Runs the exit above for every namespace: unregisters the hooks
 	 * where they are (each unregistration waits for running calls). */
 	unregister_pernet_device(&rvs_net_ops);
+	unregister_netdevice_notifier(&rvs_netdev_nb);
 }
 
 /* At the input hooks the network header is at skb->data (offset 0), so
@@ -431,6 +433,12 @@ int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void 
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
+	/* A next hop of this host's would bring the packet back to LOCAL_IN,
+	 * and rvs would send it again: rvs has no local node. */
+	if (known_nh && (rt->rt_flags & RTCF_LOCAL)) {
+		ip_rt_put(rt);
+		return -EHOSTUNREACH;
+	}
 	route_cache_fill(skb, &rt->dst, 0, s, NULL, sh, NULL);
 	return 0;
 }
@@ -525,6 +533,8 @@ int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *
 	memcpy(&fl6.daddr, daddr, sizeof(fl6.daddr));
 	dst = ip6_route_output(net, NULL, &fl6);
 	err = dst->error;
+	if (!err && known_nh && (dst_rt6_info(dst)->rt6i_flags & RTF_LOCAL))
+		err = -EHOSTUNREACH; /* as for IPv4 */
 	if (err) {
 		dst_release(dst);
 		return err;
@@ -551,6 +561,256 @@ int rvs_output_v6(struct net *net, struct sk_buff *skb)
 	kfree_skb(skb);
 	return -EAFNOSUPPORT;
 #endif
+}
+
+/*
+ * A packet that goes on with its own addresses (direct routing,
+ * tunnelling) has passed one more router: its TTL (hop limit) goes down
+ * by one, as IPVS's decrement_ttl, and one that reaches zero gets its
+ * sender an ICMP time exceeded (from this host's address toward it, the
+ * input route being the packet's still) instead: a loop between
+ * directors ends. 0, or -ETIMEDOUT (expired) or another negative errno;
+ * the caller drops the packet on an error.
+ */
+int rvs_dec_ttl(struct sk_buff *skb, bool v6)
+{
+	if (!v6) {
+		if (ip_hdr(skb)->ttl <= 1) {
+			icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+			return -ETIMEDOUT;
+		}
+		if (skb_ensure_writable(skb, sizeof(struct iphdr)))
+			return -ENOMEM;
+		ip_decrease_ttl(ip_hdr(skb));
+		return 0;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (ipv6_hdr(skb)->hop_limit <= 1) {
+		icmpv6_send(skb, ICMPV6_TIME_EXCEED, ICMPV6_EXC_HOPLIMIT, 0);
+		return -ETIMEDOUT;
+	}
+	if (skb_ensure_writable(skb, sizeof(struct ipv6hdr)))
+		return -ENOMEM;
+	ipv6_hdr(skb)->hop_limit--;
+	return 0;
+#else
+	return -EAFNOSUPPORT;
+#endif
+}
+
+/*
+ * Tunnelling (IPVS's ip_vs_tunnel_xmit and _v6, IPIP type): the packet as
+ * it came, inside an outer header from the director to the real server
+ * daddr: IPv4 in IPv4 (protocol 4) or IPv6 in IPv6 (next header 41).
+ *
+ * The real server's route and the source address it gives (the outer
+ * header's, as IPVS takes it) are cached together in one small record
+ * published in *slot under RCU, so that a packet never pairs one route
+ * with another's source: one lookup per real server, again only when
+ * dst_check fails (with the IPv6 cookie kept in the record). The packet
+ * borrows the record's dst within the hook's RCU section; a replaced
+ * record drops its reference at once (the dst itself is freed a grace
+ * period after its last reference) and is freed a grace period later.
+ * These are routes the fib owns (no KNOWN_NH), which let go of their
+ * device when it goes.
+ *
+ * The outer header copies the inner one's DSCP/ECN and TTL (hop limit),
+ * and DF from an IPv4 one (IPVS with pmtu_disc on, its default). A packet
+ * over the route's MTU less the outer header gets the client an ICMP
+ * fragmentation needed (IPv4, with DF) or packet too big (IPv6) quoting
+ * it, from the VIP (the input route is still the packet's then), as
+ * IPVS's ensure_mtu_is_adequate; aggregated packets (GSO) pass and their
+ * outer packets are fragmented (ignore_df), as IPVS lets them.
+ */
+struct rvs_tun_route {
+	struct dst_entry *dst;
+	u32 cookie;
+	union {
+		__be32 v4;
+		struct in6_addr v6;
+	} saddr;
+	struct rcu_head rcu;
+};
+
+static void tun_route_free(struct rvs_tun_route *r)
+{
+	dst_release(r->dst);
+	kfree_rcu(r, rcu);
+}
+
+void rvs_tun_route_drop(void **slot)
+{
+	struct rvs_tun_route *old = xchg((struct rvs_tun_route **)slot, NULL);
+
+	if (old)
+		tun_route_free(old);
+}
+
+/* A route to daddr for the outer header, with its source: the cached
+ * record's if still valid (*fresh NULL), else a new lookup (*fresh: its
+ * dst, with the reference the packet is to take), cached when memory
+ * allows. */
+static struct rvs_tun_route *tun_route(struct net *net, void **slot, const u8 *daddr, bool v6,
+				       struct rvs_tun_route *tmp, struct dst_entry **fresh)
+{
+	struct rvs_tun_route **s = (struct rvs_tun_route **)slot;
+	struct rvs_tun_route *r = rcu_dereference(*s), *old;
+
+	*fresh = NULL;
+	if (r && dst_check(r->dst, r->cookie))
+		return r;
+	memset(tmp, 0, sizeof(*tmp));
+	if (!v6) {
+		struct flowi4 fl4 = { .daddr = *(const __be32 *)daddr };
+		struct rtable *rt = ip_route_output_key(net, &fl4);
+
+		if (IS_ERR(rt))
+			return ERR_CAST(rt);
+		/* The director itself as the real server would take the packet
+		 * out again and hand it back to rvs. */
+		if (rt->rt_flags & RTCF_LOCAL) {
+			ip_rt_put(rt);
+			return ERR_PTR(-EHOSTUNREACH);
+		}
+		tmp->dst = &rt->dst;
+		tmp->saddr.v4 = fl4.saddr;
+	} else {
+#if IS_ENABLED(CONFIG_IPV6)
+		struct flowi6 fl6 = { };
+		struct dst_entry *dst = NULL;
+		int err;
+
+		memcpy(&fl6.daddr, daddr, sizeof(fl6.daddr));
+		/* Looks the source up too (ip6_route_output leaves it). */
+		err = ip6_dst_lookup(net, NULL, &dst, &fl6);
+		if (err)
+			return ERR_PTR(err);
+		if (dst_rt6_info(dst)->rt6i_flags & RTF_LOCAL) {
+			dst_release(dst);
+			return ERR_PTR(-EHOSTUNREACH);
+		}
+		tmp->dst = dst;
+		tmp->cookie = rt6_get_cookie(dst_rt6_info(dst));
+		tmp->saddr.v6 = fl6.saddr;
+#else
+		return ERR_PTR(-EAFNOSUPPORT);
+#endif
+	}
+	*fresh = tmp->dst;
+	r = kmalloc(sizeof(*r), GFP_ATOMIC);
+	if (!r)
+		return tmp;
+	*r = *tmp;
+	dst_hold(r->dst);
+	old = xchg(s, r);
+	if (old)
+		tun_route_free(old);
+	return r;
+}
+
+int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *daddr, bool v6)
+{
+	struct rvs_tun_route tmp, *r;
+	struct dst_entry *fresh, *dst;
+	unsigned int hlen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	unsigned int mtu;
+	u8 dsfield, ttl;
+	__be16 df = 0;
+	int err;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "rvs_tunnel outside RCU");
+	r = tun_route(net, slot, daddr, v6, &tmp, &fresh);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	dst = r->dst;
+	mtu = dst_mtu(dst) - hlen;
+	if (mtu < (v6 ? IPV6_MIN_MTU : 68)) {
+		err = -EMSGSIZE;
+		goto drop;
+	}
+	if (!v6) {
+		if ((ip_hdr(skb)->frag_off & htons(IP_DF)) && skb->len > mtu && !skb_is_gso(skb)) {
+			icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
+			err = -EMSGSIZE;
+			goto drop;
+		}
+	} else {
+#if IS_ENABLED(CONFIG_IPV6)
+		if (skb->len > mtu && !skb_is_gso(skb)) {
+			icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
+			err = -EMSGSIZE;
+			goto drop;
+		}
+#endif
+	}
+	err = skb_cow_head(skb, LL_RESERVED_SPACE(dst->dev) + hlen);
+	if (err)
+		goto drop;
+	/* Early demux may have given it a socket of this host's. */
+	skb_orphan(skb);
+	skb_dst_drop(skb);
+	if (fresh)
+		skb_dst_set(skb, fresh);
+	else
+		skb_dst_set_noref(skb, dst);
+	fresh = NULL;
+	if (!v6) {
+		const struct iphdr *in = ip_hdr(skb);
+
+		dsfield = ipv4_get_dsfield(in);
+		ttl = in->ttl;
+		df = in->frag_off & htons(IP_DF);
+	} else {
+		const struct ipv6hdr *in = ipv6_hdr(skb);
+
+		dsfield = ipv6_get_dsfield(in);
+		ttl = in->hop_limit;
+	}
+	err = iptunnel_handle_offloads(skb, v6 ? SKB_GSO_IPXIP6 : SKB_GSO_IPXIP4);
+	if (err)
+		return err;
+	/* The inner packet is the outer one's transport, with no link-layer
+	 * header of its own. */
+	skb->transport_header = skb->network_header;
+	skb_set_inner_ipproto(skb, v6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
+	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+	skb_push(skb, hlen);
+	skb_reset_network_header(skb);
+	/* The outer packet may be fragmented (an aggregated one's segments
+	 * grew by the outer header): the director is its source. Set before
+	 * the IPv4 identification is chosen, so that it gets a real one. */
+	skb->ignore_df = 1;
+	if (!v6) {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->version = 4;
+		iph->ihl = sizeof(*iph) >> 2;
+		iph->tos = dsfield;
+		iph->frag_off = df;
+		iph->ttl = ttl;
+		iph->protocol = IPPROTO_IPIP;
+		iph->saddr = r->saddr.v4;
+		iph->daddr = *(const __be32 *)daddr;
+		/* tot_len and the checksum: ip_local_out. One identification
+		 * per segment an aggregated packet becomes. */
+		ip_select_ident_segs(net, skb, NULL, max_t(int, 1, skb_shinfo(skb)->gso_segs));
+		skb->protocol = htons(ETH_P_IP);
+	} else {
+		struct ipv6hdr *ip6 = ipv6_hdr(skb);
+
+		ip6_flow_hdr(ip6, dsfield, 0);
+		ip6->nexthdr = IPPROTO_IPV6;
+		ip6->hop_limit = ttl;
+		ip6->saddr = r->saddr.v6;
+		memcpy(&ip6->daddr, daddr, sizeof(ip6->daddr));
+		/* payload_len: ip6_local_out. */
+		skb->protocol = htons(ETH_P_IPV6);
+	}
+	return 0;
+drop:
+	if (fresh)
+		dst_release(fresh);
+	return err;
 }
 
 int rvs_skb_insert_room(struct sk_buff *skb, unsigned int off, unsigned int len, unsigned int ihl)
@@ -696,6 +956,17 @@ u32 rvs_cookie_hash6(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dpor
 void rvs_rcu_read_lock(void) { rcu_read_lock(); }
 void rvs_rcu_read_unlock(void) { rcu_read_unlock(); }
 void rvs_synchronize_rcu(void) { synchronize_rcu(); }
+
+bool rvs_net_has_addr(struct net *net, const u8 *addr, bool v6)
+{
+	if (!v6)
+		return inet_addr_type(net, *(const __be32 *)addr) == RTN_LOCAL;
+#if IS_ENABLED(CONFIG_IPV6)
+	return ipv6_chk_addr(net, (const struct in6_addr *)addr, NULL, 0);
+#else
+	return false;
+#endif
+}
 
 static DEFINE_MUTEX(rvs_gc_mutex);
 void rvs_gc_lock(void) { mutex_lock(&rvs_gc_mutex); }

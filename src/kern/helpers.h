@@ -87,6 +87,17 @@ int rvs_route_v6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8
 int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *cookie, void **shared, u32 *shared_cookie,
 			const u8 *saddr, const u8 *daddr, bool known_nh);
 int rvs_output_v6(struct net *net, struct sk_buff *skb);
+/* Tunnelling: wraps the packet in an outer header to daddr (4 or 16
+ * bytes, the packet's family), routed through the real server's cache
+ * *slot; 0, -EMSGSIZE (too big: the client was told) or another negative
+ * errno (the skb is left to the caller). */
+int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *daddr, bool v6);
+void rvs_tun_route_drop(void **slot);
+/* TTL / hop limit down by one; -ETIMEDOUT if it expired (the sender was
+ * told). */
+int rvs_dec_ttl(struct sk_buff *skb, bool v6);
+void rvs_synchronize_net(void);
+void rvs_cond_resched(void);
 /* Make len bytes of room after the first off bytes from the network header
  * (IP + TCP headers, linear): the headers move toward the head. ihl: IP
  * header length, for the transport header offset. */
@@ -115,6 +126,8 @@ u32 rvs_cookie_hash6(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dpor
 void rvs_rcu_read_lock(void);
 void rvs_rcu_read_unlock(void);
 void rvs_synchronize_rcu(void);
+/* Whether addr (4 or 16 bytes) is one of net's own. */
+bool rvs_net_has_addr(struct net *net, const u8 *addr, bool v6);
 
 /* The collector's mutex: its tick and a namespace's cleanup take it. */
 void rvs_gc_lock(void);

@@ -2,6 +2,7 @@
 //! Network namespaces (`struct net`), as rvs refers to them.
 
 use super::bindings as b;
+use crate::rvs_core::addr::Addr;
 use crate::state::Settings;
 use crate::rvs_core::tcp_state::Timeouts;
 use core::ffi::c_void;
@@ -63,6 +64,25 @@ impl NetRef {
     pub(crate) fn is_init(self) -> bool {
         // SAFETY: alive by the type invariant; compares the pointer.
         unsafe { b::rvs_net_is_init(self.0) }
+    }
+
+    /// Whether `a` is an address of this namespace's (assigned to one of
+    /// its interfaces).
+    pub(crate) fn has_addr(self, a: &Addr) -> bool {
+        let (v4, v6);
+        let (p, is6) = match a.as_v4() {
+            Some(x) => {
+                v4 = x.to_be_bytes();
+                (v4.as_ptr(), false)
+            }
+            None => {
+                v6 = *a.octets();
+                (v6.as_ptr(), true)
+            }
+        };
+        // SAFETY: alive by the type invariant; `p` points to 4 bytes for
+        // IPv4, 16 for IPv6, as `is6` says, for the call.
+        unsafe { b::rvs_net_has_addr(self.0, p, is6) }
     }
 
     /// The namespace as a number, for hashing (its address).

@@ -12,6 +12,21 @@ pub(crate) fn synchronize_rcu() {
     unsafe { b::rvs_synchronize_rcu() }
 }
 
+/// Waits for every RCU reader that started before the call, the
+/// networking way (expedited while RTNL is held).
+pub(crate) fn synchronize_net() {
+    // SAFETY: process context only (caller: the device notifier).
+    unsafe { b::rvs_synchronize_net() }
+}
+
+/// Lets the scheduler run something else, and RCU see a quiescent state,
+/// in a long loop of process context.
+pub(crate) fn cond_resched() {
+    // SAFETY: process context, outside any RCU read section or spinlock
+    // (callers say so).
+    unsafe { b::rvs_cond_resched() }
+}
+
 /// Proof that an RCU read-side critical section is open; dropping it closes
 /// the section.
 ///

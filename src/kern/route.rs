@@ -39,6 +39,40 @@ impl Drop for RouteCache {
     }
 }
 
+/// A tunnelling real server's route with the source address it gives
+/// (`rvs_tunnel`), one record published under RCU.
+///
+/// # Invariants
+/// The slot holds null or a record `rvs_tunnel`'s helpers allocated
+/// (holding a dst reference); only they change it (atomically).
+pub(crate) struct TunRoute(core::cell::UnsafeCell<*mut c_void>);
+
+// SAFETY: as `RouteCache`: the slot is only read and swapped atomically by
+// the C helpers, and records are freed after a grace period.
+unsafe impl Send for TunRoute {}
+// SAFETY: see `Send`.
+unsafe impl Sync for TunRoute {}
+
+impl TunRoute {
+    pub(crate) const fn new() -> Self {
+        TunRoute(core::cell::UnsafeCell::new(core::ptr::null_mut()))
+    }
+
+    /// The slot, for the helpers of this layer.
+    pub(super) fn slot(&self) -> *mut *mut c_void {
+        self.0.get()
+    }
+}
+
+impl Drop for TunRoute {
+    fn drop(&mut self) {
+        // SAFETY: the slot holds null or a record of the helpers
+        // (invariant); the helper swaps it out, drops its dst reference
+        // and frees it after a grace period, past any packet reading it.
+        unsafe { b::rvs_tun_route_drop(self.0.get()) }
+    }
+}
+
 impl RouteCache {
     /// Empties the slot (the next packet looks the route up again).
     pub(crate) fn clear(&self) {

@@ -14,7 +14,7 @@
 use super::bindings as b;
 use super::net::NetRef;
 use super::rcu::RcuGuard;
-use super::route::RouteCache;
+use super::route::{RouteCache, TunRoute};
 use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::csum::FieldState;
 use kernel::prelude::*;
@@ -247,6 +247,46 @@ impl Skb {
         match nexthop.as_v4() {
             Some(d) => self.route_v4_cached(g, net, cache, shared, 0, d, true),
             None => self.route_v6_cached(g, net, cache, shared, &Addr::v6([0; 16]), nexthop, true),
+        }
+    }
+
+    /// Takes one off the TTL (hop limit) of the packet (network header at
+    /// `data`, IPv6 if `v6`); `ETIMEDOUT` if it ran out, its sender told
+    /// by an ICMP time exceeded.
+    pub(crate) fn dec_ttl(&mut self, v6: bool) -> Result {
+        // SAFETY: `self.ptr` is valid with its network header at `data`
+        // (hook input) and its input route still set; the helper makes
+        // the header writable itself.
+        let r = unsafe { b::rvs_dec_ttl(self.ptr, v6) };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Tunnelling: wraps the packet (network header at `data`, of the
+    /// family of `daddr`) in an outer header to `daddr`, routed through
+    /// the real server's `cache`, ready for [`Skb::output`]. `EMSGSIZE`:
+    /// too big for the path, the client was sent an ICMP error saying so.
+    pub(crate) fn encapsulate(&mut self, _g: &RcuGuard, net: NetRef, cache: &TunRoute, daddr: &Addr) -> Result {
+        let v4;
+        let (a, v6) = match daddr.as_v4() {
+            Some(d) => {
+                v4 = d.to_be_bytes();
+                (&v4[..], false)
+            }
+            None => (&daddr.octets()[..], true),
+        };
+        // SAFETY: `self.ptr` is valid with its network header at `data`
+        // (hook input); `cache`'s slot is borrowed for the call, and `_g`
+        // keeps a dst the packet borrows from it alive until the hook
+        // returns; `a` holds 4 bytes for IPv4, 16 for IPv6, as `v6` says.
+        let r = unsafe { b::rvs_tunnel(net.as_ptr(), self.ptr, cache.slot(), a.as_ptr(), v6) };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(())
         }
     }
 

@@ -112,8 +112,9 @@ def defect(r, space="cmd"):
 
 
 # The forwarding methods the model configures, as `ipvsadm -S` shows
-# them: masquerading (FULLNAT here) and direct routing.
-FWDS = {0: "-m", 3: "-g"}
+# them (before the weight, after it): masquerading (FULLNAT here), direct
+# routing, tunnelling (IPIP, the type ipvsadm 1.31 names).
+FWDS = {0: ("-m", ""), 3: ("-g", ""), 2: ("-i", " --tun-type ipip")}
 
 
 class Model:
@@ -181,7 +182,7 @@ class Model:
         for (vip, port), (sched, dests, _) in sorted(self.svcs.items(), key=lambda x: (n.family(x[0][0]), ipaddress.ip_address(x[0][0]), x[0][1])):
             out.append("-A -t %s -s %s" % (fmt(vip, port), sched))
             for rs, (w, fwd) in sorted(dests.items(), key=lambda x: ipaddress.ip_address(x[0])):
-                out.append("-a -t %s -r %s %s -w %d" % (fmt(vip, port), fmt(rs, 8080), FWDS[fwd], w))
+                out.append("-a -t %s -r %s %s -w %d%s" % (fmt(vip, port), fmt(rs, 8080), FWDS[fwd][0], w, FWDS[fwd][1]))
         return out
 
     def laddrs(self):

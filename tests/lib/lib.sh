@@ -125,6 +125,45 @@ wait_port() { # NS ADDR PORT
 
 client() { nsx c python3 tests/lib/client.py "$@"; }
 
+# own_vip_servers N: real servers set up as operators set them up for
+# direct routing and tunnelling, which answer the clients themselves: each
+# holds the VIPs on lo without answering ARP for them, routes the clients'
+# networks back through the director (which acts as their router and
+# takes answers from its own VIP as a router would: accept_local), and
+# runs tcpsrv.py on VIP:80 and [VIP6]:80.
+own_vip_servers() {
+  local i
+  nsx d sysctl -qw net.ipv4.conf.all.accept_local=1 net.ipv4.conf.br0.accept_local=1 \
+    net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br0.rp_filter=0 net.ipv6.conf.all.forwarding=1
+  for ((i = 1; i <= $1; i++)); do
+    nsx "rs$i" ip addr add "$VIP/32" dev lo
+    nsx "rs$i" ip addr add "$VIP6/128" dev lo nodad
+    nsx "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+    nsx "rs$i" ip route add 192.0.2.0/24 via "$DIR_IN"
+    nsx "rs$i" ip -6 route add 2001:db8:c::/64 via "$DIR_IN6"
+    nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$VIP" 80 &
+    nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$VIP6" 80 &
+  done
+  for ((i = 1; i <= $1; i++)); do wait_port "rs$i" "$VIP" 80; wait_port "rs$i" "$VIP6" 80; done
+}
+
+# icmp_reaches_rs CPORT: an ICMP frag-needed about a real server's answer
+# (VIP:80 -> client:CPORT) sent to the VIP reaches the real servers (one
+# more IcmpInDestUnreachs among them) and is counted in icmp_fwd.
+icmp_reaches_rs() {
+  local before fwd0 k
+  before=$(icmp_unreach_at_rs) fwd0=$(rvs_stat icmp_fwd)
+  nsx c python3 tests/lib/rawpkt.py ptb "$CLIENT" "$VIP" 80 "$1" 1400 good > /dev/null
+  for k in $(seq 20); do [ "$(icmp_unreach_at_rs)" -gt "$before" ] && break; sleep 0.1; done
+  assert_eq "frag-needed received by the real server" $((before + 1)) "$(icmp_unreach_at_rs)"
+  assert_eq "icmp_fwd" $((fwd0 + 1)) "$(rvs_stat icmp_fwd)"
+}
+icmp_unreach_at_rs() {
+  local n=0 i
+  for i in 1 2; do n=$((n + $(nsx "rs$i" nstat -az IcmpInDestUnreachs | awk '/IcmpInDestUnreachs/ {print $2}'))); done
+  echo "$n"
+}
+
 # hold_conn ADDR SECONDS: a connection from the client to ADDR:80, held
 # open SECONDS in the background after one line went both ways (the real
 # server has it, the director tracks it); its client port in HELD_PORT.

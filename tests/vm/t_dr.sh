@@ -6,30 +6,21 @@
 # (sha256 at both ends). A connection is tracked from the client's
 # packets alone (upstream's INPUT-ONLY table: established after the
 # handshake's ACK). An ICMP error about the real server's packets goes on
-# to it unchanged. Refused: a real server of another family, and SYNPROXY
-# on a service with a direct-routing real server.
+# to it unchanged. The packet loses one TTL on the way (TTL 1: dropped,
+# ICMP time exceeded). Refused: a real server of another family, one at
+# the director's own address (and, on the way, one whose address became
+# the director's: no loop), and SYNPROXY on a service with a
+# direct-routing real server. Deleting a link or the namespace with DR
+# routes cached returns at once.
 #
-# The real servers are set up as operators set up DR: the VIP on lo, no
-# ARP answers for it, and a route back to the clients; here that route
-# goes through the director's namespace acting as the clients' router
-# (accept_local: the replies come from its own VIP, so it must take them
-# as a router would).
+# The real servers are set up as operators set up DR (own_vip_servers in
+# tests/lib: the VIP on lo, no ARP answers for it, and a route back to
+# the clients through the director's namespace acting as their router).
 . tests/lib/lib.sh
 trap cleanup_all EXIT
 topo_up 2
 load_rvs
-nsx d sysctl -qw net.ipv4.conf.all.accept_local=1 net.ipv4.conf.br0.accept_local=1 \
-  net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br0.rp_filter=0 net.ipv6.conf.all.forwarding=1
-for i in 1 2; do
-  nsx "rs$i" ip addr add "$VIP/32" dev lo
-  nsx "rs$i" ip addr add "$VIP6/128" dev lo nodad
-  nsx "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-  nsx "rs$i" ip route add 192.0.2.0/24 via "$DIR_IN"
-  nsx "rs$i" ip -6 route add 2001:db8:c::/64 via "$DIR_IN6"
-  nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$VIP" 80 &
-  nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$VIP6" 80 &
-done
-for i in 1 2; do wait_port "rs$i" "$VIP" 80; wait_port "rs$i" "$VIP6" 80; done
+own_vip_servers 2
 for v in "$VIP:80" "[$VIP6]:80"; do
   nsx d ipvsadm -A -t "$v" -s rr
 done
@@ -50,13 +41,11 @@ for pair in "$VIP $CLIENT" "$VIP6 $CLIENT6"; do
   client upload "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: upload corrupted"
   client download "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: download corrupted"
 done
-# One direction only: the director counted the client's bytes (the 5 MB
-# upload among them; packets are counted as they come, aggregated by GRO)
-# and none of the replies (5 MB came back past it).
-# (Columns: Conns InPkts OutPkts InBytes OutBytes.)
-read -r inp outp inb outb <<<"$(nsx d ipvsadm -Ln --stats --exact -t "$VIP:80" | awk '/^TCP/ {print $4, $5, $6, $7}')"
+# The director counted the client's bytes, the 5 MB upload among them
+# (packets are counted as they come, aggregated by GRO). (Columns: Conns
+# InPkts OutPkts InBytes OutBytes.)
+read -r inp inb <<<"$(nsx d ipvsadm -Ln --stats --exact -t "$VIP:80" | awk '/^TCP/ {print $4, $6}')"
 [ "$inp" -gt 0 ] && [ "$inb" -gt 5000000 ] || fail "inbound through DR: $inp packets, $inb bytes"
-assert_eq "outbound through DR (packets bytes)" "0 0" "$outp $outb"
 
 # Tracked from one side: a held connection is ESTABLISHED.
 hold_conn "$VIP" 20
@@ -66,29 +55,60 @@ assert_eq "the held connection's state" ESTABLISHED "$state"
 
 # An ICMP error about the real server's reply (VIP -> client) goes to the
 # real server unchanged: it arrives there as a frag-needed to the VIP.
-icmp_in() { # the destination unreachables received by both real servers
-  local n=0 i
-  for i in 1 2; do n=$((n + $(nsx "rs$i" nstat -az IcmpInDestUnreachs | awk '/IcmpInDestUnreachs/ {print $2}'))); done
-  echo "$n"
-}
-before=$(icmp_in) fwd0=$(rvs_stat icmp_fwd)
-nsx c python3 tests/lib/rawpkt.py ptb "$CLIENT" "$VIP" 80 "$cport" 1400 good > /dev/null
-for _ in $(seq 20); do [ "$(icmp_in)" -gt "$before" ] && break; sleep 0.1; done
-assert_eq "frag-needed received by the real server" $((before + 1)) "$(icmp_in)"
-assert_eq "icmp_fwd" $((fwd0 + 1)) "$(rvs_stat icmp_fwd)"
+icmp_reaches_rs "$cport"
 
-# Refusals, with their extack messages.
-if out=$(nsx d ipvsadm -a -t "[$VIP6]:80" -r "$(rs_addr 1):80" -g 2>&1); then fail "an IPv4 DR server on an IPv6 service: $out"; fi
+# The packet goes on with one less TTL: one that arrives with 1 is not
+# sent, and its sender hears so (ICMP time exceeded).
+t0=$(rvs_stat drop_ttl) x0=$(nsx c nstat -az IcmpInTimeExcds | awk '/IcmpInTimeExcds/ {print $2}')
+nsx c python3 -c "
+import socket
+s = socket.socket()
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
+s.settimeout(0.5)
+try:
+    s.connect(('$VIP', 80))
+except OSError:
+    pass"
+[ "$(rvs_stat drop_ttl)" -gt "$t0" ] || fail "a SYN with TTL 1 was not dropped as expired"
+x1=$(nsx c nstat -az IcmpInTimeExcds | awk '/IcmpInTimeExcds/ {print $2}')
+[ "$x1" -gt "$x0" ] || fail "the client got no time exceeded"
+
+# Refusals, with their extack messages (through the family directly:
+# stock ipvsadm refuses a DR server of another family itself).
 errs=$(nsx d python3 -c "
-import sys
+import struct, sys
 sys.path.insert(0, 'tests/lib')
 import ipvsnl as n
 g = n.Genl()
+def show(what, cmd, attrs):
+    err, msg, _ = g.request(cmd, attrs)
+    print(what, err, msg)
 # SYNPROXY (flag 0x8000) on a service with direct-routing real servers.
-err, msg, _ = g.request(n.SET_SERVICE, n.nest(n.CMD_SERVICE, n.svc_full('tcp', '$VIP', 80, flags=0x8000)))
-print(err, msg)
+show('synproxy', n.SET_SERVICE, n.nest(n.CMD_SERVICE, n.svc_full('tcp', '$VIP', 80, flags=0x8000)))
+# An IPv4 direct-routing real server on an IPv6 service.
+show('family', n.NEW_DEST, n.nest(n.CMD_SERVICE, n.svc_id('tcp', '$VIP6', 80))
+     + n.nest(n.CMD_DEST, n.nla(n.DEST_ADDR_FAMILY, struct.pack('=H', n.AF_INET)) + n.dest_full('$(rs_addr 1)', 81, fwd=3)))
+# The director's own address.
+show('local', n.NEW_DEST, n.nest(n.CMD_SERVICE, n.svc_id('tcp', '$VIP', 80)) + n.nest(n.CMD_DEST, n.dest_full('$DIR_IN', 80, fwd=3)))
 ")
-grep -q "SYNPROXY hands connections to FULLNAT real servers only" <<<"$errs" || fail "SYNPROXY with DR servers: $errs"
+grep -q "^synproxy 22 SYNPROXY hands connections to FULLNAT real servers only" <<<"$errs" || fail "SYNPROXY with DR servers: $errs"
+grep -q "^family 97 direct routing and tunnelling keep the packet" <<<"$errs" || fail "an IPv4 DR server on an IPv6 service: $errs"
+grep -q "^local 22 a direct-routing or tunnelled real server cannot be an address of the director's" <<<"$errs" || fail "the director as its own DR server: $errs"
+
+# An address that becomes the director's after its real server was
+# configured is not sent to: the packet would come back to rvs.
+nsx d ipvsadm -A -t "$VIP:81" -s rr
+nsx d ipvsadm -a -t "$VIP:81" -r 198.51.100.50 -g
+nsx d ip addr add 198.51.100.50/32 dev br0
+r0=$(rvs_stat drop_no_route) t0=$(rvs_stat drop_ttl)
+nsx c python3 -c "
+import socket
+try:
+    socket.create_connection(('$VIP', 81), 0.5)
+except OSError:
+    pass"
+[ "$(rvs_stat drop_no_route)" -gt "$r0" ] || fail "a DR server at the director's own address: not refused on the way"
+assert_eq "no loop through the director (drop_ttl)" "$t0" "$(rvs_stat drop_ttl)"
 
 # A device going away is let go of at once: direct routing caches its
 # routes to the real servers, and an IPv6 one keeps its device referenced
@@ -101,9 +121,9 @@ for _ in $(seq 100); do kill -0 "$del" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$del" 2>/dev/null; then fail "br0 still referenced 10 s after its deletion"; fi
 
 # ... and so is one whose namespace goes away: with a route cached again
-# through a new br0, the test's end deletes the director's namespace (rvs
-# lets go of that namespace's caches before its devices go; a device
-# left referenced stops the VM, scripts/vm-run).
+# through a new br0, the test's end deletes the director's namespace (the
+# bridge goes before rvs's namespace exit runs, and the notifier lets go
+# of it as above; a device left referenced stops the VM, scripts/vm-run).
 nsx d ip link add br0 type bridge
 for i in 1 2; do nsx d ip link set "d$i" master br0; done
 nsx d ip link set br0 up
