@@ -167,17 +167,12 @@ fn forwarded(svc: &Addr, other: &Addr) -> Res {
 /// the client's packet unchanged, so their real servers have the
 /// service's family (tunnelling across families: not yet); SYNPROXY
 /// hands the client's handshake over by rewriting the sequence space, which
-/// only FULLNAT does. A real server that keeps the packet's addresses
-/// cannot be an address of the director's own (rvs has no local node: the
-/// packet would come back to it). A namespace that gets a direct-routing
-/// real server is marked so (`Settings::direct_routing`).
+/// only FULLNAT does. A namespace that gets a direct-routing real server
+/// is marked so (`Settings::direct_routing`).
 fn dest_fits(net: NetRef, key: &SvcKey, synproxy: bool, addr: &Addr, conf: &DestConf) -> Res {
     let m = Method::from_fwd(conf.fwd).ok_or(refuse(errno::EOPNOTSUPP, msg::FWD))?;
     if !m.rewrites() && addr.family() != key.addr.family() {
         return Err(refuse(errno::EAFNOSUPPORT, msg::DR_FAMILY));
-    }
-    if !m.rewrites() && net.has_addr(addr) {
-        return Err(refuse(errno::EINVAL, msg::KEEP_LOCAL));
     }
     if synproxy && !m.rewrites() {
         return Err(refuse(errno::EINVAL, msg::SYNPROXY_FWD));
@@ -230,6 +225,19 @@ pub(crate) fn del_service(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey)
     publish(st, cfg, cur, Some(i), None)
 }
 
+/// Whether a real server at `addr` may be given method `fwd`: one that
+/// keeps the packet's addresses cannot be an address of the director's
+/// own (rvs has no local node: the packet would come back to it). Checked
+/// when the method is set, not on every later edit: an address that
+/// becomes the director's afterwards is refused on the way instead
+/// (`drop_no_route`), and its service stays editable.
+fn not_local(net: NetRef, addr: &Addr, fwd: u32) -> Res {
+    match Method::from_fwd(fwd) {
+        Some(m) if !m.rewrites() && net.has_addr(addr) => Err(refuse(errno::EINVAL, msg::KEEP_LOCAL)),
+        _ => Ok(()),
+    }
+}
+
 /// A new real server `addr:port` of service `key`. EEXIST if it exists.
 pub(crate) fn add_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: Addr, port: u16, conf: DestConf) -> Res {
     forwarded(&key.addr, &addr)?;
@@ -238,6 +246,7 @@ pub(crate) fn add_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, ad
             return Err(refuse(errno::EEXIST, msg::DEST_EXISTS));
         }
         dest_fits(net, key, s.synproxy, &addr, &conf)?;
+        not_local(net, &addr, conf.fwd)?;
         let d = Dest::new(addr, port, conf.weight).map_err(kerr)?;
         conf.apply(&d);
         p.dests.push(d, GFP_KERNEL).map_err(no_mem)
@@ -263,6 +272,9 @@ pub(crate) fn edit_dest(
         // Checked before anything changes: the real server is edited in
         // place.
         dest_fits(net, key, s.synproxy, &addr, &c)?;
+        if c.fwd != d.fwd.load(Relaxed) {
+            not_local(net, &addr, c.fwd)?;
+        }
         c.apply(d);
         Ok(())
     })

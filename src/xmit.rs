@@ -18,7 +18,7 @@ use crate::pkt::Pkt;
 use crate::rvs_core::addr::Family;
 use crate::rvs_core::csum::FieldState;
 use crate::rvs_core::ipv6::{self, IPV6_HDR_LEN};
-use crate::rvs_core::ipvs_msg::errno::{EMSGSIZE, ETIMEDOUT};
+use crate::rvs_core::ipvs_msg::errno::{EMSGSIZE, ENOMEM, ETIMEDOUT};
 use crate::rvs_core::method::Method;
 use crate::rvs_core::nat64;
 use crate::rvs_core::nat::{self, Tuple};
@@ -67,7 +67,11 @@ pub(crate) fn as_is(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn
 /// is the real server's, as for direct routing.
 fn tunnel(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn) -> Verdict {
     if let Err(e) = skb.encapsulate(g, c.net, &c.dest.route_tun, &c.dest.addr) {
-        st.stats.inc(if e.to_errno() == -EMSGSIZE { Ctr::DropTooBig } else { Ctr::DropNoRoute });
+        st.stats.inc(match -e.to_errno() {
+            EMSGSIZE => Ctr::DropTooBig,
+            ENOMEM => Ctr::DropNoMem,
+            _ => Ctr::DropNoRoute,
+        });
         return skb.discard();
     }
     stats::account_packet(&st.stats, &c.dest.stats, &c.svc_stats, None, true, len as u64);

@@ -14,12 +14,15 @@
 #include <linux/siphash.h>
 #include <linux/jiffies.h>
 #include <linux/mutex.h>
+#include <linux/unaligned.h>
 #include <linux/netdevice.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/ip6_route.h>
 #include <net/ip_tunnels.h>
 #include <net/icmp.h>
+#include <net/gso.h>
+#include <net/inet_ecn.h>
 #include <linux/icmpv6.h>
 #include <net/route.h>
 #include <net/secure_seq.h>
@@ -614,13 +617,20 @@ int rvs_dec_ttl(struct sk_buff *skb, bool v6)
  * These are routes the fib owns (no KNOWN_NH), which let go of their
  * device when it goes.
  *
- * The outer header copies the inner one's DSCP/ECN and TTL (hop limit),
+ * The outer header copies the inner one's DSCP, ECN (CE as ECT(0), as
+ * IPVS's INET_ECN_encapsulate) and TTL (hop limit),
  * and DF from an IPv4 one (IPVS with pmtu_disc on, its default). A packet
- * over the route's MTU less the outer header gets the client an ICMP
- * fragmentation needed (IPv4, with DF) or packet too big (IPv6) quoting
- * it, from the VIP (the input route is still the packet's then), as
- * IPVS's ensure_mtu_is_adequate; aggregated packets (GSO) pass and their
- * outer packets are fragmented (ignore_df), as IPVS lets them.
+ * over the route's MTU less the outer header (an aggregated one: whose
+ * segments would be) gets the client an ICMP fragmentation needed (IPv4,
+ * with DF) or packet too big (IPv6) quoting it, from the VIP (the input
+ * route is still the packet's then), as IPVS's ensure_mtu_is_adequate.
+ * What goes on may still be fragmented as an outer packet (ignore_df,
+ * as IPVS): an IPv4 one without DF.
+ *
+ * Not done (IPVS does): an ICMP error about the outer packet, from a
+ * narrower link between the director and the real server, is not
+ * translated for the client; the director's own link MTU is what it
+ * learns.
  */
 struct rvs_tun_route {
 	struct dst_entry *dst;
@@ -661,7 +671,7 @@ static struct rvs_tun_route *tun_route(struct net *net, void **slot, const u8 *d
 		return r;
 	memset(tmp, 0, sizeof(*tmp));
 	if (!v6) {
-		struct flowi4 fl4 = { .daddr = *(const __be32 *)daddr };
+		struct flowi4 fl4 = { .daddr = get_unaligned((const __be32 *)daddr) };
 		struct rtable *rt = ip_route_output_key(net, &fl4);
 
 		if (IS_ERR(rt))
@@ -708,6 +718,15 @@ static struct rvs_tun_route *tun_route(struct net *net, void **slot, const u8 *d
 	return r;
 }
 
+/* Over the tunnel's MTU: an aggregated packet whose segments would be,
+ * once cut (IPVS's ip_vs_exceeds_mtu). */
+static bool tun_too_big(const struct sk_buff *skb, unsigned int mtu)
+{
+	if (skb->len <= mtu)
+		return false;
+	return !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
+}
+
 int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *daddr, bool v6)
 {
 	struct rvs_tun_route tmp, *r;
@@ -729,14 +748,16 @@ int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *dadd
 		goto drop;
 	}
 	if (!v6) {
-		if ((ip_hdr(skb)->frag_off & htons(IP_DF)) && skb->len > mtu && !skb_is_gso(skb)) {
+		if ((ip_hdr(skb)->frag_off & htons(IP_DF)) && tun_too_big(skb, mtu)) {
 			icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
 			err = -EMSGSIZE;
 			goto drop;
 		}
 	} else {
 #if IS_ENABLED(CONFIG_IPV6)
-		if (skb->len > mtu && !skb_is_gso(skb)) {
+		/* A datagram conntrack reassembled: its largest fragment is
+		 * what the sender sent (IPVS's __mtu_check_toobig_v6). */
+		if (IP6CB(skb)->frag_max_size ? IP6CB(skb)->frag_max_size > mtu : tun_too_big(skb, mtu)) {
 			icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
 			err = -EMSGSIZE;
 			goto drop;
@@ -766,6 +787,8 @@ int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *dadd
 		dsfield = ipv6_get_dsfield(in);
 		ttl = in->hop_limit;
 	}
+	/* ECN as IPVS encapsulates it: CE outside becomes ECT(0). */
+	dsfield = INET_ECN_encapsulate(dsfield, dsfield);
 	err = iptunnel_handle_offloads(skb, v6 ? SKB_GSO_IPXIP6 : SKB_GSO_IPXIP4);
 	if (err)
 		return err;
@@ -790,7 +813,7 @@ int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *dadd
 		iph->ttl = ttl;
 		iph->protocol = IPPROTO_IPIP;
 		iph->saddr = r->saddr.v4;
-		iph->daddr = *(const __be32 *)daddr;
+		iph->daddr = get_unaligned((const __be32 *)daddr);
 		/* tot_len and the checksum: ip_local_out. One identification
 		 * per segment an aggregated packet becomes. */
 		ip_select_ident_segs(net, skb, NULL, max_t(int, 1, skb_shinfo(skb)->gso_segs));
@@ -959,10 +982,13 @@ void rvs_synchronize_rcu(void) { synchronize_rcu(); }
 
 bool rvs_net_has_addr(struct net *net, const u8 *addr, bool v6)
 {
+	struct in6_addr a6;
+
 	if (!v6)
-		return inet_addr_type(net, *(const __be32 *)addr) == RTN_LOCAL;
+		return inet_addr_type(net, get_unaligned((const __be32 *)addr)) == RTN_LOCAL;
 #if IS_ENABLED(CONFIG_IPV6)
-	return ipv6_chk_addr(net, (const struct in6_addr *)addr, NULL, 0);
+	memcpy(&a6, addr, sizeof(a6));
+	return ipv6_chk_addr(net, &a6, NULL, 0);
 #else
 	return false;
 #endif

@@ -109,6 +109,8 @@ except OSError:
     pass"
 [ "$(rvs_stat drop_no_route)" -gt "$r0" ] || fail "a DR server at the director's own address: not refused on the way"
 assert_eq "no loop through the director (drop_ttl)" "$t0" "$(rvs_stat drop_ttl)"
+# Its service stays editable.
+nsx d ipvsadm -E -t "$VIP:81" -s wrr || fail "a service with a DR server turned local could not be edited"
 
 # A device going away is let go of at once: direct routing caches its
 # routes to the real servers, and an IPv6 one keeps its device referenced

@@ -83,9 +83,8 @@ hold_conn "$VIP" 20
 icmp_reaches_rs "$HELD_PORT"
 
 # Refusals, with their extack messages.
-if out=$(nsx d ipvsadm -a -t "[$VIP6]:80" -r "$(rs_addr 1):80" -i 2>&1); then fail "an IPv4 tunnelled server on an IPv6 service: $out"; fi
 errs=$(nsx d python3 -c "
-import sys
+import struct, sys
 sys.path.insert(0, 'tests/lib')
 import ipvsnl as n
 g = n.Genl()
@@ -93,5 +92,10 @@ for t in (1, 2):  # GUE, GRE
     err, msg, _ = g.request(n.NEW_DEST, n.nest(n.CMD_SERVICE, n.svc_id('tcp', '$VIP', 80))
                             + n.nest(n.CMD_DEST, n.dest_full('$(rs_addr 1)', 81, fwd=2, tun_type=t)))
     print(err, msg)
+# An IPv4 tunnelled real server on an IPv6 service (not yet).
+err, msg, _ = g.request(n.NEW_DEST, n.nest(n.CMD_SERVICE, n.svc_id('tcp', '$VIP6', 80))
+                        + n.nest(n.CMD_DEST, n.nla(n.DEST_ADDR_FAMILY, struct.pack('=H', n.AF_INET)) + n.dest_full('$(rs_addr 1)', 81, fwd=2)))
+print(err, msg)
 ")
 assert_eq "GUE and GRE refused" 2 "$(grep -c "^95 .*rvs tunnels by IPIP only" <<<"$errs")"
+grep -q "^97 direct routing and tunnelling keep the packet" <<<"$errs" || fail "an IPv4 tunnelled server on an IPv6 service: $errs"
