@@ -147,6 +147,21 @@ own_vip_servers() {
   for ((i = 1; i <= $1; i++)); do wait_port "rs$i" "$VIP" 80; wait_port "rs$i" "$VIP6" 80; done
 }
 
+# own_vip_traffic: through VIP:80 and [VIP6]:80 served by own_vip_servers
+# 2: four connections reach both real servers twice, each seeing the
+# client's own address, and 5 MB go up and down intact (sha256).
+own_vip_traffic() {
+  local pair vip cl out
+  for pair in "$VIP $CLIENT" "$VIP6 $CLIENT6"; do
+    read -r vip cl <<<"$pair"
+    out=$(client peers "$vip" 80 4)
+    assert_eq "$vip: both real servers, each twice" "2 2" "$(grep -c '^rs1 ' <<<"$out") $(grep -c '^rs2 ' <<<"$out")"
+    assert_eq "$vip: the real server sees the client itself" 4 "$(awk -v c="$cl" '$2 == c' <<<"$out" | wc -l)"
+    client upload "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: upload corrupted"
+    client download "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: download corrupted"
+  done
+}
+
 # icmp_reaches_rs CPORT: an ICMP frag-needed about a real server's answer
 # (VIP:80 -> client:CPORT) sent to the VIP reaches the real servers (one
 # more IcmpInDestUnreachs among them) and is counted in icmp_fwd.

@@ -33,14 +33,7 @@ assert_eq "listed as Route" "-> $(rs_addr 1):80 Route 1|-> $(rs_addr 2):80 Route
   "$(nsx d ipvsadm -Ln -t "$VIP:80" | awk '$1 == "->" && $2 != "RemoteAddress:Port" {print $1, $2, $3, $4}' | paste -sd'|')"
 grep -q "Route" <(nsx d cat /proc/net/ip_vs) || fail "/proc/net/ip_vs does not name the method"
 
-for pair in "$VIP $CLIENT" "$VIP6 $CLIENT6"; do
-  read -r vip cl <<<"$pair"
-  out=$(client peers "$vip" 80 4)
-  assert_eq "$vip: both real servers, each twice" "2 2" "$(grep -c '^rs1 ' <<<"$out") $(grep -c '^rs2 ' <<<"$out")"
-  assert_eq "$vip: the real server sees the client itself" 4 "$(awk -v c="$cl" '$2 == c' <<<"$out" | wc -l)"
-  client upload "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: upload corrupted"
-  client download "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: download corrupted"
-done
+own_vip_traffic
 # The director counted the client's bytes, the 5 MB upload among them
 # (packets are counted as they come, aggregated by GRO). (Columns: Conns
 # InPkts OutPkts InBytes OutBytes.)

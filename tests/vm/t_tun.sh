@@ -55,14 +55,7 @@ for fam, vip, lvl, disc, mtu_opt, n in ((socket.AF_INET, '$VIP', socket.IPPROTO_
 assert_eq "path MTUs the client learned" "1480 1460" "$(echo $pmtu)"
 assert_eq "drop_too_big" $((tb0 + 2)) "$(rvs_stat drop_too_big)"
 
-for pair in "$VIP $CLIENT" "$VIP6 $CLIENT6"; do
-  read -r vip cl <<<"$pair"
-  out=$(client peers "$vip" 80 4)
-  assert_eq "$vip: both real servers, each twice" "2 2" "$(grep -c '^rs1 ' <<<"$out") $(grep -c '^rs2 ' <<<"$out")"
-  assert_eq "$vip: the real server sees the client itself" 4 "$(awk -v c="$cl" '$2 == c' <<<"$out" | wc -l)"
-  client upload "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: upload corrupted"
-  client download "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: download corrupted"
-done
+own_vip_traffic
 # Through the tunnel: the real servers received IPIP (and IPv6-in-IPv6)
 # packets, and the director counted the client's bytes (the upload's
 # 5 MB among them).
