@@ -87,7 +87,7 @@ fn tunnel(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn) -> Verdi
 /// interface goes into the lookup), and one cache per real server is one
 /// place to empty when a device goes (`crate::dev_gone`).
 fn direct_route(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn) -> Verdict {
-    if skb.route_cached_to(g, c.net, &c.dest.route_dr, None, &c.dest.addr).is_err() {
+    if skb.route_cached_to(g, c.net, &c.dest.route_dr, &c.dest.addr).is_err() {
         st.stats.inc(Ctr::DropNoRoute);
         return skb.discard();
     }

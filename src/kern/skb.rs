@@ -241,12 +241,13 @@ impl Skb {
 
     /// Routes the packet, whose addresses stay as they are, to `nexthop`'s
     /// link-layer address (direct routing: the real server on a link of
-    /// the director's), through a cache as `route_cached`. The caches
-    /// must hold routes of this kind only.
-    pub(crate) fn route_cached_to(&mut self, g: &RcuGuard, net: NetRef, cache: &RouteCache, shared: Option<&RouteCache>, nexthop: &Addr) -> Result {
+    /// the director's), through `cache` (the real server's: the route
+    /// depends on it alone, so no second, shared cache), which must hold
+    /// routes of this kind only.
+    pub(crate) fn route_cached_to(&mut self, g: &RcuGuard, net: NetRef, cache: &RouteCache, nexthop: &Addr) -> Result {
         match nexthop.as_v4() {
-            Some(d) => self.route_v4_cached(g, net, cache, shared, 0, d, true),
-            None => self.route_v6_cached(g, net, cache, shared, &Addr::v6([0; 16]), nexthop, true),
+            Some(d) => self.route_v4_cached(g, net, cache, None, 0, d, true),
+            None => self.route_v6_cached(g, net, cache, None, &Addr::v6([0; 16]), nexthop, true),
         }
     }
 
