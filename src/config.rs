@@ -97,9 +97,11 @@ impl DestConf {
         DestConf { weight: d.weight.load(Relaxed), fwd: d.fwd.load(Relaxed), u_thresh: t.upper, l_thresh: t.lower }
     }
 
-    fn apply(self, d: &Dest) {
+    /// Gives `d` these settings, and `m`, the method `fwd` gave.
+    fn apply(self, d: &Dest, m: Method) {
         d.weight.store(self.weight, Relaxed);
         d.fwd.store(self.fwd, Relaxed);
+        d.set_method(m);
         d.set_thresholds(self.u_thresh, self.l_thresh);
     }
 }
@@ -162,23 +164,32 @@ fn forwarded(svc: &Addr, other: &Addr) -> Res {
     Ok(())
 }
 
-/// Whether a real server at `addr` with `conf` may serve service `key`
-/// (with SYNPROXY if `synproxy`): direct routing and tunnelling forward
-/// the client's packet unchanged, so their real servers have the
-/// service's family (tunnelling across families: not yet); SYNPROXY
-/// hands the client's handshake over by rewriting the sequence space, which
-/// only FULLNAT does. A namespace that gets a direct-routing real server
-/// is marked so (`Settings::direct_routing`).
-fn dest_fits(net: NetRef, key: &SvcKey, synproxy: bool, addr: &Addr, conf: &DestConf) -> Res {
-    let m = Method::from_fwd(conf.fwd).ok_or(refuse(errno::EOPNOTSUPP, msg::FWD))?;
-    if !m.rewrites() && addr.family() != key.addr.family() {
+/// The method a real server given `fwd` in `net` forwards by: `-m`
+/// reads the namespace's `masq_as_fullnat` switch, once, here (its later
+/// changes apply to real servers given their method afterwards).
+fn method_of(net: NetRef, fwd: u32) -> Res<Method> {
+    Method::from_fwd(fwd, net.settings().masq_as_fullnat.load(Relaxed)).ok_or(refuse(errno::EOPNOTSUPP, msg::FWD))
+}
+
+/// Whether a real server at `addr` forwarding by `m` may serve service
+/// `key` (with SYNPROXY if `synproxy`): NAT, direct routing and
+/// tunnelling keep the client's address, so their real servers have the
+/// service's family (NAT64 is FULLNAT's; tunnelling across families: not
+/// yet); SYNPROXY hands the client's handshake over by rewriting the
+/// sequence space, which only FULLNAT does. A namespace that gets a
+/// direct-routing or NAT real server is marked so
+/// (`Settings::direct_routing`, `Settings::nat`).
+fn dest_fits(net: NetRef, key: &SvcKey, synproxy: bool, addr: &Addr, m: Method) -> Res {
+    if !m.owns_server_side() && addr.family() != key.addr.family() {
         return Err(refuse(errno::EAFNOSUPPORT, msg::DR_FAMILY));
     }
-    if synproxy && !m.rewrites() {
+    if synproxy && !m.owns_server_side() {
         return Err(refuse(errno::EINVAL, msg::SYNPROXY_FWD));
     }
-    if m == Method::DirectRoute {
-        net.settings().direct_routing.store(true, SeqCst);
+    match m {
+        Method::DirectRoute => net.settings().direct_routing.store(true, SeqCst),
+        Method::Nat => net.settings().nat.store(true, SeqCst),
+        _ => {}
     }
     Ok(())
 }
@@ -211,7 +222,7 @@ pub(crate) fn edit_service(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey
         let mut c = SvcConf::of(s);
         edit(&mut c)?;
         for d in s.dests.iter() {
-            dest_fits(net, key, c.synproxy, &d.addr, &DestConf::of(d))?;
+            dest_fits(net, key, c.synproxy, &d.addr, d.method())?;
         }
         c.apply(p);
         Ok(())
@@ -225,17 +236,18 @@ pub(crate) fn del_service(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey)
     publish(st, cfg, cur, Some(i), None)
 }
 
-/// Whether a real server at `addr` may be given method `fwd`: one that
-/// keeps the packet's addresses cannot be an address of the director's
-/// own (rvs has no local node: the packet would come back to it). Checked
-/// when the method is set, not on every later edit: an address that
-/// becomes the director's afterwards is refused on the way instead
-/// (`drop_no_route`), and its service stays editable.
-fn not_local(net: NetRef, addr: &Addr, fwd: u32) -> Res {
-    match Method::from_fwd(fwd) {
-        Some(m) if !m.rewrites() && net.has_addr(addr) => Err(refuse(errno::EINVAL, msg::KEEP_LOCAL)),
-        _ => Ok(()),
+/// Whether a real server at `addr` may be given method `m`: one that
+/// keeps the client's address cannot be an address of the director's own
+/// (rvs has no local node: the packet would come back to it, or the
+/// answer would never pass it). Checked when the method is set, not on
+/// every later edit: an address that becomes the director's afterwards
+/// is refused on the way instead (`drop_no_route`), and its service
+/// stays editable.
+fn not_local(net: NetRef, addr: &Addr, m: Method) -> Res {
+    if !m.owns_server_side() && net.has_addr(addr) {
+        return Err(refuse(errno::EINVAL, msg::KEEP_LOCAL));
     }
+    Ok(())
 }
 
 /// A new real server `addr:port` of service `key`. EEXIST if it exists.
@@ -245,10 +257,11 @@ pub(crate) fn add_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, ad
         if s.dests.iter().any(|d| d.addr == addr && d.port == port) {
             return Err(refuse(errno::EEXIST, msg::DEST_EXISTS));
         }
-        dest_fits(net, key, s.synproxy, &addr, &conf)?;
-        not_local(net, &addr, conf.fwd)?;
+        let m = method_of(net, conf.fwd)?;
+        dest_fits(net, key, s.synproxy, &addr, m)?;
+        not_local(net, &addr, m)?;
         let d = Dest::new(addr, port, conf.weight).map_err(kerr)?;
-        conf.apply(&d);
+        conf.apply(&d, m);
         p.dests.push(d, GFP_KERNEL).map_err(no_mem)
     })
 }
@@ -271,11 +284,13 @@ pub(crate) fn edit_dest(
         edit(&mut c)?;
         // Checked before anything changes: the real server is edited in
         // place.
-        dest_fits(net, key, s.synproxy, &addr, &c)?;
-        if c.fwd != d.fwd.load(Relaxed) {
-            not_local(net, &addr, c.fwd)?;
+        let new_method = c.fwd != d.fwd.load(Relaxed);
+        let m = if new_method { method_of(net, c.fwd)? } else { d.method() };
+        dest_fits(net, key, s.synproxy, &addr, m)?;
+        if new_method {
+            not_local(net, &addr, m)?;
         }
-        c.apply(d);
+        c.apply(d, m);
         Ok(())
     })
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The FULLNAT connection table.
+//! The connection table.
 //!
 //! One [`Conn`] per connection, linked into two hash chains: by its in-tuple
 //! (client -> VIP, as the client's packets carry it) and by its out-tuple
-//! (RS -> LADDR, as the real server's replies carry it). A lookup by a
+//! (as the real server's replies carry it: RS -> LADDR for FULLNAT, RS ->
+//! client for NAT, VIP -> client where the director never sees them). A lookup by a
 //! packet's own 4-tuple finds the connection and the direction.
 //!
 //! Concurrency (`kern::rcu_hash`): lookups walk the chains under RCU with
@@ -47,7 +48,8 @@ pub(crate) struct Conn {
     /// client -> VIP: saddr = client, daddr = VIP.
     pub(crate) in_t: Tuple,
     /// What the real server's packets carry: RS -> LADDR for FULLNAT
-    /// (saddr = RS, daddr = LADDR); for direct routing and tunnelling,
+    /// (saddr = RS, daddr = LADDR), RS -> client for NAT; for direct
+    /// routing and tunnelling,
     /// VIP -> client (`in_t` reversed: the real server's answer, which
     /// rvs never sees unless the client is the director itself, and then
     /// lets through untouched, `forward`).
@@ -193,7 +195,7 @@ impl Conn {
             client_end: AtomicU32::new(0),
             rs_end: AtomicU32::new(0),
             acks_seen: AtomicU8::new(0),
-            toa_done: AtomicBool::new(rs_isn.is_none() || !n.method.rewrites()),
+            toa_done: AtomicBool::new(rs_isn.is_none() || !n.method.owns_server_side()),
             dest: n.dest,
             laddr,
             svc_stats: n.svc_stats,

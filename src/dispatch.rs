@@ -7,8 +7,10 @@
 //! answer; an ICMP error about a packet rvs sent is translated for the
 //! other side (across the families for NAT64: `nat64_icmp`); everything
 //! else is the stack's. The defence switches drop
-//! what targets a VIP but no service. Nothing below this file calls back
-//! into it.
+//! what targets a VIP but no service. NAT real servers' answers are not
+//! addressed to the director: the FORWARD hook catches them (and the ICMP
+//! errors going the same way) as they pass. Nothing below this file calls
+//! back into it.
 
 use crate::conn_table::Conn;
 use crate::forward::forward;
@@ -18,6 +20,7 @@ use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::ipv6;
 use crate::rvs_core::nat::Tuple;
 use crate::rvs_core::packet::{self, Malformed, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
+use crate::rvs_core::method::Method;
 use crate::rvs_core::{icmp, icmp6};
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::tcp_state::{Dir, TcpState};
@@ -37,6 +40,50 @@ pub(crate) fn local_in(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>
         return skb.accept();
     }
     process(st, g, skb, net, f)
+}
+
+/// The FORWARD hook: NAT real servers' answers on their way through the
+/// director to the client, and ICMP errors about NAT connections going
+/// the same way, as upstream's ip_vs_reply4 and ip_vs_forward_icmp;
+/// every other forwarded packet goes on untouched. A namespace where no
+/// NAT real server was ever configured pays one load per forwarded
+/// packet; one where one was, a connection lookup (as IPVS's).
+pub(crate) fn forward_hook(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookState<'_>, f: Family) -> Verdict {
+    let net = state.net();
+    if !net.settings().nat.load(Relaxed) || !st.svcs.read(g).works_in(net) {
+        return skb.accept();
+    }
+    let len = skb.len();
+    let Ok(ip) = NetHdr::parse(&mut skb, f) else {
+        return skb.accept();
+    };
+    if ip.fragment || ip.routing_pending {
+        return skb.accept();
+    }
+    match (f, ip.proto) {
+        (Family::V4, IPPROTO_ICMP) => return icmp_error(st, g, skb, net, &ip, len, At::Forward),
+        (Family::V6, ipv6::IPPROTO_ICMPV6) => return icmp6_error(st, g, skb, net, &ip, len, At::Forward),
+        (_, IPPROTO_TCP | IPPROTO_UDP) => {}
+        _ => return skb.accept(),
+    }
+    // A malformed packet passing through is not known to be rvs's: the
+    // stack forwards it as it would without rvs.
+    let Some(p) = Pkt::parse(&mut skb, net, ip, len) else {
+        return skb.accept();
+    };
+    match st.conns.lookup(g, net, ip.proto, &p.tuple) {
+        Some((c, Dir::Out)) if c.method == Method::Nat => forward(st, g, skb, &p, c, Dir::Out),
+        _ => skb.accept(),
+    }
+}
+
+/// Which hook an ICMP error came through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// Addressed to the director (a VIP, a LADDR).
+    LocalIn,
+    /// Passing through it (to a NAT connection's client).
+    Forward,
 }
 
 /// The PRE_ROUTING hook: the fragment guard.
@@ -110,10 +157,10 @@ pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, f: Fa
         Err(_) => return skb.accept(),
     };
     if f == Family::V4 && ip.proto == IPPROTO_ICMP && !ip.fragment {
-        return icmp_error(st, g, skb, net, &ip, len);
+        return icmp_error(st, g, skb, net, &ip, len, At::LocalIn);
     }
     if f == Family::V6 && ip.proto == ipv6::IPPROTO_ICMPV6 && !ip.fragment {
-        return icmp6_error(st, g, skb, net, &ip, len);
+        return icmp6_error(st, g, skb, net, &ip, len, At::LocalIn);
     }
     if ip.proto != IPPROTO_TCP && ip.proto != IPPROTO_UDP || ip.fragment || ip.routing_pending {
         return skb.accept();
@@ -146,7 +193,9 @@ pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, f: Fa
 
 /// An ICMP error about a packet rvs sent: translated for the other side of
 /// the connection (outer addresses, quoted header, quoted sequence number).
-fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, len: usize) -> Verdict {
+/// Through the FORWARD hook (`at`), only one going to a NAT connection's
+/// client is rvs's.
+fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, len: usize, at: At) -> Verdict {
     // ICMP errors are small (the quote is at most 576 bytes in all): take
     // the whole message linear and writable only once it is ours.
     let end = ip.tot_len.min(len);
@@ -165,21 +214,33 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
     let Some((c, dir)) = st.conns.lookup(g, net, q.proto, &q.tuple.reversed()) else {
         return skb.accept();
     };
+    if at == At::Forward && !(c.method == Method::Nat && dir == Dir::Out) {
+        return skb.accept();
+    }
     if !plausible(ip, &q.tuple) {
         st.stats.inc(Ctr::DropMalformed);
         return skb.discard();
     }
-    if !c.method.rewrites() {
+    if c.method.keeps_addresses() {
         return pass_on_icmp(st, g, skb, len, c, dir);
     }
     if nat64_icmp::crosses(c) {
         return nat64_icmp::icmp4_to_client(st, skb, net, ip, len, c, dir);
     }
-    // FULLNAT passes the MTU on as it is: one under the kernel's floor
-    // would only pull the other side's path MTU down to it.
+    // FULLNAT and NAT pass the MTU on as it is: one under the kernel's
+    // floor would only pull the other side's path MTU down to it.
     if skb.pull(end).map(|p| icmp::check_frag_needed(p, ip.l4_off)) != Some(Ok(())) {
         st.stats.inc(Ctr::DropMalformed);
         return skb.discard();
+    }
+    if c.method == Method::Nat {
+        let (outer, inner) = nat_icmp_ends(ip, c, dir);
+        let Some(buf) = skb.writable(end) else {
+            st.stats.inc(Ctr::DropNoMem);
+            return skb.discard();
+        };
+        icmp::rewrite_error(buf, ip.l4_off, &q, (outer.0.low32(), outer.1.low32()), &inner, SeqDelta(0));
+        return nat_icmp_send(st, skb, net, &outer, dir, Family::V4);
     }
     let (outer, inner, seq) = match dir {
         // Quoted: VIP -> client, sent to the client. The error came from the
@@ -221,6 +282,35 @@ fn pass_on_icmp(st: &State, g: &RcuGuard, skb: Skb, len: usize, c: &Conn, dir: D
     xmit::as_is(st, g, skb, len, c)
 }
 
+/// The outer addresses and the quoted tuple an ICMP error about NAT
+/// connection `c`, travelling `dir`, takes (as upstream's ip_vs_nat_icmp).
+/// In: it came from the client's side about the answer (VIP -> client)
+/// and goes on, from the same sender, to the real server about its own
+/// (RS -> client). Out: it came from the real server's side about the
+/// client's packet as it left (client -> RS) and goes on to the client,
+/// from the VIP, about the packet it sent (client -> VIP).
+fn nat_icmp_ends(ip: &NetHdr, c: &Conn, dir: Dir) -> ((Addr, Addr), Tuple) {
+    match dir {
+        Dir::In => ((ip.saddr, c.dest.addr), c.out_t),
+        Dir::Out => ((c.in_t.daddr, c.in_t.saddr), c.in_t),
+    }
+}
+
+/// Sends an ICMP error rewritten for NAT: toward the real server routed
+/// and sent from here; toward the client it goes on where the stack was
+/// taking it (forwarded, or delivered to a client on this host).
+fn nat_icmp_send(st: &State, mut skb: Skb, net: NetRef, outer: &(Addr, Addr), dir: Dir, f: Family) -> Verdict {
+    st.stats.inc(Ctr::IcmpFwd);
+    if dir == Dir::Out {
+        return skb.accept();
+    }
+    if skb.route(net, &outer.0, &outer.1).is_err() {
+        st.stats.inc(Ctr::DropNoRoute);
+        return skb.discard();
+    }
+    xmit::send(st, skb, net, f)
+}
+
 /// Whether an ICMP error about a packet of ours that was `quoted` can be
 /// genuine: errors go to the sender of the packet they quote (RFC 792,
 /// RFC 4443), here the VIP or the LADDR. One sent elsewhere (a client
@@ -237,7 +327,7 @@ fn plausible(ip: &NetHdr, quoted: &Tuple) -> bool {
 /// whose checksum does not verify, or a Packet Too Big under IPv6's
 /// minimum MTU, is dropped and counted, as IPVS drops them: forwarding it
 /// with a fresh checksum would vouch for it.
-fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, len: usize) -> Verdict {
+fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, len: usize, at: At) -> Verdict {
     let end = ip.tot_len.min(len);
     let parsed = skb.pull(end).map(|p| ipv6::parse_ipv6(p, len).and_then(|h| icmp6::parse_error(p, &h)));
     let q = match parsed {
@@ -252,15 +342,29 @@ fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr,
     let Some((c, dir)) = st.conns.lookup(g, net, q.proto, &q.tuple.reversed()) else {
         return skb.accept();
     };
+    if at == At::Forward && !(c.method == Method::Nat && dir == Dir::Out) {
+        return skb.accept();
+    }
     if !plausible(ip, &q.tuple) {
         st.stats.inc(Ctr::DropMalformed);
         return skb.discard();
     }
-    if !c.method.rewrites() {
+    if c.method.keeps_addresses() {
         return pass_on_icmp(st, g, skb, len, c, dir);
     }
     if nat64_icmp::crosses(c) {
         return nat64_icmp::icmp6_to_server(st, skb, net, ip, len, c, dir);
+    }
+    if c.method == Method::Nat {
+        let (outer, inner) = nat_icmp_ends(ip, c, dir);
+        let Some(buf) = skb.writable(end) else {
+            st.stats.inc(Ctr::DropNoMem);
+            return skb.discard();
+        };
+        if icmp6::rewrite_error(buf, &q, (outer.0.octets(), outer.1.octets()), &inner, SeqDelta(0)).is_err() {
+            return skb.discard();
+        }
+        return nat_icmp_send(st, skb, net, &outer, dir, Family::V6);
     }
     let (outer, inner, seq) = match dir {
         Dir::In => (

@@ -59,6 +59,9 @@ const PRI_LOCAL_IN: i32 = 98;
 /// (NF_IP_PRI_CONNTRACK_DEFRAG and NF_IP6_PRI_CONNTRACK_DEFRAG, -400) so
 /// that fragments are seen as such.
 const PRI_PRE_ROUTING: i32 = -450;
+/// FORWARD priority: after the filter table, as upstream IPVS catches NAT
+/// answers there (ip_vs_reply4: 100).
+const PRI_FORWARD: i32 = 100;
 
 /// The collector runs this often and looks at this share of the table.
 const GC_PERIOD_MS: u32 = 250;
@@ -207,6 +210,8 @@ impl kernel::Module for Rvs {
             Hook::PreRouting(Family::V4, PRI_PRE_ROUTING),
             Hook::LocalIn(Family::V6, PRI_LOCAL_IN),
             Hook::PreRouting(Family::V6, PRI_PRE_ROUTING),
+            Hook::Forward(Family::V4, PRI_FORWARD),
+            Hook::Forward(Family::V6, PRI_FORWARD),
         ])?;
         let genl = GenlFamily::register().map_err(|e| {
             if e == EEXIST {

@@ -46,7 +46,7 @@ pub(crate) fn open<'a>(
         return Err(());
     };
     let proto = p.ip.proto;
-    let method = Method::from_fwd(dest.fwd.load(Relaxed)).unwrap_or(Method::FullNat);
+    let method = dest.method();
     let (out_t, laddr, seq_in) = match method {
         Method::FullNat => {
             let (laddr, out_t) = fullnat_ends(st, g, svc, p, dest)?;
@@ -58,6 +58,9 @@ pub(crate) fn open<'a>(
             };
             (out_t, Some(laddr.clone()), seq_in)
         }
+        // The real server answers the client from its own address, by
+        // way of the director.
+        Method::Nat => (Tuple { saddr: dest.addr, daddr: p.tuple.saddr, sport: dest.port, dport: p.tuple.sport }, None, SeqDelta(0)),
         // The packet goes on as the client sent it; the real server
         // answers from the VIP.
         Method::DirectRoute | Method::Tunnel => (p.tuple.reversed(), None, SeqDelta(0)),

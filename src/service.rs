@@ -9,11 +9,12 @@
 use crate::kern::{CfgGuard, NetRef, RouteCache, TunRoute};
 use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::ctl_text::SvcKey;
+use crate::rvs_core::method::Method;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, Thresholds, WrrPos, MH_TABLE_SIZE};
 use crate::rvs_core::svc_index;
 use crate::stats::{ObjStats, Writer};
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -35,9 +36,12 @@ pub(crate) struct Dest {
     /// Traffic and connections.
     pub(crate) stats: ObjStats,
     /// Forwarding method as configured (`ipvs_nl::fwd`; see
-    /// `method::Method::from_fwd`), reported back as given. A new
-    /// connection takes its method from here.
+    /// `method::Method::from_fwd`), reported back as given.
     pub(crate) fwd: AtomicU32,
+    /// The method `fwd` gave when it was set (`Method::code`; `-m` reads
+    /// the namespace's `masq_as_fullnat` then). A new connection takes
+    /// its method from here.
+    method: AtomicU8,
     /// Upper and lower connection thresholds (0: none); set through
     /// [`Dest::set_thresholds`].
     u_thresh: AtomicU32,
@@ -68,6 +72,7 @@ impl Dest {
                 persist: AtomicU32::new(0),
                 stats: ObjStats::new()?,
                 fwd: AtomicU32::new(crate::rvs_core::ipvs_nl::fwd::FULLNAT),
+                method: AtomicU8::new(Method::FullNat.code()),
                 u_thresh: AtomicU32::new(0),
                 l_thresh: AtomicU32::new(0),
                 overloaded: AtomicBool::new(false),
@@ -86,6 +91,16 @@ impl Dest {
             inactive: self.inactive.load(Relaxed),
             overloaded: self.overloaded.load(Relaxed),
         }
+    }
+
+    /// How its new connections are forwarded.
+    pub(crate) fn method(&self) -> Method {
+        Method::from_code(self.method.load(Relaxed))
+    }
+
+    /// Sets the method (control path, with `fwd`).
+    pub(crate) fn set_method(&self, m: Method) {
+        self.method.store(m.code(), Relaxed);
     }
 
     /// The connection thresholds.

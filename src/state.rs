@@ -31,6 +31,9 @@ pub(crate) struct Settings {
     pub(crate) drop_tcp_port: AtomicBool,
     pub(crate) expire_rst: AtomicBool,
     pub(crate) expire_quiescent: AtomicBool,
+    /// `-m` makes FULLNAT real servers (read when a real server is given
+    /// its method: `config`).
+    pub(crate) masq_as_fullnat: AtomicBool,
     tcp: [AtomicU32; NR_STATES],
     udp: AtomicU32,
     pub(crate) sp: SynproxySettings,
@@ -42,6 +45,11 @@ pub(crate) struct Settings {
     /// rvs's holding it (`crate::dev_gone`). Set before the real server
     /// is published, so before any packet can use it.
     pub(crate) direct_routing: AtomicBool,
+    /// A NAT real server was configured here at some time (never
+    /// cleared): only then does the FORWARD hook look forwarded packets
+    /// up (`dispatch::forward_hook`). Set before the real server is
+    /// published.
+    pub(crate) nat: AtomicBool,
 }
 
 /// SYNPROXY's settings (Alibaba's sysctl names and defaults).
@@ -69,6 +77,7 @@ impl Settings {
             drop_tcp_port: AtomicBool::new(true),
             expire_rst: AtomicBool::new(true),
             expire_quiescent: AtomicBool::new(false),
+            masq_as_fullnat: AtomicBool::new(false),
             tcp: core::array::from_fn(|i| AtomicU32::new(t.tcp[i])),
             udp: AtomicU32::new(t.udp),
             sp: SynproxySettings {
@@ -82,6 +91,7 @@ impl Settings {
             },
             lports: AtomicU32::new(pack(PortRange::default())),
             direct_routing: AtomicBool::new(false),
+            nat: AtomicBool::new(false),
         }
     }
 
@@ -120,6 +130,7 @@ impl Settings {
             Setting::UdpTimeout => self.udp.load(Relaxed),
             Setting::ExpireTcpRst => self.expire_rst.load(Relaxed) as u32,
             Setting::ExpireQuiescentTemplate => self.expire_quiescent.load(Relaxed) as u32,
+            Setting::MasqAsFullnat => self.masq_as_fullnat.load(Relaxed) as u32,
             Setting::SynproxyInitMss => self.sp.init_mss.load(Relaxed),
             Setting::SynproxySack => self.sp.sack.load(Relaxed) as u32,
             Setting::SynproxyWscale => self.sp.wscale.load(Relaxed),
@@ -143,6 +154,7 @@ impl Settings {
             Setting::UdpTimeout => self.udp.store(v, Relaxed),
             Setting::ExpireTcpRst => self.expire_rst.store(v != 0, Relaxed),
             Setting::ExpireQuiescentTemplate => self.expire_quiescent.store(v != 0, Relaxed),
+            Setting::MasqAsFullnat => self.masq_as_fullnat.store(v != 0, Relaxed),
             Setting::SynproxyInitMss => self.sp.init_mss.store(v, Relaxed),
             Setting::SynproxySack => self.sp.sack.store(v != 0, Relaxed),
             Setting::SynproxyWscale => self.sp.wscale.store(v, Relaxed),

@@ -21,7 +21,7 @@ enum Knob {
     LportMax,
 }
 
-const KNOBS: [(&CStr, Knob); 27] = [
+const KNOBS: [(&CStr, Knob); 28] = [
     (c"fullnat_timestamp_remove_entry", Knob::S(Setting::TsStrip)),
     (c"fullnat_mss_adjust_entry", Knob::S(Setting::MssAdjust)),
     (c"fullnat_toa_entry", Knob::S(Setting::Toa)),
@@ -42,6 +42,7 @@ const KNOBS: [(&CStr, Knob); 27] = [
     (c"timeout_udp", Knob::S(Setting::UdpTimeout)),
     (c"conn_expire_tcp_rst", Knob::S(Setting::ExpireTcpRst)),
     (c"expire_quiescent_template", Knob::S(Setting::ExpireQuiescentTemplate)),
+    (c"masq_as_fullnat", Knob::S(Setting::MasqAsFullnat)),
     (c"synproxy_init_mss", Knob::S(Setting::SynproxyInitMss)),
     (c"synproxy_sack", Knob::S(Setting::SynproxySack)),
     (c"synproxy_wscale", Knob::S(Setting::SynproxyWscale)),

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Transmit: how a packet leaves the director, as upstream's ip_vs_xmit.c
 //! has one function per forwarding method (`transmit` picks the
-//! connection's). Direct routing sends the client's packet as it is to
+//! connection's). NAT rewrites the client's packet's destination to the
+//! real server, and the real server's answer's source back to the VIP
+//! (that one caught on its way through the director). Direct routing sends the client's packet as it is to
 //! the real server's link-layer address; tunnelling sends it inside an
 //! outer header to the real server's address. FULLNAT rewrites both ends
 //! (client -> VIP:vport becomes LADDR:lport -> RS:rport, and the reply
@@ -35,8 +37,67 @@ use core::sync::atomic::Ordering::Relaxed;
 pub(crate) fn transmit(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> Verdict {
     match c.method {
         Method::FullNat => fullnat(st, g, skb, p, c, dir),
+        Method::Nat => nat(st, g, skb, p, c, dir),
         Method::DirectRoute | Method::Tunnel => as_is(st, g, skb, p.len, c),
     }
+}
+
+/// NAT (upstream's ip_vs_nat_xmit, and handle_response for the way
+/// back): the client's packet goes to the real server (destination
+/// rewritten, source kept: the real server's application sees the
+/// client), one TTL less as a router's; the real server's answer, routed
+/// back through the director by the real server's own routing, is caught
+/// where the stack forwards it (`dispatch::forward_hook`; or at LOCAL_IN
+/// when the client is the director itself) and leaves from the VIP, on
+/// the route the stack already chose for it.
+fn nat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> Verdict {
+    let f = p.ip.family;
+    let to = match dir {
+        Dir::In => Tuple { saddr: c.in_t.saddr, daddr: c.dest.addr, sport: c.in_t.sport, dport: c.dest.port },
+        Dir::Out => Tuple { saddr: c.in_t.daddr, daddr: c.in_t.saddr, sport: c.in_t.dport, dport: c.in_t.sport },
+    };
+    if dir == Dir::In {
+        if let Err(e) = skb.dec_ttl(f == Family::V6) {
+            st.stats.inc(if e.to_errno() == -ETIMEDOUT { Ctr::DropTtl } else { Ctr::DropNoMem });
+            return skb.discard();
+        }
+        // The real server's route, shared with its other connections.
+        if skb.route_cached(g, p.net, &c.route_in, Some(&c.dest.route), &to.saddr, &to.daddr).is_err() {
+            st.stats.inc(Ctr::DropNoRoute);
+            return skb.discard();
+        }
+        // Checked (and the client told) while the packet is still the
+        // one it sent.
+        if skb.too_big(f == Family::V6) {
+            st.stats.inc(Ctr::DropTooBig);
+            return skb.discard();
+        }
+    }
+    let csum = skb.csum_state();
+    if let Err(why) = rewrite_ends(&mut skb, p, &to, csum) {
+        st.stats.inc(why);
+        return skb.discard();
+    }
+    stats::account_packet(&st.stats, &c.dest.stats, &c.svc_stats, None, dir == Dir::In, p.len as u64);
+    match dir {
+        Dir::In => send(st, skb, p.net, f),
+        Dir::Out => skb.accept(),
+    }
+}
+
+/// Rewrites the addresses and ports of packet `p` (same family on both
+/// sides) to `to`'s, its checksums following; or the counter of why the
+/// packet must be dropped.
+fn rewrite_ends(skb: &mut Skb, p: &Pkt, to: &Tuple, csum: FieldState) -> core::result::Result<(), Ctr> {
+    let ihl = p.ip.l4_off;
+    let buf = skb.writable(ihl + p.l4.hlen).ok_or(Ctr::DropNoMem)?;
+    match p.ip.family {
+        Family::V4 => nat::rewrite_v4(buf, ihl, to, csum),
+        // An IPv6 UDP datagram without a checksum: illegal (RFC 8200),
+        // and nothing to update incrementally.
+        Family::V6 => ipv6::rewrite_v6(buf, ihl, p.ip.proto, to, csum).map_err(|_| Ctr::DropMalformed)?,
+    }
+    Ok(())
 }
 
 /// Sends packet `skb` of `len` bytes, as it is, to connection `c`'s real
@@ -54,7 +115,7 @@ pub(crate) fn as_is(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn
     match c.method {
         Method::DirectRoute => direct_route(st, g, skb, len, c),
         Method::Tunnel => tunnel(st, g, skb, len, c),
-        Method::FullNat => {
+        Method::FullNat | Method::Nat => {
             st.stats.inc(Ctr::XmitErr);
             skb.discard()
         }
@@ -190,23 +251,16 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
     };
     // The packet's length as it leaves (NAT64 changes the header's).
     let len = p.len - p.ip.l4_off + ihl;
+    if same_family {
+        if let Err(why) = rewrite_ends(&mut skb, p, &to, csum) {
+            st.stats.inc(why);
+            return skb.discard();
+        }
+    }
     let Some(buf) = skb.writable(ihl + hlen) else {
         st.stats.inc(Ctr::DropNoMem);
         return skb.discard();
     };
-    if same_family {
-        match out_f {
-            Family::V4 => nat::rewrite_v4(buf, ihl, &to, csum),
-            Family::V6 => {
-                if ipv6::rewrite_v6(buf, ihl, p.ip.proto, &to, csum).is_err() {
-                    // An IPv6 UDP datagram without a checksum: illegal (RFC
-                    // 8200), and nothing to update incrementally.
-                    st.stats.inc(Ctr::DropMalformed);
-                    return skb.discard();
-                }
-            }
-        }
-    }
     // The client segment that takes the director's TOA (which blanks the
     // client's own, `toa::insert`); on every other client segment a TOA
     // the client wrote itself is blanked here, SYN included: a TCP Fast

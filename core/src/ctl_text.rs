@@ -64,6 +64,9 @@ pub enum Setting {
     /// A persistence template whose real server has weight 0 no longer
     /// places its client (0/1; upstream's sysctl of the same name).
     ExpireQuiescentTemplate,
+    /// Real servers added (or given their method) with `-m` forward by
+    /// FULLNAT, listed back as Masq (0/1; 0: NAT, as upstream).
+    MasqAsFullnat,
     /// SYNPROXY: largest MSS offered to clients (rounded down to the
     /// cookie's table).
     SynproxyInitMss,
@@ -109,6 +112,7 @@ impl Setting {
             b"timeout_udp" => Setting::UdpTimeout,
             b"conn_expire_tcp_rst" => Setting::ExpireTcpRst,
             b"expire_quiescent_template" => Setting::ExpireQuiescentTemplate,
+            b"masq_as_fullnat" => Setting::MasqAsFullnat,
             b"synproxy_init_mss" => Setting::SynproxyInitMss,
             b"synproxy_sack" => Setting::SynproxySack,
             b"synproxy_wscale" => Setting::SynproxyWscale,
@@ -127,7 +131,7 @@ impl Setting {
             // A day: beyond that an idle entry is a leak, not a connection.
             Setting::TcpTimeout(_) | Setting::UdpTimeout => 86400,
             Setting::SynproxyInitMss => 1460,
-            Setting::SynproxySack | Setting::ExpireTcpRst | Setting::ExpireQuiescentTemplate => 1,
+            Setting::SynproxySack | Setting::ExpireTcpRst | Setting::ExpireQuiescentTemplate | Setting::MasqAsFullnat => 1,
             Setting::SynproxyWscale => 14,
             Setting::SynproxySynackTtl => 255,
             Setting::SynproxyAckStore => SYNPROXY_STORE_MAX,
@@ -149,7 +153,8 @@ impl Setting {
             | Setting::SynproxySynRetry
             | Setting::SynproxyAckStorm
             | Setting::ExpireTcpRst
-            | Setting::ExpireQuiescentTemplate => 0,
+            | Setting::ExpireQuiescentTemplate
+            | Setting::MasqAsFullnat => 0,
             Setting::ToaV6Kind => super::toa::KIND_V6 as u32,
         }
     }

@@ -69,9 +69,9 @@ pub mod msg {
     pub const PORT_ZERO: &CStr = c"port 0 is not usable: rvs forwards to a port";
     pub const DEST_ID: &CStr = c"real server needs ADDR and PORT";
     pub const DEST_FULL: &CStr = c"real server needs FWD_METHOD, WEIGHT, U_THRESH and L_THRESH";
-    pub const FWD: &CStr = c"rvs forwards by FULLNAT, direct routing, tunnelling or -m (handled as FULLNAT) only";
-    pub const DR_FAMILY: &CStr = c"direct routing and tunnelling keep the packet: the real server must be of the service's family";
-    pub const KEEP_LOCAL: &CStr = c"a direct-routing or tunnelled real server cannot be an address of the director's (no local node)";
+    pub const FWD: &CStr = c"rvs forwards by FULLNAT, NAT (-m), direct routing and tunnelling only (no local node)";
+    pub const DR_FAMILY: &CStr = c"NAT, direct routing and tunnelling keep the client's address: the real server must be of the service's family";
+    pub const KEEP_LOCAL: &CStr = c"a NAT, direct-routing or tunnelled real server cannot be an address of the director's (no local node)";
     pub const TUN_TYPE: &CStr = c"rvs tunnels by IPIP only (TUN_TYPE 0; GUE and GRE not yet)";
     pub const TUN_TYPE_RANGE: &CStr = c"tunnel type out of range (0 IPIP, 1 GUE, 2 GRE)";
     pub const SYNPROXY_FWD: &CStr = c"SYNPROXY hands connections to FULLNAT real servers only";
@@ -386,7 +386,7 @@ pub fn decode_dest(buf: &[u8], full: bool, svc: Family) -> Result<DestSpec, Erro
     if f > fwd::MASK {
         return Err(err(errno::EINVAL, msg::FWD_RANGE));
     }
-    if super::method::Method::from_fwd(f).is_none() {
+    if super::method::Method::from_fwd(f, false).is_none() {
         return Err(err(errno::EOPNOTSUPP, msg::FWD));
     }
     if tun > tun_type::GRE {

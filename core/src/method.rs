@@ -13,16 +13,27 @@
 //!   reaches; it decapsulates, holds the VIP and answers the client
 //!   directly, as with direct routing.
 //!
-//! Masquerading (`-m`) is forwarded by FULLNAT until rvs has NAT (listed
-//! back as Masq).
+//! - Masquerading (`-m`, NAT) rewrites the client's packet's destination
+//!   to the real server, which routes its answers back through the
+//!   director; the director catches them on the way through (forwarded,
+//!   not addressed to it) and rewrites their source back to the VIP. The
+//!   real server sees the client's own address.
+//!
+//! A namespace's `masq_as_fullnat` switch makes `-m` real servers forward
+//! by FULLNAT instead (listed back as Masq): the way for tools that know
+//! only NAT (stock keepalived's `lb_kind NAT`) to make FULLNAT ones.
 
 use super::ipvs_nl::fwd;
 
 /// How a connection is forwarded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
-    /// Both ends rewritten (Alibaba's method 5, and `-m` for now).
+    /// Both ends rewritten (Alibaba's method 5, and `-m` where the
+    /// namespace's `masq_as_fullnat` switch says so).
     FullNat,
+    /// The destination rewritten on the way in, the source on the way
+    /// back (`-m`).
+    Nat,
     /// The packet unchanged, to the real server's link-layer address.
     DirectRoute,
     /// The packet unchanged, inside an outer IP header to the real server.
@@ -30,11 +41,13 @@ pub enum Method {
 }
 
 impl Method {
-    /// The method a real server configured with `fwd` forwards by; `None`
-    /// for those rvs does not do.
-    pub const fn from_fwd(f: u32) -> Option<Method> {
+    /// The method a real server configured with `fwd` forwards by (`-m`
+    /// by FULLNAT if `masq_as_fullnat`); `None` for those rvs does not do.
+    pub const fn from_fwd(f: u32, masq_as_fullnat: bool) -> Option<Method> {
         match f {
-            fwd::FULLNAT | fwd::MASQ => Some(Method::FullNat),
+            fwd::FULLNAT => Some(Method::FullNat),
+            fwd::MASQ if masq_as_fullnat => Some(Method::FullNat),
+            fwd::MASQ => Some(Method::Nat),
             fwd::DROUTE => Some(Method::DirectRoute),
             fwd::TUNNEL => Some(Method::Tunnel),
             _ => None,
@@ -42,16 +55,46 @@ impl Method {
     }
 
     /// Whether the director sees the real server's packets: FULLNAT's
-    /// replies come back through it, direct routing's and tunnelling's go
-    /// to the client.
+    /// and NAT's replies come back through it, direct routing's and
+    /// tunnelling's go to the client.
     pub const fn sees_replies(self) -> bool {
+        matches!(self, Method::FullNat | Method::Nat)
+    }
+
+    /// Whether the client's packets reach the real server with their
+    /// addresses unchanged (direct routing, tunnelling): the real server
+    /// holds the VIP, so it must be of the service's family and not the
+    /// director itself, and ICMP errors about its answers go on to it as
+    /// they are.
+    pub const fn keeps_addresses(self) -> bool {
+        matches!(self, Method::DirectRoute | Method::Tunnel)
+    }
+
+    /// Whether the director owns the real server's side of the
+    /// connection (a LADDR, its own sequence space, TOA): what SYNPROXY
+    /// and TOA need, FULLNAT alone.
+    pub const fn owns_server_side(self) -> bool {
         matches!(self, Method::FullNat)
     }
 
-    /// Whether packets leave with other addresses than they came with
-    /// (a LADDR, TOA, sequence offsets: what SYNPROXY and TOA need).
-    pub const fn rewrites(self) -> bool {
-        matches!(self, Method::FullNat)
+    /// The value kept for the method in an atomic byte.
+    pub const fn code(self) -> u8 {
+        match self {
+            Method::FullNat => 0,
+            Method::Nat => 1,
+            Method::DirectRoute => 2,
+            Method::Tunnel => 3,
+        }
+    }
+
+    /// The method of a `code()` (FULLNAT for any other value).
+    pub const fn from_code(c: u8) -> Method {
+        match c {
+            1 => Method::Nat,
+            2 => Method::DirectRoute,
+            3 => Method::Tunnel,
+            _ => Method::FullNat,
+        }
     }
 }
 
@@ -74,16 +117,30 @@ mod tests {
 
     #[test]
     fn methods_from_fwd() {
-        assert_eq!(Method::from_fwd(fwd::FULLNAT), Some(Method::FullNat));
-        assert_eq!(Method::from_fwd(fwd::MASQ), Some(Method::FullNat));
-        assert_eq!(Method::from_fwd(fwd::DROUTE), Some(Method::DirectRoute));
-        assert_eq!(Method::from_fwd(fwd::TUNNEL), Some(Method::Tunnel));
-        for f in [fwd::LOCALNODE, fwd::BYPASS, 6, 7] {
-            assert_eq!(Method::from_fwd(f), None, "{f}");
+        for sw in [false, true] {
+            assert_eq!(Method::from_fwd(fwd::FULLNAT, sw), Some(Method::FullNat));
+            assert_eq!(Method::from_fwd(fwd::DROUTE, sw), Some(Method::DirectRoute));
+            assert_eq!(Method::from_fwd(fwd::TUNNEL, sw), Some(Method::Tunnel));
+            for f in [fwd::LOCALNODE, fwd::BYPASS, 6, 7] {
+                assert_eq!(Method::from_fwd(f, sw), None, "{f}");
+            }
         }
-        assert!(Method::FullNat.sees_replies() && Method::FullNat.rewrites());
-        assert!(!Method::DirectRoute.sees_replies() && !Method::DirectRoute.rewrites());
-        assert!(!Method::Tunnel.sees_replies() && !Method::Tunnel.rewrites());
+        assert_eq!(Method::from_fwd(fwd::MASQ, false), Some(Method::Nat));
+        assert_eq!(Method::from_fwd(fwd::MASQ, true), Some(Method::FullNat));
+        let fullnat = Method::FullNat;
+        assert!(fullnat.sees_replies() && fullnat.owns_server_side() && !fullnat.keeps_addresses());
+        assert!(Method::Nat.sees_replies() && !Method::Nat.owns_server_side() && !Method::Nat.keeps_addresses());
+        for m in [Method::DirectRoute, Method::Tunnel] {
+            assert!(!m.sees_replies() && !m.owns_server_side() && m.keeps_addresses());
+        }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for m in [Method::FullNat, Method::Nat, Method::DirectRoute, Method::Tunnel] {
+            assert_eq!(Method::from_code(m.code()), m);
+        }
+        assert_eq!(Method::from_code(200), Method::FullNat);
     }
 
     #[test]

@@ -886,9 +886,10 @@ pub fn parse(argv: &[String]) -> Result<Parsed, ArgError> {
         if e.svc.fwmark == 0 && (e.dest.fwd == fwd::TUNNEL || e.dest.fwd == fwd::DROUTE) {
             e.dest.port = e.svc.port;
         }
-        // rvs adds NAT64 (an IPv6 service's IPv4 real servers) for the
-        // methods it forwards by FULLNAT; the kernel says why it refuses
-        // the other way round.
+        // rvs adds NAT64 (an IPv6 service's IPv4 real servers) for
+        // FULLNAT, and for -m where the namespace's masq_as_fullnat makes
+        // it FULLNAT (only the kernel knows); it says why it refuses the
+        // rest.
         if e.dest.af != e.svc.af && !matches!(e.dest.fwd, fwd::TUNNEL | fwd::FULLNAT | fwd::MASQ) {
             return fail("Different address family is allowed only for tunneling and FULLNAT servers");
         }

@@ -718,13 +718,45 @@ static struct rvs_tun_route *tun_route(struct net *net, void **slot, const u8 *d
 	return r;
 }
 
-/* Over the tunnel's MTU: an aggregated packet whose segments would be,
- * once cut (IPVS's ip_vs_exceeds_mtu). */
-static bool tun_too_big(const struct sk_buff *skb, unsigned int mtu)
+/* Over mtu: an aggregated packet whose segments would be, once cut
+ * (IPVS's ip_vs_exceeds_mtu). */
+static bool exceeds_mtu(const struct sk_buff *skb, unsigned int mtu)
 {
 	if (skb->len <= mtu)
 		return false;
 	return !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
+}
+
+/* Whether a packet of the input path that goes on with its client's
+ * addresses is too big for a path of MTU mtu, and if so its sender told
+ * (IPVS's ensure_mtu_is_adequate): an IPv4 one with DF gets an ICMP
+ * fragmentation needed, an IPv6 one a packet too big (a datagram conntrack
+ * reassembled: its largest fragment is what the sender sent, as IPVS's
+ * __mtu_check_toobig_v6). The error quotes the packet as it came, so it
+ * must be sent before any rewriting. */
+static bool too_big(struct sk_buff *skb, unsigned int mtu, bool v6)
+{
+	if (!v6) {
+		if ((ip_hdr(skb)->frag_off & htons(IP_DF)) && exceeds_mtu(skb, mtu)) {
+			icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
+			return true;
+		}
+		return false;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (IP6CB(skb)->frag_max_size ? IP6CB(skb)->frag_max_size > mtu : exceeds_mtu(skb, mtu)) {
+		icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
+		return true;
+	}
+#endif
+	return false;
+}
+
+/* NAT, before it rewrites the client's packet (routed: its dst set): as
+ * too_big, for the route's MTU. */
+bool rvs_too_big(struct sk_buff *skb, bool v6)
+{
+	return too_big(skb, dst_mtu(skb_dst(skb)), v6);
 }
 
 int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *daddr, bool v6)
@@ -747,22 +779,9 @@ int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *dadd
 		err = -EMSGSIZE;
 		goto drop;
 	}
-	if (!v6) {
-		if ((ip_hdr(skb)->frag_off & htons(IP_DF)) && tun_too_big(skb, mtu)) {
-			icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
-			err = -EMSGSIZE;
-			goto drop;
-		}
-	} else {
-#if IS_ENABLED(CONFIG_IPV6)
-		/* A datagram conntrack reassembled: its largest fragment is
-		 * what the sender sent (IPVS's __mtu_check_toobig_v6). */
-		if (IP6CB(skb)->frag_max_size ? IP6CB(skb)->frag_max_size > mtu : tun_too_big(skb, mtu)) {
-			icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
-			err = -EMSGSIZE;
-			goto drop;
-		}
-#endif
+	if (too_big(skb, mtu, v6)) {
+		err = -EMSGSIZE;
+		goto drop;
 	}
 	err = skb_cow_head(skb, LL_RESERVED_SPACE(dst->dev) + hlen);
 	if (err)

@@ -47,7 +47,7 @@ void rvs_settings_init(void *p);
  * (once; process context; -ENODEV once unregistering has begun); they stay
  * there until the namespace exits or rvs_hook_unregister().
  */
-#define RVS_NR_HOOKS 4
+#define RVS_NR_HOOKS 6
 typedef unsigned int rvs_hookfn(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
 struct rvs_hook_spec {
 	rvs_hookfn *fn;
@@ -96,6 +96,9 @@ void rvs_tun_route_drop(void **slot);
 /* TTL / hop limit down by one; -ETIMEDOUT if it expired (the sender was
  * told). */
 int rvs_dec_ttl(struct sk_buff *skb, bool v6);
+/* Whether the packet (routed) is too big for its route, as it came; if
+ * so its sender was told. */
+bool rvs_too_big(struct sk_buff *skb, bool v6);
 void rvs_synchronize_net(void);
 void rvs_cond_resched(void);
 /* Make len bytes of room after the first off bytes from the network header

@@ -39,6 +39,8 @@ pub(crate) enum Hook {
     LocalIn(Family, i32),
     /// PRE_ROUTING: every packet the namespace receives.
     PreRouting(Family, i32),
+    /// FORWARD: packets passing through (NAT real servers' answers).
+    Forward(Family, i32),
 }
 
 /// rvs's hooks, prepared for every namespace while a value exists;
@@ -69,6 +71,12 @@ impl NfHooks {
                 fn_: Some(if f == Family::V6 { pre_routing::<true> } else { pre_routing::<false> }),
                 pf: pf(f),
                 hooknum: b::nf_inet_hooks_NF_INET_PRE_ROUTING,
+                priority,
+            },
+            Hook::Forward(f, priority) => b::rvs_hook_spec {
+                fn_: Some(if f == Family::V6 { forward::<true> } else { forward::<false> }),
+                pf: pf(f),
+                hooknum: b::nf_inet_hooks_NF_INET_FORWARD,
                 priority,
             },
         });
@@ -149,6 +157,22 @@ unsafe extern "C" fn pre_routing<const V6: bool>(_priv: *mut c_void, skb: *mut b
     let skb = unsafe { Skb::from_hook(skb) };
     let state = HookState(state, core::marker::PhantomData);
     crate::dispatch::pre_routing(st, &g, skb, &state, family(V6)).raw()
+}
+
+/// The FORWARD hook of IPv4 (`V6` false) or IPv6.
+///
+/// # Safety
+/// As for [`local_in`].
+unsafe extern "C" fn forward<const V6: bool>(_priv: *mut c_void, skb: *mut b::sk_buff, state: *const b::nf_hook_state) -> u32 {
+    // SAFETY: as in `local_in`.
+    let g = unsafe { RcuGuard::held_by_caller() };
+    let Some(st) = module::state_rcu(&g) else {
+        return b::NF_ACCEPT;
+    };
+    // SAFETY: as in `local_in`.
+    let skb = unsafe { Skb::from_hook(skb) };
+    let state = HookState(state, core::marker::PhantomData);
+    crate::dispatch::forward_hook(st, &g, skb, &state, family(V6)).raw()
 }
 
 /// A namespace is going away (the pernet exit, after its hooks were

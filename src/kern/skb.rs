@@ -266,6 +266,17 @@ impl Skb {
         }
     }
 
+    /// Whether the packet, routed and still as it came (network header at
+    /// `data`, IPv6 if `v6`), is too big for its route's MTU: if so its
+    /// sender was sent the ICMP error that says so (frag-needed for an
+    /// IPv4 packet with DF, packet too big for IPv6), quoting it.
+    pub(crate) fn too_big(&mut self, v6: bool) -> bool {
+        // SAFETY: `self.ptr` is valid with its network header at `data`
+        // (hook input) and a route set (`route_cached`, the caller's
+        // step before).
+        unsafe { b::rvs_too_big(self.ptr, v6) }
+    }
+
     /// Tunnelling: wraps the packet (network header at `data`, of the
     /// family of `daddr`) in an outer header to `daddr`, routed through
     /// the real server's `cache`, ready for [`Skb::output`]. `EMSGSIZE`:

@@ -112,7 +112,7 @@ def defect(r, space="cmd"):
 
 
 # The forwarding methods the model configures, as `ipvsadm -S` shows
-# them (before the weight, after it): masquerading (FULLNAT here), direct
+# them (before the weight, after it): masquerading (NAT), direct
 # routing, tunnelling (IPIP, the type ipvsadm 1.31 names).
 FWDS = {0: ("-m", ""), 3: ("-g", ""), 2: ("-i", " --tun-type ipip")}
 

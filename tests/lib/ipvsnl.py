@@ -227,7 +227,7 @@ def errors(g):
         ("exists", NEW_SERVICE, S(svc_full("tcp", vip, 80)), E.EEXIST, "service already exists"),
         ("no such svc", DEL_SERVICE, S(svc_id("tcp", vip, 9)), E.ESRCH, "no such service"),
         ("local node", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, dest_full("198.51.100.19", 80, fwd=1)),
-         E.EOPNOTSUPP, "rvs forwards by FULLNAT, direct routing, tunnelling or -m (handled as FULLNAT) only"),
+         E.EOPNOTSUPP, "rvs forwards by FULLNAT, NAT (-m), direct routing and tunnelling only (no local node)"),
         ("tunnel type", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, dest_full("198.51.100.19", 80, fwd=2, tun_type=1)),
          E.EOPNOTSUPP, "rvs tunnels by IPIP only"),
         ("tunnel type range", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, dest_full("198.51.100.19", 80, fwd=2, tun_type=7)),

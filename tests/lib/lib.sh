@@ -134,17 +134,28 @@ client() { nsx c python3 tests/lib/client.py "$@"; }
 own_vip_servers() {
   local i
   nsx d sysctl -qw net.ipv4.conf.all.accept_local=1 net.ipv4.conf.br0.accept_local=1 \
-    net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br0.rp_filter=0 net.ipv6.conf.all.forwarding=1
+    net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br0.rp_filter=0
+  clients_via_director "$1"
   for ((i = 1; i <= $1; i++)); do
     nsx "rs$i" ip addr add "$VIP/32" dev lo
     nsx "rs$i" ip addr add "$VIP6/128" dev lo nodad
     nsx "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-    nsx "rs$i" ip route add 192.0.2.0/24 via "$DIR_IN"
-    nsx "rs$i" ip -6 route add 2001:db8:c::/64 via "$DIR_IN6"
     nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$VIP" 80 &
     nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$VIP6" 80 &
   done
   for ((i = 1; i <= $1; i++)); do wait_port "rs$i" "$VIP" 80; wait_port "rs$i" "$VIP6" 80; done
+}
+
+# clients_via_director N: the first N real servers route the clients'
+# networks through the director, which forwards both families (NAT real
+# servers, and answers that skip rvs: direct routing, tunnelling).
+clients_via_director() {
+  local i
+  nsx d sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  for ((i = 1; i <= $1; i++)); do
+    nsx "rs$i" ip route add 192.0.2.0/24 via "$DIR_IN"
+    nsx "rs$i" ip -6 route add 2001:db8:c::/64 via "$DIR_IN6"
+  done
 }
 
 # own_vip_traffic: through VIP:80 and [VIP6]:80 served by own_vip_servers

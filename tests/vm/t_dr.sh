@@ -85,8 +85,8 @@ show('family', n.NEW_DEST, n.nest(n.CMD_SERVICE, n.svc_id('tcp', '$VIP6', 80))
 show('local', n.NEW_DEST, n.nest(n.CMD_SERVICE, n.svc_id('tcp', '$VIP', 80)) + n.nest(n.CMD_DEST, n.dest_full('$DIR_IN', 80, fwd=3)))
 ")
 grep -q "^synproxy 22 SYNPROXY hands connections to FULLNAT real servers only" <<<"$errs" || fail "SYNPROXY with DR servers: $errs"
-grep -q "^family 97 direct routing and tunnelling keep the packet" <<<"$errs" || fail "an IPv4 DR server on an IPv6 service: $errs"
-grep -q "^local 22 a direct-routing or tunnelled real server cannot be an address of the director's" <<<"$errs" || fail "the director as its own DR server: $errs"
+grep -q "^family 97 NAT, direct routing and tunnelling keep the client.s address" <<<"$errs" || fail "an IPv4 DR server on an IPv6 service: $errs"
+grep -q "^local 22 a NAT, direct-routing or tunnelled real server cannot be an address of the director's" <<<"$errs" || fail "the director as its own DR server: $errs"
 
 # An address that becomes the director's after its real server was
 # configured is not sent to: the packet would come back to rvs.

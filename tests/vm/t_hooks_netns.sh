@@ -15,14 +15,14 @@ load_rvs
 extra_ns e
 
 # rvs's hooks in a namespace, as "family:hook-name,..." (e.g.
-# "ip:input,ip:prerouting,ip6:input,ip6:prerouting"); "" for none.
+# "ip:forward,ip:input,..."); "" for none.
 rvs_hooks() {
   "$@" nft list hooks 2>/dev/null | awk '
     $1 == "family" {f = $2}
     $1 == "hook" {h = $2}
     /\[rvs\]/ {print f ":" h}' | LC_ALL=C sort -u | paste -sd, -
 }
-ALL="ip6:input,ip6:prerouting,ip:input,ip:prerouting"
+ALL="ip6:forward,ip6:input,ip6:prerouting,ip:forward,ip:input,ip:prerouting"
 for ns in d c rs1 e; do assert_eq "hooks in rvs-$ns after loading" "" "$(rvs_hooks nsx "$ns")"; done
 assert_eq "hooks in the initial namespace after loading" "" "$(rvs_hooks)"
 
@@ -30,6 +30,7 @@ assert_eq "hooks in the initial namespace after loading" "" "$(rvs_hooks)"
 nsx d ipvsadm -A -t "$VIP:80" -s rr
 assert_eq "hooks in the director after its first service" "$ALL" "$(rvs_hooks nsx d)"
 for ns in c rs1 e; do assert_eq "hooks in rvs-$ns after the director's service" "" "$(rvs_hooks nsx "$ns")"; done
+nsx d sysctl -qw net.ipv4.vs.masq_as_fullnat=1
 nsx d ipvsadm -a -t "$VIP:80" -r "$(rs_addr 1):8080" -m
 rvs_ctl add-laddr tcp "$VIP:80" "${LADDRS[0]}"
 start_servers 1 8080

@@ -4,9 +4,10 @@
 # (-S | -R) round trip, zero (-Z), delete (-D, -d), flush (-C); refusals
 # (a GUE tunnel, fwmark, unknown scheduler, duplicates, unknown entries)
 # fail. Then
-# traffic: a FULLNAT service set up with ipvsadm (local address through the
-# family's NEW_LADDR) carries connections, which ipvsadm --stats and
-# GET_LADDR count.
+# traffic: a FULLNAT service set up with ipvsadm (-m under the
+# namespace's masq_as_fullnat switch, local address through the family's
+# NEW_LADDR) carries connections, which ipvsadm --stats and GET_LADDR
+# count.
 . tests/lib/lib.sh
 trap cleanup_all EXIT
 topo_up 2
@@ -70,8 +71,10 @@ assert_eq "service gone" "No such service" "$(nsx d ipvsadm -D -u "$VIP:53" 2>&1
 assert_eq "after deletes" "-A -t $VIP:80 -s wrr
 -a -t $VIP:80 -r $RS1:8080 -m -w 5" "$(nsx d ipvsadm -S -n)"
 
-# Traffic through a service configured with ipvsadm only.
+# Traffic through a service configured with ipvsadm only: -m gives
+# FULLNAT real servers under the switch.
 nsx d ipvsadm -C
+nsx d sysctl -qw net.ipv4.vs.masq_as_fullnat=1
 nsx d ipvsadm -A -t "$VIP:80" -s rr
 nsx d ipvsadm -a -t "$VIP:80" -r "$RS1:8080" -m -w 1
 nsx d ipvsadm -a -t "$VIP:80" -r "$RS2:8080" -m -w 1

@@ -6,6 +6,8 @@
 # rs1 has -x 2, rs2 none, rr: of 6 connections held at once rs1 gets
 # exactly 2 and rs2 the other 4; new connections then all go to rs2; once
 # the held ones are closed and expired, rs1 takes connections again.
+# The real servers are NAT ones (-m): thresholds count connections
+# whatever the method.
 . tests/lib/lib.sh
 trap cleanup_all EXIT
 topo_up 2
@@ -14,7 +16,7 @@ RS1=$(rs_addr 1) RS2=$(rs_addr 2)
 nsx d ipvsadm -A -t "$VIP:80" -s rr
 nsx d ipvsadm -a -t "$VIP:80" -r "$RS1:8080" -m -w 1 -x 2
 nsx d ipvsadm -a -t "$VIP:80" -r "$RS2:8080" -m -w 1
-nsx d python3 tests/lib/ipvsnl.py add-laddr tcp "$VIP:80" "${LADDRS[0]}"
+clients_via_director 2
 for s in fin_wait time_wait close close_wait last_ack; do rvs_ctl set "timeout_$s" 1; done
 start_servers 2 8080
 

@@ -91,4 +91,4 @@ err, msg, _ = g.request(n.NEW_DEST, n.nest(n.CMD_SERVICE, n.svc_id('tcp', '$VIP6
 print(err, msg)
 ")
 assert_eq "GUE and GRE refused" 2 "$(grep -c "^95 .*rvs tunnels by IPIP only" <<<"$errs")"
-grep -q "^97 direct routing and tunnelling keep the packet" <<<"$errs" || fail "an IPv4 tunnelled server on an IPv6 service: $errs"
+grep -q "^97 NAT, direct routing and tunnelling keep the client.s address" <<<"$errs" || fail "an IPv4 tunnelled server on an IPv6 service: $errs"

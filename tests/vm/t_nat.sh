@@ -1,0 +1,108 @@
+# Masquerading (-m, NAT), IPv4 and IPv6, through stock ipvsadm: the
+# client's packets reach the real server with the client's own address
+# (its application sees the client), the real server answers the client
+# through the director (its route back), which rewrites the answers'
+# source to the VIP on their way through (the FORWARD hook). Transfers
+# both ways arrive intact (sha256 at both ends); the director counts both
+# directions. ICMP errors are translated both ways: a UDP port
+# unreachable from the real server reaches the client's connected socket
+# (ECONNREFUSED: it quotes client -> VIP), a frag-needed from the client's
+# side reaches the real server; a packet too big for the real server's
+# link gets the client a frag-needed / packet too big quoting its own
+# packet (its path MTU to the VIP drops, the upload completes). TTL goes
+# down by one (TTL 1: dropped, time exceeded). With the namespace's
+# masq_as_fullnat switch, -m makes FULLNAT real servers instead (the real
+# server sees the LADDR), still listed as Masq.
+. tests/lib/lib.sh
+trap cleanup_all EXIT
+topo_up 2
+load_rvs
+clients_via_director 2
+start_servers 2 8080
+start_servers6 2 8080
+for v in "$VIP:80" "[$VIP6]:80" "$VIP:81"; do nsx d ipvsadm -A -t "$v" -s rr; done
+nsx d ipvsadm -A -u "$VIP:53" -s rr
+nsx d ipvsadm -A -u "[$VIP6]:53" -s rr
+for i in 1 2; do
+  nsx d ipvsadm -a -t "$VIP:80" -r "$(rs_addr "$i"):8080" -m
+  nsx d ipvsadm -a -t "[$VIP6]:80" -r "[$(rs6_addr "$i")]:8080" -m
+done
+nsx d ipvsadm -a -u "$VIP:53" -r "$(rs_addr 1):5353" -m
+nsx d ipvsadm -a -u "[$VIP6]:53" -r "[$(rs6_addr 1)]:5353" -m
+assert_eq "listed as Masq" "-> $(rs_addr 1):8080 Masq 1|-> $(rs_addr 2):8080 Masq 1" \
+  "$(nsx d ipvsadm -Ln -t "$VIP:80" | awk '$1 == "->" && $2 != "RemoteAddress:Port" {print $1, $2, $3, $4}' | paste -sd'|')"
+
+for pair in "$VIP $CLIENT" "$VIP6 $CLIENT6"; do
+  read -r vip cl <<<"$pair"
+  out=$(client peers "$vip" 80 4)
+  assert_eq "$vip: both real servers, each twice" "2 2" "$(grep -c '^rs1 ' <<<"$out") $(grep -c '^rs2 ' <<<"$out")"
+  assert_eq "$vip: the real server sees the client itself" 4 "$(awk -v c="$cl" '$2 == c' <<<"$out" | wc -l)"
+  client upload "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: upload corrupted"
+  client download "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: download corrupted"
+done
+# Both directions counted (Conns InPkts OutPkts InBytes OutBytes).
+read -r inb outb <<<"$(nsx d ipvsadm -Ln --stats --exact -t "$VIP:80" | awk '/^TCP/ {print $6, $7}')"
+[ "$inb" -gt 5000000 ] && [ "$outb" -gt 5000000 ] || fail "bytes through NAT: in $inb, out $outb"
+
+# The real server's port unreachable reaches the client as one about the
+# datagram it sent (client -> VIP:53): its connected socket is refused.
+for vip in "$VIP" "$VIP6"; do
+  f0=$(rvs_stat icmp_fwd)
+  got=$(nsx c python3 -c "
+import socket, sys
+v = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ':' in v else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((v, 53))
+s.send(b'x' * 16)
+try:
+    s.recv(100)
+    print('answer')
+except ConnectionRefusedError:
+    print('refused')
+except socket.timeout:
+    print('timeout')" "$vip")
+  assert_eq "$vip: port unreachable seen by the client's socket" refused "$got"
+  [ "$(rvs_stat icmp_fwd)" -gt "$f0" ] || fail "$vip: icmp_fwd did not count the port unreachable"
+done
+
+# A frag-needed from the client's side about the real server's answer
+# (VIP:80 -> client) reaches the real server, about its own packet.
+hold_conn "$VIP" 20
+icmp_reaches_rs "$HELD_PORT"
+
+# One TTL less: a SYN with TTL 1 is dropped, its sender told.
+t0=$(rvs_stat drop_ttl)
+nsx c python3 -c "
+import socket
+s = socket.socket()
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
+s.settimeout(0.5)
+try:
+    s.connect(('$VIP', 80))
+except OSError:
+    pass"
+[ "$(rvs_stat drop_ttl)" -gt "$t0" ] || fail "a SYN with TTL 1 was not dropped as expired"
+
+# The switch: -m makes FULLNAT real servers (VIP:81, with a LADDR), still
+# listed as Masq; the real server sees the LADDR.
+nsx d sysctl -qw net.ipv4.vs.masq_as_fullnat=1
+nsx d ipvsadm -a -t "$VIP:81" -r "$(rs_addr 1):8080" -m
+rvs_ctl add-laddr tcp "$VIP:81" "${LADDRS[0]}"
+nsx d sysctl -qw net.ipv4.vs.masq_as_fullnat=0
+assert_eq "FULLNAT by the switch, listed as Masq" "-> $(rs_addr 1):8080 Masq" \
+  "$(nsx d ipvsadm -Ln -t "$VIP:81" | awk '$1 == "->" && $2 != "RemoteAddress:Port" {print $1, $2, $3}')"
+out=$(client peers "$VIP" 81 2)
+assert_eq "the switch's real server sees the LADDR" 2 "$(awk -v l="${LADDRS[0]}" '$2 == l' <<<"$out" | wc -l)"
+
+# Too big for the real servers' link (br0 narrowed to 1300): the client
+# hears it about its own packet, lowers its path MTU to the VIP, and the
+# upload completes.
+nsx d ip link set br0 mtu 1300
+tb0=$(rvs_stat drop_too_big)
+for vip in "$VIP" "$VIP6"; do
+  client upload "$vip" 80 300000 | grep -q ' ok$' || fail "$vip: upload over the narrower link corrupted"
+  nsx c ip route get "$vip" | grep -q "mtu 1300" || fail "$vip: the client did not learn the path MTU: $(nsx c ip route get "$vip")"
+done
+[ "$(rvs_stat drop_too_big)" -gt "$tb0" ] || fail "drop_too_big did not count"
+echo "nat ok"
