@@ -308,9 +308,33 @@ pub(crate) fn del_dest(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, ad
     })
 }
 
-/// A new local address of service `key`. EEXIST if it has it.
+/// A new local address of service `key` (or of the namespace's default
+/// LADDR pool, which a key naming it, `SvcKey::names_default_pool`, makes
+/// at its first address: the pool takes addresses of both families, for
+/// IPv4 and IPv6 services alike). EEXIST if it has it.
 pub(crate) fn add_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: Addr) -> Res {
-    forwarded(&key.addr, &addr)?;
+    let key = &key.or_default_pool();
+    if *key == SvcKey::DEFAULT_POOL {
+        let cur = st.svcs.read_locked(cfg);
+        if cur.position(net, key).is_none() {
+            let mut laddrs = KVec::new();
+            laddrs.push(Laddr::new(addr).map_err(kerr)?, GFP_KERNEL).map_err(no_mem)?;
+            let p = Parts {
+                net,
+                algo: Algo::Rr,
+                dests: KVec::new(),
+                laddrs,
+                persist: Persist::default(),
+                stats: Arc::new(ObjStats::new().map_err(kerr)?, GFP_KERNEL).map_err(no_mem)?,
+                synproxy: false,
+                sched_flags: 0,
+            };
+            let pool = Service::from_parts(*key, p).map_err(kerr)?;
+            return publish(st, cfg, cur, None, Some(pool));
+        }
+    } else {
+        forwarded(&key.addr, &addr)?;
+    }
     rebuild(st, cfg, net, key, |s, p| {
         if s.laddrs.iter().any(|l| l.addr == addr) {
             return Err(refuse(errno::EEXIST, msg::LADDR_EXISTS));
@@ -319,10 +343,11 @@ pub(crate) fn add_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, a
     })
 }
 
-/// Removes local address `addr` of service `key` (its connections live
-/// on). ENOENT if it has none such.
+/// Removes local address `addr` of service `key` or of the default pool
+/// (its connections live on). ENOENT if it has none such; ESRCH for a
+/// pool never made.
 pub(crate) fn del_laddr(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey, addr: Addr) -> Res {
-    rebuild(st, cfg, net, key, |_, p| {
+    rebuild(st, cfg, net, &key.or_default_pool(), |_, p| {
         let before = p.laddrs.len();
         p.laddrs = keep(core::mem::replace(&mut p.laddrs, KVec::new()), |l| l.addr != addr).map_err(kerr)?;
         if p.laddrs.len() == before {
@@ -351,7 +376,7 @@ pub(crate) fn zero(st: &State, cfg: &CfgGuard, net: NetRef, key: Option<&SvcKey>
     };
     match key {
         Some(k) => zero_one(&cur.svcs[find(cur, net, k)?]),
-        None => cur.of(net).for_each(|s| zero_one(s)),
+        None => cur.entries_of(net).for_each(|s| zero_one(s)),
     }
     Ok(())
 }

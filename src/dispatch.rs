@@ -201,7 +201,9 @@ fn icmp_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, 
     let end = ip.tot_len.min(len);
     let q = match skb.pull(end).map(|p| icmp::parse_error(p, ip.l4_off)) {
         Some(Ok(Some(q))) => q,
-        Some(Err(Malformed::IcmpChecksum)) => {
+        // One passing through is not known to be about a connection of
+        // rvs's: the stack forwards it as a router does.
+        Some(Err(Malformed::IcmpChecksum)) if at == At::LocalIn => {
             st.stats.inc(Ctr::DropMalformed);
             return skb.discard();
         }
@@ -332,7 +334,8 @@ fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr,
     let parsed = skb.pull(end).map(|p| ipv6::parse_ipv6(p, len).and_then(|h| icmp6::parse_error(p, &h)));
     let q = match parsed {
         Some(Ok(Some(q))) => q,
-        Some(Err(Malformed::IcmpChecksum | Malformed::IcmpMtu)) => {
+        // As for IPv4: one passing through is the stack's to forward.
+        Some(Err(Malformed::IcmpChecksum | Malformed::IcmpMtu)) if at == At::LocalIn => {
             st.stats.inc(Ctr::DropMalformed);
             return skb.discard();
         }

@@ -55,6 +55,10 @@
 //! - GET_LADDR (20): dump with SERVICE identity in the request; each reply
 //!   message (command NEW_LADDR) carries CMD_ATTR_SERVICE (identity) +
 //!   CMD_ATTR_LADDR {ADDR, PORT_CONFLICT (u64), CONN_COUNTS (u32)}.
+//! - The three LADDR commands name the namespace's default LADDR pool
+//!   (used by FULLNAT services without local addresses of their own) by
+//!   the service `0.0.0.0:0` or `[::]:0`, of either protocol: no service
+//!   can be that (its address and port may not be zero).
 //! - GET_INFO -> SET_INFO {VERSION 0x010201, CONN_TAB_SIZE}.
 //! - GET_CONFIG -> SET_CONFIG {TIMEOUT_TCP (established), TIMEOUT_TCP_FIN
 //!   (FIN_WAIT), TIMEOUT_UDP}; SET_CONFIG sets them (0: unchanged, else
@@ -217,6 +221,12 @@ fn existing(cur: &ServiceSet, net: NetRef, a: &m::CmdAttrs<'_>) -> Res<usize> {
     cur.position(net, &svc_key(a)?).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
 }
 
+/// As `existing`, where the request may name the default LADDR pool
+/// (`0.0.0.0:0`, `SvcKey::names_default_pool`): the LADDR commands.
+fn existing_or_pool(cur: &ServiceSet, net: NetRef, a: &m::CmdAttrs<'_>) -> Res<usize> {
+    cur.position(net, &svc_key(a)?.or_default_pool()).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
+}
+
 /// One doit request: command `c` with its attributes `buf`, from namespace
 /// `net` (`kern::genl`, under the configuration mutex).
 pub(crate) fn doit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], info: &GenlInfo) -> Res {
@@ -303,9 +313,11 @@ pub(crate) fn dumpit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8],
             dump_each(d, s.dests.iter(), cmd::NEW_DEST, |e, x| encode_dest(e, x))
         }
         cmd::GET_LADDR => {
-            let s = &cur.svcs[existing(cur, net, &a)?];
+            let s = &cur.svcs[existing_or_pool(cur, net, &a)?];
+            // The pool's entries carry the identity the request named it by.
+            let key = if s.is_pool() { svc_key(&a)? } else { s.key };
             dump_each(d, s.laddrs.iter(), cmd::NEW_LADDR, |e, l| {
-                m::encode_laddr(e, &s.key, &l.addr, l.port_conflicts.load(Relaxed), l.conns.load(Relaxed))
+                m::encode_laddr(e, &key, &l.addr, l.port_conflicts.load(Relaxed), l.conns.load(Relaxed))
                     .map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
             })
         }

@@ -111,12 +111,12 @@ pub(crate) fn net_gone(net: NetRef) {
         let cfg = CfgGuard::lock();
         let Some(st) = kern::module::state_cfg(&cfg) else { return };
         let cur = st.svcs.read_locked(&cfg);
-        if cur.of(net).next().is_some() || cur.works_in(net) {
+        if cur.entries_of(net).next().is_some() || cur.works_in(net) {
             // First made inert (no allocation: a later namespace at the
             // same address never sees them), then dropped from the set.
             // Their direct-routing routes go now: the namespace's
             // devices may wait for them, and no packet refills them.
-            cur.of(net).for_each(|s| {
+            cur.entries_of(net).for_each(|s| {
                 s.retire();
                 s.dests.iter().for_each(|d| d.route_dr.clear());
             });

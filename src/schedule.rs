@@ -113,10 +113,13 @@ pub(crate) fn open<'a>(
 }
 
 /// FULLNAT's ends toward real server `dest`: a local address of the
-/// service (of `dest`'s family) and a free local port on it, and the tuple
+/// service (of `dest`'s family; without one, of the namespace's default
+/// pool) and a free local port on it, and the tuple
 /// the real server's packets will carry. `Err`: none free, counted.
-fn fullnat_ends<'a>(st: &State, g: &RcuGuard, svc: &'a Service, p: &Pkt, dest: &Dest) -> core::result::Result<(&'a Arc<Laddr>, Tuple), ()> {
-    let Some(laddr) = svc.next_laddr(dest.addr.family()) else {
+fn fullnat_ends<'a>(st: &'a State, g: &'a RcuGuard, svc: &'a Service, p: &Pkt, dest: &Dest) -> core::result::Result<(&'a Arc<Laddr>, Tuple), ()> {
+    // The service's own, or the namespace's default pool's.
+    let f = dest.addr.family();
+    let Some(laddr) = svc.next_laddr(f).or_else(|| st.svcs.read(g).pool(p.net)?.next_laddr(f)) else {
         st.stats.inc(Ctr::DropNoLaddr);
         return Err(());
     };

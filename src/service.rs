@@ -342,6 +342,13 @@ impl Service {
         self.net == net && !self.retired.load(Relaxed)
     }
 
+    /// True if this is its namespace's default LADDR pool (kept in the set
+    /// as a service of key `SvcKey::DEFAULT_POOL` with local addresses
+    /// only; no packet finds it, no listing shows it as a service).
+    pub(crate) fn is_pool(&self) -> bool {
+        self.key == SvcKey::DEFAULT_POOL
+    }
+
     /// True if some real server can take a new connection.
     pub(crate) fn has_available_dest(&self) -> bool {
         self.dests.iter().any(|d| d.view().available())
@@ -479,10 +486,11 @@ impl ServiceSet {
         self.svcs.iter().position(|s| s.key == *k && s.is_in(net))
     }
 
-    /// This snapshot without the services of `net` (flush); rvs still
-    /// works in `net`, for the connections that remain.
+    /// This snapshot without the services of `net` (flush; its default
+    /// LADDR pool stays, as its settings do); rvs still works in `net`,
+    /// for the connections that remain.
     pub(crate) fn without(&self, net: NetRef) -> Result<KBox<ServiceSet>> {
-        self.without_services(net, &self.nets)
+        self.keeping(|s| s.net != net || s.is_pool(), &self.nets)
     }
 
     /// This snapshot without `net` at all (namespace exit).
@@ -491,21 +499,37 @@ impl ServiceSet {
         for n in self.nets.iter().copied().filter(|&n| n != net) {
             keep.push(n, GFP_KERNEL)?;
         }
-        self.without_services(net, &keep)
+        self.keeping(|s| s.net != net, &keep)
     }
 
-    fn without_services(&self, net: NetRef, keep: &[NetRef]) -> Result<KBox<ServiceSet>> {
+    /// This snapshot with the services for which `f` holds, working in the
+    /// namespaces `keep` (and theirs).
+    fn keeping(&self, f: impl Fn(&Service) -> bool, keep: &[NetRef]) -> Result<KBox<ServiceSet>> {
         let mut svcs = KVec::with_capacity(self.svcs.len(), GFP_KERNEL)?;
         // Retired services (of namespaces gone) are dropped as well.
-        for s in self.svcs.iter().filter(|s| s.net != net && !s.retired.load(Relaxed)) {
+        for s in self.svcs.iter().filter(|s| f(s) && !s.retired.load(Relaxed)) {
             svcs.push(s.clone(), GFP_KERNEL)?;
         }
         ServiceSet::new(svcs, keep)
     }
 
-    /// The services of `net`, in the order they were added.
+    /// The services of `net`, in the order they were added (not its
+    /// default LADDR pool).
     pub(crate) fn of(&self, net: NetRef) -> impl Iterator<Item = &Arc<Service>> + '_ {
+        self.entries_of(net).filter(|s| !s.is_pool())
+    }
+
+    /// The services of `net` and its default LADDR pool.
+    pub(crate) fn entries_of(&self, net: NetRef) -> impl Iterator<Item = &Arc<Service>> + '_ {
         self.svcs.iter().filter(move |s| s.is_in(net))
+    }
+
+    /// The default LADDR pool of `net` (one index lookup: asked by new
+    /// FULLNAT connections of services without local addresses of their
+    /// own).
+    pub(crate) fn pool(&self, net: NetRef) -> Option<&Arc<Service>> {
+        let k = SvcKey::DEFAULT_POOL;
+        self.find(net, k.proto, &k.addr, k.port)
     }
 
     /// Writes one line per service (with its namespace's inode number, 0
@@ -520,9 +544,13 @@ impl ServiceSet {
             // retires it under the mutex `_cfg` holds, before the namespace
             // is freed (`NetRef`'s invariant); a retired one is shown as 0.
             let netns = if s.retired.load(Relaxed) { 0 } else { s.net.inum() };
-            let _ = write!(w, "svc {} {} {} netns {} ", proto, s.key.addr.with_port(s.key.port), s.algo.name(), netns);
-            s.stats.write(w);
-            let _ = writeln!(w);
+            if s.is_pool() {
+                let _ = writeln!(w, "default-laddrs netns {}", netns);
+            } else {
+                let _ = write!(w, "svc {} {} {} netns {} ", proto, s.key.addr.with_port(s.key.port), s.algo.name(), netns);
+                s.stats.write(w);
+                let _ = writeln!(w);
+            }
             for x in s.dests.iter() {
                 let _ = write!(
                     w,

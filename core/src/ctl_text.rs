@@ -29,12 +29,35 @@ use super::sched::Algo;
 /// A service key: protocol, address, port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SvcKey {
-    /// IPPROTO_TCP or IPPROTO_UDP.
+    /// IPPROTO_TCP or IPPROTO_UDP (0: the default LADDR pool).
     pub proto: u8,
     /// Virtual address.
     pub addr: Addr,
     /// Virtual port.
     pub port: u16,
+}
+
+impl SvcKey {
+    /// The key a namespace's default LADDR pool is kept under (local
+    /// addresses for FULLNAT services without their own): protocol 0,
+    /// which no packet and no request can name.
+    pub const DEFAULT_POOL: SvcKey = SvcKey { proto: 0, addr: Addr::v4(0), port: 0 };
+
+    /// Whether a request naming this service means the default LADDR pool:
+    /// the unspecified address (of either family) and port 0, which no
+    /// service can have; what clients write as `0.0.0.0:0`.
+    pub fn names_default_pool(&self) -> bool {
+        self.addr.is_unspecified() && self.port == 0
+    }
+
+    /// This key, or `DEFAULT_POOL` if it names the default pool.
+    pub fn or_default_pool(self) -> SvcKey {
+        if self.names_default_pool() {
+            SvcKey::DEFAULT_POOL
+        } else {
+            self
+        }
+    }
 }
 
 /// Runtime switches and timeouts (the sysctls of the control plane to come).
@@ -323,6 +346,8 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
         }
         (b"add-laddr", 3) => Ok(Command::AddLaddr(svc(args[0], args[1])?, parse_addr(args[2])?)),
         (b"del-laddr", 3) => Ok(Command::DelLaddr(svc(args[0], args[1])?, parse_addr(args[2])?)),
+        (b"add-default-laddr", 1) => Ok(Command::AddLaddr(SvcKey::DEFAULT_POOL, parse_addr(args[0])?)),
+        (b"del-default-laddr", 1) => Ok(Command::DelLaddr(SvcKey::DEFAULT_POOL, parse_addr(args[0])?)),
         (b"set-persist", 3 | 4) => {
             let k = svc(args[0], args[1])?;
             let t = parse_u32(args[2], 31 * 86400)?;
@@ -361,7 +386,7 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             Ok(Command::Set(st, v))
         }
         (b"flush", 0) => Ok(Command::Flush),
-        (b"add-service" | b"del-service" | b"add-dest" | b"del-dest" | b"set-weight" | b"add-laddr" | b"del-laddr" | b"set-persist" | b"set-synproxy" | b"set-lport-range" | b"set" | b"flush", _) => {
+        (b"add-service" | b"del-service" | b"add-dest" | b"del-dest" | b"set-weight" | b"add-laddr" | b"del-laddr" | b"add-default-laddr" | b"del-default-laddr" | b"set-persist" | b"set-synproxy" | b"set-lport-range" | b"set" | b"flush", _) => {
             Err(ParseError::Arity)
         }
         _ => Err(ParseError::UnknownCommand),
@@ -477,5 +502,27 @@ mod tests {
         assert_eq!(parse(b"set synproxy_init_mss 100"), Err(ParseError::Number));
         assert_eq!(parse(b"set synproxy_ack_skb_store_thresh 0"), Err(ParseError::Number));
         assert_eq!(parse(b"set synproxy_ack_skb_store_thresh 8"), Ok(Command::Set(Setting::SynproxyAckStore, 8)));
+    }
+
+    #[test]
+    fn default_pool() {
+        assert_eq!(parse(b"add-default-laddr 198.51.100.201"), Ok(Command::AddLaddr(SvcKey::DEFAULT_POOL, LADDR)));
+        assert_eq!(parse(b"del-default-laddr 198.51.100.201"), Ok(Command::DelLaddr(SvcKey::DEFAULT_POOL, LADDR)));
+        assert_eq!(parse(b"add-default-laddr"), Err(ParseError::Arity));
+        // 0.0.0.0:0 and [::]:0, of either protocol, name the pool; nothing
+        // else does, and the pool's own key names itself.
+        for k in [b"tcp 0.0.0.0:0".as_slice(), b"udp [::]:0"] {
+            let mut line = b"add-laddr ".to_vec();
+            line.extend_from_slice(k);
+            line.extend_from_slice(b" 198.51.100.201");
+            let Ok(Command::AddLaddr(key, _)) = parse(&line) else { panic!("{line:?}") };
+            assert!(key.names_default_pool());
+            assert_eq!(key.or_default_pool(), SvcKey::DEFAULT_POOL);
+        }
+        let k = SvcKey { proto: IPPROTO_TCP, addr: VIP, port: 80 };
+        assert_eq!(k.or_default_pool(), k);
+        assert!(!SvcKey { port: 0, ..k }.names_default_pool());
+        assert!(!SvcKey { addr: Addr::v4(0), ..k }.names_default_pool());
+        assert!(SvcKey::DEFAULT_POOL.names_default_pool());
     }
 }

@@ -181,6 +181,21 @@ impl Ctx {
         }
     }
 
+    /// The namespace's default LADDR pool (rvs's; named by the service
+    /// 0.0.0.0:0), as a listed entry; `None` when it has none, or the
+    /// kernel has no pools (the in-tree ip_vs).
+    fn pool(&mut self) -> Result<Option<Listed>, Fail> {
+        let svc = Service { af: libc::AF_INET as u16, protocol: libc::IPPROTO_TCP as u16, ..Service::default() };
+        match self.nl()?.request(req::get_laddrs(&svc), true) {
+            Ok(r) => {
+                let laddrs = r.iter().map(|m| m.laddr().map_err(bad)).collect::<Result<Vec<_>, _>>()?;
+                Ok((!laddrs.is_empty()).then_some(Listed { svc, dests: vec![], laddrs }))
+            }
+            Err(NlError::Kernel { errno, .. }) if errno == libc::ESRCH || errno == libc::EOPNOTSUPP || errno == libc::EINVAL => Ok(None),
+            Err(e) => Err(Fail(1, error_text(Op::GetLaddrs, &e))),
+        }
+    }
+
     fn listed(&mut self, svcs: Vec<Service>, with_laddrs: bool) -> Result<Vec<Listed>, Fail> {
         let mut out = Vec::new();
         for svc in svcs {
@@ -211,7 +226,7 @@ fn list_all(ctx: &mut Ctx, format: u32) -> Result<(), Fail> {
     let svcs = ctx.services()?;
     let listed = ctx.listed(svcs, format & args::fmt::RULE != 0)?;
     if format & args::fmt::RULE != 0 {
-        out(&save::save(&listed, format));
+        out(&save::save(ctx.pool()?.as_ref(), &listed, format));
     } else {
         out(&fmt::list_all(&info, &listed, format));
     }
@@ -293,6 +308,10 @@ fn run(ctx: &mut Ctx, e: &Entry, reading_stdin: bool) -> Result<(), Fail> {
                 s
             };
             let mut listed = Vec::new();
+            // Without a service: the default pool too, first, as 0.0.0.0:0.
+            if !e.has(args::opt::SERVICE) {
+                listed.extend(ctx.pool()?);
+            }
             for svc in svcs {
                 let laddrs = ctx.laddrs(&svc, false)?;
                 listed.push(Listed { svc, dests: vec![], laddrs });

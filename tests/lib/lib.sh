@@ -125,14 +125,14 @@ wait_port() { # NS ADDR PORT
 
 client() { nsx c python3 tests/lib/client.py "$@"; }
 
-# own_vip_servers N: real servers set up as operators set them up for
+# own_vip_servers N [PORT]: real servers set up as operators set them up for
 # direct routing and tunnelling, which answer the clients themselves: each
 # holds the VIPs on lo without answering ARP for them, routes the clients'
 # networks back through the director (which acts as their router and
 # takes answers from its own VIP as a router would: accept_local), and
-# runs tcpsrv.py on VIP:80 and [VIP6]:80.
+# runs tcpsrv.py on VIP:PORT and [VIP6]:PORT (PORT: 80 by default).
 own_vip_servers() {
-  local i
+  local i port=${2:-80}
   nsx d sysctl -qw net.ipv4.conf.all.accept_local=1 net.ipv4.conf.br0.accept_local=1 \
     net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.br0.rp_filter=0
   clients_via_director "$1"
@@ -140,10 +140,10 @@ own_vip_servers() {
     nsx "rs$i" ip addr add "$VIP/32" dev lo
     nsx "rs$i" ip addr add "$VIP6/128" dev lo nodad
     nsx "rs$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-    nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$VIP" 80 &
-    nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$VIP6" 80 &
+    nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$VIP" "$port" &
+    nsx "rs$i" python3 tests/lib/tcpsrv.py "rs$i" "$VIP6" "$port" &
   done
-  for ((i = 1; i <= $1; i++)); do wait_port "rs$i" "$VIP" 80; wait_port "rs$i" "$VIP6" 80; done
+  for ((i = 1; i <= $1; i++)); do wait_port "rs$i" "$VIP" "$port"; wait_port "rs$i" "$VIP6" "$port"; done
 }
 
 # clients_via_director N: the first N real servers route the clients'

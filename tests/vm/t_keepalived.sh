@@ -6,12 +6,24 @@
 # itself); a real server whose check fails is taken out of both services
 # and, once it answers again, put back; a reload (SIGHUP) that changes a
 # weight, adds a service and removes another converges to the new
-# configuration; stopping keepalived removes what it made.
+# configuration; stopping keepalived removes what it made. Then, with the
+# namespace's masq_as_fullnat switch and a default LADDR pool, the same
+# lb_kind NAT configuration gives FULLNAT services, the real servers
+# seeing the pool's LADDR.
 . tests/lib/lib.sh
 command -v keepalived >/dev/null || fail "keepalived is not installed (scripts/install-deps)"
 dir=$(mktemp -d /tmp/rvs-ka.XXXXXX)
 ka_pid=
-stop_ka() { [ -n "$ka_pid" ] && kill "$ka_pid" 2>/dev/null; wait "$ka_pid" 2>/dev/null || true; ka_pid=; }
+# keepalived's own process (its pid file; $ka_pid is the shell around it).
+ka_main() { cat "$dir/ka.pid"; }
+stop_ka() {
+  [ -n "$ka_pid" ] || return 0
+  kill "$(ka_main)" 2>/dev/null || true
+  wait "$ka_pid" 2>/dev/null || true
+  # Nothing of it outlives the test.
+  pkill -f "keepalived -C -n -l -f $dir/" 2>/dev/null || true
+  ka_pid=
+}
 trap 'stop_ka; cleanup_all; rm -rf "$dir"' EXIT
 topo_up 2
 load_rvs
@@ -109,7 +121,7 @@ until_saved "rs1 back once it answers" "$both"
 # A reload: rs2's weight on VIP:81 changes, the DR service goes, a NAT
 # UDP service comes.
 conf 3 udp > "$dir/keepalived.conf"
-kill -HUP "$ka_pid"
+kill -HUP "$(ka_main)"
 until_saved "after the reload" "-A -u $VIP:53 -s rr
 -a -u $VIP:53 -r $RS2:5353 -m -w 1
 -A -t $VIP:81 -s wrr
@@ -120,4 +132,17 @@ assert_eq "weights 1:3 after the reload" "2 6" "$(grep -c '^rs1 ' <<<"$out") $(g
 
 stop_ka
 assert_eq "keepalived's services gone with it" "" "$(saved)"
+
+# With the namespace's masq_as_fullnat switch and a default LADDR pool,
+# the same lb_kind NAT configuration gives FULLNAT real servers (listed
+# as Masq all the same) that leave from the pool's LADDR.
+nsx d sysctl -qw net.ipv4.vs.masq_as_fullnat=1
+nsx d "$RVSADM" -P -t 0.0.0.0:0 -z "${LADDRS[2]}"
+conf 1 dr > "$dir/keepalived.conf"
+nsx d keepalived -C -n -l -f "$dir/keepalived.conf" -p "$dir/ka.pid" -c "$dir/ka-c.pid" > "$dir/ka.log" 2>&1 &
+ka_pid=$!
+until_saved "keepalived's services under the switch" "$both"
+out=$(client peers "$VIP" 81 4)
+assert_eq "lb_kind NAT under the switch: the real servers see the pool's LADDR" 4 "$(awk -v l="${LADDRS[2]}" '$2 == l' <<<"$out" | wc -l)"
+stop_ka
 echo "keepalived ok"

@@ -7,12 +7,15 @@
 # directions. ICMP errors are translated both ways: a UDP port
 # unreachable from the real server reaches the client's connected socket
 # (ECONNREFUSED: it quotes client -> VIP), a frag-needed from the client's
-# side reaches the real server; a packet too big for the real server's
+# side reaches the real server; an ICMP error that only passes through
+# is forwarded as it is, even with a bad checksum; a packet too big for the real server's
 # link gets the client a frag-needed / packet too big quoting its own
 # packet (its path MTU to the VIP drops, the upload completes). TTL goes
 # down by one (TTL 1: dropped, time exceeded). With the namespace's
-# masq_as_fullnat switch, -m makes FULLNAT real servers instead (the real
-# server sees the LADDR), still listed as Masq.
+# masq_as_fullnat switch, -m makes FULLNAT real servers instead, still
+# listed as Masq; a service without LADDRs of its own takes them from the
+# namespace's default pool (the real server sees the pool's LADDR), which
+# rvsadm -S lists as 0.0.0.0:0 and a flush keeps.
 . tests/lib/lib.sh
 trap cleanup_all EXIT
 topo_up 2
@@ -71,6 +74,16 @@ done
 hold_conn "$VIP" 20
 icmp_reaches_rs "$HELD_PORT"
 
+# An ICMP error only passing through (client -> rs1, about no connection
+# of rvs's) with a bad checksum is not rvs's to judge: it goes on, and
+# rs1's own stack finds it bad.
+csum_errs() { nsx rs1 nstat -az IcmpInCsumErrors | awk '/IcmpInCsumErrors/ {print $2}'; }
+e0=$(csum_errs) m0=$(rvs_stat drop_malformed)
+nsx c python3 tests/lib/rawpkt.py ptb "$CLIENT" "$(rs_addr 1)" 8080 40000 1400 bad > /dev/null
+for k in $(seq 20); do [ "$(csum_errs)" -gt "$e0" ] && break; sleep 0.1; done
+assert_eq "a forwarded bad ICMP reaches rs1" $((e0 + 1)) "$(csum_errs)"
+assert_eq "drop_malformed (forwarded ICMP)" "$m0" "$(rvs_stat drop_malformed)"
+
 # One TTL less: a SYN with TTL 1 is dropped, its sender told.
 t0=$(rvs_stat drop_ttl)
 nsx c python3 -c "
@@ -84,16 +97,35 @@ except OSError:
     pass"
 [ "$(rvs_stat drop_ttl)" -gt "$t0" ] || fail "a SYN with TTL 1 was not dropped as expired"
 
-# The switch: -m makes FULLNAT real servers (VIP:81, with a LADDR), still
-# listed as Masq; the real server sees the LADDR.
+# The switch: -m makes FULLNAT real servers (VIP:81, no LADDR of its
+# own), still listed as Masq; they leave from the namespace's default
+# LADDR pool (set with rvsadm as the service 0.0.0.0:0, and through the
+# text interface), which the real server sees.
 nsx d sysctl -qw net.ipv4.vs.masq_as_fullnat=1
 nsx d ipvsadm -a -t "$VIP:81" -r "$(rs_addr 1):8080" -m
-rvs_ctl add-laddr tcp "$VIP:81" "${LADDRS[0]}"
 nsx d sysctl -qw net.ipv4.vs.masq_as_fullnat=0
 assert_eq "FULLNAT by the switch, listed as Masq" "-> $(rs_addr 1):8080 Masq" \
   "$(nsx d ipvsadm -Ln -t "$VIP:81" | awk '$1 == "->" && $2 != "RemoteAddress:Port" {print $1, $2, $3}')"
+nl0=$(rvs_stat drop_no_laddr)
+if nsx c timeout 3 python3 tests/lib/client.py peers "$VIP" 81 1 > /dev/null 2>&1; then fail "a FULLNAT service with no LADDR at all connected"; fi
+[ "$(rvs_stat drop_no_laddr)" -gt "$nl0" ] || fail "drop_no_laddr did not count"
+nsx d "$RVSADM" -P -t 0.0.0.0:0 -z "${LADDRS[1]}"
+rvs_ctl add-default-laddr "${LADDRS6[1]}"
 out=$(client peers "$VIP" 81 2)
-assert_eq "the switch's real server sees the LADDR" 2 "$(awk -v l="${LADDRS[0]}" '$2 == l' <<<"$out" | wc -l)"
+assert_eq "the switch's real server sees the pool's LADDR" 2 "$(awk -v l="${LADDRS[1]}" '$2 == l' <<<"$out" | wc -l)"
+assert_eq "the pool in rvsadm -S" "-P -t 0.0.0.0:0 -z ${LADDRS[1]}|-P -t [::]:0 -z ${LADDRS6[1]}" \
+  "$(nsx d "$RVSADM" -S -n | grep -- '^-P -t \(0.0.0.0\|\[::\]\):0 ' | paste -sd'|')"
+grep -q "^default-laddrs netns " /sys/module/rvs/parameters/stats || fail "the text interface's stats do not show the pool"
+# A flush keeps the pool (a namespace setting, as the sysctls); a deletion
+# takes an address out.
+nsx d ipvsadm -C
+assert_eq "the pool after a flush" 2 "$(nsx d "$RVSADM" -S -n | grep -c -- '^-P ')"
+nsx d "$RVSADM" -Q -t 0.0.0.0:0 -z "${LADDRS[1]}"
+assert_eq "the pool after a deletion" "-P -t [::]:0 -z ${LADDRS6[1]}" "$(nsx d "$RVSADM" -S -n)"
+nsx d ipvsadm -A -t "$VIP:80" -s rr
+nsx d ipvsadm -a -t "$VIP:80" -r "$(rs_addr 1):8080" -m
+nsx d ipvsadm -A -t "[$VIP6]:80" -s rr
+nsx d ipvsadm -a -t "[$VIP6]:80" -r "[$(rs6_addr 1)]:8080" -m
 
 # Too big for the real servers' link (br0 narrowed to 1300): the client
 # hears it about its own packet, lowers its path MTU to the VIP, and the

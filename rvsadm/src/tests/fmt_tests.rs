@@ -141,7 +141,7 @@ fn list_one_service() {
 
 #[test]
 fn save_numeric() {
-    assert_eq!(crate::save::save(&table(), NUMERIC), GOLDEN_SAVE);
+    assert_eq!(crate::save::save(None, &table(), NUMERIC), GOLDEN_SAVE);
 }
 
 #[test]
@@ -237,7 +237,7 @@ fn fullnat_save_restores() {
 -P -t 192.0.2.100:80 -z 198.51.100.201
 -P -t 192.0.2.100:80 -z 198.51.100.202
 ";
-    let saved = crate::save::save(&fullnat_table(), NUMERIC);
+    let saved = crate::save::save(None, &fullnat_table(), NUMERIC);
     assert_eq!(saved, want);
     // Every saved line parses back into the request that rebuilds it.
     use crate::args::{parse, Cmd, Parsed};
@@ -254,6 +254,28 @@ fn fullnat_save_restores() {
     assert_eq!((cmds[1].cmd, cmds[1].dest.fwd, cmds[1].dest.port), (Cmd::AddDest, fwd::FULLNAT, 8080));
     assert_eq!((cmds[3].cmd, cmds[3].laddr.addr), (Cmd::AddLaddr, ip("198.51.100.201")));
     assert_eq!(cmds[4].laddr.addr, ip("198.51.100.202"));
+}
+
+#[test]
+fn default_pool_saved_first_and_restores() {
+    let pool = Listed {
+        svc: Service { af: AF_INET, protocol: IPPROTO_TCP, ..Default::default() },
+        dests: vec![],
+        laddrs: vec![
+            Laddr { addr: ip("198.51.100.221"), af: 0, port_conflict: 0, conn_counts: 0 },
+            Laddr { addr: ip("2001:db8:1::221"), af: AF_INET6, port_conflict: 0, conn_counts: 0 },
+        ],
+    };
+    let saved = crate::save::save(Some(&pool), &fullnat_table(), NUMERIC);
+    assert!(saved.starts_with("-P -t 0.0.0.0:0 -z 198.51.100.221\n-P -t [::]:0 -z 2001:db8:1::221\n-A -t 192.0.2.100:80"), "{saved}");
+    // Both lines parse back into LADDR requests naming the pool (the
+    // unspecified address, port 0), of the address's family.
+    use crate::args::{parse, Cmd, Parsed};
+    let lines = crate::save::restore_lines(&saved, "rvsadm");
+    for (l, af) in lines.iter().take(2).zip([AF_INET, AF_INET6]) {
+        let Ok(Parsed::Run(e)) = parse(l) else { panic!("{l:?}") };
+        assert_eq!((e.cmd, e.svc.addr, e.svc.port, e.svc.af, e.laddr.af), (Cmd::AddLaddr, [0; 16], 0, af, af), "{l:?}");
+    }
 }
 
 #[test]
