@@ -16,7 +16,7 @@
 use crate::kern::{CfgGuard, NetRef};
 use crate::rvs_core::addr::Addr;
 use crate::rvs_core::ctl_text::{Setting, SvcKey};
-use crate::rvs_core::ipvs_msg::{errno, msg, Error};
+use crate::rvs_core::ipvs_msg::{errno, msg, Error, Tunnel};
 use crate::rvs_core::method::Method;
 use crate::rvs_core::sched::Algo;
 use crate::service::{keep, Dest, Laddr, Parts, Persist, Service, ServiceSet};
@@ -83,18 +83,20 @@ pub(crate) struct DestConf {
     /// Upper and lower connection thresholds (0: none).
     pub(crate) u_thresh: u32,
     pub(crate) l_thresh: u32,
+    /// Encapsulation, for tunnelling.
+    pub(crate) tun: Tunnel,
 }
 
 impl DestConf {
     /// A FULLNAT real server of weight `weight`, no thresholds.
     pub(crate) fn fullnat(weight: u32) -> Self {
-        DestConf { weight, fwd: crate::rvs_core::ipvs_nl::fwd::FULLNAT, u_thresh: 0, l_thresh: 0 }
+        DestConf { weight, fwd: crate::rvs_core::ipvs_nl::fwd::FULLNAT, u_thresh: 0, l_thresh: 0, tun: Tunnel::default() }
     }
 
     /// What real server `d` has.
     pub(crate) fn of(d: &Dest) -> Self {
         let t = d.thresholds();
-        DestConf { weight: d.weight.load(Relaxed), fwd: d.fwd.load(Relaxed), u_thresh: t.upper, l_thresh: t.lower }
+        DestConf { weight: d.weight.load(Relaxed), fwd: d.fwd.load(Relaxed), u_thresh: t.upper, l_thresh: t.lower, tun: d.tunnel() }
     }
 
     /// Gives `d` these settings, and `m`, the method `fwd` gave.
@@ -102,6 +104,7 @@ impl DestConf {
         d.weight.store(self.weight, Relaxed);
         d.fwd.store(self.fwd, Relaxed);
         d.set_method(m);
+        d.set_tunnel(self.tun);
         d.set_thresholds(self.u_thresh, self.l_thresh);
     }
 }
@@ -196,6 +199,15 @@ fn dest_fits(net: NetRef, key: &SvcKey, synproxy: bool, addr: &Addr, m: Method) 
 
 /// A new service `key` in `net`. EEXIST if it exists.
 pub(crate) fn add_service(st: &State, cfg: &CfgGuard, net: NetRef, key: SvcKey, conf: SvcConf) -> Res {
+    // For every front-end (netlink's decoder refuses them too): a service
+    // at the unspecified address or port 0 could not be reached, and
+    // `0.0.0.0:0` names the default LADDR pool.
+    if key.addr.is_unspecified() {
+        return Err(refuse(errno::EINVAL, msg::ADDR_ZERO));
+    }
+    if key.port == 0 {
+        return Err(refuse(errno::EINVAL, msg::PORT_ZERO));
+    }
     let cur = st.svcs.read_locked(cfg);
     if cur.position(net, &key).is_some() {
         return Err(refuse(errno::EEXIST, msg::SVC_EXISTS));
@@ -240,9 +252,9 @@ pub(crate) fn del_service(st: &State, cfg: &CfgGuard, net: NetRef, key: &SvcKey)
 /// keeps the client's address cannot be an address of the director's own
 /// (rvs has no local node: the packet would come back to it, or the
 /// answer would never pass it). Checked when the method is set, not on
-/// every later edit: an address that becomes the director's afterwards
-/// is refused on the way instead (`drop_no_route`), and its service
-/// stays editable.
+/// every later edit: a packet for a real server whose address became the
+/// director's afterwards is dropped on the way instead (`drop_no_route`),
+/// and its service stays editable.
 fn not_local(net: NetRef, addr: &Addr, m: Method) -> Res {
     if !m.owns_server_side() && net.has_addr(addr) {
         return Err(refuse(errno::EINVAL, msg::KEEP_LOCAL));

@@ -49,10 +49,10 @@ pub(crate) struct Conn {
     pub(crate) in_t: Tuple,
     /// What the real server's packets carry: RS -> LADDR for FULLNAT
     /// (saddr = RS, daddr = LADDR), RS -> client for NAT; for direct
-    /// routing and tunnelling,
-    /// VIP -> client (`in_t` reversed: the real server's answer, which
-    /// rvs never sees unless the client is the director itself, and then
-    /// lets through untouched, `forward`).
+    /// routing and tunnelling, VIP -> client (`in_t` reversed: the real
+    /// server's answer, which rvs lets through untouched where it passes
+    /// the director at all: routed through it, or to a client on it;
+    /// `dispatch::forward_hook`, `forward`).
     pub(crate) out_t: Tuple,
     /// How its packets reach the real server (the real server's method
     /// when it was made).

@@ -304,6 +304,7 @@ fn nat_icmp_ends(ip: &NetHdr, c: &Conn, dir: Dir) -> ((Addr, Addr), Tuple) {
 fn nat_icmp_send(st: &State, mut skb: Skb, net: NetRef, outer: &(Addr, Addr), dir: Dir, f: Family) -> Verdict {
     st.stats.inc(Ctr::IcmpFwd);
     if dir == Dir::Out {
+        skb.rewritten();
         return skb.accept();
     }
     if skb.route(net, &outer.0, &outer.1).is_err() {
@@ -326,9 +327,10 @@ fn plausible(ip: &NetHdr, quoted: &Tuple) -> bool {
 /// translated for the other side of the connection (outer addresses,
 /// quoted header, ports and sequence number; the MTU of a Packet Too Big
 /// as it is, FULLNAT's headers being the same size on both sides). One
-/// whose checksum does not verify, or a Packet Too Big under IPv6's
-/// minimum MTU, is dropped and counted, as IPVS drops them: forwarding it
-/// with a fresh checksum would vouch for it.
+/// addressed to the director whose checksum does not verify, or a Packet
+/// Too Big under IPv6's minimum MTU, is dropped and counted, as IPVS
+/// drops them: forwarding it with a fresh checksum would vouch for it
+/// (one only passing through is the stack's, as for IPv4).
 fn icmp6_error(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, ip: &NetHdr, len: usize, at: At) -> Verdict {
     let end = ip.tot_len.min(len);
     let parsed = skb.pull(end).map(|p| ipv6::parse_ipv6(p, len).and_then(|h| icmp6::parse_error(p, &h)));

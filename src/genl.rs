@@ -150,6 +150,7 @@ fn encode_dest(e: &mut Enc<'_>, d: &Dest) -> Res {
         active: d.active.load(Relaxed),
         inactive: d.inactive.load(Relaxed),
         persist: d.persist.load(Relaxed),
+        tun: d.tunnel(),
         stats: stats_info(&d.stats),
     };
     m::encode_dest(e, &info).map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
@@ -194,7 +195,7 @@ fn conf_of(flags: u32, f: &m::SvcFull) -> SvcConf {
 fn dest_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
     let key = svc_key(a)?;
     let spec = m::decode_dest(a.dest.ok_or(refuse(errno::EINVAL, msg::NO_DEST_ATTR))?, c != cmd::DEL_DEST, key.addr.family())?;
-    let conf = spec.full.map(|f| DestConf { weight: f.weight, fwd: f.fwd, u_thresh: f.u_thresh, l_thresh: f.l_thresh });
+    let conf = spec.full.map(|f| DestConf { weight: f.weight, fwd: f.fwd, u_thresh: f.u_thresh, l_thresh: f.l_thresh, tun: f.tun });
     match (c, conf) {
         (cmd::NEW_DEST, Some(d)) => config::add_dest(st, cfg, net, &key, spec.addr, spec.port, d),
         (cmd::SET_DEST, Some(d)) => config::edit_dest(st, cfg, net, &key, (spec.addr, spec.port), |c| {

@@ -9,6 +9,7 @@
 use crate::kern::{CfgGuard, NetRef, RouteCache, TunRoute};
 use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::ctl_text::SvcKey;
+use crate::rvs_core::ipvs_msg::Tunnel;
 use crate::rvs_core::method::Method;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, Thresholds, WrrPos, MH_TABLE_SIZE};
 use crate::rvs_core::svc_index;
@@ -42,6 +43,9 @@ pub(crate) struct Dest {
     /// the namespace's `masq_as_fullnat` then). A new connection takes
     /// its method from here.
     method: AtomicU8,
+    /// How tunnelling encapsulates (`Tunnel` packed: kind << 32 | flags
+    /// << 16 | port), as configured; read whole by each packet.
+    tun: AtomicU64,
     /// Upper and lower connection thresholds (0: none); set through
     /// [`Dest::set_thresholds`].
     u_thresh: AtomicU32,
@@ -73,6 +77,7 @@ impl Dest {
                 stats: ObjStats::new()?,
                 fwd: AtomicU32::new(crate::rvs_core::ipvs_nl::fwd::FULLNAT),
                 method: AtomicU8::new(Method::FullNat.code()),
+                tun: AtomicU64::new(0),
                 u_thresh: AtomicU32::new(0),
                 l_thresh: AtomicU32::new(0),
                 overloaded: AtomicBool::new(false),
@@ -101,6 +106,17 @@ impl Dest {
     /// Sets the method (control path, with `fwd`).
     pub(crate) fn set_method(&self, m: Method) {
         self.method.store(m.code(), Relaxed);
+    }
+
+    /// How tunnelling encapsulates its packets.
+    pub(crate) fn tunnel(&self) -> Tunnel {
+        let v = self.tun.load(Relaxed);
+        Tunnel { kind: (v >> 32) as u8, flags: (v >> 16) as u16, port: v as u16 }
+    }
+
+    /// Sets the encapsulation (control path).
+    pub(crate) fn set_tunnel(&self, t: Tunnel) {
+        self.tun.store((t.kind as u64) << 32 | (t.flags as u64) << 16 | t.port as u64, Relaxed);
     }
 
     /// The connection thresholds.

@@ -61,8 +61,10 @@ fn nat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> V
             st.stats.inc(if e.to_errno() == -ETIMEDOUT { Ctr::DropTtl } else { Ctr::DropNoMem });
             return skb.discard();
         }
-        // The real server's route, shared with its other connections.
-        if skb.route_cached(g, p.net, &c.route_in, Some(&c.dest.route), &to.saddr, &to.daddr).is_err() {
+        // The real server's route, shared with its other connections; not
+        // one to this host (a real server whose address became the
+        // director's: rvs has no local node).
+        if skb.route_cached(g, p.net, &c.route_in, Some(&c.dest.route), &to.saddr, &to.daddr).is_err() || skb.route_is_local() {
             st.stats.inc(Ctr::DropNoRoute);
             return skb.discard();
         }
@@ -81,7 +83,10 @@ fn nat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> V
     stats::account_packet(&st.stats, &c.dest.stats, &c.svc_stats, None, dir == Dir::In, p.len as u64);
     match dir {
         Dir::In => send(st, skb, p.net, f),
-        Dir::Out => skb.accept(),
+        Dir::Out => {
+            skb.rewritten();
+            skb.accept()
+        }
     }
 }
 
@@ -122,12 +127,13 @@ pub(crate) fn as_is(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn
     }
 }
 
-/// Tunnelling (upstream's ip_vs_tunnel_xmit, IPIP): the packet, unchanged,
-/// inside an outer header from the director to the real server, which
+/// Tunnelling (upstream's ip_vs_tunnel_xmit): the packet, unchanged,
+/// inside an outer header from the director to the real server (IPIP, or
+/// GUE or GRE between them, as the real server is configured), which
 /// takes it out, holds the VIP and answers the client itself. The route
 /// is the real server's, as for direct routing.
 fn tunnel(st: &State, g: &RcuGuard, mut skb: Skb, len: usize, c: &Conn) -> Verdict {
-    if let Err(e) = skb.encapsulate(g, c.net, &c.dest.route_tun, &c.dest.addr) {
+    if let Err(e) = skb.encapsulate(g, c.net, &c.dest.route_tun, &c.dest.addr, c.dest.tunnel()) {
         st.stats.inc(match -e.to_errno() {
             EMSGSIZE => Ctr::DropTooBig,
             ENOMEM => Ctr::DropNoMem,

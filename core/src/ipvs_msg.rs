@@ -72,7 +72,8 @@ pub mod msg {
     pub const FWD: &CStr = c"rvs forwards by FULLNAT, NAT (-m), direct routing and tunnelling only (no local node)";
     pub const DR_FAMILY: &CStr = c"NAT, direct routing and tunnelling keep the client's address: the real server must be of the service's family";
     pub const KEEP_LOCAL: &CStr = c"a NAT, direct-routing or tunnelled real server cannot be an address of the director's (no local node)";
-    pub const TUN_TYPE: &CStr = c"rvs tunnels by IPIP only (TUN_TYPE 0; GUE and GRE not yet)";
+    pub const TUN_PORT_ZERO: &CStr = c"a GUE tunnel needs its UDP port (TUN_PORT)";
+    pub const TUN_REMCSUM: &CStr = c"GUE remote checksum offload is not supported by rvs";
     pub const TUN_TYPE_RANGE: &CStr = c"tunnel type out of range (0 IPIP, 1 GUE, 2 GRE)";
     pub const SYNPROXY_FWD: &CStr = c"SYNPROXY hands connections to FULLNAT real servers only";
     pub const FWD_RANGE: &CStr = c"forwarding method out of range (0..7)";
@@ -327,6 +328,19 @@ pub fn merge_flags(old: u32, f: &SvcFull) -> Result<u32, Error> {
     Ok(v & KEPT_FLAGS)
 }
 
+/// How a tunnelling real server's packets are encapsulated (ipvsadm's
+/// `--tun-type`, `--tun-port`, `--tun-nocsum`/`--tun-csum`): kept for
+/// every method, as upstream keeps them, used by tunnelling only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tunnel {
+    /// `tun_type`: IPIP, GUE or GRE.
+    pub kind: u8,
+    /// GUE's UDP destination port (host order).
+    pub port: u16,
+    /// `tun_flags`.
+    pub flags: u16,
+}
+
 /// The settable part of a real server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DestFull {
@@ -335,6 +349,7 @@ pub struct DestFull {
     pub weight: u32,
     pub u_thresh: u32,
     pub l_thresh: u32,
+    pub tun: Tunnel,
 }
 
 /// A decoded CMD_ATTR_DEST.
@@ -375,25 +390,28 @@ pub fn decode_dest(buf: &[u8], full: bool, svc: Family) -> Result<DestSpec, Erro
         return Err(err(errno::EINVAL, msg::DEST_FULL));
     };
     let (f, w, u, l) = (get_u32(f)?, get_u32(w)?, get_u32(u)?, get_u32(l)?);
-    // Tunnel attributes: checked for form (ipvsadm sends them for every
-    // method); the type matters to tunnelling only.
-    let tun = g(dest_attr::TUN_TYPE).map(get_u8).transpose()?.unwrap_or(tun_type::IPIP);
-    for a in [dest_attr::TUN_PORT, dest_attr::TUN_FLAGS] {
-        if let Some(a) = g(a) {
-            get_u16(a)?;
-        }
-    }
+    // Tunnel attributes: ipvsadm sends them for every method (zeros
+    // unless tunnelling); kept as given, used by tunnelling only.
+    let tun = Tunnel {
+        kind: g(dest_attr::TUN_TYPE).map(get_u8).transpose()?.unwrap_or(tun_type::IPIP),
+        port: g(dest_attr::TUN_PORT).map(get_be16).transpose()?.unwrap_or(0),
+        flags: g(dest_attr::TUN_FLAGS).map(get_u16).transpose()?.unwrap_or(0),
+    };
     if f > fwd::MASK {
         return Err(err(errno::EINVAL, msg::FWD_RANGE));
     }
     if super::method::Method::from_fwd(f, false).is_none() {
         return Err(err(errno::EOPNOTSUPP, msg::FWD));
     }
-    if tun > tun_type::GRE {
+    if tun.kind > tun_type::GRE {
         return Err(err(errno::EINVAL, msg::TUN_TYPE_RANGE));
     }
-    if f == fwd::TUNNEL && tun != tun_type::IPIP {
-        return Err(err(errno::EOPNOTSUPP, msg::TUN_TYPE));
+    // As upstream's ip_vs_add_dest: a GUE tunnel has a port.
+    if f == fwd::TUNNEL && tun.kind == tun_type::GUE && tun.port == 0 {
+        return Err(err(errno::EINVAL, msg::TUN_PORT_ZERO));
+    }
+    if f == fwd::TUNNEL && tun.kind == tun_type::GUE && tun.flags & tun_flags::REMCSUM != 0 {
+        return Err(err(errno::EOPNOTSUPP, msg::TUN_REMCSUM));
     }
     if w > 65535 {
         return Err(err(errno::ERANGE, msg::WEIGHT));
@@ -401,7 +419,7 @@ pub fn decode_dest(buf: &[u8], full: bool, svc: Family) -> Result<DestSpec, Erro
     if l > u {
         return Err(err(errno::ERANGE, msg::THRESH));
     }
-    Ok(DestSpec { addr, port, full: Some(DestFull { fwd: f, weight: w, u_thresh: u, l_thresh: l }) })
+    Ok(DestSpec { addr, port, full: Some(DestFull { fwd: f, weight: w, u_thresh: u, l_thresh: l, tun }) })
 }
 
 /// Decodes CMD_ATTR_LADDR's payload: the local address, of the family
@@ -640,6 +658,7 @@ pub struct DestInfo {
     pub active: u32,
     pub inactive: u32,
     pub persist: u32,
+    pub tun: Tunnel,
     pub stats: StatsInfo,
 }
 
@@ -651,9 +670,9 @@ pub fn encode_dest(e: &mut Enc<'_>, d: &DestInfo) -> Result<(), Full> {
     e.be16(PORT, d.port)?;
     e.u32(FWD_METHOD, d.fwd)?;
     e.u32(WEIGHT, d.weight)?;
-    e.u8(TUN_TYPE, 0)?;
-    e.be16(TUN_PORT, 0)?;
-    e.u16(TUN_FLAGS, 0)?;
+    e.u8(TUN_TYPE, d.tun.kind)?;
+    e.be16(TUN_PORT, d.tun.port)?;
+    e.u16(TUN_FLAGS, d.tun.flags)?;
     e.u32(U_THRESH, d.u_thresh)?;
     e.u32(L_THRESH, d.l_thresh)?;
     e.u32(ACTIVE_CONNS, d.active)?;
@@ -828,25 +847,31 @@ mod tests {
     fn dest() {
         let d = decode_dest(&ipvsadm_dest(fwd::MASQ, 3, 0, 0), true, Family::V4).unwrap();
         assert_eq!((d.addr, d.port), (Addr::v4(0xc633_640b), 8080));
-        assert_eq!(d.full.unwrap(), DestFull { fwd: 0, weight: 3, u_thresh: 0, l_thresh: 0 });
+        assert_eq!(d.full.unwrap(), DestFull { fwd: 0, weight: 3, u_thresh: 0, l_thresh: 0, tun: Tunnel::default() });
         assert_eq!(decode_dest(&ipvsadm_dest(fwd::FULLNAT, 0, 10, 5), true, Family::V4).unwrap().full.unwrap().fwd, 5);
         assert_eq!(decode_dest(&ipvsadm_dest(fwd::DROUTE, 1, 0, 0), true, Family::V4).unwrap().full.unwrap().fwd, fwd::DROUTE);
         assert_eq!(decode_dest(&ipvsadm_dest(fwd::LOCALNODE, 1, 0, 0), true, Family::V4).unwrap_err(), err(errno::EOPNOTSUPP, msg::FWD));
         assert_eq!(decode_dest(&ipvsadm_dest(fwd::TUNNEL, 1, 0, 0), true, Family::V4).unwrap().full.unwrap().fwd, fwd::TUNNEL);
-        // Tunnel types: IPIP only; GUE and GRE refused as not done yet,
-        // others as invalid; the type of another method is not looked at
-        // beyond its range.
-        let with_tun = |f: u32, t: u8| {
+        // Tunnel types: IPIP, GUE (with a port; no remote checksum
+        // offload) and GRE, with their port and flags as given; others
+        // invalid; another method's are kept, checked for range only.
+        let with_tun = |f: u32, t: u8, port: u16, flags: u16| {
             let mut v = ipvsadm_dest(f, 1, 0, 0);
             let at = v.windows(4).position(|w| w == [5, 0, dest_attr::TUN_TYPE as u8, 0]).unwrap();
             v[at + 4] = t;
-            decode_dest(&v, true, Family::V4)
+            let at = v.windows(4).position(|w| w == [6, 0, dest_attr::TUN_PORT as u8, 0]).unwrap();
+            v[at + 4..at + 6].copy_from_slice(&port.to_be_bytes());
+            let at = v.windows(4).position(|w| w == [6, 0, dest_attr::TUN_FLAGS as u8, 0]).unwrap();
+            v[at + 4..at + 6].copy_from_slice(&flags.to_ne_bytes());
+            decode_dest(&v, true, Family::V4).map(|d| d.full.unwrap().tun)
         };
-        assert_eq!(with_tun(fwd::TUNNEL, tun_type::GUE).unwrap_err(), err(errno::EOPNOTSUPP, msg::TUN_TYPE));
-        assert_eq!(with_tun(fwd::TUNNEL, tun_type::GRE).unwrap_err(), err(errno::EOPNOTSUPP, msg::TUN_TYPE));
-        assert_eq!(with_tun(fwd::TUNNEL, 3).unwrap_err(), err(errno::EINVAL, msg::TUN_TYPE_RANGE));
-        assert!(with_tun(fwd::DROUTE, tun_type::GUE).is_ok());
-        assert_eq!(with_tun(fwd::DROUTE, 3).unwrap_err(), err(errno::EINVAL, msg::TUN_TYPE_RANGE));
+        assert_eq!(with_tun(fwd::TUNNEL, tun_type::GUE, 6080, tun_flags::CSUM), Ok(Tunnel { kind: tun_type::GUE, port: 6080, flags: tun_flags::CSUM }));
+        assert_eq!(with_tun(fwd::TUNNEL, tun_type::GRE, 0, 0), Ok(Tunnel { kind: tun_type::GRE, port: 0, flags: 0 }));
+        assert_eq!(with_tun(fwd::TUNNEL, tun_type::GUE, 0, 0).unwrap_err(), err(errno::EINVAL, msg::TUN_PORT_ZERO));
+        assert_eq!(with_tun(fwd::TUNNEL, tun_type::GUE, 6080, tun_flags::REMCSUM).unwrap_err(), err(errno::EOPNOTSUPP, msg::TUN_REMCSUM));
+        assert_eq!(with_tun(fwd::TUNNEL, 3, 0, 0).unwrap_err(), err(errno::EINVAL, msg::TUN_TYPE_RANGE));
+        assert_eq!(with_tun(fwd::DROUTE, tun_type::GUE, 0, 0), Ok(Tunnel { kind: tun_type::GUE, port: 0, flags: 0 }));
+        assert_eq!(with_tun(fwd::DROUTE, 3, 0, 0).unwrap_err(), err(errno::EINVAL, msg::TUN_TYPE_RANGE));
         assert_eq!(decode_dest(&ipvsadm_dest(8, 1, 0, 0), true, Family::V4).unwrap_err(), err(errno::EINVAL, msg::FWD_RANGE));
         assert_eq!(decode_dest(&ipvsadm_dest(0, 65536, 0, 0), true, Family::V4).unwrap_err(), err(errno::ERANGE, msg::WEIGHT));
         assert_eq!(decode_dest(&ipvsadm_dest(0, 1, 5, 6), true, Family::V4).unwrap_err(), err(errno::ERANGE, msg::THRESH));

@@ -157,6 +157,14 @@ pub mod tun_type {
     pub const GRE: u8 = 2;
 }
 
+/// Tunnel flags (dest TUN_FLAGS, IP_VS_TUNNEL_ENCAP_FLAG_*; NOCSUM is 0).
+pub mod tun_flags {
+    /// A checksum in the encapsulation (GUE's UDP, GRE's own).
+    pub const CSUM: u16 = 1 << 0;
+    /// GUE's remote checksum offload.
+    pub const REMCSUM: u16 = 1 << 1;
+}
+
 /// Service flags (SVC_ATTR_FLAGS).
 pub mod svc_flags {
     pub const PERSISTENT: u32 = 0x1;

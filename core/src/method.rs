@@ -9,9 +9,10 @@
 //!   server's MAC on a shared link; the real server holds the VIP itself
 //!   and answers the client directly: the director sees one direction.
 //! - Tunnelling (`-i`) sends the client's packet unchanged inside an outer
-//!   IP header (IPIP, or IPv6 in IPv6) to a real server anywhere routing
-//!   reaches; it decapsulates, holds the VIP and answers the client
-//!   directly, as with direct routing.
+//!   IP header of its family (IPIP, IPv6 in IPv6, or with GUE or GRE
+//!   between them) to a real server anywhere routing reaches; it
+//!   decapsulates, holds the VIP and answers the client directly, as with
+//!   direct routing.
 //!
 //! - Masquerading (`-m`, NAT) rewrites the client's packet's destination
 //!   to the real server, which routes its answers back through the

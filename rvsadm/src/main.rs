@@ -191,7 +191,7 @@ impl Ctx {
                 let laddrs = r.iter().map(|m| m.laddr().map_err(bad)).collect::<Result<Vec<_>, _>>()?;
                 Ok((!laddrs.is_empty()).then_some(Listed { svc, dests: vec![], laddrs }))
             }
-            Err(NlError::Kernel { errno, .. }) if errno == libc::ESRCH || errno == libc::EOPNOTSUPP || errno == libc::EINVAL => Ok(None),
+            Err(NlError::Kernel { errno, .. }) if errno == libc::ESRCH || errno == libc::EOPNOTSUPP => Ok(None),
             Err(e) => Err(Fail(1, error_text(Op::GetLaddrs, &e))),
         }
     }
@@ -299,6 +299,11 @@ fn run(ctx: &mut Ctx, e: &Entry, reading_stdin: bool) -> Result<(), Fail> {
         Cmd::StopDaemon => ack(ctx.call(Op::StopDaemon, req::del_daemon(&e.daemon), false)),
         Cmd::AddLaddr => ack(ctx.call(Op::AddLaddr, req::new_laddr(&e.svc, &e.laddr), false)),
         Cmd::DelLaddr => ack(ctx.call(Op::DelLaddr, req::del_laddr(&e.svc, &e.laddr), false)),
+        Cmd::GetLaddr if e.has(args::opt::SERVICE) && e.svc.addr == [0; 16] && e.svc.port == 0 && e.svc.fwmark == 0 => {
+            // `-G -t 0.0.0.0:0`: the default pool (no service to look up).
+            out(&fmt::laddrs(&ctx.pool()?.into_iter().collect::<Vec<_>>()));
+            Ok(())
+        }
         Cmd::GetLaddr => {
             let svcs = if e.has(args::opt::SERVICE) {
                 vec![ctx.service(&e.svc)?]

@@ -20,6 +20,11 @@
 #include <net/ipv6.h>
 #include <net/ip6_route.h>
 #include <net/ip_tunnels.h>
+#include <net/gre.h>
+#include <net/gue.h>
+#include <net/udp.h>
+#include <net/udp_tunnel.h>
+#include <net/ip6_checksum.h>
 #include <net/icmp.h>
 #include <net/gso.h>
 #include <net/inet_ecn.h>
@@ -449,6 +454,30 @@ int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void 
 /* The path MTU of the packet's route (set: rvs_route_*). */
 unsigned int rvs_skb_dst_mtu(const struct sk_buff *skb) { return dst_mtu(skb_dst(skb)); }
 
+/* Whether the packet's route (set: rvs_route_*) delivers to this host. */
+bool rvs_skb_dst_is_local(const struct sk_buff *skb)
+{
+	const struct dst_entry *dst = skb_dst(skb);
+
+	if (dst->ops->family == AF_INET6) {
+#if IS_ENABLED(CONFIG_IPV6)
+		return dst_rt6_info(dst)->rt6i_flags & RTF_LOCAL;
+#else
+		return false;
+#endif
+	}
+	return dst_rtable(dst)->rt_flags & RTCF_LOCAL;
+}
+
+/* The packet's addresses or ports were rewritten and it goes on where the
+ * stack takes it: a checksum of the whole packet the device gave no
+ * longer holds (as skb_forward_csum). */
+void rvs_skb_rewritten(struct sk_buff *skb)
+{
+	if (skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->ip_summed = CHECKSUM_NONE;
+}
+
 void rvs_route_cache_drop(void **slot)
 {
 	struct dst_entry *old = xchg((struct dst_entry **)slot, NULL);
@@ -602,9 +631,10 @@ int rvs_dec_ttl(struct sk_buff *skb, bool v6)
 }
 
 /*
- * Tunnelling (IPVS's ip_vs_tunnel_xmit and _v6, IPIP type): the packet as
- * it came, inside an outer header from the director to the real server
- * daddr: IPv4 in IPv4 (protocol 4) or IPv6 in IPv6 (next header 41).
+ * Tunnelling (IPVS's ip_vs_tunnel_xmit and _v6): the packet as it came,
+ * inside an outer header from the director to the real server daddr:
+ * IPv4 in IPv4 (protocol 4) or IPv6 in IPv6 (next header 41), or with a
+ * GUE or GRE encapsulation between them (encap_push).
  *
  * The real server's route and the source address it gives (the outer
  * header's, as IPVS takes it) are cached together in one small record
@@ -620,7 +650,7 @@ int rvs_dec_ttl(struct sk_buff *skb, bool v6)
  * The outer header copies the inner one's DSCP, ECN (CE as ECT(0), as
  * IPVS's INET_ECN_encapsulate) and TTL (hop limit),
  * and DF from an IPv4 one (IPVS with pmtu_disc on, its default). A packet
- * over the route's MTU less the outer header (an aggregated one: whose
+ * over the route's MTU less the outer header and the encapsulation (an aggregated one: whose
  * segments would be) gets the client an ICMP fragmentation needed (IPv4,
  * with DF) or packet too big (IPv6) quoting it, from the VIP (the input
  * route is still the packet's then), as IPVS's ensure_mtu_is_adequate.
@@ -732,8 +762,11 @@ static bool exceeds_mtu(const struct sk_buff *skb, unsigned int mtu)
  * (IPVS's ensure_mtu_is_adequate): an IPv4 one with DF gets an ICMP
  * fragmentation needed, an IPv6 one a packet too big (a datagram conntrack
  * reassembled: its largest fragment is what the sender sent, as IPVS's
- * __mtu_check_toobig_v6). The error quotes the packet as it came, so it
- * must be sent before any rewriting. */
+ * __mtu_check_toobig_v6). The error quotes the packet's addresses and
+ * ports as the sender sent them (its TTL is one less by then), so it must
+ * be sent before they are rewritten. Its source: the VIP while the
+ * packet still has its input route (tunnelling), else the address the
+ * route back to the sender gives (NAT, routed by then). */
 static bool too_big(struct sk_buff *skb, unsigned int mtu, bool v6)
 {
 	if (!v6) {
@@ -759,13 +792,85 @@ bool rvs_too_big(struct sk_buff *skb, bool v6)
 	return too_big(skb, dst_mtu(skb_dst(skb)), v6);
 }
 
-int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *daddr, bool v6)
+/* The encapsulation between the outer IP header and the packet: GUE's
+ * UDP and GUE headers, or GRE's header (with its checksum field when
+ * asked), as IPVS's ipvs_gue_encap and ipvs_gre_encap build them; 0 for
+ * IPIP. */
+static unsigned int encap_len(u8 type, u16 flags)
+{
+	IP_TUNNEL_DECLARE_FLAGS(tflags) = { };
+
+	switch (type) {
+	case RVS_TUN_GUE:
+		return sizeof(struct udphdr) + sizeof(struct guehdr);
+	case RVS_TUN_GRE:
+		if (flags & RVS_TUN_CSUM)
+			__set_bit(IP_TUNNEL_CSUM_BIT, tflags);
+		return gre_calc_hlen(tflags);
+	default:
+		return 0;
+	}
+}
+
+/* What GSO must know of the encapsulation (IPVS's choice of gso_type). */
+static int encap_gso_type(u8 type, u16 flags, bool v6)
+{
+	int t = v6 ? SKB_GSO_IPXIP6 : SKB_GSO_IPXIP4;
+
+	if (type == RVS_TUN_GUE)
+		t |= (flags & RVS_TUN_CSUM) ? SKB_GSO_UDP_TUNNEL_CSUM : SKB_GSO_UDP_TUNNEL;
+	else if (type == RVS_TUN_GRE)
+		t |= (flags & RVS_TUN_CSUM) ? SKB_GSO_GRE_CSUM : SKB_GSO_GRE;
+	return t;
+}
+
+/* Pushes the encapsulation in front of the inner packet (skb->data);
+ * returns the outer header's protocol. GUE: a GUE header (version 0, no
+ * options) naming the inner protocol, inside UDP to the real server's
+ * port from a source port hashed on the inner flow (so that ECMP and RSS
+ * spread the flows); its checksum is set once the outer addresses are
+ * known (encap_udp_csum). GRE: the base header naming the inner packet's
+ * ethertype, with a checksum when asked. */
+static u8 encap_push(struct net *net, struct sk_buff *skb, u8 type, __be16 port, u16 flags, bool v6)
+{
+	u8 inner = v6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+
+	if (type == RVS_TUN_GUE) {
+		struct guehdr *gueh;
+		struct udphdr *uh;
+		__be16 sport = udp_flow_src_port(net, skb, 0, 0, false);
+
+		gueh = skb_push(skb, sizeof(*gueh));
+		memset(gueh, 0, sizeof(*gueh));
+		gueh->proto_ctype = inner;
+		uh = skb_push(skb, sizeof(*uh));
+		skb_reset_transport_header(skb);
+		uh->dest = port;
+		uh->source = sport;
+		uh->len = htons(skb->len);
+		uh->check = 0;
+		return IPPROTO_UDP;
+	}
+	if (type == RVS_TUN_GRE) {
+		IP_TUNNEL_DECLARE_FLAGS(tflags) = { };
+
+		if (flags & RVS_TUN_CSUM)
+			__set_bit(IP_TUNNEL_CSUM_BIT, tflags);
+		gre_build_header(skb, gre_calc_hlen(tflags), tflags, v6 ? htons(ETH_P_IPV6) : htons(ETH_P_IP), 0, 0);
+		return IPPROTO_GRE;
+	}
+	return inner;
+}
+
+int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *daddr, bool v6, u8 type, __be16 port,
+	       u16 flags)
 {
 	struct rvs_tun_route tmp, *r;
 	struct dst_entry *fresh, *dst;
 	unsigned int hlen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	unsigned int elen = encap_len(type, flags);
 	unsigned int mtu;
-	u8 dsfield, ttl;
+	u8 dsfield, ttl, proto;
 	__be16 df = 0;
 	int err;
 
@@ -774,7 +879,7 @@ int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *dadd
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 	dst = r->dst;
-	mtu = dst_mtu(dst) - hlen;
+	mtu = dst_mtu(dst) - hlen - elen;
 	if (mtu < (v6 ? IPV6_MIN_MTU : 68)) {
 		err = -EMSGSIZE;
 		goto drop;
@@ -783,7 +888,7 @@ int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *dadd
 		err = -EMSGSIZE;
 		goto drop;
 	}
-	err = skb_cow_head(skb, LL_RESERVED_SPACE(dst->dev) + hlen);
+	err = skb_cow_head(skb, LL_RESERVED_SPACE(dst->dev) + hlen + elen);
 	if (err)
 		goto drop;
 	/* Early demux may have given it a socket of this host's. */
@@ -808,7 +913,7 @@ int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *dadd
 	}
 	/* ECN as IPVS encapsulates it: CE outside becomes ECT(0). */
 	dsfield = INET_ECN_encapsulate(dsfield, dsfield);
-	err = iptunnel_handle_offloads(skb, v6 ? SKB_GSO_IPXIP6 : SKB_GSO_IPXIP4);
+	err = iptunnel_handle_offloads(skb, encap_gso_type(type, flags, v6));
 	if (err)
 		return err;
 	/* The inner packet is the outer one's transport, with no link-layer
@@ -816,6 +921,7 @@ int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *dadd
 	skb->transport_header = skb->network_header;
 	skb_set_inner_ipproto(skb, v6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
 	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+	proto = encap_push(net, skb, type, port, flags, v6);
 	skb_push(skb, hlen);
 	skb_reset_network_header(skb);
 	/* The outer packet may be fragmented (an aggregated one's segments
@@ -830,23 +936,34 @@ int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *dadd
 		iph->tos = dsfield;
 		iph->frag_off = df;
 		iph->ttl = ttl;
-		iph->protocol = IPPROTO_IPIP;
+		iph->protocol = proto;
 		iph->saddr = r->saddr.v4;
 		iph->daddr = get_unaligned((const __be32 *)daddr);
 		/* tot_len and the checksum: ip_local_out. One identification
 		 * per segment an aggregated packet becomes. */
 		ip_select_ident_segs(net, skb, NULL, max_t(int, 1, skb_shinfo(skb)->gso_segs));
 		skb->protocol = htons(ETH_P_IP);
+		/* GUE's UDP checksum, over the outer addresses (none without
+		 * the flag, as IPVS: UDP over IPv4 may go without). */
+		if (type == RVS_TUN_GUE)
+			udp_set_csum(!(flags & RVS_TUN_CSUM), skb, iph->saddr, iph->daddr, skb->len - hlen);
 	} else {
 		struct ipv6hdr *ip6 = ipv6_hdr(skb);
 
 		ip6_flow_hdr(ip6, dsfield, 0);
-		ip6->nexthdr = IPPROTO_IPV6;
+		ip6->nexthdr = proto;
 		ip6->hop_limit = ttl;
 		ip6->saddr = r->saddr.v6;
 		memcpy(&ip6->daddr, daddr, sizeof(ip6->daddr));
 		/* payload_len: ip6_local_out. */
 		skb->protocol = htons(ETH_P_IPV6);
+		/* Over IPv6, as IPVS: a zero checksum without the flag, which
+		 * the real server's GUE socket accepts only if set up to
+		 * (RFC 6935); with it, a full one. */
+#if IS_ENABLED(CONFIG_IPV6)
+		if (type == RVS_TUN_GUE)
+			udp6_set_csum(!(flags & RVS_TUN_CSUM), skb, &ip6->saddr, &ip6->daddr, skb->len - hlen);
+#endif
 	}
 	return 0;
 drop:

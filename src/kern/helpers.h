@@ -77,6 +77,8 @@ int rvs_output_v4(struct net *net, struct sk_buff *skb);
 int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void **shared, __be32 saddr, __be32 daddr,
 			bool known_nh);
 unsigned int rvs_skb_dst_mtu(const struct sk_buff *skb);
+bool rvs_skb_dst_is_local(const struct sk_buff *skb);
+void rvs_skb_rewritten(struct sk_buff *skb);
 void rvs_route_cache_drop(void **slot);
 /* True if the TCP/UDP checksum of an IPv4 skb at LOCAL_IN (transport header
  * at thoff from the network header) verifies. */
@@ -87,11 +89,18 @@ int rvs_route_v6(struct net *net, struct sk_buff *skb, const u8 *saddr, const u8
 int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *cookie, void **shared, u32 *shared_cookie,
 			const u8 *saddr, const u8 *daddr, bool known_nh);
 int rvs_output_v6(struct net *net, struct sk_buff *skb);
+/* Tunnel types and flags, as IPVS numbers them (uapi ip_vs.h). */
+#define RVS_TUN_IPIP 0
+#define RVS_TUN_GUE 1
+#define RVS_TUN_GRE 2
+#define RVS_TUN_CSUM 1
 /* Tunnelling: wraps the packet in an outer header to daddr (4 or 16
  * bytes, the packet's family), routed through the real server's cache
- * *slot; 0, -EMSGSIZE (too big: the client was told) or another negative
- * errno (the skb is left to the caller). */
-int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *daddr, bool v6);
+ * *slot, with the encapsulation of type (IPIP, GUE to UDP port port, GRE;
+ * flags: RVS_TUN_CSUM); 0, -EMSGSIZE (too big: the client was told) or
+ * another negative errno (the skb is left to the caller). */
+int rvs_tunnel(struct net *net, struct sk_buff *skb, void **slot, const u8 *daddr, bool v6, u8 type, __be16 port,
+	       u16 flags);
 void rvs_tun_route_drop(void **slot);
 /* TTL / hop limit down by one; -ETIMEDOUT if it expired (the sender was
  * told). */

@@ -17,6 +17,7 @@ use super::rcu::RcuGuard;
 use super::route::{RouteCache, TunRoute};
 use crate::rvs_core::addr::{Addr, Family};
 use crate::rvs_core::csum::FieldState;
+use crate::rvs_core::ipvs_msg::Tunnel;
 use kernel::prelude::*;
 
 /// What a netfilter hook tells netfilter about its packet. Made only by
@@ -266,6 +267,23 @@ impl Skb {
         }
     }
 
+    /// Whether the packet's route (set by a `route*` call) delivers it to
+    /// this host.
+    pub(crate) fn route_is_local(&self) -> bool {
+        // SAFETY: `self.ptr` is valid (type invariant) and has a route
+        // (the caller's `route*` call succeeded).
+        unsafe { b::rvs_skb_dst_is_local(self.ptr) }
+    }
+
+    /// Marks the packet as rewritten in place (addresses, ports, their
+    /// checksums updated) on its way on through the stack: a
+    /// whole-packet checksum the device computed is dropped, so that the
+    /// stack sums again instead of trusting a stale one.
+    pub(crate) fn rewritten(&mut self) {
+        // SAFETY: `self.ptr` is valid (type invariant).
+        unsafe { b::rvs_skb_rewritten(self.ptr) }
+    }
+
     /// Whether the packet, routed and still as it came (network header at
     /// `data`, IPv6 if `v6`), is too big for its route's MTU: if so its
     /// sender was sent the ICMP error that says so (frag-needed for an
@@ -278,10 +296,11 @@ impl Skb {
     }
 
     /// Tunnelling: wraps the packet (network header at `data`, of the
-    /// family of `daddr`) in an outer header to `daddr`, routed through
-    /// the real server's `cache`, ready for [`Skb::output`]. `EMSGSIZE`:
+    /// family of `daddr`) in an outer header to `daddr` with `tun`'s
+    /// encapsulation (IPIP, GUE, GRE), routed through the real server's
+    /// `cache`, ready for [`Skb::output`]. `EMSGSIZE`:
     /// too big for the path, the client was sent an ICMP error saying so.
-    pub(crate) fn encapsulate(&mut self, _g: &RcuGuard, net: NetRef, cache: &TunRoute, daddr: &Addr) -> Result {
+    pub(crate) fn encapsulate(&mut self, _g: &RcuGuard, net: NetRef, cache: &TunRoute, daddr: &Addr, tun: Tunnel) -> Result {
         let v4;
         let (a, v6) = match daddr.as_v4() {
             Some(d) => {
@@ -293,8 +312,10 @@ impl Skb {
         // SAFETY: `self.ptr` is valid with its network header at `data`
         // (hook input); `cache`'s slot is borrowed for the call, and `_g`
         // keeps a dst the packet borrows from it alive until the hook
-        // returns; `a` holds 4 bytes for IPv4, 16 for IPv6, as `v6` says.
-        let r = unsafe { b::rvs_tunnel(net.as_ptr(), self.ptr, cache.slot(), a.as_ptr(), v6) };
+        // returns; `a` holds 4 bytes for IPv4, 16 for IPv6, as `v6` says;
+        // the helper reads the type and flags as numbers (any value: one it
+        // does not know encapsulates as IPIP).
+        let r = unsafe { b::rvs_tunnel(net.as_ptr(), self.ptr, cache.slot(), a.as_ptr(), v6, tun.kind, tun.port.to_be(), tun.flags) };
         if r < 0 {
             Err(Error::from_errno(r))
         } else {

@@ -111,10 +111,19 @@ def defect(r, space="cmd"):
     return b"".join(parts)
 
 
-# The forwarding methods the model configures, as `ipvsadm -S` shows
-# them (before the weight, after it): masquerading (NAT), direct
-# routing, tunnelling (IPIP, the type ipvsadm 1.31 names).
-FWDS = {0: ("-m", ""), 3: ("-g", ""), 2: ("-i", " --tun-type ipip")}
+# The forwarding methods the model configures, with their tunnel
+# attributes, as `ipvsadm -S` shows them (before the weight, after it):
+# masquerading (NAT), direct routing, tunnelling by IPIP, GUE (a port,
+# with and without checksums) and GRE (with and without).
+METHODS = [
+    (0, {}, "-m", ""),
+    (3, {}, "-g", ""),
+    (2, {}, "-i", " --tun-type ipip"),
+    (2, {"tun_type": 1, "tun_port": 6080, "tun_flags": 1}, "-i", " --tun-type gue --tun-port 6080 --tun-csum"),
+    (2, {"tun_type": 1, "tun_port": 7000, "tun_flags": 0}, "-i", " --tun-type gue --tun-port 7000 --tun-nocsum"),
+    (2, {"tun_type": 2, "tun_flags": 1}, "-i", " --tun-type gre --tun-csum"),
+    (2, {"tun_type": 2, "tun_flags": 0}, "-i", " --tun-type gre --tun-nocsum"),
+]
 
 
 class Model:
@@ -144,13 +153,13 @@ class Model:
             rs = rs_of()
             while rs in s[1]:
                 rs = rs_of()
-            w, fwd = r.randint(0, 100), r.choice(sorted(FWDS))
-            s[1][rs] = (w, fwd)
-            return n.NEW_DEST, sid + n.nest(n.CMD_DEST, n.dest_full(rs, 8080, fwd=fwd, weight=w))
+            w, k = r.randint(0, 100), r.randrange(len(METHODS))
+            s[1][rs] = (w, k)
+            return n.NEW_DEST, sid + n.nest(n.CMD_DEST, n.dest_full(rs, 8080, fwd=METHODS[k][0], weight=w, **METHODS[k][1]))
         if k < 0.55:
             rs = r.choice(sorted(s[1]))
-            s[1][rs] = (w, fwd) = (r.randint(0, 100), r.choice(sorted(FWDS)))
-            return n.SET_DEST, sid + n.nest(n.CMD_DEST, n.dest_full(rs, 8080, fwd=fwd, weight=w))
+            s[1][rs] = (w, k) = (r.randint(0, 100), r.randrange(len(METHODS)))
+            return n.SET_DEST, sid + n.nest(n.CMD_DEST, n.dest_full(rs, 8080, fwd=METHODS[k][0], weight=w, **METHODS[k][1]))
         if k < 0.65:
             rs = r.choice(sorted(s[1]))
             del s[1][rs]
@@ -181,8 +190,8 @@ class Model:
         fmt = lambda a, p: ("[%s]:%d" if n.family(a) == n.AF_INET6 else "%s:%d") % (a, p)
         for (vip, port), (sched, dests, _) in sorted(self.svcs.items(), key=lambda x: (n.family(x[0][0]), ipaddress.ip_address(x[0][0]), x[0][1])):
             out.append("-A -t %s -s %s" % (fmt(vip, port), sched))
-            for rs, (w, fwd) in sorted(dests.items(), key=lambda x: ipaddress.ip_address(x[0])):
-                out.append("-a -t %s -r %s %s -w %d%s" % (fmt(vip, port), fmt(rs, 8080), FWDS[fwd][0], w, FWDS[fwd][1]))
+            for rs, (w, k) in sorted(dests.items(), key=lambda x: ipaddress.ip_address(x[0])):
+                out.append("-a -t %s -r %s %s -w %d%s" % (fmt(vip, port), fmt(rs, 8080), METHODS[k][2], w, METHODS[k][3]))
         return out
 
     def laddrs(self):

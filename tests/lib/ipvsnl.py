@@ -36,6 +36,8 @@ SVC_PE_NAME = 11
 DEST_ADDR, DEST_PORT, DEST_FWD, DEST_WEIGHT, DEST_U_THRESH, DEST_L_THRESH = range(1, 7)
 DEST_ADDR_FAMILY = 11
 DEST_TUN_TYPE = 13
+DEST_TUN_PORT = 14
+DEST_TUN_FLAGS = 15
 LADDR_ADDR, LADDR_PORT_CONFLICT, LADDR_CONN_COUNTS, LADDR_ADDR_FAMILY = 1, 2, 3, 4
 AF_INET, AF_INET6 = 2, 10
 PROTO = {"tcp": 6, "udp": 17}
@@ -105,9 +107,12 @@ def svc6(vip, plen, alen=16):
             + nla(SVC_TIMEOUT, struct.pack("=I", 0)) + nla(SVC_NETMASK, struct.pack("=I", plen)))
 
 
-def dest_full(rs, port, fwd=0, weight=1, u=0, l=0, tun_type=None):
-    """A real server's attributes; tun_type: TUN_TYPE's value (none if None)."""
+def dest_full(rs, port, fwd=0, weight=1, u=0, l=0, tun_type=None, tun_port=None, tun_flags=None):
+    """A real server's attributes; tun_type, tun_port, tun_flags: the
+    tunnel attributes' values (each left out if None)."""
     tun = b"" if tun_type is None else nla(DEST_TUN_TYPE, bytes([tun_type]))
+    tun += b"" if tun_port is None else nla(DEST_TUN_PORT, struct.pack(">H", tun_port))
+    tun += b"" if tun_flags is None else nla(DEST_TUN_FLAGS, struct.pack("=H", tun_flags))
     return (nla(DEST_ADDR, addr16(rs)) + nla(DEST_PORT, struct.pack(">H", port)) + nla(DEST_FWD, struct.pack("=I", fwd))
             + nla(DEST_WEIGHT, struct.pack("=I", weight)) + nla(DEST_U_THRESH, struct.pack("=I", u))
             + nla(DEST_L_THRESH, struct.pack("=I", l)) + tun)
@@ -228,8 +233,8 @@ def errors(g):
         ("no such svc", DEL_SERVICE, S(svc_id("tcp", vip, 9)), E.ESRCH, "no such service"),
         ("local node", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, dest_full("198.51.100.19", 80, fwd=1)),
          E.EOPNOTSUPP, "rvs forwards by FULLNAT, NAT (-m), direct routing and tunnelling only (no local node)"),
-        ("tunnel type", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, dest_full("198.51.100.19", 80, fwd=2, tun_type=1)),
-         E.EOPNOTSUPP, "rvs tunnels by IPIP only"),
+        ("gue port", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, dest_full("198.51.100.19", 80, fwd=2, tun_type=1)),
+         E.EINVAL, "a GUE tunnel needs its UDP port"),
         ("tunnel type range", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, dest_full("198.51.100.19", 80, fwd=2, tun_type=7)),
          E.EINVAL, "tunnel type out of range"),
         ("weight", NEW_DEST, S(svc_id("tcp", vip, 80)) + nest(CMD_DEST, dest_full("198.51.100.19", 80, weight=70000)),

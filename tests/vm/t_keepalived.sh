@@ -18,10 +18,11 @@ ka_pid=
 ka_main() { cat "$dir/ka.pid"; }
 stop_ka() {
   [ -n "$ka_pid" ] || return 0
-  kill "$(ka_main)" 2>/dev/null || true
+  kill "$(ka_main 2>/dev/null)" 2>/dev/null || kill "$ka_pid" 2>/dev/null || true
+  # Nothing of it outlives the test; what does not stop in 10 s is killed.
+  for _ in $(seq 100); do pgrep -f "keepalived -C -n -l -f $dir/" > /dev/null || break; sleep 0.1; done
+  pkill -9 -f "keepalived -C -n -l -f $dir/" 2>/dev/null || true
   wait "$ka_pid" 2>/dev/null || true
-  # Nothing of it outlives the test.
-  pkill -f "keepalived -C -n -l -f $dir/" 2>/dev/null || true
   ka_pid=
 }
 trap 'stop_ka; cleanup_all; rm -rf "$dir"' EXIT

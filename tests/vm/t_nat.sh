@@ -116,6 +116,9 @@ assert_eq "the switch's real server sees the pool's LADDR" 2 "$(awk -v l="${LADD
 assert_eq "the pool in rvsadm -S" "-P -t 0.0.0.0:0 -z ${LADDRS[1]}|-P -t [::]:0 -z ${LADDRS6[1]}" \
   "$(nsx d "$RVSADM" -S -n | grep -- '^-P -t \(0.0.0.0\|\[::\]\):0 ' | paste -sd'|')"
 grep -q "^default-laddrs netns " /sys/module/rvs/parameters/stats || fail "the text interface's stats do not show the pool"
+assert_eq "rvsadm -G -t 0.0.0.0:0 lists the pool" 2 "$(nsx d "$RVSADM" -G -t 0.0.0.0:0 | grep -cE "^ +(${LADDRS[1]}|${LADDRS6[1]}) ")"
+# No service can take the pool's name, through any front-end.
+if rvs_ctl add-service tcp 0.0.0.0:0 rr 2>/dev/null; then fail "the text interface made a service 0.0.0.0:0"; fi
 # A flush keeps the pool (a namespace setting, as the sysctls); a deletion
 # takes an address out.
 nsx d ipvsadm -C
@@ -126,6 +129,22 @@ nsx d ipvsadm -A -t "$VIP:80" -s rr
 nsx d ipvsadm -a -t "$VIP:80" -r "$(rs_addr 1):8080" -m
 nsx d ipvsadm -A -t "[$VIP6]:80" -s rr
 nsx d ipvsadm -a -t "[$VIP6]:80" -r "[$(rs6_addr 1)]:8080" -m
+
+# A NAT real server whose address became the director's after it was
+# configured is not sent to (the packet would be delivered here): dropped,
+# counted, no loop.
+nsx d ipvsadm -A -t "$VIP:82" -s rr
+nsx d ipvsadm -a -t "$VIP:82" -r 198.51.100.50:8080 -m
+nsx d ip addr add 198.51.100.50/32 dev br0
+r0=$(rvs_stat drop_no_route)
+nsx c python3 -c "
+import socket
+try:
+    socket.create_connection(('$VIP', 82), 0.5)
+except OSError:
+    pass"
+[ "$(rvs_stat drop_no_route)" -gt "$r0" ] || fail "a NAT server at the director's own address: not refused on the way"
+nsx d ip addr del 198.51.100.50/32 dev br0
 
 # Too big for the real servers' link (br0 narrowed to 1300): the client
 # hears it about its own packet, lowers its path MTU to the VIP, and the
