@@ -158,10 +158,11 @@ clients_via_director() {
   done
 }
 
-# own_vip_traffic: through VIP:80 and [VIP6]:80 served by own_vip_servers
-# 2: four connections reach both real servers twice, each seeing the
+# client_seen_traffic: through VIP:80 and [VIP6]:80, served by two real
+# servers whose application sees the client itself (own_vip_servers 2,
+# or NAT): four connections reach both real servers twice, each seeing the
 # client's own address, and 5 MB go up and down intact (sha256).
-own_vip_traffic() {
+client_seen_traffic() {
   local pair vip cl out
   for pair in "$VIP $CLIENT" "$VIP6 $CLIENT6"; do
     read -r vip cl <<<"$pair"
@@ -171,6 +172,46 @@ own_vip_traffic() {
     client upload "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: upload corrupted"
     client download "$vip" 80 5000000 | grep -q ' ok$' || fail "$vip: download corrupted"
   done
+}
+
+# ttl1_dropped: a client SYN to VIP:80 with TTL 1 is dropped as expired
+# (drop_ttl), and the client is sent an ICMP time exceeded: a method that
+# forwards the packet takes one off its TTL, as a router does.
+ttl1_dropped() {
+  local t0 x0
+  t0=$(rvs_stat drop_ttl) x0=$(nsx c nstat -az IcmpInTimeExcds | awk '/IcmpInTimeExcds/ {print $2}')
+  nsx c python3 -c "
+import socket
+s = socket.socket()
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
+s.settimeout(0.5)
+try:
+    s.connect(('$VIP', 80))
+except OSError:
+    pass"
+  [ "$(rvs_stat drop_ttl)" -gt "$t0" ] || fail "a SYN with TTL 1 was not dropped as expired"
+  [ "$(nsx c nstat -az IcmpInTimeExcds | awk '/IcmpInTimeExcds/ {print $2}')" -gt "$x0" ] || fail "the client got no time exceeded"
+}
+
+# learned_pmtus: a 1500-byte datagram with DF to VIP:53 and [VIP6]:53,
+# which fits the client's link; prints the path MTUs the client's sockets
+# then have ("V4 V6"), lower once the director told it the packet did not
+# fit further on.
+learned_pmtus() {
+  nsx c python3 -c "
+import socket, time
+for fam, vip, lvl, disc, mtu_opt, n in ((socket.AF_INET, '$VIP', socket.IPPROTO_IP, 10, 14, 1472),
+                                        (socket.AF_INET6, '$VIP6', socket.IPPROTO_IPV6, 23, 24, 1452)):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.setsockopt(lvl, disc, 2)  # IP(V6)_MTU_DISCOVER: IP_PMTUDISC_DO
+    s.connect((vip, 53))
+    s.send(b'x' * n)  # 1500 bytes on the wire
+    for _ in range(50):
+        if s.getsockopt(lvl, mtu_opt) < 1500:
+            break
+        time.sleep(0.1)
+    print(s.getsockopt(lvl, mtu_opt), end=' ')
+" | xargs
 }
 
 # icmp_reaches_rs CPORT: an ICMP frag-needed about a real server's answer

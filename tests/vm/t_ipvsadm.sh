@@ -2,7 +2,8 @@
 # "IPVS": add (-A, -a -m), edit (-E, -e), list (-Ln, --stats, --rate,
 # --exact, --thresholds, --timeout) with exact output, save and restore
 # (-S | -R) round trip, zero (-Z), delete (-D, -d), flush (-C); refusals
-# (a GUE tunnel, fwmark, unknown scheduler, duplicates, unknown entries)
+# (GUE remote checksum offload, fwmark, unknown scheduler, duplicates,
+# unknown entries)
 # fail. Then
 # traffic: a FULLNAT service set up with ipvsadm (-m under the
 # namespace's masq_as_fullnat switch, local address through the family's
@@ -34,7 +35,7 @@ assert_eq "one service" "TCP  $VIP:80 rr" "$(lst -Ln -t "$VIP:80" | grep ^TCP)"
 
 # Refusals: ipvsadm exits non-zero (its messages are generic; rvs's
 # extack messages are checked by ipvsnl.py errors below).
-if nsx d ipvsadm -a -t "$VIP:80" -r "$(rs_addr 3):8080" -i --tun-type gue --tun-port 6080 2>/dev/null; then fail "a GUE tunnel accepted"; fi
+if nsx d ipvsadm -a -t "$VIP:80" -r "$(rs_addr 3):8080" -i --tun-type gue --tun-port 6080 --tun-remcsum 2>/dev/null; then fail "GUE remote checksum offload accepted"; fi
 if nsx d ipvsadm -A -f 5 -s rr 2>/dev/null; then fail "fwmark service accepted"; fi
 assert_eq "unknown scheduler" "Scheduler or persistence engine not found" "$(nsx d ipvsadm -A -t "$VIP:81" -s xyz 2>&1 || true)"
 assert_eq "duplicate service" "Service already exists" "$(nsx d ipvsadm -A -t "$VIP:80" -s rr 2>&1 || true)"

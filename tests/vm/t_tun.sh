@@ -38,24 +38,10 @@ assert_eq "listed as Tunnel" "-> $(rs_addr 1):80 Tunnel 1|-> $(rs_addr 2):80 Tun
 # 1500-byte datagram with DF does not fit once tunnelled; the client is
 # told the tunnel's MTU and its socket takes it.
 tb0=$(rvs_stat drop_too_big)
-pmtu=$(nsx c python3 -c "
-import socket, time
-for fam, vip, lvl, disc, mtu_opt, n in ((socket.AF_INET, '$VIP', socket.IPPROTO_IP, 10, 14, 1472),
-                                        (socket.AF_INET6, '$VIP6', socket.IPPROTO_IPV6, 23, 24, 1452)):
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.setsockopt(lvl, disc, 2)  # IP(V6)_MTU_DISCOVER: IP_PMTUDISC_DO
-    s.connect((vip, 53))
-    s.send(b'x' * n)  # 1500 bytes on the wire: the client's link fits it
-    for _ in range(50):
-        if s.getsockopt(lvl, mtu_opt) < 1500:
-            break
-        time.sleep(0.1)
-    print(s.getsockopt(lvl, mtu_opt), end=' ')
-")
-assert_eq "path MTUs the client learned" "1480 1460" "$(echo $pmtu)"
+assert_eq "path MTUs the client learned" "1480 1460" "$(learned_pmtus)"
 assert_eq "drop_too_big" $((tb0 + 2)) "$(rvs_stat drop_too_big)"
 
-own_vip_traffic
+client_seen_traffic
 # Through the tunnel: the real servers received IPIP (and IPv6-in-IPv6)
 # packets, and the director counted the client's bytes (the upload's
 # 5 MB among them).

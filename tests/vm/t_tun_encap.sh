@@ -47,21 +47,7 @@ grep -qx -- "-a -t $VIP:80 -r $(rs_addr 1):80 -i -w 1 $gue4" <(nsx d ipvsadm -S 
 
 # Path MTU: a 1500-byte datagram with DF does not fit once in GUE; the
 # client learns 1500 - 20 - 12 (IPv6: - 40 - 12).
-pmtu=$(nsx c python3 -c "
-import socket, time
-for fam, vip, lvl, disc, mtu_opt, n in ((socket.AF_INET, '$VIP', socket.IPPROTO_IP, 10, 14, 1472),
-                                        (socket.AF_INET6, '$VIP6', socket.IPPROTO_IPV6, 23, 24, 1452)):
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.setsockopt(lvl, disc, 2)
-    s.connect((vip, 53))
-    s.send(b'x' * n)
-    for _ in range(50):
-        if s.getsockopt(lvl, mtu_opt) < 1500:
-            break
-        time.sleep(0.1)
-    print(s.getsockopt(lvl, mtu_opt), end=' ')
-")
-assert_eq "path MTUs through GUE" "1468 1448" "$(echo $pmtu)"
+assert_eq "path MTUs through GUE" "1468 1448" "$(learned_pmtus)"
 
 udp_in() { # what the real servers' GUE sockets took: UdpInDatagrams + Udp6InDatagrams
   local i
@@ -72,7 +58,7 @@ rx_pkts() { # DEV: packets received on DEV by both real servers
   for i in 1 2; do nsx "rs$i" ip -s link show "$1" | awk '/RX:/ {getline; print $2}'; done | awk '{n += $1} END {print n}'
 }
 u0=$(udp_in)
-own_vip_traffic
+client_seen_traffic
 u1=$(udp_in)
 [ $((u1 - u0)) -gt 2000 ] || fail "GUE datagrams taken out by the real servers: $((u1 - u0))"
 
@@ -85,7 +71,7 @@ done
 grep -qx -- "-a -t $VIP:80 -r $(rs_addr 1):80 -i -w 1 --tun-type gre --tun-csum" <(nsx d ipvsadm -S -n) \
   || fail "GRE not listed back: $(nsx d ipvsadm -S -n | grep -- "-r $(rs_addr 1):80")"
 g0=$(rx_pkts grecs) g60=$(rx_pkts ip6gre0)
-own_vip_traffic
+client_seen_traffic
 g1=$(rx_pkts grecs) g61=$(rx_pkts ip6gre0)
 [ $((g1 - g0)) -gt 1000 ] || fail "GRE packets (with checksums) taken out by the real servers: $((g1 - g0))"
 [ $((g61 - g60)) -gt 1000 ] || fail "IPv6 GRE packets taken out by the real servers: $((g61 - g60))"
