@@ -9,7 +9,8 @@ For every workload and contender: the median over the repetitions, the
 spread (min..max and half the range relative to the median), and the
 median's ratio to the ceiling (plain forwarding), to the in-tree IPVS and,
 for the SYNPROXY workloads, to nf_synproxy. IPv6 contenders (names ending
-in 6) are divided by the IPv6 ceiling and IPv6 IPVS.
+in 6) are divided by the IPv6 ceiling and IPv6 IPVS; direct routing
+(ipvsdr, rvsdr) by IPVS's direct routing.
 """
 import statistics
 import sys
@@ -19,6 +20,9 @@ NAMES = OrderedDict([
     ("fwd", "forwarding (ceiling)"),
     ("ipvs", "IPVS NAT (in-tree)"),
     ("rvs", "rvs FULLNAT"),
+    ("rvsnat", "rvs NAT (ipvsadm -m)"),
+    ("ipvsdr", "IPVS direct routing (in-tree)"),
+    ("rvsdr", "rvs direct routing (ipvsadm -g)"),
     ("rvsopt", "rvs FULLNAT, client's TCP options kept"),
     ("rvsbase", "rvs FULLNAT, baseline build (BENCH_BASE)"),
     ("rvssp", "rvs FULLNAT+SYNPROXY+TOA"),
@@ -97,7 +101,8 @@ def main():
         "",
         "Median of the repetitions; spread = (max - min) / 2 / median.",
         "Ratios are medians divided by the ceiling's (plain forwarding), IPVS's and",
-        "nf_synproxy's medians for the same workload; IPv6 rows by IPv6's ceiling and IPVS.",
+        "nf_synproxy's medians for the same workload; IPv6 rows by IPv6's ceiling and IPVS,",
+        "direct routing rows by IPVS's direct routing.",
         "",
     ]
     order = [w for w in WORKLOADS if w in data] + [w for w in data if w not in WORKLOADS]
@@ -111,6 +116,8 @@ def main():
             m = meds[c]
             six = "6" if c.endswith("6") else ""
             fwd, ipvs = "fwd" + six, "ipvs" + six
+            if c.endswith("dr"):
+                ipvs = "ipvsdr"
             spread = (max(v) - min(v)) / 2 / m if m else 0
             out.append("| {} | {} | {} | {} | {} .. {} | {:.1%} | {} | {} | {} | {} |".format(
                 WORKLOADS.get(w, w), NAMES.get(c, c), fmt(m), units[w], fmt(min(v)), fmt(max(v)),
@@ -127,7 +134,8 @@ def main():
                        ratio(statistics.median(data[w]["rvs"]), statistics.median(data[w]["rvsbase"]))))
     # What benchmarks/run-in-vm runs for each contender (workloads_of).
     expected = {"fwd": "tcp1 tcp4 tcp1big cps udp", "ipvs": "tcp1 tcp4 tcp1big cps udp mem",
-                "rvs": "tcp1 tcp4 tcp1big cps udp mem", "rvsopt": "tcp1 tcp4 tcp1big", "rvssp": "tcp1 tcp4 tcp1big cps udp syn_synack flood_synack", "nfsp": "cps syn_synack flood_synack",
+                "rvs": "tcp1 tcp4 tcp1big cps udp mem", "rvsnat": "tcp1 tcp4 tcp1big cps udp",
+                "ipvsdr": "tcp1 tcp4 tcp1big cps udp", "rvsdr": "tcp1 tcp4 tcp1big cps udp", "rvsopt": "tcp1 tcp4 tcp1big", "rvssp": "tcp1 tcp4 tcp1big cps udp syn_synack flood_synack", "nfsp": "cps syn_synack flood_synack",
                 "fwd6": "tcp1 tcp4 tcp1big cps udp", "ipvs6": "tcp1 tcp4 tcp1big cps udp", "rvs6": "tcp1 tcp4 tcp1big cps udp"}
     missing = [f"{w} / {NAMES[c]}" for c, ws in expected.items() for w in ws.split() if c not in data.get(w, {})]
     out += ["", "Missing from this run (setup or measurement failed, or not selected): "

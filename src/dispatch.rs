@@ -53,10 +53,25 @@ pub(crate) fn forward_hook(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookS
     if !net.settings().nat.load(Relaxed) || !st.svcs.read(g).works_in(net) {
         return skb.accept();
     }
-    let len = skb.len();
-    let Ok(ip) = NetHdr::parse(&mut skb, f) else {
+    let mut len = skb.len();
+    let Ok(mut ip) = NetHdr::parse(&mut skb, f) else {
         return skb.accept();
     };
+    // An IPv4 answer of a NAT real server may come in fragments (a large
+    // UDP datagram): gathered into the datagram first, as IPVS does, to
+    // be translated whole (the stack fragments it again on its way out).
+    // Only TCP and UDP, as IPVS; IPv6 fragments pass as they are.
+    if ip.fragment && f == Family::V4 && matches!(ip.proto, IPPROTO_TCP | IPPROTO_UDP) {
+        skb = match skb.gather_frags(net) {
+            Ok(whole) => whole,
+            Err(v) => return v,
+        };
+        len = skb.len();
+        ip = match NetHdr::parse(&mut skb, f) {
+            Ok(ip) if !ip.fragment => ip,
+            _ => return skb.accept(),
+        };
+    }
     if ip.fragment || ip.routing_pending {
         return skb.accept();
     }

@@ -494,6 +494,24 @@ bool rvs_l4_csum_ok(struct sk_buff *skb, unsigned int thoff, u8 proto, bool v6)
 	return nf_checksum(skb, NF_INET_LOCAL_IN, thoff, proto, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4) == 0;
 }
 
+/*
+ * An IPv4 fragment passing through (FORWARD) joins its datagram's queue
+ * (ip_vs_gather_frags). 0: the datagram is complete and is now `skb`,
+ * header checksum written. Otherwise the fragment was taken (queued, or
+ * freed on an error) and the hook must report it stolen.
+ */
+int rvs_ip_gather_frags(struct net *net, struct sk_buff *skb)
+{
+	int err;
+
+	local_bh_disable();
+	err = ip_defrag(net, skb, IP_DEFRAG_VS_FWD);
+	local_bh_enable();
+	if (!err)
+		ip_send_check(ip_hdr(skb));
+	return err;
+}
+
 int rvs_output_v4(struct net *net, struct sk_buff *skb)
 {
 	/* Input-path control block (options, defrag sizes) does not apply to

@@ -72,6 +72,7 @@ bool rvs_skb_is_gso(const struct sk_buff *skb);
 int rvs_route_v4(struct net *net, struct sk_buff *skb, __be32 saddr, __be32 daddr);
 /* Send a routed skb through LOCAL_OUT. Consumes skb. */
 int rvs_output_v4(struct net *net, struct sk_buff *skb);
+int rvs_ip_gather_frags(struct net *net, struct sk_buff *skb);
 /* known_nh: the route's next hop is daddr itself even on a link (direct
  * routing: the packet keeps another destination address). */
 int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void **shared, __be32 saddr, __be32 daddr,

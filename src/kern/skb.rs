@@ -412,6 +412,25 @@ impl Skb {
         (Verdict(b::NF_STOLEN), if r < 0 { Err(Error::from_errno(r)) } else { Ok(()) })
     }
 
+    /// Gathers an IPv4 fragment passing through (FORWARD) into its
+    /// datagram, as IPVS does before it translates a real server's answer:
+    /// `Ok` with the whole datagram (this packet, grown) once its last
+    /// fragment is in, or the hook's verdict (`NF_STOLEN`) while it waits
+    /// in the queue (or was dropped there: a bad fragment, no memory).
+    pub(crate) fn gather_frags(mut self, net: NetRef) -> core::result::Result<Skb, Verdict> {
+        // SAFETY: `self.ptr` is valid (type invariant), an IPv4 packet at
+        // FORWARD; `ip_defrag` takes it on failure, which the verdict
+        // below reports.
+        let r = unsafe { b::rvs_ip_gather_frags(net.as_ptr(), self.ptr) };
+        if r == 0 {
+            return Ok(self);
+        }
+        // INVARIANT: the queue (or the free on error) has it now: not ours
+        // to free, whoever held it before.
+        self.owned = false;
+        Err(Verdict(b::NF_STOLEN))
+    }
+
     /// Opens `len` bytes of room after the first `off` bytes from the
     /// network header (the IP and TCP headers of `ihl` and `off - ihl`
     /// bytes), moving the headers toward the head.

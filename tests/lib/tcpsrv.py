@@ -9,6 +9,8 @@
                       "WHO" is answered with getpeername() as it is now
 
 Usage: tcpsrv.py NAME ADDR PORT [udp]
+  (UDP: each datagram is answered with "<name> <peer-ip> <peer-port> <len>";
+  one that starts "BIG <n>" with an answer of n bytes starting so)
 """
 import hashlib, os, socket, socketserver, sys
 
@@ -68,6 +70,13 @@ if UDP:
     s.bind((ADDR, PORT))
     while True:
         data, peer = s.recvfrom(65535)
+        if data.startswith(b"BIG "):
+            # An answer of the size asked for (larger than the link's MTU:
+            # sent in fragments), starting with the usual line.
+            head = f"{NAME} {peer[0]} {peer[1]} {len(data)}\n".encode()
+            n = int(data.split()[1])
+            s.sendto(head + b"b" * (n - len(head)), peer)
+            continue
         s.sendto(f"{NAME} {peer[0]} {peer[1]} {len(data)}\n".encode(), peer)
 else:
     S((ADDR, PORT), H).serve_forever()

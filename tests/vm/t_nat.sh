@@ -62,6 +62,26 @@ except socket.timeout:
   [ "$(rvs_stat icmp_fwd)" -gt "$f0" ] || fail "$vip: icmp_fwd did not count the port unreachable"
 done
 
+# A UDP answer larger than the real server's link (3000 bytes, sent in
+# fragments) is gathered at the director, translated, and reaches the
+# client's connected socket whole, from the VIP (IPv4; as IPVS).
+nsx rs1 python3 tests/lib/tcpsrv.py rs1 "$(rs_addr 1)" 5355 udp &
+wait_udp_port rs1 5355
+nsx d ipvsadm -A -u "$VIP:55" -s rr
+nsx d ipvsadm -a -u "$VIP:55" -r "$(rs_addr 1):5355" -m
+got=$(nsx c python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect(('$VIP', 55))
+s.send(b'BIG 3000')
+try:
+    d = s.recv(65535)
+    print(len(d), d.split()[0].decode(), d.split()[1].decode())
+except socket.timeout:
+    print('timeout')")
+assert_eq "a fragmented answer through NAT" "3000 rs1 $CLIENT" "$got"
+
 # A frag-needed from the client's side about the real server's answer
 # (VIP:80 -> client) reaches the real server, about its own packet.
 hold_conn "$VIP" 20
