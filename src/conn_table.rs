@@ -303,12 +303,13 @@ impl Conn {
     }
 
     /// Moves to `new`, keeping the destination's active/inactive counts
-    /// right when packets of both directions race.
-    pub(crate) fn set_state(&self, new: TcpState) {
+    /// right when packets of both directions race. True for the caller
+    /// that made the change (one, when several race).
+    pub(crate) fn set_state(&self, new: TcpState) -> bool {
         let mut old = self.state.load(Relaxed);
         loop {
             if old == new as u8 {
-                return;
+                return false;
             }
             match self.state.compare_exchange_weak(old, new as u8, AcqRel, Relaxed) {
                 Ok(_) => break,
@@ -325,6 +326,7 @@ impl Conn {
             inc.fetch_add(1, Relaxed);
             dec.fetch_sub(1, Relaxed);
         }
+        true
     }
 
     /// Sets the expiry `secs` seconds past `now`. A later expiry within an

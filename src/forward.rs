@@ -48,7 +48,9 @@ pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir
             if ns == old && flags & tcp_flags::ACK != 0 && old == TcpState::LastAck {
                 ns = tcp_state::next_after_ack_of_fin(old);
             }
-            c.set_state(ns);
+            if c.set_state(ns) {
+                crate::sync::conn_changed(st, g, c, ns);
+            }
             c.refresh(now, c.net.settings().tcp_timeout(ns));
         }
         None => c.refresh(now, c.net.settings().udp_timeout()),

@@ -66,7 +66,8 @@
 //! - ZERO: without SERVICE all counters, with it that service's (and its
 //!   real servers' and local addresses'); rates too.
 //! - FLUSH: removes every service (the local port range stays).
-//! - NEW_DAEMON / DEL_DAEMON / GET_DAEMON: EOPNOTSUPP (no sync daemon).
+//! - NEW_DAEMON / DEL_DAEMON / GET_DAEMON: the namespace's connection sync
+//!   master (`sync`); a backup is refused with EOPNOTSUPP (not yet).
 //!
 //! Dumps resume through `cb->args[0]` (an index into the service or real
 //! server list, as upstream).
@@ -85,7 +86,7 @@
 use crate::kern::{CfgGuard, DumpCtx, GenlInfo, NetRef};
 use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::ipvs_msg::{self as m, errno, msg, Enc, StatsInfo};
-use crate::rvs_core::ipvs_nl::{cmd, svc_flags};
+use crate::rvs_core::ipvs_nl::{cmd, daemon_state, svc_flags};
 use crate::rvs_core::tcp_state::TcpState;
 use crate::config::{self, kerr, refuse, DestConf, Res, SvcConf};
 use crate::rvs_core::ctl_text::SvcKey;
@@ -228,6 +229,26 @@ fn existing_or_pool(cur: &ServiceSet, net: NetRef, a: &m::CmdAttrs<'_>) -> Res<u
     cur.position(net, &svc_key(a)?.or_default_pool()).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
 }
 
+/// NEW_DAEMON / DEL_DAEMON: a namespace's sync master started or stopped
+/// (`sync`); a backup is not there yet.
+fn daemon_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
+    let d = a.daemon.ok_or(refuse(errno::EINVAL, msg::DAEMON_ID))?;
+    let dc = m::decode_daemon(d, c == cmd::NEW_DAEMON)?;
+    if dc.state != daemon_state::MASTER {
+        return Err(refuse(errno::EOPNOTSUPP, msg::DAEMON_BACKUP));
+    }
+    let r = if c == cmd::NEW_DAEMON { crate::sync::start(st, cfg, net, dc) } else { crate::sync::stop(st, cfg, net) };
+    r.map_err(|e| match -e.to_errno() {
+        errno::EEXIST => refuse(errno::EEXIST, msg::DAEMON_RUNNING),
+        errno::ESRCH => refuse(errno::ESRCH, msg::DAEMON_NONE),
+        ENODEV => refuse(ENODEV, msg::DAEMON_IF),
+        n => refuse(n, msg::DAEMON_SOCK),
+    })
+}
+
+/// No such device.
+const ENODEV: i32 = 19;
+
 /// One doit request: command `c` with its attributes `buf`, from namespace
 /// `net` (`kern::genl`, under the configuration mutex).
 pub(crate) fn doit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], info: &GenlInfo) -> Res {
@@ -238,7 +259,7 @@ pub(crate) fn doit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8], i
         cmd::NEW_SERVICE | cmd::SET_SERVICE | cmd::DEL_SERVICE => return svc_cmd(st, cfg, net, c, &a),
         cmd::NEW_DEST | cmd::SET_DEST | cmd::DEL_DEST => return dest_cmd(st, cfg, net, c, &a),
         cmd::NEW_LADDR | cmd::DEL_LADDR => return laddr_cmd(st, cfg, net, c, &a),
-        cmd::NEW_DAEMON | cmd::DEL_DAEMON => return Err(refuse(errno::EOPNOTSUPP, msg::DAEMON)),
+        cmd::NEW_DAEMON | cmd::DEL_DAEMON => return daemon_cmd(st, cfg, net, c, &a),
         cmd::FLUSH => return config::flush(st, cfg, net),
         cmd::ZERO => {
             let key = a.service.map(|_| svc_key(&a)).transpose()?;
@@ -322,7 +343,9 @@ pub(crate) fn dumpit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8],
                     .map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
             })
         }
-        cmd::GET_DAEMON => Err(refuse(errno::EOPNOTSUPP, msg::DAEMON)),
+        cmd::GET_DAEMON => dump_each(d, crate::sync::master_of(st, cfg, net).into_iter(), cmd::NEW_DAEMON, |e, mst| {
+            m::encode_daemon(e, &mst.cfg, mst.maxlen as u16).map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
+        }),
         _ => Err(refuse(errno::EOPNOTSUPP, c"command not supported by rvs")),
     }
 }

@@ -5,7 +5,8 @@
 //! state they share is `state.rs`). `Rvs` holds the registrations in the
 //! order they are undone: the front-ends first (no new request), then the
 //! hooks (no new packet; netfilter waits for the running ones), the
-//! collector, and last the state itself. The state is reached from C only through
+//! sync work and the collector, and last the state itself (with it the
+//! sync masters and their sockets). The state is reached from C only through
 //! `kern::module`, which keeps that safe whatever the order; the order
 //! makes sure no caller is left to find it gone. Every namespace's
 //! settings (`NetSettings`) come first and go last: whatever reaches a
@@ -31,13 +32,14 @@ mod service;
 mod sp_state;
 mod state;
 mod stats;
+mod sync;
 mod synproxy;
 mod sysctl;
 mod xmit;
 
 use kern::module::Published;
 pub(crate) use state::State;
-use kern::{CfgGuard, GcGuard, GcWork, GenlFamily, Hook, NetRef, NetSettings, NfHooks, ProcFiles, Sysctls};
+use kern::{CfgGuard, GcGuard, GcWork, GenlFamily, Hook, NetRef, NetSettings, NfHooks, ProcFiles, SyncWork, Sysctls};
 use rvs_core::addr::Family;
 use rvs_core::version::VERSION;
 
@@ -75,6 +77,8 @@ struct Rvs {
     _proc: ProcFiles,
     _sysctl: Sysctls,
     _hooks: NfHooks,
+    /// Before the state: no tick finds it gone (the masters go with it).
+    _sync: SyncWork,
     _gc: GcWork,
     /// Unpublished and freed once nothing above can call in.
     _state: Published,
@@ -110,6 +114,8 @@ pub(crate) fn net_gone(net: NetRef) {
     {
         let cfg = CfgGuard::lock();
         let Some(st) = kern::module::state_cfg(&cfg) else { return };
+        // Its sync master's socket must go before the namespace.
+        sync::net_gone(st, &cfg, net);
         let cur = st.svcs.read_locked(&cfg);
         if cur.entries_of(net).next().is_some() || cur.works_in(net) {
             // First made inert (no allocation: a later namespace at the
@@ -198,6 +204,7 @@ impl kernel::Module for Rvs {
             State {
                 conns: conn_table::ConnTable::new(bits, kern::param_max_conns())?,
                 svcs: kern::RcuBox::new(service::ServiceSet::empty()?),
+                sync: sync::new_set()?,
                 stats: stats::Stats::new()?,
                 est_last: AtomicU64::new(kern::jiffies()),
             },
@@ -205,6 +212,7 @@ impl kernel::Module for Rvs {
         )?;
         let state = Published::new(st)?;
         let gc = GcWork::start(GC_PERIOD_MS);
+        let sync_work = SyncWork::start(sync::PERIOD_MS);
         let hooks = NfHooks::register([
             Hook::LocalIn(Family::V4, PRI_LOCAL_IN),
             Hook::PreRouting(Family::V4, PRI_PRE_ROUTING),
@@ -226,7 +234,7 @@ impl kernel::Module for Rvs {
         let proc_files = ProcFiles::register()?;
         let sysctls = Sysctls::register()?;
         pr_info!("rvs {} loaded (connection table 2^{} buckets)\n", VERSION, bits);
-        Ok(Rvs { _genl: genl, _proc: proc_files, _sysctl: sysctls, _hooks: hooks, _gc: gc, _state: state, _settings: settings, conn_tab_bits: bits })
+        Ok(Rvs { _genl: genl, _proc: proc_files, _sysctl: sysctls, _hooks: hooks, _sync: sync_work, _gc: gc, _state: state, _settings: settings, conn_tab_bits: bits })
     }
 }
 

@@ -109,6 +109,9 @@ pub(crate) fn open<'a>(
         l.stats.add(ObjCtr::Conns, 1);
     }
     c.refresh(now, if p.l4.tcp.is_some() { p.net.settings().tcp_timeout(state) } else { p.net.settings().udp_timeout() });
+    if p.l4.tcp.is_none() {
+        crate::sync::conn_changed(st, g, c, state);
+    }
     Ok(c)
 }
 

@@ -270,8 +270,14 @@ pub(crate) struct Service {
     #[pin]
     wrr: SpinLock<WrrPos>,
     mh: KBox<[u16; MH_TABLE_SIZE]>,
-    seed: u32,
 }
+
+/// The hashing schedulers' (sh, mh) seed: fixed, as upstream's, so that
+/// every director of a cluster with the same configuration sends a client
+/// to the same real server (a random seed per service would make each
+/// director choose its own). What a client gains by choosing its port is
+/// the choice of a real server for its own connections, nothing more.
+const HASH_SEED: u32 = 0;
 
 impl Service {
     /// What the service is made of, for building its successor (the real
@@ -318,7 +324,6 @@ impl Service {
                 laddr_rr: AtomicU32::new(0),
                 wrr <- new_spinlock!(WrrPos::default(), "rvs_wrr"),
                 mh,
-                seed: crate::kern::random_u32(),
             }),
             GFP_KERNEL,
         )
@@ -340,8 +345,8 @@ impl Service {
             Algo::Wlc => sched::wlc(&d),
             Algo::Sed => sched::sed(&d),
             Algo::Nq => sched::nq(&d),
-            Algo::Sh => sched::sh(&d, sched::hash_client(caddr, 0, self.seed)),
-            Algo::Mh => sched::mh(&self.mh, sched::hash_client(caddr, cport, self.seed))
+            Algo::Sh => sched::sh(&d, sched::hash_client(caddr, 0, HASH_SEED)),
+            Algo::Mh => sched::mh(&self.mh, sched::hash_client(caddr, cport, HASH_SEED))
                 .filter(|&i| i < self.dests.len() && self.dests[i].view().available()),
         }?;
         self.dests.get(i)

@@ -175,6 +175,8 @@ const fn pack(r: PortRange) -> u32 {
 pub(crate) struct State {
     pub(crate) conns: conn_table::ConnTable,
     pub(crate) svcs: kern::RcuBox<service::ServiceSet>,
+    /// Every namespace's connection sync master (`sync`).
+    pub(crate) sync: kern::RcuBox<crate::sync::MasterSet>,
     pub(crate) stats: stats::Stats,
     /// Jiffies of the last rate estimation.
     pub(crate) est_last: AtomicU64,

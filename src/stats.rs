@@ -94,10 +94,16 @@ pub(crate) enum Ctr {
     /// tunnelling) whose TTL or hop limit ran out, dropped with an ICMP
     /// time exceeded to their sender.
     DropTtl,
+    /// Connection records a sync master queued, and datagrams it sent.
+    SyncRecords,
+    SyncSent,
+    /// Records a master could not queue (its queue full until the next
+    /// send) and datagrams the socket refused: the backup misses them.
+    SyncLost,
 }
 
 /// Number of counters.
-pub(crate) const NR: u32 = Ctr::DropTtl as u32 + 1;
+pub(crate) const NR: u32 = Ctr::SyncLost as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
@@ -136,6 +142,9 @@ const NAMES: [&str; NR as usize] = [
     "rst_out_of_window",
     "drop_too_big",
     "drop_ttl",
+    "sync_records",
+    "sync_sent",
+    "sync_lost",
 ];
 
 /// The counters.

@@ -298,11 +298,13 @@ pub(crate) fn before_forward(st: &State, mut skb: Skb, p: &Pkt, c: &Conn, sp: &S
                 };
                 sp.rs_ws.store(rs_ws, Relaxed);
                 sp.set_seq_out(SeqDelta::between(seq, sp.cookie_isn));
-                c.set_state(TcpState::Established);
+                let g = RcuGuard::new();
+                if c.set_state(TcpState::Established) {
+                    crate::sync::conn_changed(st, &g, c, TcpState::Established);
+                }
                 c.refresh(kern::jiffies(), c.net.settings().tcp_timeout(TcpState::Established));
                 // The kept packets complete the real server's handshake
                 // (the ACK) and carry the early data, in their order.
-                let g = RcuGuard::new();
                 for mut kept in sp.release() {
                     // Owned packets: whatever becomes of them, the verdict
                     // about each is "stolen", nothing for this hook. They

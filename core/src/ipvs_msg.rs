@@ -88,6 +88,14 @@ pub mod msg {
     pub const LADDR_EXISTS: &CStr = c"local address already exists";
     pub const NO_SUCH_LADDR: &CStr = c"no such local address";
     pub const DAEMON: &CStr = c"rvs has no connection synchronisation daemon";
+    pub const DAEMON_ID: &CStr = c"a sync daemon needs STATE, MCAST_IFN and SYNC_ID (stopping one: STATE)";
+    pub const DAEMON_STATE: &CStr = c"sync daemon state must be master (1) or backup (2)";
+    pub const DAEMON_GROUP: &CStr = c"the sync group must be a multicast address";
+    pub const DAEMON_BACKUP: &CStr = c"rvs has no sync backup yet (a master only)";
+    pub const DAEMON_RUNNING: &CStr = c"this namespace's sync master is running already";
+    pub const DAEMON_NONE: &CStr = c"no sync daemon of that state runs in this namespace";
+    pub const DAEMON_IF: &CStr = c"no such interface in this namespace (mcast-interface)";
+    pub const DAEMON_SOCK: &CStr = c"the sync socket could not be made";
     pub const NO_MEM: &CStr = c"out of memory";
     pub const TOO_BIG: &CStr = c"reply does not fit";
     pub const GONE: &CStr = c"rvs is unloading";
@@ -449,6 +457,129 @@ pub fn decode_laddr(buf: &[u8], svc: Family) -> Result<Addr, Error> {
     Ok(a)
 }
 
+/// A sync daemon's configuration (NEW_DAEMON), upstream's defaults filled
+/// in where the request left them out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DaemonCfg {
+    /// `daemon_state::MASTER` or `BACKUP`.
+    pub state: u32,
+    /// The interface's name (`IFNAMSIZ` - 1 bytes at most) and its length.
+    pub ifname: [u8; 16],
+    pub ifname_len: usize,
+    /// Upstream keeps the low 8 bits of the 32-bit attribute.
+    pub syncid: u8,
+    /// 0: from the interface's MTU when the daemon starts.
+    pub maxlen: u16,
+    /// The multicast group (224.0.0.81 unless given).
+    pub group: Addr,
+    pub port: u16,
+    pub ttl: u8,
+}
+
+impl DaemonCfg {
+    pub fn ifname(&self) -> &[u8] {
+        &self.ifname[..self.ifname_len]
+    }
+
+    /// The datagram payload's size limit for an interface MTU, as
+    /// upstream's start_sync_thread: a master sends at most 1500 - headers
+    /// unless told otherwise; a backup reads datagrams up to the
+    /// interface's MTU (at least 1500) - headers; a given maxlen is kept
+    /// within [1 (master) or 1024 (backup), 65535 - headers].
+    pub fn payload_max(&self, dev_mtu: u32) -> u16 {
+        let hlen: u32 = if self.group.is_v4() { 20 + 8 } else { 40 + 8 };
+        let backup = self.state == daemon_state::BACKUP;
+        if self.maxlen != 0 {
+            let min = if backup { 1024 } else { 1 };
+            return (self.maxlen as u32).clamp(min, 65535 - hlen) as u16;
+        }
+        let mtu = if backup { dev_mtu.clamp(1500, 65535) } else { 1500 };
+        (mtu - hlen) as u16
+    }
+}
+
+/// Decodes CMD_ATTR_DAEMON: `start` (NEW_DAEMON) needs STATE, MCAST_IFN and
+/// SYNC_ID; DEL_DAEMON needs STATE only. Refused as upstream: a group that
+/// is not multicast (EINVAL); and a state other than master or backup.
+pub fn decode_daemon(buf: &[u8], start: bool) -> Result<DaemonCfg, Error> {
+    let mut t = [None; daemon_attr::MAX as usize + 1];
+    parse(buf, &mut t)?;
+    let state = t[daemon_attr::STATE as usize].ok_or(err(errno::EINVAL, msg::DAEMON_ID)).and_then(get_u32)?;
+    if state != daemon_state::MASTER && state != daemon_state::BACKUP {
+        return Err(err(errno::EINVAL, msg::DAEMON_STATE));
+    }
+    let mut c = DaemonCfg {
+        state,
+        ifname: [0; 16],
+        ifname_len: 0,
+        syncid: 0,
+        maxlen: 0,
+        group: Addr::v4_bytes(super::sync_msg::GROUP_V4),
+        port: super::sync_msg::PORT,
+        ttl: 1,
+    };
+    if !start {
+        return Ok(c);
+    }
+    let (Some(ifn), Some(id)) = (t[daemon_attr::MCAST_IFN as usize], t[daemon_attr::SYNC_ID as usize]) else {
+        return Err(err(errno::EINVAL, msg::DAEMON_ID));
+    };
+    let name = get_str(ifn, 16)?;
+    if name.is_empty() {
+        return Err(err(errno::EINVAL, msg::DAEMON_ID));
+    }
+    c.ifname[..name.len()].copy_from_slice(name);
+    c.ifname_len = name.len();
+    c.syncid = get_u32(id)? as u8;
+    if let Some(a) = t[daemon_attr::SYNC_MAXLEN as usize] {
+        c.maxlen = get_u16(a)?;
+    }
+    if let Some(a) = t[daemon_attr::MCAST_GROUP as usize] {
+        let g = get_addr(Family::V4, a)?;
+        if g.octets()[12] & 0xf0 != 0xe0 {
+            return Err(err(errno::EINVAL, msg::DAEMON_GROUP));
+        }
+        c.group = g;
+    } else if let Some(a) = t[daemon_attr::MCAST_GROUP6 as usize] {
+        let g = get_addr(Family::V6, a)?;
+        if g.octets()[0] != 0xff {
+            return Err(err(errno::EINVAL, msg::DAEMON_GROUP));
+        }
+        c.group = g;
+    }
+    if let Some(p) = t[daemon_attr::MCAST_PORT as usize].map(get_u16).transpose()? {
+        if p != 0 {
+            c.port = p;
+        }
+    }
+    if let Some(ttl) = t[daemon_attr::MCAST_TTL as usize].map(get_u8).transpose()? {
+        if ttl != 0 {
+            c.ttl = ttl;
+        }
+    }
+    Ok(c)
+}
+
+/// Writes one daemon's CMD_ATTR_DAEMON (GET_DAEMON's reply), as upstream's
+/// ip_vs_genl_fill_daemon.
+pub fn encode_daemon(e: &mut Enc<'_>, c: &DaemonCfg, maxlen: u16) -> Result<(), Full> {
+    let tok = e.start(cmd_attr::DAEMON)?;
+    e.u32(daemon_attr::STATE, c.state)?;
+    let mut name = [0u8; 17];
+    name[..c.ifname_len].copy_from_slice(c.ifname());
+    e.put(daemon_attr::MCAST_IFN, &name[..c.ifname_len + 1])?;
+    e.u32(daemon_attr::SYNC_ID, c.syncid as u32)?;
+    e.u16(daemon_attr::SYNC_MAXLEN, maxlen)?;
+    e.u16(daemon_attr::MCAST_PORT, c.port)?;
+    e.u8(daemon_attr::MCAST_TTL, c.ttl)?;
+    if c.group.is_v4() {
+        e.put(daemon_attr::MCAST_GROUP, &c.group.octets()[12..])?;
+    } else {
+        e.put(daemon_attr::MCAST_GROUP6, c.group.octets())?;
+    }
+    e.end(tok)
+}
+
 /// Timeouts of SET_CONFIG: 0 leaves a value unchanged (as upstream), else
 /// 1..=86400 s.
 pub fn check_timeout(v: Option<u32>) -> Result<Option<u32>, Error> {
@@ -765,6 +896,63 @@ mod tests {
     }
 
     const KEY: SvcKey = SvcKey { proto: 6, addr: Addr::v4(0xc000_0264), port: 80 };
+
+    /// What ipvsadm --start-daemon master --mcast-interface eth0 --syncid 5
+    /// sends inside CMD_ATTR_DAEMON (plus `more`).
+    fn ipvsadm_daemon(state: u32, more: &[Vec<u8>]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend(nla(daemon_attr::STATE, &state.to_ne_bytes()));
+        v.extend(nla(daemon_attr::MCAST_IFN, b"eth0\0"));
+        v.extend(nla(daemon_attr::SYNC_ID, &5u32.to_ne_bytes()));
+        for m in more {
+            v.extend_from_slice(m);
+        }
+        v
+    }
+
+    #[test]
+    fn daemon_config_as_upstream() {
+        let c = decode_daemon(&ipvsadm_daemon(daemon_state::MASTER, &[]), true).unwrap();
+        assert_eq!((c.state, c.ifname(), c.syncid, c.port, c.ttl), (1, &b"eth0"[..], 5, 8848, 1));
+        assert_eq!(c.group, Addr::v4_bytes([224, 0, 0, 81]));
+        assert_eq!(c.payload_max(9000), 1472, "a master sends at most 1500 bytes by default");
+        let b = decode_daemon(
+            &ipvsadm_daemon(
+                daemon_state::BACKUP,
+                &[nla(daemon_attr::MCAST_GROUP, &[239, 1, 2, 3]), nla(daemon_attr::MCAST_PORT, &9000u16.to_ne_bytes()), nla(daemon_attr::MCAST_TTL, &[3])],
+            ),
+            true,
+        )
+        .unwrap();
+        assert_eq!((b.group, b.port, b.ttl), (Addr::v4_bytes([239, 1, 2, 3]), 9000, 3));
+        assert_eq!(b.payload_max(9000), 8972, "a backup reads up to the interface's MTU");
+        assert_eq!(b.payload_max(1280), 1472);
+        let m = decode_daemon(&ipvsadm_daemon(daemon_state::BACKUP, &[nla(daemon_attr::SYNC_MAXLEN, &100u16.to_ne_bytes())]), true).unwrap();
+        assert_eq!(m.payload_max(1500), 1024, "a backup's maxlen is at least 1024");
+        let mut g6 = [0u8; 16];
+        g6[0] = 0xff;
+        g6[1] = 0x02;
+        g6[15] = 0x81;
+        let v6 = decode_daemon(&ipvsadm_daemon(1, &[nla(daemon_attr::MCAST_GROUP6, &g6)]), true).unwrap();
+        assert_eq!(v6.payload_max(1500), 1452);
+        // Refusals.
+        let e = |b: &[u8], start| decode_daemon(b, start).unwrap_err().errno;
+        assert_eq!(e(&ipvsadm_daemon(3, &[]), true), errno::EINVAL);
+        assert_eq!(e(&nla(daemon_attr::STATE, &1u32.to_ne_bytes()), true), errno::EINVAL, "no interface or syncid");
+        assert!(decode_daemon(&nla(daemon_attr::STATE, &1u32.to_ne_bytes()), false).is_ok(), "stopping needs the state only");
+        assert_eq!(e(&[], false), errno::EINVAL);
+        assert_eq!(e(&ipvsadm_daemon(1, &[nla(daemon_attr::MCAST_GROUP, &[192, 0, 2, 1])]), true), errno::EINVAL);
+        g6[0] = 0x20;
+        assert_eq!(e(&ipvsadm_daemon(1, &[nla(daemon_attr::MCAST_GROUP6, &g6)]), true), errno::EINVAL);
+        // GET_DAEMON's reply decodes back.
+        let mut buf = [0u8; 256];
+        let mut enc = Enc::new(&mut buf);
+        encode_daemon(&mut enc, &b, 8972).unwrap();
+        let out = enc.bytes();
+        let inner = &out[4..];
+        let again = decode_daemon(inner, true).unwrap();
+        assert_eq!(again, DaemonCfg { maxlen: 8972, ..b });
+    }
 
     #[test]
     fn service_as_ipvsadm_sends_it() {

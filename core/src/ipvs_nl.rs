@@ -131,11 +131,24 @@ pub mod info_attr {
     pub const CONN_TAB_SIZE: u16 = 2;
 }
 
-/// Daemon attributes (sync daemon; rvs answers "not supported").
+/// Daemon attributes (the connection sync daemon).
 pub mod daemon_attr {
     pub const STATE: u16 = 1;
     pub const MCAST_IFN: u16 = 2;
     pub const SYNC_ID: u16 = 3;
+    pub const SYNC_MAXLEN: u16 = 4;
+    pub const MCAST_GROUP: u16 = 5;
+    pub const MCAST_GROUP6: u16 = 6;
+    pub const MCAST_PORT: u16 = 7;
+    pub const MCAST_TTL: u16 = 8;
+    pub const MAX: u16 = 8;
+}
+
+/// Sync daemon states (`IP_VS_STATE_*`): a bit each, as one namespace
+/// may run both.
+pub mod daemon_state {
+    pub const MASTER: u32 = 1;
+    pub const BACKUP: u32 = 2;
 }
 
 /// Forwarding methods (dest FWD_METHOD, conn flags & 7).

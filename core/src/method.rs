@@ -78,6 +78,17 @@ impl Method {
         matches!(self, Method::FullNat)
     }
 
+    /// The method's `IP_VS_CONN_F_*` forwarding value, as connections
+    /// carry it (in sync messages): FULLNAT is Alibaba's 5.
+    pub const fn fwd(self) -> u32 {
+        match self {
+            Method::FullNat => fwd::FULLNAT,
+            Method::Nat => fwd::MASQ,
+            Method::DirectRoute => fwd::DROUTE,
+            Method::Tunnel => fwd::TUNNEL,
+        }
+    }
+
     /// The value kept for the method in an atomic byte.
     pub const fn code(self) -> u8 {
         match self {
@@ -142,6 +153,9 @@ mod tests {
             assert_eq!(Method::from_code(m.code()), m);
         }
         assert_eq!(Method::from_code(200), Method::FullNat);
+        for m in [Method::FullNat, Method::Nat, Method::DirectRoute, Method::Tunnel] {
+            assert_eq!(Method::from_fwd(m.fwd(), false), Some(m));
+        }
     }
 
     #[test]

@@ -311,11 +311,18 @@ pub const MH_TABLE_SIZE: usize = 251;
 /// Builds the Maglev lookup table for destinations identified by `keys`
 /// (e.g. their address and port) with weights `d[i].weight`: each entry
 /// names a destination index, or `u16::MAX` when none is available.
+///
+/// The table depends on the set of (key, weight, availability) only, not
+/// on the order of `d`: destinations take their turns in the order of
+/// their keys, so that directors of a cluster configured alike (but whose
+/// real servers were added in different orders) send a client to the same
+/// real server. Keys are distinct (an address and port each); at most
+/// `MH_TABLE_SIZE` destinations, the lowest keys, can have entries.
 pub fn mh_build(d: &[DestView], keys: &[u64], table: &mut [u16; MH_TABLE_SIZE]) {
     const M: u64 = MH_TABLE_SIZE as u64;
     table.fill(u16::MAX);
     let avail: u32 = d.iter().filter(|x| x.available()).map(|x| x.weight).sum();
-    if avail == 0 || d.len() > u16::MAX as usize {
+    if avail == 0 || keys.len() != d.len() {
         return;
     }
     let mix = |k: u64, s: u64| {
@@ -324,14 +331,39 @@ pub fn mh_build(d: &[DestView], keys: &[u64], table: &mut [u16; MH_TABLE_SIZE]) 
         h = (h ^ (h >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
         h ^ (h >> 33)
     };
-    let mut next = [0u64; 64];
-    let n = d.len().min(next.len());
+    // The turn order: indices sorted by key (at most MH_TABLE_SIZE take
+    // part; an index fits a u16, as the table's entries).
+    if d.len() > u16::MAX as usize {
+        return;
+    }
+    let mut order = [0u16; MH_TABLE_SIZE];
+    let mut n = 0;
+    for i in 0..d.len() {
+        if n < MH_TABLE_SIZE {
+            order[n] = i as u16;
+            n += 1;
+        } else if let Some(last) = (0..n).max_by_key(|&j| keys[order[j] as usize]) {
+            // More destinations than entries: keep the lowest keys.
+            if keys[i] < keys[order[last] as usize] {
+                order[last] = i as u16;
+            }
+        }
+    }
+    let order = &mut order[..n];
+    order.sort_unstable_by_key(|&i| keys[i as usize]);
+    // Attempts so far per destination (by its place in `order`): below M
+    // until the table is full.
+    let mut next = [0u8; MH_TABLE_SIZE];
     let mut filled = 0usize;
-    let max_w = d.iter().take(n).filter(|x| x.available()).map(|x| x.weight).max().unwrap_or(0);
+    let max_w = order.iter().map(|&i| &d[i as usize]).filter(|x| x.available()).map(|x| x.weight).max().unwrap_or(0);
+    if max_w == 0 {
+        return;
+    }
     let mut round = 0u32;
     while filled < MH_TABLE_SIZE {
         round += 1;
-        for i in 0..n {
+        for (p, &oi) in order.iter().enumerate() {
+            let i = oi as usize;
             // Weighted: a destination takes part in `weight` of every
             // `max_w` rounds.
             if !d[i].available() || (round % max_w) >= d[i].weight && d[i].weight != max_w {
@@ -340,8 +372,8 @@ pub fn mh_build(d: &[DestView], keys: &[u64], table: &mut [u16; MH_TABLE_SIZE]) 
             let offset = mix(keys[i], 0x5eed_0001) % M;
             let skip = mix(keys[i], 0x5eed_0002) % (M - 1) + 1;
             loop {
-                let c = ((offset + next[i] * skip) % M) as usize;
-                next[i] += 1;
+                let c = ((offset + next[p] as u64 * skip) % M) as usize;
+                next[p] = next[p].saturating_add(1);
                 if table[c] == u16::MAX {
                     table[c] = i as u16;
                     filled += 1;
@@ -472,6 +504,41 @@ mod tests {
         let mut t3 = [0u16; MH_TABLE_SIZE];
         mh_build(&[dv(0)], &[1], &mut t3);
         assert_eq!(mh(&t3, 1), None);
+    }
+
+    /// The same destinations added in any order give the same table (read
+    /// through the keys): what a cluster of directors needs.
+    #[test]
+    fn maglev_table_does_not_depend_on_the_order_of_destinations() {
+        let keys = [0xc633_640b_1f90u64, 0xc633_640c_1f90, 0xc633_640d_1f90, 0xc633_640e_0050, 7];
+        let w = [1, 3, 2, 1, 0];
+        let build = |perm: &[usize]| {
+            let d: Vec<DestView> = perm.iter().map(|&i| dv(w[i])).collect();
+            let k: Vec<u64> = perm.iter().map(|&i| keys[i]).collect();
+            let mut t = [0u16; MH_TABLE_SIZE];
+            mh_build(&d, &k, &mut t);
+            t.map(|e| if e == u16::MAX { u64::MAX } else { k[e as usize] })
+        };
+        let first = build(&[0, 1, 2, 3, 4]);
+        assert!(first.iter().all(|&k| k != 7 && k != u64::MAX), "weight 0 has no entry, all others fill it");
+        for perm in [[4, 3, 2, 1, 0], [2, 0, 4, 1, 3], [1, 4, 0, 3, 2]] {
+            assert_eq!(build(&perm), first, "{perm:?}");
+        }
+    }
+
+    /// More destinations than entries: the lowest keys take part, whatever
+    /// the order.
+    #[test]
+    fn maglev_with_more_destinations_than_entries() {
+        let n = MH_TABLE_SIZE + 20;
+        let d: Vec<DestView> = (0..n).map(|_| dv(1)).collect();
+        let fwd: Vec<u64> = (0..n as u64).map(|k| k * 7919).collect();
+        let rev: Vec<u64> = fwd.iter().rev().copied().collect();
+        let (mut a, mut b) = ([0u16; MH_TABLE_SIZE], [0u16; MH_TABLE_SIZE]);
+        mh_build(&d, &fwd, &mut a);
+        mh_build(&d, &rev, &mut b);
+        assert_eq!(a.map(|e| fwd[e as usize]), b.map(|e| rev[e as usize]));
+        assert!(a.iter().all(|&e| (e as usize) < MH_TABLE_SIZE));
     }
 
     #[test]

@@ -441,7 +441,21 @@ pub fn daemons(list: &[crate::msg::Daemon]) -> String {
         } else {
             continue;
         };
-        let _ = writeln!(o, "{t} sync daemon (mcast={}, syncid={})", d.mcast_ifn, d.syncid as i32);
+        // As ipvsadm's print_daemon: the optional parts when present.
+        let _ = write!(o, "{t} sync daemon (mcast={}, syncid={}", d.mcast_ifn, d.syncid as i32);
+        if let Some(m) = d.maxlen.filter(|&m| m != 0) {
+            let _ = write!(o, ", maxlen={m}");
+        }
+        if let Some(g) = d.group {
+            let _ = write!(o, ", group={g}");
+        }
+        if let Some(p) = d.port.filter(|&p| p != 0) {
+            let _ = write!(o, ", port={p}");
+        }
+        if let Some(t) = d.ttl.filter(|&t| t != 0) {
+            let _ = write!(o, ", ttl={t}");
+        }
+        let _ = writeln!(o, ")");
     }
     o
 }

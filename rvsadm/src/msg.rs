@@ -518,12 +518,17 @@ pub struct Timeouts {
     pub udp: u32,
 }
 
-/// A sync daemon (only the attributes ipvsadm sends by default).
+/// A sync daemon: what ipvsadm sends by default, and what a listing
+/// carries besides (payload size, group, port, TTL).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Daemon {
     pub state: u32,
     pub mcast_ifn: String,
     pub syncid: u32,
+    pub maxlen: Option<u16>,
+    pub group: Option<std::net::IpAddr>,
+    pub port: Option<u16>,
+    pub ttl: Option<u8>,
 }
 
 /// A message of the "IPVS" family: command plus top-level attributes.
@@ -621,6 +626,14 @@ impl IpvsMsg {
             state: rd_u32(need(&a, daemon_attr::STATE, "daemon state")?)?,
             mcast_ifn: rd_string(need(&a, daemon_attr::MCAST_IFN, "daemon interface")?),
             syncid: rd_u32(need(&a, daemon_attr::SYNC_ID, "daemon syncid")?)?,
+            maxlen: get(&a, daemon_attr::SYNC_MAXLEN).map(rd_u16).transpose()?,
+            group: match (get(&a, daemon_attr::MCAST_GROUP), get(&a, daemon_attr::MCAST_GROUP6)) {
+                (Some(g), _) if g.len() == 4 => Some(std::net::Ipv4Addr::new(g[0], g[1], g[2], g[3]).into()),
+                (_, Some(g)) if g.len() == 16 => Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(g).unwrap()).into()),
+                _ => None,
+            },
+            port: get(&a, daemon_attr::MCAST_PORT).map(rd_u16).transpose()?,
+            ttl: get(&a, daemon_attr::MCAST_TTL).map(rd_u8).transpose()?,
         })
     }
 }

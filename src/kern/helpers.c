@@ -35,6 +35,10 @@
 #include <net/netns/generic.h>
 #include <linux/nsproxy.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/net.h>
+#include <linux/sockptr.h>
 #include "helpers.h"
 
 MODULE_VERSION(RVS_VERSION);
@@ -1272,4 +1276,131 @@ void rvs_gc_stop(void)
 {
 	/* Also stops the self-requeueing. */
 	cancel_delayed_work_sync(&gc_work);
+}
+
+/*
+ * Connection sync's sockets. Options go through the socket's own
+ * setsockopt (kernel pointers), as a program would set them, so that the
+ * protocol's locking and checks apply.
+ */
+static int sync_setsockopt(struct socket *sock, int level, int name, const void *val, unsigned int len)
+{
+	return sock->ops->setsockopt(sock, level, name, KERNEL_SOCKPTR(val), len);
+}
+
+struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6,
+				    const u8 *group, u16 port, u8 ttl,
+				    unsigned int *mtu, int *err)
+{
+	struct sockaddr_storage to = {};
+	struct net_device *dev;
+	struct socket *sock;
+	int ifindex, one_ttl = ttl, off = 0, no_df;
+	int r;
+
+	dev = dev_get_by_name(net, ifname);
+	if (!dev) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	ifindex = dev->ifindex;
+	*mtu = READ_ONCE(dev->mtu);
+	dev_put(dev);
+
+	r = sock_create_kern(net, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP, &sock);
+	if (r < 0) {
+		*err = r;
+		return NULL;
+	}
+	if (v6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
+
+		no_df = IPV6_PMTUDISC_DONT;
+		r = sync_setsockopt(sock, SOL_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex));
+		if (!r)
+			r = sync_setsockopt(sock, SOL_IPV6, IPV6_MULTICAST_HOPS, &one_ttl, sizeof(one_ttl));
+		if (!r)
+			r = sync_setsockopt(sock, SOL_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof(off));
+		if (!r)
+			r = sync_setsockopt(sock, SOL_IPV6, IPV6_MTU_DISCOVER, &no_df, sizeof(no_df));
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, group, 16);
+		sin6->sin6_port = htons(port);
+		/* A link-local group is reached through the interface. */
+		if (ipv6_addr_type(&sin6->sin6_addr) & IPV6_ADDR_LINKLOCAL)
+			sin6->sin6_scope_id = ifindex;
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&to;
+		struct ip_mreqn mreq = { .imr_ifindex = ifindex };
+
+		no_df = IP_PMTUDISC_DONT;
+		r = sync_setsockopt(sock, SOL_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq));
+		if (!r)
+			r = sync_setsockopt(sock, SOL_IP, IP_MULTICAST_TTL, &one_ttl, sizeof(one_ttl));
+		if (!r)
+			r = sync_setsockopt(sock, SOL_IP, IP_MULTICAST_LOOP, &off, sizeof(off));
+		if (!r)
+			r = sync_setsockopt(sock, SOL_IP, IP_MTU_DISCOVER, &no_df, sizeof(no_df));
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, group, 4);
+		sin->sin_port = htons(port);
+	}
+	if (!r)
+		r = kernel_connect(sock, (struct sockaddr *)&to,
+				   v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), 0);
+	if (r < 0) {
+		sock_release(sock);
+		*err = r;
+		return NULL;
+	}
+	return sock;
+}
+
+int rvs_sync_send(struct socket *sock, const void *buf, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return kernel_sendmsg(sock, &msg, &iov, 1, len);
+}
+
+void rvs_sync_sock_release(struct socket *sock)
+{
+	sock_release(sock);
+}
+
+static unsigned int sync_period_ms;
+static void sync_work_fn(struct work_struct *w);
+static DECLARE_DELAYED_WORK(sync_work, sync_work_fn);
+
+static void sync_work_fn(struct work_struct *w)
+{
+	rvs_sync_tick();
+	queue_delayed_work(system_long_wq, &sync_work, msecs_to_jiffies(sync_period_ms));
+}
+
+void rvs_sync_work_start(unsigned int period_ms)
+{
+	sync_period_ms = period_ms;
+	queue_delayed_work(system_long_wq, &sync_work, msecs_to_jiffies(period_ms));
+}
+
+void rvs_sync_work_stop(void)
+{
+	cancel_delayed_work_sync(&sync_work);
+}
+
+void rvs_sync_work_now(void)
+{
+	mod_delayed_work(system_long_wq, &sync_work, 0);
+}
+
+void rvs_local_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+void rvs_local_bh_enable(void)
+{
+	local_bh_enable();
 }

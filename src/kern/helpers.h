@@ -176,6 +176,30 @@ u32 rvs_random_u32(void);
 u32 rvs_secure_tcp_seq(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 u32 rvs_secure_tcpv6_seq(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dport);
 
+/*
+ * Connection sync (sync.rs): a master's UDP socket in namespace net, sending
+ * to group:port (4 or 16 bytes, by v6) out of the interface ifname with
+ * the given multicast TTL (hop limit), no loopback, no DF; connected, so a
+ * send names no address. On success *mtu is the interface's MTU. NULL and
+ * *err (-errno) on failure.
+ */
+struct socket;
+struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6,
+				    const u8 *group, u16 port, u8 ttl,
+				    unsigned int *mtu, int *err);
+/* One datagram, not waiting for room: bytes sent or -errno. Process context. */
+int rvs_sync_send(struct socket *sock, const void *buf, size_t len);
+void rvs_sync_sock_release(struct socket *sock);
+/* The sync work: calls rvs_sync_tick() every period_ms from a workqueue. */
+void rvs_sync_work_start(unsigned int period_ms);
+void rvs_sync_work_stop(void);
+/* Runs the sync work as soon as possible (any context). */
+void rvs_sync_work_now(void);
+void rvs_sync_tick(void);
+/* Softirqs off and on again on this CPU (locks the packet path also takes). */
+void rvs_local_bh_disable(void);
+void rvs_local_bh_enable(void);
+
 /* The periodic garbage collector; calls rvs_gc_tick() from a workqueue. */
 void rvs_gc_start(unsigned int period_ms);
 void rvs_gc_stop(void);

@@ -11,7 +11,7 @@
 //!   a piece can be swapped for the kernel crate's as 6.12 grows.
 //! - Calls from the kernel: the trampolines the C side calls (netfilter
 //!   hooks, netlink ops, /proc and sysctl handlers, parameter callbacks,
-//!   the collector's work, a namespace's exit) turn raw pointers into the
+//!   the collector's and sync's work, a namespace's exit) turn raw pointers into the
 //!   safe types here and call the director with its state, which they
 //!   reach only through [`module`].
 //!
@@ -34,6 +34,7 @@ pub(crate) mod skb;
 pub(crate) mod sync;
 pub(crate) mod sysctl;
 pub(crate) mod time;
+pub(crate) mod udp;
 pub(crate) mod workqueue;
 pub(crate) mod zeroed;
 
@@ -47,8 +48,9 @@ pub(crate) use random::{cookie_hash, cookie_init, random_u32, secure_tcp_seq};
 pub(crate) use rcu::{cond_resched, synchronize_net, RcuBox, RcuGuard};
 pub(crate) use route::{RouteCache, TunRoute};
 pub(crate) use skb::{Skb, Verdict};
-pub(crate) use sync::{CfgGuard, GcGuard};
+pub(crate) use sync::{BhOff, CfgGuard, GcGuard};
 pub(crate) use sysctl::Sysctls;
 pub(crate) use time::{hz, jiffies};
-pub(crate) use workqueue::GcWork;
+pub(crate) use udp::McastSender;
+pub(crate) use workqueue::{sync_work_now, GcWork, SyncWork};
 pub(crate) use zeroed::Zeroed;

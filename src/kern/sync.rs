@@ -123,3 +123,24 @@ impl Drop for CfgGuard {
     }
 }
 
+
+/// Softirqs off on this CPU while it lives: a process-context taker of a
+/// lock that the packet path (softirq) also takes holds one, so that the
+/// packet path never spins on a lock its own CPU holds.
+pub(crate) struct BhOff(core::marker::PhantomData<*mut ()>);
+
+impl BhOff {
+    pub(crate) fn new() -> Self {
+        // SAFETY: paired with the enable in `Drop`; the guard is not Send
+        // (the raw-pointer marker), so it ends on the CPU it began on.
+        unsafe { b::rvs_local_bh_disable() };
+        BhOff(core::marker::PhantomData)
+    }
+}
+
+impl Drop for BhOff {
+    fn drop(&mut self) {
+        // SAFETY: `new` disabled them on this CPU.
+        unsafe { b::rvs_local_bh_enable() };
+    }
+}

@@ -257,7 +257,16 @@ def errors(g):
                                                                        + nla(LADDR_ADDR_FAMILY, b"\2\0\0\0")),
          E.EINVAL, ""),
         ("timeout", SET_CONFIG, nla(CMD_TIMEOUT_TCP, struct.pack("=I", 100000)), E.ERANGE, "timeout out of range"),
-        ("daemon", NEW_DAEMON, b"", E.EOPNOTSUPP, "no connection synchronisation daemon"),
+        ("daemon", NEW_DAEMON, b"", E.EINVAL, "needs STATE, MCAST_IFN and SYNC_ID"),
+        ("daemon state", NEW_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 3)) + nla(2, b"lo\0") + nla(3, struct.pack("=I", 1))),
+         E.EINVAL, "master (1) or backup (2)"),
+        ("daemon group", NEW_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 1)) + nla(2, b"lo\0") + nla(3, struct.pack("=I", 1))
+                                          + nla(5, socket.inet_aton("192.0.2.1"))), E.EINVAL, "multicast"),
+        ("daemon backup", NEW_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 2)) + nla(2, b"lo\0") + nla(3, struct.pack("=I", 1))),
+         E.EOPNOTSUPP, "no sync backup yet"),
+        ("daemon interface", NEW_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 1)) + nla(2, b"nosuch9\0") + nla(3, struct.pack("=I", 1))),
+         E.ENODEV, "no such interface"),
+        ("daemon stop", DEL_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 1))), E.ESRCH, "no sync daemon"),
         # Refused by the kernel's strict policy check before rvs sees them.
         ("bad length", NEW_SERVICE, S(nla(SVC_AF, b"\2\0\0")), E.EINVAL, ""),
         ("unknown attr", GET_INFO, nla(9, b""), E.EINVAL, ""),

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Kernel UDP sockets: connection sync's (`crate::sync`).
+//!
+//! A socket lives in one namespace and holds no reference to it (a kernel
+//! socket never does): its owner releases it before the namespace goes,
+//! which `crate::sync` does from the namespace's exit (`crate::net_gone`)
+//! and, for the rest, when the module's state is dropped.
+
+use super::bindings as b;
+use super::net::NetRef;
+use crate::rvs_core::addr::Addr;
+use kernel::prelude::*;
+
+/// A connected multicast sender.
+///
+/// # Invariants
+/// `0` is a socket from `rvs_sync_master_sock`, released only by `Drop`.
+pub(crate) struct McastSender(*mut b::socket);
+
+// SAFETY: a kernel socket may be used from any process context (the
+// socket's own lock serialises senders); the value moves with it.
+unsafe impl Send for McastSender {}
+// SAFETY: `send` takes `&self` and the socket layer locks what it changes.
+unsafe impl Sync for McastSender {}
+
+impl McastSender {
+    /// A socket in `net` sending to `group`:`port` out of interface
+    /// `ifname` (no NUL), with multicast TTL `ttl`; also the interface's
+    /// MTU. `ENODEV` for an interface the namespace does not have.
+    pub(crate) fn new(net: NetRef, ifname: &[u8], group: &Addr, port: u16, ttl: u8) -> Result<(Self, u32)> {
+        let mut name = [0u8; 17];
+        if ifname.is_empty() || ifname.len() > 15 || ifname.contains(&0) {
+            return Err(EINVAL);
+        }
+        name[..ifname.len()].copy_from_slice(ifname);
+        let v6 = !group.is_v4();
+        let g = if v6 { &group.octets()[..] } else { &group.octets()[12..] };
+        let (mut mtu, mut err) = (0u32, 0i32);
+        // SAFETY: `net` is alive (`NetRef`'s invariant) for the call;
+        // `name` is NUL-terminated; `g` holds 16 (IPv6) or 4 bytes, as `v6`
+        // says; the out-pointers are to locals.
+        let s = unsafe {
+            b::rvs_sync_master_sock(net.as_ptr(), name.as_ptr().cast(), v6, g.as_ptr(), port, ttl, &mut mtu, &mut err)
+        };
+        if s.is_null() {
+            return Err(if err < 0 { Error::from_errno(err) } else { ENOMEM });
+        }
+        // INVARIANT: a socket just made.
+        Ok((McastSender(s), mtu))
+    }
+
+    /// Sends one datagram without waiting for room. Process context.
+    pub(crate) fn send(&self, data: &[u8]) -> Result<usize> {
+        // SAFETY: the socket is live (type invariant); `data` is valid for
+        // its length during the call.
+        let r = unsafe { b::rvs_sync_send(self.0, data.as_ptr().cast(), data.len()) };
+        if r < 0 {
+            Err(Error::from_errno(r))
+        } else {
+            Ok(r as usize)
+        }
+    }
+}
+
+impl Drop for McastSender {
+    fn drop(&mut self) {
+        // SAFETY: ours (type invariant), not used again.
+        unsafe { b::rvs_sync_sock_release(self.0) };
+    }
+}

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Connection sync, the master's side: upstream's protocol version 1
+//! (`rvs_core::sync_msg` reads and writes it), so that a backup, rvs or
+//! ip_vs, learns the connections this director makes.
+//!
+//! `ipvsadm --start-daemon master --mcast-interface IF [--syncid N]`
+//! starts a namespace's master (`start`), `--stop-daemon master` stops it
+//! (`stop`), `-L --daemon` lists it (`masters_of`). A namespace has at most
+//! one master, as upstream; its socket is a kernel UDP socket in that
+//! namespace, connected to the group (224.0.0.81:8848 unless given) out of
+//! the interface.
+//!
+//! What is sent: a connection's record when its state changes to one
+//! upstream syncs (TCP: established, FIN_WAIT, CLOSE, CLOSE_WAIT,
+//! TIME_WAIT), and a UDP connection's when it is made. NAT, direct routing
+//! and tunnelling records are upstream's own, which an ip_vs backup takes;
+//! FULLNAT records carry method 5 and rvs's FULLNAT option (local address
+//! and port, sequence offsets, SYNPROXY and TOA state), which ip_vs skips
+//! as optional (it then holds the connection with a method it has no
+//! transmit function for, and leaves its packets to its own stack).
+//! Not yet: the periodic re-sync of long-lived connections (upstream's
+//! sync_period / sync_refresh_period), persistence templates, the backup.
+//!
+//! The packet path takes no lock shared by all CPUs: records go into
+//! `STRIPES` rings, the ring picked from the connection's ports, each
+//! under its own spin lock, held to copy one record. A ring holds `SLOTS`
+//! messages of the datagram's size; when the last is full, further
+//! records are counted lost (`sync_lost`) until the sync work has sent
+//! what is there. The work (`tick`, every `PERIOD_MS`, and at once when
+//! a ring is half full; under the configuration mutex) copies each ring's
+//! messages out with softirqs off, then sends them from process context
+//! (a send may sleep). Records of one connection pushed from two CPUs at
+//! once may leave in either order (upstream's, too).
+//!
+//! Lifetime: the masters are in an RCU-published set (`State::sync`),
+//! replaced under the configuration mutex; a replaced set is freed after
+//! a grace period, in process context, which releases a stopped master's
+//! socket. A namespace's exit stops its master (`net_gone`) before the
+//! namespace is freed: a kernel socket holds no reference to it.
+
+use crate::conn_table::Conn;
+use crate::kern::{self, BhOff, CfgGuard, McastSender, NetRef, RcuBox, RcuGuard};
+use crate::rvs_core::ipvs_msg::DaemonCfg;
+use crate::rvs_core::method::Method;
+use crate::rvs_core::sync_msg::{flags, Builder, Full, Fullnat, Record, SynproxySync};
+use crate::rvs_core::tcp_state::TcpState;
+use crate::stats::Ctr;
+use crate::State;
+use core::pin::Pin;
+use kernel::new_mutex;
+use kernel::new_spinlock;
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex, SpinLock};
+// (`Mutex` and `SpinLock` are the kernel crate's; `KVVec` may come from
+// vmalloc: a large maxlen needs no contiguous pages.)
+
+/// How often queued messages are sent (upstream: when a message is full,
+/// or after at most 2 s).
+pub(crate) const PERIOD_MS: u32 = 200;
+/// Rings per master (a power of two).
+const STRIPES: usize = 4;
+/// Messages per ring. A ring half full has the work run at once.
+const SLOTS: usize = 8;
+/// A message's room at the least, whatever the maxlen asked for: one
+/// record of any kind fits (upstream, too, sends one record per datagram
+/// past a smaller maxlen).
+const MIN_SLOT: usize = 128;
+
+const IPPROTO_UDP: u8 = 17;
+
+/// One ring of messages: `filled` complete ones from `head` on, then the
+/// one being filled, whose header is always valid (`Builder::new`).
+struct Ring {
+    buf: KVVec<u8>,
+    head: usize,
+    filled: usize,
+}
+
+/// What only the work uses: the socket, and its copy of a ring's
+/// messages, sent after the ring's lock is let go.
+struct Out {
+    buf: KVVec<u8>,
+    /// `None` once the namespace is going: taken without allocating.
+    sock: Option<McastSender>,
+}
+
+/// A namespace's sync master.
+pub(crate) struct Master {
+    pub(crate) net: NetRef,
+    pub(crate) cfg: DaemonCfg,
+    /// Payload bytes per datagram (as asked for, or from the interface).
+    pub(crate) maxlen: usize,
+    /// A message's room: `maxlen`, or `MIN_SLOT` if that is more.
+    slot: usize,
+    rings: KVec<Pin<KBox<SpinLock<Ring>>>>,
+    out: Pin<KBox<Mutex<Out>>>,
+}
+
+/// Every namespace's masters.
+pub(crate) struct MasterSet {
+    masters: KVec<Arc<Master>>,
+}
+
+impl MasterSet {
+    pub(crate) fn empty() -> Result<KBox<MasterSet>> {
+        Ok(KBox::new(MasterSet { masters: KVec::new() }, GFP_KERNEL)?)
+    }
+
+    fn of(&self, net: NetRef) -> Option<&Arc<Master>> {
+        self.masters.iter().find(|m| m.net == net)
+    }
+
+    /// A copy without `net`'s master, plus `add`.
+    fn without(&self, net: NetRef, add: Option<Arc<Master>>) -> Result<KBox<MasterSet>> {
+        let mut v = KVec::with_capacity(self.masters.len() + 1, GFP_KERNEL)?;
+        for m in self.masters.iter().filter(|m| m.net != net) {
+            v.push(m.clone(), GFP_KERNEL)?;
+        }
+        if let Some(m) = add {
+            v.push(m, GFP_KERNEL)?;
+        }
+        Ok(KBox::new(MasterSet { masters: v }, GFP_KERNEL)?)
+    }
+}
+
+impl Master {
+    fn new(net: NetRef, cfg: DaemonCfg) -> Result<Arc<Master>> {
+        let (sock, mtu) = McastSender::new(net, cfg.ifname(), &cfg.group, cfg.port, cfg.ttl)?;
+        let maxlen = cfg.payload_max(mtu) as usize;
+        let slot = maxlen.max(MIN_SLOT);
+        let mut rings = KVec::with_capacity(STRIPES, GFP_KERNEL)?;
+        for _ in 0..STRIPES {
+            let mut buf = KVVec::from_elem(0u8, SLOTS * slot, GFP_KERNEL)?;
+            // The first slot's header (`Ring`'s invariant).
+            Builder::new(&mut buf[..slot], cfg.syncid).ok_or(EINVAL)?;
+            rings.push(KBox::pin_init(new_spinlock!(Ring { buf, head: 0, filled: 0 }, "rvs_sync_ring"), GFP_KERNEL)?, GFP_KERNEL)?;
+        }
+        let out = Out { buf: KVVec::from_elem(0u8, SLOTS * slot, GFP_KERNEL)?, sock: Some(sock) };
+        let out = KBox::pin_init(new_mutex!(out, "rvs_sync_out"), GFP_KERNEL)?;
+        Ok(Arc::new(Master { net, cfg, maxlen, slot, rings, out }, GFP_KERNEL)?)
+    }
+
+    /// Queues `r`; false if there was no room (or it can never fit).
+    fn push(&self, r: &Record<'_>, stripe: usize) -> bool {
+        // Softirqs off: the hooks run in softirq context, but also in a
+        // process's, softirqs on (a verdict of an NFQUEUE rule before
+        // rvs's hooks goes on through them from the process that gave
+        // it); an interrupt's softirq must not find the lock held on its
+        // own CPU. In a softirq this is a counter's increment.
+        let _bh = BhOff::new();
+        let mut ring = self.rings[stripe % STRIPES].lock();
+        let ml = self.slot;
+        for _ in 0..2 {
+            let cur = (ring.head + ring.filled) % SLOTS;
+            let slot = &mut ring.buf[cur * ml..(cur + 1) * ml];
+            let Some(mut b) = Builder::resume(slot) else { return false };
+            match b.push(r) {
+                Ok(()) => return true,
+                Err(Full::TooLarge) => return false,
+                Err(Full::Room | Full::Count) => {
+                    if ring.filled + 1 >= SLOTS {
+                        return false;
+                    }
+                    ring.filled += 1;
+                    if ring.filled == SLOTS / 2 {
+                        // Half full: sent now rather than at the next tick.
+                        kern::sync_work_now();
+                    }
+                    let next = (ring.head + ring.filled) % SLOTS;
+                    if Builder::new(&mut ring.buf[next * ml..(next + 1) * ml], self.cfg.syncid).is_none() {
+                        return false;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Sends what the rings hold (or, once the socket is gone, drops it).
+    /// Process context.
+    fn flush(&self, st: &State) {
+        let ml = self.slot;
+        let mut guard = self.out.lock();
+        let out = &mut *guard;
+        for ring in self.rings.iter() {
+            // The messages, copied out back to back (each `ml` bytes).
+            let n = {
+                let _bh = BhOff::new();
+                let mut r = ring.lock();
+                let cur = (r.head + r.filled) % SLOTS;
+                let partial = Builder::resume(&mut r.buf[cur * ml..(cur + 1) * ml]).is_some_and(|b| !b.is_empty());
+                let n = r.filled + partial as usize;
+                for k in 0..n {
+                    let s = (r.head + k) % SLOTS;
+                    out.buf[k * ml..(k + 1) * ml].copy_from_slice(&r.buf[s * ml..(s + 1) * ml]);
+                }
+                r.head = 0;
+                r.filled = 0;
+                // Cannot fail: the slot is `ml` >= 8 bytes.
+                let _ = Builder::new(&mut r.buf[..ml], self.cfg.syncid);
+                n
+            };
+            let Some(sock) = &out.sock else { continue };
+            for k in 0..n {
+                let Some(len) = Builder::resume(&mut out.buf[k * ml..(k + 1) * ml]).map(|b| b.bytes().len()) else {
+                    continue;
+                };
+                match sock.send(&out.buf[k * ml..k * ml + len]) {
+                    Ok(_) => st.stats.inc(Ctr::SyncSent),
+                    Err(_) => st.stats.inc(Ctr::SyncLost),
+                }
+            }
+        }
+    }
+}
+
+/// Starts `net`'s master. `EEXIST` if it has one; `ENODEV` for an
+/// interface it does not have.
+pub(crate) fn start(st: &State, cfg: &CfgGuard, net: NetRef, c: DaemonCfg) -> Result {
+    let set = st.sync.read_locked(cfg);
+    if set.of(net).is_some() {
+        return Err(EEXIST);
+    }
+    let m = Master::new(net, c)?;
+    let new = set.without(net, Some(m))?;
+    st.sync.replace(cfg, new);
+    Ok(())
+}
+
+/// Stops `net`'s master, sending what it had queued. `ESRCH` if it has
+/// none (as upstream).
+pub(crate) fn stop(st: &State, cfg: &CfgGuard, net: NetRef) -> Result {
+    let set = st.sync.read_locked(cfg);
+    let Some(m) = set.of(net).cloned() else { return Err(ESRCH) };
+    let new = set.without(net, None)?;
+    st.sync.replace(cfg, new);
+    // Out of the set, and no packet still adds to it (a grace period has
+    // passed): what it holds now is all it will send.
+    m.flush(st);
+    Ok(())
+}
+
+/// `net`'s master, for a listing.
+pub(crate) fn master_of<'a>(st: &'a State, cfg: &'a CfgGuard, net: NetRef) -> Option<&'a Master> {
+    st.sync.read_locked(cfg).of(net).map(|m| &**m)
+}
+
+/// The namespace is going away: its master goes (without sending: the
+/// namespace's devices are going too). Its socket is released first,
+/// which needs no memory: it must not outlive the namespace; the master
+/// then leaves the set (if there is no memory for a new set, it stays,
+/// socketless, its records dropped, until rvs unloads).
+pub(crate) fn net_gone(st: &State, cfg: &CfgGuard, net: NetRef) {
+    let set = st.sync.read_locked(cfg);
+    let Some(m) = set.of(net) else { return };
+    drop(m.out.lock().sock.take());
+    if let Ok(new) = set.without(net, None) {
+        st.sync.replace(cfg, new);
+    }
+}
+
+/// The sync work's tick: every master's queued messages sent.
+pub(crate) fn tick(st: &State, cfg: &CfgGuard) {
+    for m in st.sync.read_locked(cfg).masters.iter() {
+        m.flush(st);
+    }
+}
+
+/// A connection moved to `new` (or, for UDP, was made): queued for the
+/// namespace's master if it has one and upstream would sync the change.
+pub(crate) fn conn_changed(st: &State, g: &RcuGuard, c: &Conn, new: TcpState) {
+    let set = st.sync.read(g);
+    if set.masters.is_empty() {
+        return;
+    }
+    let Some(m) = set.of(c.net) else { return };
+    if c.is_template() {
+        return;
+    }
+    if c.proto != IPPROTO_UDP
+        && !matches!(
+            new,
+            TcpState::Established | TcpState::FinWait | TcpState::Close | TcpState::CloseWait | TcpState::TimeWait
+        )
+    {
+        return;
+    }
+    let r = record_of(c, new);
+    if m.push(&r, (c.in_t.sport ^ c.in_t.dport) as usize) {
+        st.stats.inc(Ctr::SyncRecords);
+    } else {
+        st.stats.inc(Ctr::SyncLost);
+    }
+}
+
+/// The record of connection `c` in state `s`.
+fn record_of(c: &Conn, s: TcpState) -> Record<'static> {
+    let settings = c.net.settings();
+    let (state, timeout) = if c.proto == IPPROTO_UDP {
+        (0, settings.udp_timeout())
+    } else {
+        (s as u16, settings.tcp_timeout(s))
+    };
+    // UDP connections are never active (as upstream's).
+    let mut f = c.method.fwd();
+    if c.proto == IPPROTO_UDP || !s.is_active() {
+        f |= flags::INACTIVE;
+    }
+    let fullnat = (c.method == Method::FullNat).then(|| Fullnat {
+        laddr: c.out_t.daddr,
+        lport: c.out_t.dport,
+        seq_in: c.seq_in.0,
+        rs_isn: c.rs_isn(),
+        toa_done: !c.wants_toa(),
+        synproxy: c.sp.as_ref().map(|sp| SynproxySync {
+            seq_out: sp.seq_out().0,
+            rs_ws: sp.rs_ws.load(core::sync::atomic::Ordering::Relaxed),
+            offered_ws: sp.offered_ws,
+            client_ws: sp.data.wscale.unwrap_or(255),
+        }),
+    });
+    Record {
+        protocol: c.proto,
+        flags: f,
+        state,
+        caddr: c.in_t.saddr,
+        cport: c.in_t.sport,
+        vaddr: c.in_t.daddr,
+        vport: c.in_t.dport,
+        daddr: c.dest.addr,
+        dport: c.dest.port,
+        fwmark: 0,
+        timeout,
+        seq: None,
+        pe_data: None,
+        pe_name: None,
+        fullnat,
+    }
+}
+
+/// The empty set the state starts with.
+pub(crate) fn new_set() -> Result<RcuBox<MasterSet>> {
+    Ok(kern::RcuBox::new(MasterSet::empty()?))
+}

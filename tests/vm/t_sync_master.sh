@@ -1,0 +1,126 @@
+# Connection sync, master side, through stock ipvsadm: --start-daemon
+# master on the real servers' link (br0) sends upstream's version-1
+# records to 224.0.0.81:8848, read here by an independent decoder
+# (tests/lib/syncmsg.py) joined to the group on a real server:
+# - a FULLNAT connection, once established: method 5, the client, VIP and
+#   real server, the established timeout, and rvs's FULLNAT option with
+#   the local address and port the real server sees; closed, its later
+#   states follow;
+# - a SYNPROXY connection's record says so, with its offsets and window
+#   scales;
+# - a NAT connection (method 0, no option) and a UDP one (state 0);
+# - -L --daemon lists the master; a second start is refused (EEXIST), a
+#   backup is not there yet (EOPNOTSUPP), stopping twice is refused
+#   (ESRCH); a namespace deleted with its master running leaves no leak.
+. tests/lib/lib.sh
+trap cleanup_all EXIT
+topo_up 2
+load_rvs
+clients_via_director 2
+start_servers 2 8080
+start_servers 1 5353 udp
+fullnat_service tcp 80 rr 1
+fullnat_service tcp 83 rr 1
+rvs_ctl set-synproxy tcp "$VIP:83" 1
+nsx d ipvsadm -A -t "$VIP:81" -s rr
+nsx d ipvsadm -a -t "$VIP:81" -r "$(rs_addr 2):8080" -m
+nsx d ipvsadm -A -u "$VIP:53" -s rr
+nsx d ipvsadm -a -u "$VIP:53" -r "$(rs_addr 1):5353" -m
+
+nsx d ipvsadm --start-daemon master --mcast-interface br0 --syncid 7
+assert_eq "the master listed" "master sync daemon (mcast=br0, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)" \
+  "$(nsx d ipvsadm -L --daemon | sed 's/  */ /g')"
+assert_eq "rvsadm lists it as ipvsadm does" "$(nsx d ipvsadm -L --daemon)" "$(nsx d "$RVSADM" -L --daemon)"
+if out=$(nsx d ipvsadm --start-daemon master --mcast-interface br0 2>&1); then fail "a second master started"; fi
+grep -qi "already" <<<"$out" || fail "a second master: $out"
+if out=$(nsx d ipvsadm --start-daemon backup --mcast-interface br0 2>&1); then fail "a backup started"; fi
+if nsx d ipvsadm --start-daemon master --mcast-interface nosuch0 2>/dev/null; then fail "a master on no interface"; fi
+
+REC=$(mktemp /tmp/sync.XXXXXX)
+nsx rs1 python3 tests/lib/syncmsg.py listen "$(rs_addr 1)" 20 > "$REC" &
+for _ in $(seq 50); do grep -q ready "$REC" && break; sleep 0.1; done
+s0=$(rvs_stat sync_sent)
+
+# A FULLNAT connection: what the real server sees (LADDR:lport), and the
+# client's port; closed after a line each way.
+read -r cport laddr lport < <(nsx c python3 -c "
+import socket, time
+s = socket.create_connection(('$VIP', 80), 5)
+s.sendall(b'HOLD\n')
+f = s.makefile()
+name, ip, port = f.readline().split()[:3]
+print(s.getsockname()[1], ip, port, flush=True)
+time.sleep(0.5)
+s.close()
+time.sleep(0.5)")
+# A SYNPROXY connection.
+read -r spport < <(nsx c python3 -c "
+import socket
+s = socket.create_connection(('$VIP', 83), 5)
+s.sendall(b'PEER\n'); s.makefile().readline()
+print(s.getsockname()[1])")
+# A NAT connection and a UDP datagram.
+read -r ncport < <(nsx c python3 -c "
+import socket
+s = socket.create_connection(('$VIP', 81), 5)
+s.sendall(b'PEER\n'); s.makefile().readline()
+print(s.getsockname()[1])")
+nsx c python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('', 42999)); s.settimeout(3)
+s.sendto(b'x', ('$VIP', 53)); s.recv(100)"
+
+rec() { # KEY=VALUE filters: the matching records, one JSON per line
+  python3 -c "
+import json, sys
+want = dict(a.split('=', 1) for a in sys.argv[1:])
+for l in open('$REC'):
+    if not l.startswith('{'): continue
+    r = json.loads(l)
+    if all(str(r.get(k)) == v for k, v in want.items()):
+        print(l.strip())" "$@"
+}
+for _ in $(seq 50); do [ -n "$(rec cport="$ncport")" ] && [ -n "$(rec proto=17)" ] && [ -n "$(rec cport="$spport" state=1)" ] && [ "$(rec cport="$cport" | wc -l)" -ge 2 ] && break; sleep 0.1; done
+grep -q '"error"' "$REC" && fail "undecodable datagrams: $(grep error "$REC")"
+
+est=$(rec cport="$cport" state=1 | head -1)
+[ -n "$est" ] || fail "no established record of the FULLNAT connection: $(cat "$REC")"
+got=$(python3 -c "
+import json, sys
+r = json.loads(sys.argv[1])
+f = r['fullnat']
+print(r['syncid'], r['proto'], r['fwd'], r['caddr'], r['vaddr'], r['vport'], r['daddr'], r['dport'], r['timeout'], f['laddr'], f['lport'], f['synproxy'], hex(r['options'][0]))" "$est")
+assert_eq "the FULLNAT record" "7 6 5 $CLIENT $VIP 80 $(rs_addr 1) 8080 90 $laddr $lport False 0x59" "$got"
+got=$(rec cport="$spport" state=1 | head -1 | python3 -c "
+import json, sys
+f = json.loads(sys.stdin.read())['fullnat']
+print(f['synproxy'], f['seq_out'] != 0, f['client_ws'], f['offered_ws'])")
+assert_eq "the SYNPROXY record (its offsets, the client's and the offered window scale)" "True True 7 7" "$got"
+later=$(rec cport="$cport" | python3 -c "import json, sys; print(' '.join(sorted({str(json.loads(l)['state']) for l in sys.stdin})))")
+[[ "$later" =~ [4578] ]] || fail "no record of the FULLNAT connection closing: states $later"
+got=$(rec cport="$ncport" state=1 | head -1 | python3 -c "
+import json, sys
+r = json.loads(sys.stdin.read())
+print(r['fwd'], r['daddr'], r['dport'], r['options'], 'fullnat' in r)")
+assert_eq "the NAT record" "0 $(rs_addr 2) 8080 [] False" "$got"
+got=$(rec proto=17 cport=42999 | head -1 | python3 -c "
+import json, sys
+r = json.loads(sys.stdin.read())
+print(r['state'], r['fwd'], bool(r['flags'] & 0x100), r['vport'], r['daddr'], r['dport'], r['timeout'])")
+assert_eq "the UDP record (never active, as upstream's)" "0 0 True 53 $(rs_addr 1) 5353 300" "$got"
+[ "$(rvs_stat sync_sent)" -gt "$s0" ] || fail "sync_sent did not count"
+assert_eq "records lost" 0 "$(rvs_stat sync_lost)"
+
+nsx d ipvsadm --stop-daemon master
+assert_eq "no daemon listed" "" "$(nsx d ipvsadm -L --daemon)"
+if nsx d ipvsadm --stop-daemon master 2>/dev/null; then fail "stopping a stopped master"; fi
+
+# A namespace that goes away with its master running.
+extra_ns x
+ip -n rvs-x link add dummy0 type dummy
+ip -n rvs-x addr add 203.0.113.9/24 dev dummy0
+ip -n rvs-x link set dummy0 up
+nsx x ipvsadm --start-daemon master --mcast-interface dummy0
+ip netns del rvs-x
+rm -f "$REC"
