@@ -70,15 +70,10 @@ pub const PE_NAME_MAX: usize = 16;
 
 /// Connection flags (`IP_VS_CONN_F_*`) a record carries.
 pub mod flags {
-    /// The forwarding method (`IP_VS_CONN_F_FWD_MASK`).
-    pub const FWD_MASK: u32 = 0x0007;
-    pub const MASQ: u32 = 0;
-    pub const LOCALNODE: u32 = 1;
-    pub const TUNNEL: u32 = 2;
-    pub const DROUTE: u32 = 3;
-    pub const BYPASS: u32 = 4;
-    /// FULLNAT, Alibaba's method 5 (rvs's own; unknown to ip_vs).
-    pub const FULLNAT: u32 = 5;
+    /// The forwarding method in the low bits (`IP_VS_CONN_F_FWD_MASK`),
+    /// numbered as a real server's (`ipvs_nl::fwd`): FULLNAT is Alibaba's
+    /// 5 (rvs's own; unknown to ip_vs).
+    pub use super::super::ipvs_nl::fwd::MASK as FWD_MASK;
     pub const SYNC: u32 = 0x0020;
     pub const HASHED: u32 = 0x0040;
     pub const NOOUTPUT: u32 = 0x0080;
@@ -665,6 +660,7 @@ impl<'b> Builder<'b> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ipvs_nl::fwd;
     use super::*;
 
     fn v4(s: &str) -> Addr {
@@ -675,7 +671,7 @@ mod tests {
     fn rec() -> Record<'static> {
         Record {
             protocol: 6,
-            flags: flags::DROUTE,
+            flags: fwd::DROUTE,
             state: 1,
             caddr: v4("192.0.2.2"),
             cport: 40000,
@@ -704,7 +700,7 @@ mod tests {
     fn ipv4_record_matches_upstream_layout() {
         let mut buf = [0u8; 1500];
         let mut b = Builder::new(&mut buf, 7).unwrap();
-        b.push(&Record { flags: flags::DROUTE | flags::HASHED, ..rec() }).unwrap();
+        b.push(&Record { flags: fwd::DROUTE | flags::HASHED, ..rec() }).unwrap();
         let m = b.bytes();
         #[rustfmt::skip]
         let want: [u8; 44] = [
@@ -726,14 +722,14 @@ mod tests {
         let recs = [
             Record { pe_data: Some(b"abc"), pe_name: Some(b"sip"), ..rec() },
             Record {
-                flags: flags::MASQ | flags::SEQ_MASK,
+                flags: fwd::MASQ | flags::SEQ_MASK,
                 seq: Some((Seq { init_seq: 1, delta: 2, previous_delta: 3 }, Seq { init_seq: 4, delta: 5, previous_delta: 6 })),
                 ..rec()
             },
             // NAT64 FULLNAT with SYNPROXY: IPv6 client and VIP, IPv4 real
             // server and local address.
             Record {
-                flags: flags::FULLNAT,
+                flags: fwd::FULLNAT,
                 caddr: v6,
                 vaddr: vip6,
                 fullnat: Some(Fullnat {
@@ -749,7 +745,7 @@ mod tests {
             Record {
                 protocol: 17,
                 state: 0,
-                flags: flags::FULLNAT,
+                flags: fwd::FULLNAT,
                 caddr: v6,
                 vaddr: vip6,
                 daddr: vip6,
@@ -939,7 +935,7 @@ mod tests {
         let mut b = Builder::new(&mut base, 3).unwrap();
         b.push(&rec()).unwrap();
         b.push(&Record {
-            flags: flags::FULLNAT,
+            flags: fwd::FULLNAT,
             fullnat: Some(Fullnat { laddr: v4("198.51.100.200"), lport: 7, seq_in: 1, rs_isn: 2, toa_done: false, synproxy: None }),
             ..rec()
         })
