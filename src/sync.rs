@@ -259,6 +259,11 @@ pub(crate) fn net_gone(st: &State, cfg: &CfgGuard, net: NetRef) {
     }
 }
 
+/// Whether any namespace runs a master (the tick's first look).
+pub(crate) fn any(st: &State, g: &RcuGuard) -> bool {
+    !st.sync.read(g).masters.is_empty()
+}
+
 /// The sync work's tick: every master's queued messages sent.
 pub(crate) fn tick(st: &State, cfg: &CfgGuard) {
     for m in st.sync.read_locked(cfg).masters.iter() {

@@ -87,7 +87,6 @@ pub mod msg {
     pub const NO_SUCH_DEST: &CStr = c"no such real server";
     pub const LADDR_EXISTS: &CStr = c"local address already exists";
     pub const NO_SUCH_LADDR: &CStr = c"no such local address";
-    pub const DAEMON: &CStr = c"rvs has no connection synchronisation daemon";
     pub const DAEMON_ID: &CStr = c"a sync daemon needs STATE, MCAST_IFN and SYNC_ID (stopping one: STATE)";
     pub const DAEMON_STATE: &CStr = c"sync daemon state must be master (1) or backup (2)";
     pub const DAEMON_GROUP: &CStr = c"the sync group must be a multicast address";

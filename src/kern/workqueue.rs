@@ -67,6 +67,16 @@ pub(crate) fn sync_work_now() {
 /// set of masters changes only under it, and sending may sleep.
 #[no_mangle]
 pub(crate) extern "C" fn rvs_sync_tick() {
+    // Most directors run no master: then the tick costs one RCU read, not
+    // the configuration mutex. (A master started after this look is sent
+    // for at the next tick.)
+    {
+        let g = super::rcu::RcuGuard::new();
+        match module::state_rcu(&g) {
+            Some(st) if crate::sync::any(st, &g) => {}
+            _ => return,
+        }
+    }
     let cfg = super::sync::CfgGuard::lock();
     if let Some(st) = module::state_cfg(&cfg) {
         crate::sync::tick(st, &cfg);
