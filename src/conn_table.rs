@@ -61,6 +61,9 @@ pub(crate) struct Conn {
     state: AtomicU8,
     /// Jiffies after which the collector frees it.
     pub(crate) expires: AtomicU64,
+    /// When its last sync record was queued (jiffies / HZ, wrapping; 0
+    /// before the first): `sync::resync`.
+    pub(crate) synced_at: AtomicU32,
     /// The client's sequence space -> the one the RS sees.
     pub(crate) seq_in: SeqDelta,
     /// Retired: a new connection took its tuple; lookups skip it and the
@@ -187,6 +190,7 @@ impl Conn {
             method: n.method,
             state: AtomicU8::new(n.state as u8),
             expires: AtomicU64::new(0),
+            synced_at: AtomicU32::new(0),
             seq_in: n.seq_in,
             dead: AtomicBool::new(false),
             rs_isn: rs_isn.unwrap_or(0),
@@ -274,6 +278,12 @@ impl Conn {
     /// True while client segments should carry TOA.
     pub(crate) fn wants_toa(&self) -> bool {
         !self.toa_done.load(Relaxed)
+    }
+
+    /// TOA has reached the real server (known from elsewhere: a synced
+    /// connection's master saw it).
+    pub(crate) fn toa_reached(&self) {
+        self.toa_done.store(true, Relaxed);
     }
 
     /// The real server acknowledged up to `ack_seq` (its own space): once

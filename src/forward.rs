@@ -50,10 +50,15 @@ pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir
             }
             if c.set_state(ns) {
                 crate::sync::conn_changed(st, g, c, ns);
+            } else {
+                crate::sync::resync(st, g, c, ns, now);
             }
             c.refresh(now, c.net.settings().tcp_timeout(ns));
         }
-        None => c.refresh(now, c.net.settings().udp_timeout()),
+        None => {
+            c.refresh(now, c.net.settings().udp_timeout());
+            crate::sync::resync(st, g, c, TcpState::None, now);
+        }
     }
     xmit::transmit(st, g, skb, p, c, dir)
 }

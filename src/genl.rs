@@ -67,7 +67,7 @@
 //!   real servers' and local addresses'); rates too.
 //! - FLUSH: removes every service (the local port range stays).
 //! - NEW_DAEMON / DEL_DAEMON / GET_DAEMON: the namespace's connection sync
-//!   master (`sync`); a backup is refused with EOPNOTSUPP (not yet).
+//!   master (`sync`) and backup (`sync_backup`).
 //!
 //! Dumps resume through `cb->args[0]` (an index into the service or real
 //! server list, as upstream).
@@ -229,15 +229,18 @@ fn existing_or_pool(cur: &ServiceSet, net: NetRef, a: &m::CmdAttrs<'_>) -> Res<u
     cur.position(net, &svc_key(a)?.or_default_pool()).ok_or(refuse(errno::ESRCH, msg::NO_SUCH_SVC))
 }
 
-/// NEW_DAEMON / DEL_DAEMON: a namespace's sync master started or stopped
-/// (`sync`); a backup is not there yet.
+/// NEW_DAEMON / DEL_DAEMON: a namespace's sync master or backup started
+/// or stopped (`sync`, `sync_backup`).
 fn daemon_cmd(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, a: &m::CmdAttrs<'_>) -> Res {
     let d = a.daemon.ok_or(refuse(errno::EINVAL, msg::DAEMON_ID))?;
     let dc = m::decode_daemon(d, c == cmd::NEW_DAEMON)?;
-    if dc.state != daemon_state::MASTER {
-        return Err(refuse(errno::EOPNOTSUPP, msg::DAEMON_BACKUP));
-    }
-    let r = if c == cmd::NEW_DAEMON { crate::sync::start(st, cfg, net, dc) } else { crate::sync::stop(st, cfg, net) };
+    let start = c == cmd::NEW_DAEMON;
+    let r = match (dc.state == daemon_state::MASTER, start) {
+        (true, true) => crate::sync::start(st, cfg, net, dc),
+        (true, false) => crate::sync::stop(st, cfg, net),
+        (false, true) => crate::sync_backup::start(st, cfg, net, dc),
+        (false, false) => crate::sync_backup::stop(st, cfg, net),
+    };
     r.map_err(|e| match -e.to_errno() {
         errno::EEXIST => refuse(errno::EEXIST, msg::DAEMON_RUNNING),
         errno::ESRCH => refuse(errno::ESRCH, msg::DAEMON_NONE),
@@ -343,9 +346,14 @@ pub(crate) fn dumpit(st: &State, cfg: &CfgGuard, net: NetRef, c: u8, buf: &[u8],
                     .map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
             })
         }
-        cmd::GET_DAEMON => dump_each(d, crate::sync::master_of(st, cfg, net).into_iter(), cmd::NEW_DAEMON, |e, mst| {
-            m::encode_daemon(e, &mst.cfg, mst.maxlen as u16).map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
-        }),
+        cmd::GET_DAEMON => {
+            // The master first, then the backup, as upstream lists them.
+            let master = crate::sync::master_of(st, cfg, net).map(|x| (&x.cfg, x.maxlen));
+            let backup = crate::sync_backup::backup_of(st, cfg, net).map(|x| (&x.cfg, x.maxlen));
+            dump_each(d, master.into_iter().chain(backup), cmd::NEW_DAEMON, |e, (dc, maxlen)| {
+                m::encode_daemon(e, dc, maxlen as u16).map_err(|_| refuse(errno::EMSGSIZE, msg::TOO_BIG))
+            })
+        }
         _ => Err(refuse(errno::EOPNOTSUPP, c"command not supported by rvs")),
     }
 }

@@ -42,6 +42,8 @@ pub(crate) mod sched;
 pub(crate) mod seq;
 #[path = "../core/src/svc_index.rs"]
 pub(crate) mod svc_index;
+#[path = "../core/src/sync_conn.rs"]
+pub(crate) mod sync_conn;
 #[path = "../core/src/sync_msg.rs"]
 pub(crate) mod sync_msg;
 #[path = "../core/src/synproxy.rs"]

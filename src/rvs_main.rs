@@ -5,8 +5,8 @@
 //! state they share is `state.rs`). `Rvs` holds the registrations in the
 //! order they are undone: the front-ends first (no new request), then the
 //! hooks (no new packet; netfilter waits for the running ones), the
-//! sync work and the collector, and last the state itself (with it the
-//! sync masters and their sockets). The state is reached from C only through
+//! sync works and the collector, and last the state itself (with it the
+//! sync daemons and their sockets). The state is reached from C only through
 //! `kern::module`, which keeps that safe whatever the order; the order
 //! makes sure no caller is left to find it gone. Every namespace's
 //! settings (`NetSettings`) come first and go last: whatever reaches a
@@ -33,13 +33,14 @@ mod sp_state;
 mod state;
 mod stats;
 mod sync;
+mod sync_backup;
 mod synproxy;
 mod sysctl;
 mod xmit;
 
 use kern::module::Published;
 pub(crate) use state::State;
-use kern::{CfgGuard, GcGuard, GcWork, GenlFamily, Hook, NetRef, NetSettings, NfHooks, ProcFiles, SyncWork, Sysctls};
+use kern::{CfgGuard, GcGuard, GcWork, GenlFamily, Hook, NetRef, NetSettings, NfHooks, ProcFiles, SyncRxWork, SyncWork, Sysctls};
 use rvs_core::addr::Family;
 use rvs_core::version::VERSION;
 
@@ -79,6 +80,9 @@ struct Rvs {
     _hooks: NfHooks,
     /// Before the state: no tick finds it gone (the masters go with it).
     _sync: SyncWork,
+    /// Before the state: no run of the receive work finds it gone, and no
+    /// arrival on a backup's socket (released with the state) queues it.
+    _sync_rx: SyncRxWork,
     _gc: GcWork,
     /// Unpublished and freed once nothing above can call in.
     _state: Published,
@@ -213,6 +217,7 @@ impl kernel::Module for Rvs {
         let state = Published::new(st)?;
         let gc = GcWork::start(GC_PERIOD_MS);
         let sync_work = SyncWork::start(sync::PERIOD_MS);
+        let sync_rx = SyncRxWork::start();
         let hooks = NfHooks::register([
             Hook::LocalIn(Family::V4, PRI_LOCAL_IN),
             Hook::PreRouting(Family::V4, PRI_PRE_ROUTING),
@@ -234,7 +239,7 @@ impl kernel::Module for Rvs {
         let proc_files = ProcFiles::register()?;
         let sysctls = Sysctls::register()?;
         pr_info!("rvs {} loaded (connection table 2^{} buckets)\n", VERSION, bits);
-        Ok(Rvs { _genl: genl, _proc: proc_files, _sysctl: sysctls, _hooks: hooks, _sync: sync_work, _gc: gc, _state: state, _settings: settings, conn_tab_bits: bits })
+        Ok(Rvs { _genl: genl, _proc: proc_files, _sysctl: sysctls, _hooks: hooks, _sync: sync_work, _sync_rx: sync_rx, _gc: gc, _state: state, _settings: settings, conn_tab_bits: bits })
     }
 }
 

@@ -99,27 +99,47 @@ pub(crate) struct SynproxyCtx {
 
 impl SynproxyCtx {
     pub(crate) fn new(cookie_isn: u32, data: CookieData, offered_ws: u8, window: u16) -> Result<Pin<KBox<Self>>> {
+        Self::make(cookie_isn, data, offered_ws, window, None)
+    }
+
+    /// As `new`; with `answered`, the real server has answered already
+    /// (the offset toward the client and its window scale): nothing is
+    /// kept, and no lock is taken to say so.
+    fn make(cookie_isn: u32, data: CookieData, offered_ws: u8, window: u16, answered: Option<(SeqDelta, u8)>) -> Result<Pin<KBox<Self>>> {
         KBox::pin_init(
             pin_init!(SynproxyCtx {
                 cookie_isn,
                 data,
                 offered_ws,
                 window,
-                ready: AtomicBool::new(false),
-                seq_out: AtomicU32::new(0),
-                rs_ws: AtomicU8::new(NO_WS),
+                ready: AtomicBool::new(answered.is_some()),
+                seq_out: AtomicU32::new(answered.map_or(0, |a| a.0 .0)),
+                rs_ws: AtomicU8::new(answered.map_or(NO_WS, |a| a.1)),
                 retries: AtomicU32::new(0),
                 storm_seq: AtomicU32::new(0),
                 storm_ack: AtomicU32::new(0),
                 storm_win: AtomicU32::new(0),
                 storm_n: AtomicU32::new(0),
                 queue <- new_spinlock!(
-                    Queue { skbs: [const { None }; SYNPROXY_STORE_MAX as usize], len: 0, bytes: 0, released: false },
+                    Queue { skbs: [const { None }; SYNPROXY_STORE_MAX as usize], len: 0, bytes: 0, released: answered.is_some() },
                     "rvs_synproxy_queue"
                 ),
             }),
             GFP_ATOMIC,
         )
+    }
+
+    /// The SYNPROXY part of a connection synced from another director,
+    /// whose real server answered there: the offset toward the client
+    /// and the window scales as that director agreed them (a client's or
+    /// offered shift past TCP's 14 is refused; a real server's past it is
+    /// taken as none).
+    /// Nothing is kept: the queue is released from the start.
+    pub(crate) fn synced(data: CookieData, offered_ws: u8, seq_out: SeqDelta, rs_ws: u8) -> Result<Pin<KBox<Self>>> {
+        if offered_ws > 14 || data.wscale.is_some_and(|w| w > 14) {
+            return Err(EINVAL);
+        }
+        Self::make(0, data, offered_ws, 0, Some((seq_out, if rs_ws <= 14 { rs_ws } else { NO_WS })))
     }
 
     /// The offset from the real server's sequence space to the client's.

@@ -36,6 +36,8 @@ pub(crate) struct Settings {
     pub(crate) masq_as_fullnat: AtomicBool,
     tcp: [AtomicU32; NR_STATES],
     udp: AtomicU32,
+    /// `Setting::SyncRefreshPeriod` (0: half the state's timeout).
+    pub(crate) sync_refresh: AtomicU32,
     pub(crate) sp: SynproxySettings,
     /// The local port range, `min << 16 | max` (one word: a reader never
     /// sees one bound of a range and the other of another).
@@ -80,6 +82,7 @@ impl Settings {
             masq_as_fullnat: AtomicBool::new(false),
             tcp: core::array::from_fn(|i| AtomicU32::new(t.tcp[i])),
             udp: AtomicU32::new(t.udp),
+            sync_refresh: AtomicU32::new(0),
             sp: SynproxySettings {
                 init_mss: AtomicU32::new(1452),
                 sack: AtomicBool::new(true),
@@ -138,6 +141,7 @@ impl Settings {
             Setting::SynproxyAckStore => self.sp.ack_store.load(Relaxed),
             Setting::SynproxySynRetry => self.sp.syn_retry.load(Relaxed),
             Setting::SynproxyAckStorm => self.sp.ack_storm.load(Relaxed),
+            Setting::SyncRefreshPeriod => self.sync_refresh.load(Relaxed),
         }
     }
 
@@ -162,6 +166,7 @@ impl Settings {
             Setting::SynproxyAckStore => self.sp.ack_store.store(v, Relaxed),
             Setting::SynproxySynRetry => self.sp.syn_retry.store(v, Relaxed),
             Setting::SynproxyAckStorm => self.sp.ack_storm.store(v, Relaxed),
+            Setting::SyncRefreshPeriod => self.sync_refresh.store(v, Relaxed),
         }
     }
 }
@@ -175,8 +180,9 @@ const fn pack(r: PortRange) -> u32 {
 pub(crate) struct State {
     pub(crate) conns: conn_table::ConnTable,
     pub(crate) svcs: kern::RcuBox<service::ServiceSet>,
-    /// Every namespace's connection sync master (`sync`).
-    pub(crate) sync: kern::RcuBox<crate::sync::MasterSet>,
+    /// Every namespace's connection sync master and backup (`sync`,
+    /// `sync_backup`).
+    pub(crate) sync: kern::RcuBox<crate::sync::Daemons>,
     pub(crate) stats: stats::Stats,
     /// Jiffies of the last rate estimation.
     pub(crate) est_last: AtomicU64,

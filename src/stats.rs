@@ -100,10 +100,25 @@ pub(crate) enum Ctr {
     /// Records a master could not queue (its queue full until the next
     /// send) and datagrams the socket refused: the backup misses them.
     SyncLost,
+    /// Datagrams a sync backup read.
+    SyncRxMsgs,
+    /// Of those, messages refused whole or cut short by a fault in their
+    /// framing (the records before the fault stand), or longer than the
+    /// backup reads.
+    SyncRxBad,
+    /// Of those, messages of another sync id, ignored.
+    SyncRxOtherId,
+    /// Records that made a connection, and that updated one.
+    SyncRxConns,
+    SyncRxUpdated,
+    /// Records not taken: malformed, a template, a method or family rvs
+    /// does not sync, no such service or real server here, a clash with a
+    /// connection of this director's, the table full.
+    SyncRxRefused,
 }
 
 /// Number of counters.
-pub(crate) const NR: u32 = Ctr::SyncLost as u32 + 1;
+pub(crate) const NR: u32 = Ctr::SyncRxRefused as u32 + 1;
 
 const NAMES: [&str; NR as usize] = [
     "in_pkts",
@@ -145,6 +160,12 @@ const NAMES: [&str; NR as usize] = [
     "sync_records",
     "sync_sent",
     "sync_lost",
+    "sync_rx_msgs",
+    "sync_rx_bad",
+    "sync_rx_other_id",
+    "sync_rx_conns",
+    "sync_rx_updated",
+    "sync_rx_refused",
 ];
 
 /// The counters.

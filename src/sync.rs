@@ -18,8 +18,9 @@
 //! and port, sequence offsets, SYNPROXY and TOA state), which ip_vs skips
 //! as optional (it then holds the connection with a method it has no
 //! transmit function for, and leaves its packets to its own stack).
-//! Not yet: the periodic re-sync of long-lived connections (upstream's
-//! sync_period / sync_refresh_period), persistence templates, the backup.
+//! A connection whose state stays is sent again while its packets flow,
+//! every `sync_refresh_period` (`resync`). Not yet: persistence
+//! templates.
 //!
 //! The packet path takes no lock shared by all CPUs: records go into
 //! `STRIPES` rings, the ring picked from the connection's ports, each
@@ -39,6 +40,7 @@
 //! namespace is freed: a kernel socket holds no reference to it.
 
 use crate::conn_table::Conn;
+use crate::sync_backup::Backup;
 use crate::kern::{self, BhOff, CfgGuard, McastSender, NetRef, RcuBox, RcuGuard};
 use crate::rvs_core::ipvs_msg::DaemonCfg;
 use crate::rvs_core::method::Method;
@@ -47,6 +49,7 @@ use crate::rvs_core::tcp_state::TcpState;
 use crate::stats::Ctr;
 use crate::State;
 use core::pin::Pin;
+use core::sync::atomic::Ordering::Relaxed;
 use kernel::new_mutex;
 use kernel::new_spinlock;
 use kernel::prelude::*;
@@ -96,30 +99,50 @@ pub(crate) struct Master {
     out: Pin<KBox<Mutex<Out>>>,
 }
 
-/// Every namespace's masters.
-pub(crate) struct MasterSet {
+/// Every namespace's sync daemons: masters here, backups in
+/// `sync_backup` (at most one of each per namespace).
+pub(crate) struct Daemons {
     masters: KVec<Arc<Master>>,
+    pub(crate) backups: KVec<Arc<Backup>>,
 }
 
-impl MasterSet {
-    pub(crate) fn empty() -> Result<KBox<MasterSet>> {
-        Ok(KBox::new(MasterSet { masters: KVec::new() }, GFP_KERNEL)?)
+/// A copy of `v` without `net`'s entry, plus `add`.
+fn replaced<T>(v: &KVec<Arc<T>>, net_of: impl Fn(&T) -> NetRef, net: NetRef, add: Option<Arc<T>>) -> Result<KVec<Arc<T>>> {
+    let mut out = KVec::with_capacity(v.len() + 1, GFP_KERNEL)?;
+    for m in v.iter().filter(|m| net_of(m) != net) {
+        out.push(m.clone(), GFP_KERNEL)?;
+    }
+    if let Some(m) = add {
+        out.push(m, GFP_KERNEL)?;
+    }
+    Ok(out)
+}
+
+impl Daemons {
+    pub(crate) fn empty() -> Result<KBox<Daemons>> {
+        Ok(KBox::new(Daemons { masters: KVec::new(), backups: KVec::new() }, GFP_KERNEL)?)
     }
 
     fn of(&self, net: NetRef) -> Option<&Arc<Master>> {
         self.masters.iter().find(|m| m.net == net)
     }
 
-    /// A copy without `net`'s master, plus `add`.
-    fn without(&self, net: NetRef, add: Option<Arc<Master>>) -> Result<KBox<MasterSet>> {
-        let mut v = KVec::with_capacity(self.masters.len() + 1, GFP_KERNEL)?;
-        for m in self.masters.iter().filter(|m| m.net != net) {
-            v.push(m.clone(), GFP_KERNEL)?;
-        }
-        if let Some(m) = add {
-            v.push(m, GFP_KERNEL)?;
-        }
-        Ok(KBox::new(MasterSet { masters: v }, GFP_KERNEL)?)
+    pub(crate) fn backup_of(&self, net: NetRef) -> Option<&Arc<Backup>> {
+        self.backups.iter().find(|b| b.net == net)
+    }
+
+    /// A copy with `net`'s master replaced by `add` (or gone).
+    fn without(&self, net: NetRef, add: Option<Arc<Master>>) -> Result<KBox<Daemons>> {
+        let masters = replaced(&self.masters, |m| m.net, net, add)?;
+        let backups = replaced(&self.backups, |b| b.net, net, self.backup_of(net).cloned())?;
+        Ok(KBox::new(Daemons { masters, backups }, GFP_KERNEL)?)
+    }
+
+    /// A copy with `net`'s backup replaced by `add` (or gone).
+    pub(crate) fn with_backup(&self, net: NetRef, add: Option<Arc<Backup>>) -> Result<KBox<Daemons>> {
+        let masters = replaced(&self.masters, |m| m.net, net, self.of(net).cloned())?;
+        let backups = replaced(&self.backups, |b| b.net, net, add)?;
+        Ok(KBox::new(Daemons { masters, backups }, GFP_KERNEL)?)
     }
 }
 
@@ -245,16 +268,25 @@ pub(crate) fn master_of<'a>(st: &'a State, cfg: &'a CfgGuard, net: NetRef) -> Op
     st.sync.read_locked(cfg).of(net).map(|m| &**m)
 }
 
-/// The namespace is going away: its master goes (without sending: the
-/// namespace's devices are going too). Its socket is released first,
-/// which needs no memory: it must not outlive the namespace; the master
-/// then leaves the set (if there is no memory for a new set, it stays,
-/// socketless, its records dropped, until rvs unloads).
+/// The namespace is going away: its master and backup go (without
+/// sending: the namespace's devices are going too). Their sockets are
+/// released first, which needs no memory: they must not outlive the
+/// namespace; the daemons then leave the set (if there is no memory for
+/// a new set, they stay, socketless, a master's records dropped, until
+/// rvs unloads).
 pub(crate) fn net_gone(st: &State, cfg: &CfgGuard, net: NetRef) {
     let set = st.sync.read_locked(cfg);
-    let Some(m) = set.of(net) else { return };
-    drop(m.out.lock().sock.take());
-    if let Ok(new) = set.without(net, None) {
+    let (m, b) = (set.of(net), set.backup_of(net));
+    if m.is_none() && b.is_none() {
+        return;
+    }
+    if let Some(m) = m {
+        drop(m.out.lock().sock.take());
+    }
+    if let Some(b) = b {
+        b.close();
+    }
+    if let Ok(new) = set.without(net, None).and_then(|s| s.with_backup(net, None)) {
         st.sync.replace(cfg, new);
     }
 }
@@ -291,11 +323,50 @@ pub(crate) fn conn_changed(st: &State, g: &RcuGuard, c: &Conn, new: TcpState) {
         return;
     }
     let r = record_of(c, new);
+    c.synced_at.store(stamp(kern::jiffies()), Relaxed);
     if m.push(&r, (c.in_t.sport ^ c.in_t.dport) as usize) {
         st.stats.inc(Ctr::SyncRecords);
     } else {
         st.stats.inc(Ctr::SyncLost);
     }
+}
+
+/// A packet of connection `c` left its state `s` as it was: its record
+/// again if the last is older than the namespace's `sync_refresh_period`
+/// (by default half the state's timeout). A backup's copy lives on only
+/// as long as the timeout of its last record (no packet renews it there),
+/// so a connection that outlives that timeout would be lost to a backup
+/// without it (upstream's sync_refresh_period; its default rule, a
+/// record every 50 packets, sends far more). TCP connections are resent
+/// while established (the other states are synced as they change, and
+/// last little); UDP ones always. Where no master runs this is one load.
+pub(crate) fn resync(st: &State, g: &RcuGuard, c: &Conn, s: TcpState, now: u64) {
+    if st.sync.read(g).masters.is_empty() {
+        return;
+    }
+    if c.proto != IPPROTO_UDP && s != TcpState::Established {
+        return;
+    }
+    let settings = c.net.settings();
+    let period = match settings.sync_refresh.load(Relaxed) {
+        0 if c.proto == IPPROTO_UDP => settings.udp_timeout() / 2,
+        0 => settings.tcp_timeout(s) / 2,
+        p => p,
+    }
+    .max(1);
+    let last = c.synced_at.load(Relaxed);
+    if stamp(now).wrapping_sub(last) < period {
+        return;
+    }
+    // One CPU of those passing at once sends it.
+    if c.synced_at.compare_exchange(last, stamp(now), Relaxed, Relaxed).is_ok() {
+        conn_changed(st, g, c, s);
+    }
+}
+
+/// `Conn::synced_at`'s clock: seconds, wrapping.
+fn stamp(now: u64) -> u32 {
+    (now / kern::hz()) as u32
 }
 
 /// The record of connection `c` in state `s`.
@@ -344,6 +415,6 @@ fn record_of(c: &Conn, s: TcpState) -> Record<'static> {
 }
 
 /// The empty set the state starts with.
-pub(crate) fn new_set() -> Result<RcuBox<MasterSet>> {
-    Ok(kern::RcuBox::new(MasterSet::empty()?))
+pub(crate) fn new_set() -> Result<RcuBox<Daemons>> {
+    Ok(kern::RcuBox::new(Daemons::empty()?))
 }

@@ -21,7 +21,7 @@ enum Knob {
     LportMax,
 }
 
-const KNOBS: [(&CStr, Knob); 28] = [
+const KNOBS: [(&CStr, Knob); 29] = [
     (c"fullnat_timestamp_remove_entry", Knob::S(Setting::TsStrip)),
     (c"fullnat_mss_adjust_entry", Knob::S(Setting::MssAdjust)),
     (c"fullnat_toa_entry", Knob::S(Setting::Toa)),
@@ -50,6 +50,7 @@ const KNOBS: [(&CStr, Knob); 28] = [
     (c"synproxy_ack_skb_store_thresh", Knob::S(Setting::SynproxyAckStore)),
     (c"synproxy_syn_retry", Knob::S(Setting::SynproxySynRetry)),
     (c"synproxy_ack_storm_thresh", Knob::S(Setting::SynproxyAckStorm)),
+    (c"sync_refresh_period", Knob::S(Setting::SyncRefreshPeriod)),
 ];
 
 /// Entry `idx`: its name and bounds; `None` past the last.

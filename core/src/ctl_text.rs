@@ -107,6 +107,10 @@ pub enum Setting {
     /// SYNPROXY: identical pure ACKs from a real server passed on before
     /// the rest are dropped (0: no guard).
     SynproxyAckStorm,
+    /// Connection sync: seconds after which a connection whose state has
+    /// not changed is synced again while its packets flow (0: half its
+    /// state's timeout), so that a backup's copy does not expire under it.
+    SyncRefreshPeriod,
 }
 
 /// Most client packets SYNPROXY keeps per connection.
@@ -143,6 +147,7 @@ impl Setting {
             b"synproxy_ack_skb_store_thresh" => Setting::SynproxyAckStore,
             b"synproxy_syn_retry" => Setting::SynproxySynRetry,
             b"synproxy_ack_storm_thresh" => Setting::SynproxyAckStorm,
+            b"sync_refresh_period" => Setting::SyncRefreshPeriod,
             _ => return Option::None,
         })
     }
@@ -152,7 +157,7 @@ impl Setting {
         match self {
             Setting::TsStrip | Setting::MssAdjust | Setting::Toa | Setting::DropFragments | Setting::DropUdpToTcpVip | Setting::DropTcpUnknownPort => 1,
             // A day: beyond that an idle entry is a leak, not a connection.
-            Setting::TcpTimeout(_) | Setting::UdpTimeout => 86400,
+            Setting::TcpTimeout(_) | Setting::UdpTimeout | Setting::SyncRefreshPeriod => 86400,
             Setting::SynproxyInitMss => 1460,
             Setting::SynproxySack | Setting::ExpireTcpRst | Setting::ExpireQuiescentTemplate | Setting::MasqAsFullnat => 1,
             Setting::SynproxyWscale => 14,
@@ -177,7 +182,8 @@ impl Setting {
             | Setting::SynproxyAckStorm
             | Setting::ExpireTcpRst
             | Setting::ExpireQuiescentTemplate
-            | Setting::MasqAsFullnat => 0,
+            | Setting::MasqAsFullnat
+            | Setting::SyncRefreshPeriod => 0,
             Setting::ToaV6Kind => super::toa::KIND_V6 as u32,
         }
     }

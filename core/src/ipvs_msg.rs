@@ -90,8 +90,7 @@ pub mod msg {
     pub const DAEMON_ID: &CStr = c"a sync daemon needs STATE, MCAST_IFN and SYNC_ID (stopping one: STATE)";
     pub const DAEMON_STATE: &CStr = c"sync daemon state must be master (1) or backup (2)";
     pub const DAEMON_GROUP: &CStr = c"the sync group must be a multicast address";
-    pub const DAEMON_BACKUP: &CStr = c"rvs has no sync backup yet (a master only)";
-    pub const DAEMON_RUNNING: &CStr = c"this namespace's sync master is running already";
+    pub const DAEMON_RUNNING: &CStr = c"this namespace runs a sync daemon of that state already";
     pub const DAEMON_NONE: &CStr = c"no sync daemon of that state runs in this namespace";
     pub const DAEMON_IF: &CStr = c"no such interface in this namespace (mcast-interface)";
     pub const DAEMON_SOCK: &CStr = c"the sync socket could not be made";

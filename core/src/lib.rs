@@ -27,6 +27,7 @@ pub mod packet;
 pub mod sched;
 pub mod seq;
 pub mod svc_index;
+pub mod sync_conn;
 pub mod sync_msg;
 pub mod synproxy;
 pub mod tcp_state;

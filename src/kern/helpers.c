@@ -75,7 +75,8 @@ MODULE_PARM_DESC(ctl, "temporary text control interface");
 
 static int stats_get(char *buf, const struct kernel_param *kp)
 {
-	return rvs_stats_read(buf, PAGE_SIZE);
+	/* Less than a page: sysfs takes a page's worth as an overrun. */
+	return rvs_stats_read(buf, PAGE_SIZE - 1);
 }
 
 /*
@@ -1285,7 +1286,7 @@ void rvs_gc_stop(void)
  */
 static int sync_setsockopt(struct socket *sock, int level, int name, const void *val, unsigned int len)
 {
-	return sock->ops->setsockopt(sock, level, name, KERNEL_SOCKPTR(val), len);
+	return sock->ops->setsockopt(sock, level, name, KERNEL_SOCKPTR((void *)val), len);
 }
 
 struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6,
@@ -1366,6 +1367,148 @@ int rvs_sync_send(struct socket *sock, const void *buf, size_t len)
 
 void rvs_sync_sock_release(struct socket *sock)
 {
+	sock_release(sock);
+}
+
+/*
+ * A backup's receiving side. A datagram's arrival (softirq, where
+ * sk_data_ready is called, inside an RCU read-side section) queues the
+ * receive work, which reads the socket until it is empty. The work is
+ * queued only while rx_on is set: rvs_sync_rx_stop() clears it, waits a
+ * grace period (every arrival that saw it set has queued by then) and
+ * then cancels the work, so nothing queues it once the module goes.
+ */
+static bool rx_on;
+/* A UDP socket's own callback (sock_def_readable, not exported), put back at release. */
+static void (*rx_def_ready)(struct sock *sk);
+static void sync_rx_fn(struct work_struct *w);
+static DECLARE_WORK(sync_rx_work, sync_rx_fn);
+
+static void sync_rx_fn(struct work_struct *w)
+{
+	/* Another round later rather than a long one now. */
+	if (rvs_sync_rx() && READ_ONCE(rx_on))
+		queue_work(system_long_wq, &sync_rx_work);
+}
+
+static void sync_data_ready(struct sock *sk)
+{
+	if (READ_ONCE(rx_on))
+		queue_work(system_long_wq, &sync_rx_work);
+}
+
+void rvs_sync_rx_start(void)
+{
+	WRITE_ONCE(rx_on, true);
+}
+
+void rvs_sync_rx_stop(void)
+{
+	WRITE_ONCE(rx_on, false);
+	synchronize_rcu();
+	cancel_work_sync(&sync_rx_work);
+}
+
+struct socket *rvs_sync_backup_sock(struct net *net, const char *ifname, bool v6,
+				    const u8 *group, u16 port, int rcvbuf,
+				    unsigned int *mtu, int *err)
+{
+	struct sockaddr_storage at = {};
+	struct net_device *dev;
+	struct socket *sock;
+	int ifindex, alen;
+	int r;
+
+	dev = dev_get_by_name(net, ifname);
+	if (!dev) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	ifindex = dev->ifindex;
+	*mtu = READ_ONCE(dev->mtu);
+	dev_put(dev);
+
+	r = sock_create_kern(net, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP, &sock);
+	if (r < 0) {
+		*err = r;
+		return NULL;
+	}
+	/* Other listeners of the group on the host may bind it too. */
+	sock_set_reuseaddr(sock->sk);
+	/* As upstream's set_sock_size: a burst of a busy master's messages waits here. */
+	lock_sock(sock->sk);
+	sock->sk->sk_userlocks |= SOCK_RCVBUF_LOCK;
+	WRITE_ONCE(sock->sk->sk_rcvbuf, max_t(int, rcvbuf, SOCK_MIN_RCVBUF));
+	release_sock(sock->sk);
+	/* Only what arrives on the interface. */
+	r = sock_bindtoindex(sock->sk, ifindex, true);
+	if (v6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&at;
+		struct ipv6_mreq mreq = { .ipv6mr_ifindex = ifindex };
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, group, 16);
+		sin6->sin6_port = htons(port);
+		if (ipv6_addr_type(&sin6->sin6_addr) & IPV6_ADDR_LINKLOCAL)
+			sin6->sin6_scope_id = ifindex;
+		memcpy(&mreq.ipv6mr_multiaddr, group, 16);
+		alen = sizeof(*sin6);
+		if (!r)
+			r = sync_setsockopt(sock, SOL_IPV6, IPV6_ADD_MEMBERSHIP, &mreq, sizeof(mreq));
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&at;
+		struct ip_mreqn mreq = { .imr_ifindex = ifindex };
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, group, 4);
+		sin->sin_port = htons(port);
+		memcpy(&mreq.imr_multiaddr, group, 4);
+		alen = sizeof(*sin);
+		if (!r)
+			r = sync_setsockopt(sock, SOL_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq));
+	}
+	if (!r)
+		r = kernel_bind(sock, (struct sockaddr *)&at, alen);
+	if (r < 0) {
+		sock_release(sock);
+		*err = r;
+		return NULL;
+	}
+	write_lock_bh(&sock->sk->sk_callback_lock);
+	WRITE_ONCE(rx_def_ready, sock->sk->sk_data_ready);
+	sock->sk->sk_data_ready = sync_data_ready;
+	write_unlock_bh(&sock->sk->sk_callback_lock);
+	return sock;
+}
+
+int rvs_sync_recv(struct socket *sock, void *buf, size_t len, u8 *from, bool *trunc)
+{
+	struct sockaddr_storage src = {};
+	struct msghdr msg = { .msg_name = &src, .msg_namelen = sizeof(src) };
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	int r;
+
+	r = kernel_recvmsg(sock, &msg, &iov, 1, len, MSG_DONTWAIT);
+	if (r < 0)
+		return r;
+	*trunc = msg.msg_flags & MSG_TRUNC;
+	memset(from, 0, 16);
+	if (src.ss_family == AF_INET6) {
+		memcpy(from, &((struct sockaddr_in6 *)&src)->sin6_addr, 16);
+	} else if (src.ss_family == AF_INET) {
+		from[10] = 0xff;
+		from[11] = 0xff;
+		memcpy(from + 12, &((struct sockaddr_in *)&src)->sin_addr, 4);
+	}
+	return r;
+}
+
+void rvs_sync_rx_sock_release(struct socket *sock)
+{
+	write_lock_bh(&sock->sk->sk_callback_lock);
+	if (sock->sk->sk_data_ready == sync_data_ready && READ_ONCE(rx_def_ready))
+		sock->sk->sk_data_ready = READ_ONCE(rx_def_ready);
+	write_unlock_bh(&sock->sk->sk_callback_lock);
 	sock_release(sock);
 }
 

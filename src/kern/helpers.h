@@ -190,6 +190,33 @@ struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6
 /* One datagram, not waiting for room: bytes sent or -errno. Process context. */
 int rvs_sync_send(struct socket *sock, const void *buf, size_t len);
 void rvs_sync_sock_release(struct socket *sock);
+/*
+ * A backup's UDP socket in namespace net: bound to group:port (4 or 16
+ * bytes, by v6) on the interface ifname, joined to the group there, with
+ * a receive buffer of rcvbuf bytes; each datagram's arrival queues the
+ * receive work (rvs_sync_rx()). On success *mtu is the interface's MTU.
+ * NULL and *err (-errno) on failure. Release with rvs_sync_rx_sock_release.
+ */
+struct socket *rvs_sync_backup_sock(struct net *net, const char *ifname, bool v6,
+				    const u8 *group, u16 port, int rcvbuf,
+				    unsigned int *mtu, int *err);
+/*
+ * One datagram, not waiting: its length (0 for an empty one), -EAGAIN when
+ * none is queued, or -errno; a datagram longer than len is cut short and
+ * *trunc set. The sender's address goes to from (16 bytes: IPv4 as
+ * ::ffff:a.b.c.d). Process context.
+ */
+int rvs_sync_recv(struct socket *sock, void *buf, size_t len, u8 *from, bool *trunc);
+/* Detaches the arrival callback, then releases the socket. */
+void rvs_sync_rx_sock_release(struct socket *sock);
+/*
+ * The receive work (rvs_sync_rx() until it returns false, requeued when it
+ * returns true). Arrivals queue it only between rvs_sync_rx_start() and
+ * rvs_sync_rx_stop(); the latter also waits for a run in progress.
+ */
+void rvs_sync_rx_start(void);
+void rvs_sync_rx_stop(void);
+bool rvs_sync_rx(void);
 /* The sync work: calls rvs_sync_tick() every period_ms from a workqueue. */
 void rvs_sync_work_start(unsigned int period_ms);
 void rvs_sync_work_stop(void);

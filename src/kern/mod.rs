@@ -51,6 +51,6 @@ pub(crate) use skb::{Skb, Verdict};
 pub(crate) use sync::{BhOff, CfgGuard, GcGuard};
 pub(crate) use sysctl::Sysctls;
 pub(crate) use time::{hz, jiffies};
-pub(crate) use udp::McastSender;
-pub(crate) use workqueue::{sync_work_now, GcWork, SyncWork};
+pub(crate) use udp::{McastReceiver, McastSender};
+pub(crate) use workqueue::{sync_work_now, GcWork, SyncRxWork, SyncWork};
 pub(crate) use zeroed::Zeroed;

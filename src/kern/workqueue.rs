@@ -82,3 +82,39 @@ pub(crate) extern "C" fn rvs_sync_tick() {
         crate::sync::tick(st, &cfg);
     }
 }
+
+/// Connection sync's receive work (`crate::sync_backup::receive`), queued
+/// by a backup's socket as datagrams arrive: allowed to be queued while
+/// this lives; on drop, no arrival queues it any more and a run in
+/// progress is waited for.
+pub(crate) struct SyncRxWork(());
+
+impl SyncRxWork {
+    pub(crate) fn start() -> Self {
+        // SAFETY: sets a flag the static work item's queueing reads;
+        // `Drop` clears it.
+        unsafe { b::rvs_sync_rx_start() };
+        SyncRxWork(())
+    }
+}
+
+impl Drop for SyncRxWork {
+    fn drop(&mut self) {
+        // SAFETY: clears the flag, waits for a grace period and cancels
+        // (waiting for) the static work item; process context.
+        unsafe { b::rvs_sync_rx_stop() }
+    }
+}
+
+/// The receive work's body (workqueue context), under the configuration
+/// mutex, which the set of backups changes under and which keeps a
+/// namespace's exit from taking a socket being read. True: there is more
+/// to read, run again.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_sync_rx() -> bool {
+    let cfg = super::sync::CfgGuard::lock();
+    match module::state_cfg(&cfg) {
+        Some(st) => crate::sync_backup::receive(st, &cfg),
+        None => false,
+    }
+}

@@ -262,8 +262,9 @@ def errors(g):
          E.EINVAL, "master (1) or backup (2)"),
         ("daemon group", NEW_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 1)) + nla(2, b"lo\0") + nla(3, struct.pack("=I", 1))
                                           + nla(5, socket.inet_aton("192.0.2.1"))), E.EINVAL, "multicast"),
-        ("daemon backup", NEW_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 2)) + nla(2, b"lo\0") + nla(3, struct.pack("=I", 1))),
-         E.EOPNOTSUPP, "no sync backup yet"),
+        ("daemon backup interface", NEW_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 2)) + nla(2, b"nosuch9\0") + nla(3, struct.pack("=I", 1))),
+         E.ENODEV, "no such interface"),
+        ("daemon backup stop", DEL_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 2))), E.ESRCH, "no sync daemon"),
         ("daemon interface", NEW_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 1)) + nla(2, b"nosuch9\0") + nla(3, struct.pack("=I", 1))),
          E.ENODEV, "no such interface"),
         ("daemon stop", DEL_DAEMON, nest(CMD_DAEMON, nla(1, struct.pack("=I", 1))), E.ESRCH, "no sync daemon"),

@@ -72,6 +72,43 @@ topo_up() {
 # topo_down like the topology's own.
 extra_ns() { ip netns add "rvs-$1" && ip -n "rvs-$1" link set lo up; }
 
+# director2 LADDR: a second director, namespace rvs-d2, beside d: on the
+# real servers' bridge (198.51.100.2, LADDR beside it, device e0), on its
+# own link to the client (203.0.113.2, device f0; the client's side is
+# 203.0.113.1 on c1), the VIP on lo. The client reaches it by a route to
+# the VIP via 203.0.113.2.
+D2_IN=198.51.100.2
+D2_OUT=203.0.113.2
+director2() {
+  extra_ns d2
+  ip link add e2 netns rvs-d type veth peer name e0 netns rvs-d2
+  ip -n rvs-d link set e2 master br0
+  ip -n rvs-d link set e2 up
+  ip -n rvs-d2 addr add "$D2_IN/24" dev e0
+  ip -n rvs-d2 addr add "$1/32" dev e0
+  ip -n rvs-d2 link set e0 up
+  ip link add c1 netns rvs-c type veth peer name f0 netns rvs-d2
+  ip -n rvs-c addr add 203.0.113.1/24 dev c1
+  ip -n rvs-c link set c1 up
+  ip -n rvs-d2 addr add "$D2_OUT/24" dev f0
+  ip -n rvs-d2 link set f0 up
+  ip -n rvs-d2 addr add "$VIP/32" dev lo
+  ip -n rvs-d2 route add 192.0.2.0/24 via 203.0.113.1
+  nsx d2 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.f0.rp_filter=0
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds
+# (checked every 0.1 s), or fails the test.
+wait_until() {
+  local secs=$1 what=$2 i
+  shift 2
+  for ((i = 0; i < secs * 10; i++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  fail "$what: not within ${secs}s"
+}
+
 topo_down() {
   local ns
   for ns in $(ip netns list 2>/dev/null | awk '/^rvs-/{print $1}'); do ip netns del "$ns" 2>/dev/null || true; done
@@ -89,6 +126,9 @@ unload_toa() { rmmod toa; }
 rvs_ctl() { nsx d sh -c 'echo "$*" > /sys/module/rvs/parameters/ctl' rvs_ctl "$@"; }
 # rvs_stat NAME: one counter.
 rvs_stat() { awk -v k="$1" '$1 == k {print $2}' /sys/module/rvs/parameters/stats; }
+# stat_reaches NAME VALUE: true once counter NAME is at least VALUE (for
+# wait_until).
+stat_reaches() { [ "$(rvs_stat "$1")" -ge "$2" ]; }
 
 # start_servers N PORT [udp]: tests/lib/tcpsrv.py on each real server.
 start_servers() {

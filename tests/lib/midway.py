@@ -2,7 +2,8 @@
 """Transfers stopped halfway, for tests that change the director under
 them: midway.py ADDR PORT BYTES opens an upload and a download of BYTES
 each to ADDR:PORT (tcpsrv.py's SINK and SOURCE) and an echo connection
-(HOLD), moves the first half of each transfer, prints "half" and waits
+(HOLD), moves the first half of each transfer, prints "peer" and the
+address the real server sees the echo connection from, then "half", waits
 for a line on stdin; then it moves the rest, checks the sha256 of both
 transfers and the echo, and prints one line per connection
 ("upload ok", "download ok", "echo ok"; CORRUPT or the error otherwise).
@@ -36,7 +37,8 @@ got.update(received)
 
 echo, echof = conn()
 echo.sendall(b"HOLD\n")
-echof.readline()
+# The address the real server's application sees the echo connection from.
+print("peer", echof.readline().decode().split()[1], flush=True)
 
 print("half", flush=True)
 sys.stdin.readline()

@@ -15,23 +15,7 @@ topo_up 3
 load_rvs
 start_servers 3 8080
 LADDR2=198.51.100.220
-# d2: on the real servers' bridge (198.51.100.2, its LADDR beside it) and
-# on its own link to the client (203.0.113.0/24), the VIP on lo.
-extra_ns d2
-ip link add e2 netns rvs-d type veth peer name e0 netns rvs-d2
-ip -n rvs-d link set e2 master br0
-ip -n rvs-d link set e2 up
-ip -n rvs-d2 addr add 198.51.100.2/24 dev e0
-ip -n rvs-d2 addr add "$LADDR2/32" dev e0
-ip -n rvs-d2 link set e0 up
-ip link add c1 netns rvs-c type veth peer name f0 netns rvs-d2
-ip -n rvs-c addr add 203.0.113.1/24 dev c1
-ip -n rvs-c link set c1 up
-ip -n rvs-d2 addr add 203.0.113.2/24 dev f0
-ip -n rvs-d2 link set f0 up
-ip -n rvs-d2 addr add "$VIP/32" dev lo
-ip -n rvs-d2 route add 192.0.2.0/24 via 203.0.113.1
-nsx d2 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.f0.rp_filter=0
+director2 "$LADDR2"
 
 nsx d ipvsadm -A -t "$VIP:80" -s mh
 nsx d2 ipvsadm -A -t "$VIP:80" -s mh

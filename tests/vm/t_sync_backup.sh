@@ -1,0 +1,164 @@
+# vm-tcg: single
+# Connection sync, the backup's side, and a director lost under live
+# connections. Director d runs the sync master (stock ipvsadm), d2 (the
+# second director, director2) the backup; both have the same FULLNAT
+# services, mh scheduled (VIP:80, and VIP:83 with SYNPROXY), d2 with the
+# real servers added in another order, each director its own LADDR;
+# toa.ko on the real servers.
+# - An upload, a download and an echo connection through d on each
+#   service, halfway: d2's table holds them, ESTABLISHED, toward the same
+#   real servers as d's, from d's LADDR and ports.
+# - Re-sync (first): with d's established timeout at 4 s, a connection through d
+#   that carries a line every 0.3 s stays in d2's table well past 4 s
+#   (d sends its record again every sync_refresh_period, here 1 s, while
+#   its packets flow; without it d2's copy would expire).
+# - d dies: its link to the client goes down and its LADDR goes; d2
+#   takes the LADDR (the real servers' neighbour entries are flushed, as
+#   a gratuitous ARP would update them) and the client's route moves to
+#   d2. Every transfer completes intact (sha256) and every echo
+#   connection goes on: no established connection is lost. The real
+#   servers saw the client's own address (TOA) before and see it on new
+#   connections through d2.
+# - A NAT record from a crafted sender makes a NAT connection; a record
+#   of another sync id is ignored; one for a service d2 lacks is refused.
+# - 10,000 hostile datagrams (tests/lib/syncmsg.py fuzz): every one read
+#   and counted, the connections synced before are still there, and the
+#   kernel log stays clean (the harness checks it).
+. tests/lib/lib.sh
+trap cleanup_all EXIT
+topo_up 3
+load_rvs
+load_toa
+start_servers 3 8080
+LADDR2=198.51.100.220
+director2 "$LADDR2"
+for n in d d2; do
+  if [ "$n" = d ]; then order="1 2 3" laddr=${LADDRS[0]}; else order="3 1 2" laddr=$LADDR2; fi
+  nsx "$n" "$RVSADM" -A -t "$VIP:80" -s mh
+  nsx "$n" "$RVSADM" -A -t "$VIP:83" -s mh -j enable
+  for p in 80 83; do
+    for i in $order; do nsx "$n" "$RVSADM" -a -t "$VIP:$p" -r "$(rs_addr "$i"):8080" -b; done
+    nsx "$n" "$RVSADM" -P -t "$VIP:$p" -z "$laddr"
+  done
+done
+# A NAT service on d2 only (for the crafted record).
+nsx d2 ipvsadm -A -t "$VIP:81" -s rr
+nsx d2 ipvsadm -a -t "$VIP:81" -r "$(rs_addr 1):8080" -m
+
+nsx d ipvsadm --start-daemon master --mcast-interface br0 --syncid 9
+nsx d2 ipvsadm --start-daemon backup --mcast-interface e0 --syncid 9
+assert_eq "the backup listed" "backup sync daemon (mcast=e0, syncid=9, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)" \
+  "$(nsx d2 ipvsadm -L --daemon | sed 's/  */ /g')"
+assert_eq "rvsadm lists it as ipvsadm does" "$(nsx d2 ipvsadm -L --daemon)" "$(nsx d2 "$RVSADM" -L --daemon)"
+if out=$(nsx d2 ipvsadm --start-daemon backup --mcast-interface e0 2>&1); then fail "a second backup started"; fi
+grep -qi "already" <<<"$out" || fail "a second backup: $out"
+# A master beside the backup, as every director of a cluster runs.
+nsx d2 ipvsadm --start-daemon master --mcast-interface e0 --syncid 9
+[ "$(nsx d2 ipvsadm -L --daemon | wc -l)" = 2 ] || fail "master and backup not both listed: $(nsx d2 ipvsadm -L --daemon)"
+
+OUT=$(mktemp -d /tmp/syncb.XXXXXX)
+# listing NS PORT: "client-port real-server" of the namespace's
+# ESTABLISHED connections to VIP:PORT, as stock ipvsadm lists them.
+listing() {
+  nsx "$1" ipvsadm -L -n -c | awk -v v="$VIP:$2" '$3 == "ESTABLISHED" && $5 == v {split($4, a, ":"); print a[2], $6}' | sort
+}
+# Re-sync of a connection whose state stays (before the transfers below:
+# d's short timeout would reach their copies too).
+nsx d ipvsadm --set 4 0 0
+nsx d sysctl -qw net.ipv4.vs.sync_refresh_period=1
+u0=$(rvs_stat sync_rx_updated)
+nsx c python3 -c "
+import socket, time
+s = socket.create_connection(('$VIP', 80), 5)
+s.sendall(b'HOLD\n'); f = s.makefile(); f.readline()
+print(s.getsockname()[1], flush=True)
+end = time.time() + 8
+while time.time() < end:
+    s.sendall(b'x\n'); f.readline(); time.sleep(0.3)
+print('done', flush=True)
+time.sleep(30)" > "$OUT/live" &
+live=$!
+wait_until 30 "the live connection's 8 seconds" grep -q done "$OUT/live"
+lport=$(head -1 "$OUT/live")
+listing d2 80 | grep -q "^$lport " || fail "d2 lost the live connection from port $lport (its state stayed; no re-sync)"
+[ "$(($(rvs_stat sync_rx_updated) - u0))" -ge 4 ] || fail "re-synced records: $(($(rvs_stat sync_rx_updated) - u0))"
+note "re-synced records in 8 s: $(($(rvs_stat sync_rx_updated) - u0))"
+kill "$live"
+closed_on_d2() { ! listing d2 80 | grep -q "^$lport "; }
+wait_until 10 "the live connection's close synced" closed_on_d2
+nsx d ipvsadm --set 90 0 0
+nsx d sysctl -qw net.ipv4.vs.sync_refresh_period=0
+
+c0=$(rvs_stat sync_rx_conns)
+# Transfers through d, stopped halfway (tests/lib/midway.py).
+declare -A FD PID
+for p in 80 83; do
+  mkfifo "$OUT/in$p"
+  nsx c python3 tests/lib/midway.py "$VIP" "$p" 16000000 < "$OUT/in$p" > "$OUT/out$p" 2>&1 &
+  PID[$p]=$!
+  exec {fd}> "$OUT/in$p"
+  FD[$p]=$fd
+done
+for p in 80 83; do
+  wait_until 30 "VIP:$p: transfers halfway" grep -q '^half$' "$OUT/out$p"
+  assert_eq "VIP:$p: the address the real server sees (TOA)" "$CLIENT" "$(awk '$1 == "peer" {print $2}' "$OUT/out$p")"
+done
+
+holds3() { [ "$(listing d2 "$1" | wc -l)" -ge 3 ]; }
+for p in 80 83; do
+  wait_until 10 "VIP:$p: d2 holds d's three connections" holds3 "$p"
+  assert_eq "VIP:$p: d2's connections are d's" "$(listing d "$p")" "$(listing d2 "$p")"
+done
+[ "$(($(rvs_stat sync_rx_conns) - c0))" -ge 6 ] || fail "sync_rx_conns counted $(($(rvs_stat sync_rx_conns) - c0))"
+note "d2 holds: $(nsx d2 "$RVSADM" -L -n -c | grep -c ESTABLISHED) established connections"
+
+# d dies; d2 takes over its LADDR and the client's route.
+ip -n rvs-d link set d0 down
+ip -n rvs-d addr del "${LADDRS[0]}/32" dev br0
+ip -n rvs-d2 addr add "${LADDRS[0]}/32" dev e0
+for i in 1 2 3; do ip -n "rvs-rs$i" neigh flush all; done
+nsx c ip route replace "$VIP/32" via "$D2_OUT" src "$CLIENT"
+for p in 80 83; do echo go >&"${FD[$p]}"; done
+for p in 80 83; do
+  wait "${PID[$p]}" || fail "VIP:$p after d's loss: $(grep -v '^half$' "$OUT/out$p" | paste -sd' ')"
+  assert_eq "VIP:$p: every connection intact" "upload ok download ok echo ok" \
+    "$(grep -E '^(upload|download|echo) ' "$OUT/out$p" | paste -sd' ')"
+done
+# New connections, through d2 alone now.
+for p in 80 83; do
+  got=$(nsx c python3 -c "
+import socket
+s = socket.create_connection(('$VIP', $p), 5)
+s.sendall(b'PEER\n'); print(s.makefile().readline().split()[1])")
+  assert_eq "VIP:$p: a new connection through d2 sees the client (TOA)" "$CLIENT" "$got"
+done
+
+# Crafted records: NAT; another sync id; a service d2 has not.
+c1=$(rvs_stat sync_rx_conns) o1=$(rvs_stat sync_rx_other_id) r1=$(rvs_stat sync_rx_refused)
+nsx rs2 python3 tests/lib/syncmsg.py send "$(rs_addr 2)" 9 6 192.0.2.77:40001 "$VIP:81" "$(rs_addr 1):8080" 0 1
+nsx rs2 python3 tests/lib/syncmsg.py send "$(rs_addr 2)" 8 6 192.0.2.77:40002 "$VIP:81" "$(rs_addr 1):8080" 0 1
+nsx rs2 python3 tests/lib/syncmsg.py send "$(rs_addr 2)" 9 6 192.0.2.77:40003 "$VIP:89" "$(rs_addr 1):8080" 0 1
+wait_until 5 "the crafted records counted" stat_reaches sync_rx_refused $((r1 + 1))
+assert_eq "the NAT record made a connection" 1 "$(($(rvs_stat sync_rx_conns) - c1))"
+assert_eq "another sync id ignored" 1 "$(($(rvs_stat sync_rx_other_id) - o1))"
+nat=$(nsx d2 "$RVSADM" -L -n -c | grep "192.0.2.77:40001" || true)
+grep -q "ESTABLISHED" <<<"$nat" && grep -q "$(rs_addr 1):8080" <<<"$nat" || fail "the NAT connection: '$nat'"
+nsx d2 "$RVSADM" -L -n -c | grep -q "192.0.2.77:4000[23]" && fail "a refused record made a connection"
+
+# Hostile input.
+m0=$(rvs_stat sync_rx_msgs) b0=$(rvs_stat sync_rx_bad)
+before=$(listing d2 80)
+kinds=$(nsx rs2 python3 tests/lib/syncmsg.py fuzz "$(rs_addr 2)" 9 10000 7 "$VIP:80" "$(rs_addr 1):8080")
+note "fuzz: $kinds"
+wait_until 30 "all 10,000 datagrams read" stat_reaches sync_rx_msgs $((m0 + 10000))
+assert_eq "datagrams read" 10000 "$(($(rvs_stat sync_rx_msgs) - m0))"
+[ "$(($(rvs_stat sync_rx_bad) - b0))" -gt 1000 ] || fail "malformed messages counted: $(($(rvs_stat sync_rx_bad) - b0))"
+note "counters: msgs +$(($(rvs_stat sync_rx_msgs) - m0)) bad +$(($(rvs_stat sync_rx_bad) - b0)) other_id $(rvs_stat sync_rx_other_id) refused $(rvs_stat sync_rx_refused) conns $(rvs_stat sync_rx_conns) updated $(rvs_stat sync_rx_updated)"
+for c in $(awk '{print $1}' <<<"$before"); do
+  listing d2 80 | grep -q "^$c " || fail "the synced connection from port $c went"
+done
+
+nsx d2 ipvsadm --stop-daemon backup
+if nsx d2 ipvsadm --stop-daemon backup 2>/dev/null; then fail "a stopped backup stopped again"; fi
+# A namespace deleted with its backup running releases its socket.
+ip netns del rvs-d2
