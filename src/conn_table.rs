@@ -61,9 +61,6 @@ pub(crate) struct Conn {
     state: AtomicU8,
     /// Jiffies after which the collector frees it.
     pub(crate) expires: AtomicU64,
-    /// When its last sync record was queued (jiffies / HZ, wrapping; 0
-    /// before the first): `sync::resync`.
-    pub(crate) synced_at: AtomicU32,
     /// The client's sequence space -> the one the RS sees.
     pub(crate) seq_in: SeqDelta,
     /// Retired: a new connection took its tuple; lookups skip it and the
@@ -86,6 +83,11 @@ pub(crate) struct Conn {
     /// The real server has acknowledged client data: TOA is no longer
     /// needed (always true for UDP and templates).
     toa_done: AtomicBool,
+    /// Made or last updated from a peer's sync record, and not forwarded
+    /// here since: the peer's connection, which its records keep up to
+    /// date, this director's sync does not send on and its expiry does
+    /// not reset (`sync`, `sync_backup`, `expire`).
+    from_peer: AtomicBool,
     pub(crate) dest: Arc<Dest>,
     /// `None` for a persistence template and for a method without one.
     laddr: Option<Arc<Laddr>>,
@@ -190,7 +192,6 @@ impl Conn {
             method: n.method,
             state: AtomicU8::new(n.state as u8),
             expires: AtomicU64::new(0),
-            synced_at: AtomicU32::new(0),
             seq_in: n.seq_in,
             dead: AtomicBool::new(false),
             rs_isn: rs_isn.unwrap_or(0),
@@ -200,6 +201,7 @@ impl Conn {
             rs_end: AtomicU32::new(0),
             acks_seen: AtomicU8::new(0),
             toa_done: AtomicBool::new(rs_isn.is_none() || !n.method.owns_server_side()),
+            from_peer: AtomicBool::new(false),
             dest: n.dest,
             laddr,
             svc_stats: n.svc_stats,
@@ -337,6 +339,32 @@ impl Conn {
             dec.fetch_sub(1, Relaxed);
         }
         true
+    }
+
+    /// Marks a connection made or updated from a peer's record.
+    pub(crate) fn set_from_peer(&self) {
+        self.from_peer.store(true, Relaxed);
+    }
+
+    /// True while the connection is a peer's: made from its record, no
+    /// packet of it forwarded here yet.
+    pub(crate) fn is_from_peer(&self) -> bool {
+        self.from_peer.load(Relaxed)
+    }
+
+    /// A packet of it is forwarded here: it is this director's from now
+    /// on. One load per packet; one store, once.
+    #[inline]
+    pub(crate) fn adopt(&self) {
+        if self.from_peer.load(Relaxed) {
+            self.from_peer.store(false, Relaxed);
+        }
+    }
+
+    /// Pushes the expiry to `secs` seconds past `now` unless it is later
+    /// already (a peer's word never shortens a connection's life here).
+    pub(crate) fn extend(&self, now: u64, secs: u32) {
+        self.expires.fetch_max(now + secs as u64 * kern::hz(), Relaxed);
     }
 
     /// Sets the expiry `secs` seconds past `now`. A later expiry within an
@@ -491,6 +519,14 @@ impl ConnTable {
                 f(c);
             }
         }
+    }
+
+    /// Calls `f` for each live connection or template whose in-tuple is
+    /// in one of the buckets `[start, start + n)` (wrapping; rounded to
+    /// the occupancy bitmap's words) that hold entries, changing nothing:
+    /// a reader beside the collector (sync's refresh sweep).
+    pub(crate) fn for_each_from<'a>(&'a self, g: &'a RcuGuard, start: u32, n: u32, mut f: impl FnMut(&'a Conn)) {
+        self.occupancy().marked(start & self.mask, n, self.mask, |b| self.for_each_in_bucket(g, b, &mut f));
     }
 
     /// Calls `f` for each entry linked in bucket `b` by its in-tuple,

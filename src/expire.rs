@@ -24,7 +24,9 @@ pub(crate) fn expiring(st: &State, c: &Conn, now: u64) -> bool {
     if c.sp.is_some() && synproxy::expiring(st, c, now) {
         return true;
     }
-    if c.proto != IPPROTO_TCP || c.is_template() || c.state() != TcpState::Established || !c.net.settings().expire_rst.load(Relaxed) {
+    // A peer's connection (sync) is the peer's to reset: its packets do
+    // not pass here.
+    if c.proto != IPPROTO_TCP || c.is_template() || c.is_from_peer() || c.state() != TcpState::Established || !c.net.settings().expire_rst.load(Relaxed) {
         return false;
     }
     let Some((client_ack, rs_ack)) = c.last_acks() else {

@@ -26,6 +26,7 @@ pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir
         // are forwarded, never seen here). Not rvs's to handle.
         return skb.accept();
     }
+    c.adopt();
     let now = kern::jiffies();
     match p.l4.tcp {
         Some((flags, seq, ack_seq)) => {
@@ -50,15 +51,10 @@ pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir
             }
             if c.set_state(ns) {
                 crate::sync::conn_changed(st, g, c, ns);
-            } else {
-                crate::sync::resync(st, g, c, ns, now);
             }
             c.refresh(now, c.net.settings().tcp_timeout(ns));
         }
-        None => {
-            c.refresh(now, c.net.settings().udp_timeout());
-            crate::sync::resync(st, g, c, TcpState::None, now);
-        }
+        None => c.refresh(now, c.net.settings().udp_timeout()),
     }
     xmit::transmit(st, g, skb, p, c, dir)
 }

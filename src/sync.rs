@@ -18,9 +18,13 @@
 //! and port, sequence offsets, SYNPROXY and TOA state), which ip_vs skips
 //! as optional (it then holds the connection with a method it has no
 //! transmit function for, and leaves its packets to its own stack).
-//! A connection whose state stays is sent again while its packets flow,
-//! every `sync_refresh_period` (`resync`). Not yet: persistence
-//! templates.
+//! Every connection (TCP ones past their handshake) is sent again once per
+//! `sync_refresh_period`, with the time it has left, by a sweep of the
+//! table that the work makes a share of at each tick (`Master::sweep`):
+//! a backup's copy, which only records renew, then lives as long as the
+//! master's, and a director that comes back (or starts its backup late)
+//! learns every connection within one period, idle ones too. Not yet:
+//! persistence templates.
 //!
 //! The packet path takes no lock shared by all CPUs: records go into
 //! `STRIPES` rings, the ring picked from the connection's ports, each
@@ -49,7 +53,7 @@ use crate::rvs_core::tcp_state::TcpState;
 use crate::stats::Ctr;
 use crate::State;
 use core::pin::Pin;
-use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use kernel::new_mutex;
 use kernel::new_spinlock;
 use kernel::prelude::*;
@@ -68,6 +72,12 @@ const SLOTS: usize = 8;
 /// record of any kind fits (upstream, too, sends one record per datagram
 /// past a smaller maxlen).
 const MIN_SLOT: usize = 128;
+/// The largest record the master writes: IPv6, with the FULLNAT option
+/// and an IPv6 local address.
+const MAX_RECORD: usize = 72 + 2 + 36;
+/// Buckets the refresh sweep walks in one RCU read section, between two
+/// looks at how much it queued (one word of the occupancy bitmap).
+const CHUNK: u32 = 64;
 
 const IPPROTO_UDP: u8 = 17;
 
@@ -97,6 +107,10 @@ pub(crate) struct Master {
     slot: usize,
     rings: KVec<Pin<KBox<SpinLock<Ring>>>>,
     out: Pin<KBox<Mutex<Out>>>,
+    /// Where the refresh sweep goes on (a bucket of the table), and when
+    /// it last went (jiffies); the work alone moves them.
+    cursor: AtomicU32,
+    swept_at: AtomicU64,
 }
 
 /// Every namespace's sync daemons: masters here, backups in
@@ -160,11 +174,13 @@ impl Master {
         }
         let out = Out { buf: KVVec::from_elem(0u8, SLOTS * slot, GFP_KERNEL)?, sock: Some(sock) };
         let out = KBox::pin_init(new_mutex!(out, "rvs_sync_out"), GFP_KERNEL)?;
-        Ok(Arc::new(Master { net, cfg, maxlen, slot, rings, out }, GFP_KERNEL)?)
+        Ok(Arc::new(Master { net, cfg, maxlen, slot, rings, out, cursor: AtomicU32::new(0), swept_at: AtomicU64::new(kern::jiffies()) }, GFP_KERNEL)?)
     }
 
-    /// Queues `r`; false if there was no room (or it can never fit).
-    fn push(&self, r: &Record<'_>, stripe: usize) -> bool {
+    /// Queues `r`; false if there was no room (or it can never fit). A
+    /// ring half full has the work run at once if `kick` (the work's own
+    /// sweep does not: it sends when it needs to).
+    fn push(&self, r: &Record<'_>, stripe: usize, kick: bool) -> bool {
         // Softirqs off: the hooks run in softirq context, but also in a
         // process's, softirqs on (a verdict of an NFQUEUE rule before
         // rvs's hooks goes on through them from the process that gave
@@ -185,7 +201,7 @@ impl Master {
                         return false;
                     }
                     ring.filled += 1;
-                    if ring.filled == SLOTS / 2 {
+                    if kick && ring.filled == SLOTS / 2 {
                         // Half full: sent now rather than at the next tick.
                         kern::sync_work_now();
                     }
@@ -197,6 +213,75 @@ impl Master {
             }
         }
         false
+    }
+
+    /// One tick's share of the refresh sweep: the table walked once per
+    /// `sync_refresh_period` (default: half the established timeout), the
+    /// namespace's connections queued again, TCP ones past their
+    /// handshake (those whose packets pass here: not a peer's,
+    /// `Conn::is_from_peer`),
+    /// each with the time it has left; sent whenever the queue may be
+    /// half full, so that the sweep itself loses nothing. Process
+    /// context.
+    fn sweep(&self, st: &State) {
+        let settings = self.net.settings();
+        let period = match settings.sync_refresh.load(Relaxed) {
+            0 => settings.tcp_timeout(TcpState::Established) / 2,
+            p => p,
+        }
+        .max(1);
+        // The share of the time since the last step in the period (the
+        // work also runs between ticks, when a ring fills), in whole words
+        // of the occupancy bitmap (the cursor stays on one's start): the
+        // time of the words walked is used up, the rest waits for the
+        // next step, so that a small table too is walked once a period.
+        let now = kern::jiffies();
+        let span = period as u64 * kern::hz();
+        let buckets = st.conns.buckets() as u64;
+        let last = self.swept_at.load(Relaxed);
+        let elapsed = now.saturating_sub(last);
+        let share = (buckets * elapsed.min(span) / span) & !63;
+        if share == 0 {
+            return;
+        }
+        self.swept_at.store(if elapsed >= span { now } else { last + share * span / buckets }, Relaxed);
+        let share = share as u32;
+        // Records that fit the rings' halves whatever the ring each
+        // falls into: a FULLNAT IPv6 record is the largest.
+        let room = (SLOTS / 2) * (self.slot / MAX_RECORD).max(1);
+        let (mut walked, mut queued) = (0, 0);
+        while walked < share {
+            let n = CHUNK.min(share - walked);
+            let start = self.cursor.fetch_add(n, Relaxed);
+            {
+                let g = RcuGuard::new();
+                st.conns.for_each_from(&g, start, n, |c| {
+                    // This director's own connections only: a peer's
+                    // are its to send (and sent back they would keep
+                    // each other's timers alive for ever).
+                    if c.net != self.net || c.is_template() || c.is_from_peer() {
+                        return;
+                    }
+                    let s = c.state();
+                    if c.proto != IPPROTO_UDP && s.is_handshake() {
+                        return;
+                    }
+                    let left = c.expires.load(Relaxed).saturating_sub(now) / kern::hz();
+                    let r = record_of(c, s, Some((left as u32).max(1)));
+                    if self.push(&r, (c.in_t.sport ^ c.in_t.dport) as usize, false) {
+                        st.stats.inc(Ctr::SyncRecords);
+                        queued += 1;
+                    } else {
+                        st.stats.inc(Ctr::SyncLost);
+                    }
+                });
+            }
+            walked += n;
+            if queued >= room {
+                self.flush(st);
+                queued = 0;
+            }
+        }
     }
 
     /// Sends what the rings hold (or, once the socket is gone, drops it).
@@ -296,9 +381,11 @@ pub(crate) fn any(st: &State, g: &RcuGuard) -> bool {
     !st.sync.read(g).masters.is_empty()
 }
 
-/// The sync work's tick: every master's queued messages sent.
+/// The sync work's tick: every master's share of the refresh sweep
+/// queued, and its queued messages sent.
 pub(crate) fn tick(st: &State, cfg: &CfgGuard) {
     for m in st.sync.read_locked(cfg).masters.iter() {
+        m.sweep(st);
         m.flush(st);
     }
 }
@@ -322,61 +409,24 @@ pub(crate) fn conn_changed(st: &State, g: &RcuGuard, c: &Conn, new: TcpState) {
     {
         return;
     }
-    let r = record_of(c, new);
-    c.synced_at.store(stamp(kern::jiffies()), Relaxed);
-    if m.push(&r, (c.in_t.sport ^ c.in_t.dport) as usize) {
+    let r = record_of(c, new, None);
+    if m.push(&r, (c.in_t.sport ^ c.in_t.dport) as usize, true) {
         st.stats.inc(Ctr::SyncRecords);
     } else {
         st.stats.inc(Ctr::SyncLost);
     }
 }
 
-/// A packet of connection `c` left its state `s` as it was: its record
-/// again if the last is older than the namespace's `sync_refresh_period`
-/// (by default half the state's timeout). A backup's copy lives on only
-/// as long as the timeout of its last record (no packet renews it there),
-/// so a connection that outlives that timeout would be lost to a backup
-/// without it (upstream's sync_refresh_period; its default rule, a
-/// record every 50 packets, sends far more). TCP connections are resent
-/// while established (the other states are synced as they change, and
-/// last little); UDP ones always. Where no master runs this is one load.
-pub(crate) fn resync(st: &State, g: &RcuGuard, c: &Conn, s: TcpState, now: u64) {
-    if st.sync.read(g).masters.is_empty() {
-        return;
-    }
-    if c.proto != IPPROTO_UDP && s != TcpState::Established {
-        return;
-    }
+/// The record of connection `c` in state `s`, with `timeout` seconds to
+/// live (default: the state's timeout).
+fn record_of(c: &Conn, s: TcpState, timeout: Option<u32>) -> Record<'static> {
     let settings = c.net.settings();
-    let period = match settings.sync_refresh.load(Relaxed) {
-        0 if c.proto == IPPROTO_UDP => settings.udp_timeout() / 2,
-        0 => settings.tcp_timeout(s) / 2,
-        p => p,
-    }
-    .max(1);
-    let last = c.synced_at.load(Relaxed);
-    if stamp(now).wrapping_sub(last) < period {
-        return;
-    }
-    // One CPU of those passing at once sends it.
-    if c.synced_at.compare_exchange(last, stamp(now), Relaxed, Relaxed).is_ok() {
-        conn_changed(st, g, c, s);
-    }
-}
-
-/// `Conn::synced_at`'s clock: seconds, wrapping.
-fn stamp(now: u64) -> u32 {
-    (now / kern::hz()) as u32
-}
-
-/// The record of connection `c` in state `s`.
-fn record_of(c: &Conn, s: TcpState) -> Record<'static> {
-    let settings = c.net.settings();
-    let (state, timeout) = if c.proto == IPPROTO_UDP {
+    let (state, full) = if c.proto == IPPROTO_UDP {
         (0, settings.udp_timeout())
     } else {
         (s as u16, settings.tcp_timeout(s))
     };
+    let timeout = timeout.unwrap_or(full);
     // UDP connections are never active (as upstream's).
     let mut f = c.method.fwd();
     if c.proto == IPPROTO_UDP || !s.is_active() {

@@ -138,13 +138,19 @@ fn apply(st: &State, g: &RcuGuard, net: NetRef, r: &Record<'_>, now: u64) -> Ctr
     let settings = net.settings();
     let timeout = s.timeout.unwrap_or_else(|| if s.proto == IPPROTO_UDP { settings.udp_timeout() } else { settings.tcp_timeout(s.state) });
     if let Some((c, dir)) = st.conns.lookup(g, net, s.proto, &s.in_t) {
-        // The same connection (the master's word on its new state), or
-        // another one on the client's tuple, which stays as it is.
+        // The same connection, or another one on the client's tuple,
+        // which stays as it is.
         if dir != Dir::In || c.is_template() || c.method != s.method || c.out_t != s.out_t || c.dest.addr != r.daddr || c.dest.port != r.dport {
             return Ctr::SyncRxRefused;
         }
+        // The peer forwards it (it sends only connections whose packets
+        // pass through it): it is the peer's now, with the peer's state,
+        // until a packet of it passes here again (this director may have
+        // been away, or see one direction of it only). It lives at least
+        // as long as the record says, never less.
+        c.set_from_peer();
         c.set_state(s.state);
-        c.refresh(now, timeout);
+        c.extend(now, timeout);
         return Ctr::SyncRxUpdated;
     }
     match make(st, g, net, r, &s) {
@@ -196,6 +202,7 @@ fn make<'a>(st: &'a State, g: &'a RcuGuard, net: NetRef, r: &Record<'_>, s: &Syn
         control: None,
     };
     let c = Conn::new(n, laddr);
+    c.set_from_peer();
     if toa_done {
         c.toa_reached();
     }

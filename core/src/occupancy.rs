@@ -48,6 +48,23 @@ impl<'a> Occupancy<'a> {
     /// each one's bit, calls `walk(b)`, and marks `b` again if `walk` says
     /// entries remain. `start` and `n` are rounded to whole words.
     pub fn sweep(&self, start: u32, n: u32, mask: u32, mut walk: impl FnMut(u32) -> bool) {
+        self.each_marked(start, n, mask, |w, bit, b| {
+            // Acquire: pairs with the mark of an entry linked since.
+            w.fetch_and(!(1u64 << bit), AcqRel);
+            if walk(b) {
+                w.fetch_or(1 << bit, AcqRel);
+            }
+        });
+    }
+
+    /// Calls `f(b)` for the marked buckets among `[start, start + n)`, as
+    /// `sweep` walks them, changing no bit (a reader beside the sweeper).
+    pub fn marked(&self, start: u32, n: u32, mask: u32, mut f: impl FnMut(u32)) {
+        self.each_marked(start, n, mask, |_, _, b| f(b));
+    }
+
+    /// The marked buckets of a slice: each one's word, bit and number.
+    fn each_marked(&self, start: u32, n: u32, mask: u32, mut f: impl FnMut(&AtomicU64, u32, u32)) {
         // The table's words: a power of two (or 1), so a mask wraps. Words
         // the caller did not supply are skipped.
         let nwords = mask / 64 + 1;
@@ -64,11 +81,7 @@ impl<'a> Occupancy<'a> {
                 if b > mask {
                     continue;
                 }
-                // Acquire: pairs with the mark of an entry linked since.
-                w.fetch_and(!(1u64 << bit), AcqRel);
-                if walk(b) {
-                    w.fetch_or(1 << bit, AcqRel);
-                }
+                f(w, bit, b);
             }
         }
     }
@@ -147,6 +160,23 @@ mod tests {
         assert_eq!(swept(&o, 100, 1 << 20, 255), vec![255]);
         let none: [AtomicU64; 0] = [];
         Occupancy::new(&none).sweep(0, 64, 63, |_| panic!("no buckets"));
+    }
+
+    #[test]
+    fn reading_the_marks_changes_none() {
+        let w = words(1 << 10);
+        let o = Occupancy::new(&w);
+        for b in [1, 64, 900] {
+            o.mark(b);
+        }
+        let mut seen = Vec::new();
+        o.marked(0, 1024, 1023, |b| seen.push(b));
+        assert_eq!(seen, vec![1, 64, 900]);
+        // A slice, wrapping.
+        let mut seen = Vec::new();
+        o.marked(896, 256, 1023, |b| seen.push(b));
+        assert_eq!(seen, vec![900, 1, 64]);
+        assert_eq!(swept(&o, 0, 1024, 1023), vec![1, 64, 900]);
     }
 
     #[test]

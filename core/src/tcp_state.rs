@@ -80,6 +80,12 @@ impl TcpState {
         matches!(self, TcpState::Established)
     }
 
+    /// True while the handshake is under way (no state a backup needs:
+    /// a connection that never gets past it is lost with its director).
+    pub const fn is_handshake(self) -> bool {
+        matches!(self, TcpState::None | TcpState::SynSent | TcpState::SynRecv | TcpState::SynAck | TcpState::Listen)
+    }
+
     /// True once the connection is on its way out: a new SYN may reuse it.
     pub const fn is_closing(self) -> bool {
         matches!(self, TcpState::TimeWait | TcpState::Close)

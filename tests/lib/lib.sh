@@ -100,13 +100,12 @@ director2() {
 # wait_until SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds
 # (checked every 0.1 s), or fails the test.
 wait_until() {
-  local secs=$1 what=$2 i
+  local secs=$1 what=$2 end=$((SECONDS + $1))
   shift 2
-  for ((i = 0; i < secs * 10; i++)); do
-    "$@" && return 0
+  until "$@"; do
+    [ "$SECONDS" -lt "$end" ] || fail "$what: not within ${secs}s"
     sleep 0.1
   done
-  fail "$what: not within ${secs}s"
 }
 
 topo_down() {

@@ -1,0 +1,129 @@
+# A cluster of directors behind a router, for tests (and the demo) that
+# lose a director. Sourced after lib.sh.
+#
+#   client c 192.0.2.2 -- 192.0.2.1 router r (FRR: zebra, bfdd, bgpd;
+#                                    ECMP with L4 hashing)
+#   r's bridge dlan 203.0.113.1/25 -- directors d1..dN 203.0.113.1N/25
+#                                    (each: FRR, rvs, a sync master and
+#                                    backup on e0; the VIP and every
+#                                    director's LADDR on lo)
+#   r's bridge slan 198.51.100.1/24 -- real servers rs1..rsM (default
+#                                    route via r)
+#
+# The configurations are examples/cluster's, placeholders filled in.
+# Every daemon runs in its namespace with its own path space
+# (/var/run/frr/rvs-NAME), so `vtysh -N rvs-NAME` reaches it.
+CL_DIRS=3
+CL_ROUTER_IN=203.0.113.1
+CL_LADDR_BLOCK=203.0.113.128/28
+cl_laddr() { echo "203.0.113.$((128 + $1))"; }
+cl_dir_addr() { echo "203.0.113.1$1"; }
+CL_CONF=
+
+# cl_frr NAME DAEMON...: starts FRR's daemons in namespace rvs-NAME with
+# the configurations in $CL_CONF/NAME.
+cl_frr() {
+  local name=$1 d dir=$CL_CONF/$1
+  shift
+  mkdir -p "/var/run/frr/rvs-$name"
+  chown frr:frr "/var/run/frr/rvs-$name"
+  for d in "$@"; do
+    nsx "$name" "/usr/lib/frr/$d" -d -N "rvs-$name" -f "$dir/$d.conf" -i "/var/run/frr/rvs-$name/$d.pid" \
+      --log "file:$dir/$d.log" -u frr -g frr -A 127.0.0.1 || fail "$name: $d did not start: $(tail -3 "$dir/$d.log" 2>/dev/null)"
+  done
+}
+
+# cl_vtysh NAME COMMAND...: vtysh of the router or director NAME.
+cl_vtysh() {
+  local name=$1 a=()
+  shift
+  for c in "$@"; do a+=(-c "$c"); done
+  vtysh -N "rvs-$name" "${a[@]}" 2>/dev/null
+}
+
+# cl_frr_stop: every FRR daemon of the cluster (before the namespaces go).
+cl_frr_stop() {
+  local f
+  for f in /var/run/frr/rvs-*/*.pid; do
+    [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+  done
+  rm -rf /var/run/frr/rvs-*
+}
+
+# cl_diag: what a failed cluster test leaves to read: the router's
+# routes, each director's connections by state, rvs's nonzero drop and
+# sync counters.
+cl_diag() {
+  local i
+  echo "# router: $(ip -n rvs-r route show "$VIP/32" | xargs) | block: $(ip -n rvs-r route show "$CL_LADDR_BLOCK" | xargs)"
+  for ((i = 1; i <= CL_DIRS; i++)); do
+    echo "# d$i: $(nsx "d$i" ipvsadm -L -n -c 2>/dev/null | awk 'NR > 2 {print $3}' | sort | uniq -c | xargs)"
+  done
+  [ -n "${CL_NOTES:-}" ] && [ -s "$CL_NOTES" ] && sed 's/^/# /' "$CL_NOTES"
+  echo "# counters: $(awk '$2 != 0 && ($1 ~ /^drop|^sync|^rst|^expire|^xmit/) {printf "%s=%s ", $1, $2}' /sys/module/rvs/parameters/stats 2>/dev/null)"
+}
+
+cl_cleanup() {
+  local rc=$?
+  [ "$rc" -eq 0 ] || cl_diag
+  cl_frr_stop
+  cleanup_all
+}
+
+# cl_up NRS: the topology, FRR everywhere, routes learnt.
+cl_up() {
+  local nrs=$1 i
+  CL_CONF=$(mktemp -d /tmp/cluster.XXXXXX)
+  chmod 755 "$CL_CONF"
+  ip netns add rvs-c; ip netns add rvs-r
+  ip -n rvs-c link set lo up; ip -n rvs-r link set lo up
+  ip link add c0 netns rvs-c type veth peer name rc netns rvs-r
+  ip -n rvs-c addr add "$CLIENT/24" dev c0; ip -n rvs-c link set c0 up
+  # The VIP is inside the client's subnet: reached through the router.
+  ip -n rvs-c route add "$VIP/32" via 192.0.2.1
+  ip -n rvs-r addr add 192.0.2.1/24 dev rc; ip -n rvs-r link set rc up
+  for br in dlan slan; do ip -n rvs-r link add "$br" type bridge; ip -n rvs-r link set "$br" up; done
+  ip -n rvs-r addr add "$CL_ROUTER_IN/25" dev dlan
+  ip -n rvs-r addr add "$DIR_IN/24" dev slan
+  nsx r sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
+  for ((i = 1; i <= CL_DIRS; i++)); do
+    ip netns add "rvs-d$i"; ip -n "rvs-d$i" link set lo up
+    ip link add "rd$i" netns rvs-r type veth peer name e0 netns "rvs-d$i"
+    ip -n rvs-r link set "rd$i" master dlan; ip -n rvs-r link set "rd$i" up
+    ip -n "rvs-d$i" addr add "$(cl_dir_addr "$i")/25" dev e0; ip -n "rvs-d$i" link set e0 up
+    ip -n "rvs-d$i" route add default via "$CL_ROUTER_IN"
+    ip -n "rvs-d$i" addr add "$VIP/32" dev lo
+    for ((j = 1; j <= CL_DIRS; j++)); do ip -n "rvs-d$i" addr add "$(cl_laddr "$j")/32" dev lo; done
+  done
+  for ((i = 1; i <= nrs; i++)); do
+    ip netns add "rvs-rs$i"; ip -n "rvs-rs$i" link set lo up
+    ip link add "r$i" netns "rvs-rs$i" type veth peer name "s$i" netns rvs-r
+    ip -n rvs-r link set "s$i" master slan; ip -n rvs-r link set "s$i" up
+    ip -n "rvs-rs$i" addr add "$(rs_addr "$i")/24" dev "r$i"; ip -n "rvs-rs$i" link set "r$i" up
+    ip -n "rvs-rs$i" route add default via "$DIR_IN"
+  done
+  local ex=examples/cluster
+  mkdir -p "$CL_CONF/r"
+  sed -e "s|@ID@|$CL_ROUTER_IN|; s|@DIRECTORS@|203.0.113.0/25|; s|@AS@|65000|; s|@DIR_AS@|65001|" \
+    "$ex/router-bgpd.conf" > "$CL_CONF/r/bgpd.conf"
+  cp "$ex/bfdd.conf" "$CL_CONF/r/bfdd.conf"
+  echo "hostname r" > "$CL_CONF/r/zebra.conf"
+  for ((i = 1; i <= CL_DIRS; i++)); do
+    mkdir -p "$CL_CONF/d$i"
+    sed -e "s|@ID@|$(cl_dir_addr "$i")|; s|@ROUTER@|$CL_ROUTER_IN|g; s|@AS@|65001|; s|@ROUTER_AS@|65000|" \
+      -e "s|@VIP@|$VIP|; s|@LADDR@|$(cl_laddr "$i")|; s|@LADDR_BLOCK@|$CL_LADDR_BLOCK|" \
+      "$ex/director-bgpd.conf" > "$CL_CONF/d$i/bgpd.conf"
+    cp "$ex/bfdd.conf" "$CL_CONF/d$i/bfdd.conf"
+    echo "hostname d$i" > "$CL_CONF/d$i/zebra.conf"
+  done
+  chmod -R a+rwX "$CL_CONF"
+  cl_frr r zebra bfdd bgpd
+  for ((i = 1; i <= CL_DIRS; i++)); do cl_frr "d$i" zebra bfdd bgpd; done
+  wait_until 60 "the router's ECMP route to the VIP over $CL_DIRS directors" cl_vip_paths "$CL_DIRS"
+}
+
+# cl_vip_paths N: true when the router's kernel route to the VIP has N
+# next hops.
+cl_vip_paths() {
+  [ "$(ip -n rvs-r route show "$VIP/32" | grep -c "via 203.0.113")" -eq "$1" ]
+}
