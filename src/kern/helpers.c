@@ -1289,14 +1289,16 @@ static int sync_setsockopt(struct socket *sock, int level, int name, const void 
 	return sock->ops->setsockopt(sock, level, name, KERNEL_SOCKPTR((void *)val), len);
 }
 
-struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6,
-				    const u8 *group, u16 port, u8 ttl,
-				    unsigned int *mtu, int *err)
+/*
+ * A kernel UDP socket of net's, of the family v6 says, for sync over the
+ * interface ifname: its index and MTU go to *ifindex and *mtu. NULL and
+ * *err (-errno) on failure.
+ */
+static struct socket *sync_udp_sock(struct net *net, const char *ifname, bool v6,
+				    int *ifindex, unsigned int *mtu, int *err)
 {
-	struct sockaddr_storage to = {};
 	struct net_device *dev;
 	struct socket *sock;
-	int ifindex, one_ttl = ttl, off = 0, no_df;
 	int r;
 
 	dev = dev_get_by_name(net, ifname);
@@ -1304,7 +1306,7 @@ struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6
 		*err = -ENODEV;
 		return NULL;
 	}
-	ifindex = dev->ifindex;
+	*ifindex = dev->ifindex;
 	*mtu = READ_ONCE(dev->mtu);
 	dev_put(dev);
 
@@ -1313,6 +1315,21 @@ struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6
 		*err = r;
 		return NULL;
 	}
+	return sock;
+}
+
+struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6,
+				    const u8 *group, u16 port, u8 ttl,
+				    unsigned int *mtu, int *err)
+{
+	struct sockaddr_storage to = {};
+	struct socket *sock;
+	int ifindex, one_ttl = ttl, off = 0, no_df;
+	int r;
+
+	sock = sync_udp_sock(net, ifname, v6, &ifindex, mtu, err);
+	if (!sock)
+		return NULL;
 	if (v6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
 
@@ -1414,25 +1431,13 @@ struct socket *rvs_sync_backup_sock(struct net *net, const char *ifname, bool v6
 				    unsigned int *mtu, int *err)
 {
 	struct sockaddr_storage at = {};
-	struct net_device *dev;
 	struct socket *sock;
 	int ifindex, alen;
 	int r;
 
-	dev = dev_get_by_name(net, ifname);
-	if (!dev) {
-		*err = -ENODEV;
+	sock = sync_udp_sock(net, ifname, v6, &ifindex, mtu, err);
+	if (!sock)
 		return NULL;
-	}
-	ifindex = dev->ifindex;
-	*mtu = READ_ONCE(dev->mtu);
-	dev_put(dev);
-
-	r = sock_create_kern(net, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP, &sock);
-	if (r < 0) {
-		*err = r;
-		return NULL;
-	}
 	/* Other listeners of the group on the host may bind it too. */
 	sock_set_reuseaddr(sock->sk);
 	/* As upstream's set_sock_size: a burst of a busy master's messages waits here. */
