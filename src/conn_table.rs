@@ -346,8 +346,8 @@ impl Conn {
         self.from_peer.store(true, Relaxed);
     }
 
-    /// True while the connection is a peer's: made from its record, no
-    /// packet of it forwarded here yet.
+    /// True while the connection is a peer's: made or last updated from
+    /// its record, no packet of it forwarded here since.
     pub(crate) fn is_from_peer(&self) -> bool {
         self.from_peer.load(Relaxed)
     }

@@ -204,7 +204,8 @@ struct socket *rvs_sync_backup_sock(struct net *net, const char *ifname, bool v6
  * One datagram, not waiting: its length (0 for an empty one), -EAGAIN when
  * none is queued, or -errno; a datagram longer than len is cut short and
  * *trunc set. The sender's address goes to from (16 bytes: IPv4 as
- * ::ffff:a.b.c.d). Process context.
+ * ::ffff:a.b.c.d; not used yet: for restricting a backup's peers).
+ * Process context.
  */
 int rvs_sync_recv(struct socket *sock, void *buf, size_t len, u8 *from, bool *trunc);
 /* Detaches the arrival callback, then releases the socket. */
