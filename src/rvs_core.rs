@@ -36,6 +36,8 @@ pub(crate) mod nat64;
 pub(crate) mod occupancy;
 #[path = "../core/src/packet.rs"]
 pub(crate) mod packet;
+#[path = "../core/src/prefixes.rs"]
+pub(crate) mod prefixes;
 #[path = "../core/src/sched.rs"]
 pub(crate) mod sched;
 #[path = "../core/src/seq.rs"]

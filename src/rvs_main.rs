@@ -197,7 +197,6 @@ pub(crate) fn dev_gone(net: NetRef) {
 
 impl kernel::Module for Rvs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        kern::cookie_init();
         let bits = kern::param_conn_tab_bits();
         if !CONN_TAB_BITS_RANGE.contains(&bits) {
             pr_err!("conn_tab_bits={} is out of range 8..22\n", bits);

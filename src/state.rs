@@ -14,6 +14,7 @@
 
 use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::lport::PortRange;
+use crate::rvs_core::prefixes::Prefixes;
 use crate::rvs_core::tcp_state::{TcpState, Timeouts, NR_STATES};
 use crate::{conn_table, kern, service, stats};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
@@ -38,6 +39,9 @@ pub(crate) struct Settings {
     udp: AtomicU32,
     /// `Setting::SyncRefreshPeriod` (0: half the state's timeout).
     pub(crate) sync_refresh: AtomicU32,
+    /// Whose sync messages the backup takes (the `sync_peers` sysctl;
+    /// empty: anyone's), read by the receive work.
+    pub(crate) sync_peers: kern::CfgCell<Prefixes>,
     pub(crate) sp: SynproxySettings,
     /// The local port range, `min << 16 | max` (one word: a reader never
     /// sees one bound of a range and the other of another).
@@ -65,10 +69,35 @@ pub(crate) struct SynproxySettings {
     pub(crate) syn_retry: AtomicU32,
     /// 0: no guard.
     pub(crate) ack_storm: AtomicU32,
+    /// The SYN cookie key (`kern::CookieKey`'s two words): random per
+    /// namespace, or one the operator gave every director of a cluster
+    /// (the `synproxy_cookie_key` sysctl), so that a cookie one director
+    /// issued is taken by another. Its two words are stored one after the
+    /// other: a packet that reads them during a change hashes with a
+    /// mixture, which takes no cookie either key made, as a cookie made
+    /// before a change is not taken after it.
+    cookie_key: [AtomicU64; 2],
+    /// The key is the operator's (not this namespace's random one).
+    pub(crate) cookie_key_shared: AtomicBool,
+}
+
+impl SynproxySettings {
+    /// The SYN cookie key now.
+    pub(crate) fn cookie_key(&self) -> kern::CookieKey {
+        [self.cookie_key[0].load(Relaxed), self.cookie_key[1].load(Relaxed)]
+    }
+
+    /// Sets the SYN cookie key: the operator's (`shared`) or a random one.
+    pub(crate) fn set_cookie_key(&self, k: kern::CookieKey, shared: bool) {
+        self.cookie_key[0].store(k[0], Relaxed);
+        self.cookie_key[1].store(k[1], Relaxed);
+        self.cookie_key_shared.store(shared, Relaxed);
+    }
 }
 
 impl Settings {
     pub(crate) fn new(t: &Timeouts) -> Self {
+        let key = kern::new_cookie_key();
         Settings {
             ts_strip: AtomicBool::new(true),
             mss_adjust: AtomicBool::new(true),
@@ -83,6 +112,7 @@ impl Settings {
             tcp: core::array::from_fn(|i| AtomicU32::new(t.tcp[i])),
             udp: AtomicU32::new(t.udp),
             sync_refresh: AtomicU32::new(0),
+            sync_peers: kern::CfgCell::new(Prefixes::everyone()),
             sp: SynproxySettings {
                 init_mss: AtomicU32::new(1452),
                 sack: AtomicBool::new(true),
@@ -91,6 +121,8 @@ impl Settings {
                 ack_store: AtomicU32::new(3),
                 syn_retry: AtomicU32::new(3),
                 ack_storm: AtomicU32::new(10),
+                cookie_key: key.map(AtomicU64::new),
+                cookie_key_shared: AtomicBool::new(false),
             },
             lports: AtomicU32::new(pack(PortRange::default())),
             direct_routing: AtomicBool::new(false),

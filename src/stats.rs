@@ -108,6 +108,9 @@ pub(crate) enum Ctr {
     SyncRxBad,
     /// Of those, messages of another sync id, ignored.
     SyncRxOtherId,
+    /// Of those, messages from a sender outside the namespace's
+    /// `sync_peers`, ignored.
+    SyncRxNotPeer,
     /// Records that made a connection, and that updated one.
     SyncRxConns,
     SyncRxUpdated,
@@ -163,6 +166,7 @@ const NAMES: [&str; NR as usize] = [
     "sync_rx_msgs",
     "sync_rx_bad",
     "sync_rx_other_id",
+    "sync_rx_not_peer",
     "sync_rx_conns",
     "sync_rx_updated",
     "sync_rx_refused",

@@ -21,9 +21,14 @@
 //! the connection's packets come (the takeover: `README`'s "Running a
 //! cluster"); a FULLNAT connection made here never takes a tuple a synced
 //! one holds (the insertion refuses a clash, and the local port search
-//! skips ports in use). Who may send records is whoever can reach the
-//! group on the interface: the sync network is the operator's to keep
-//! to the directors, as upstream's.
+//! skips ports in use). Who may send records: whoever can reach the group
+//! on the interface, as upstream has it (the sync network is the
+//! operator's to keep to the directors), unless the namespace's
+//! `sync_peers` sysctl names the directors' prefixes; then a message from
+//! any other sender is read, counted (`sync_rx_not_peer`) and dropped
+//! before its first byte is parsed. The sender's address is the one its
+//! datagram carries: on a network where addresses can be forged the
+//! list narrows who can write records, it does not authenticate them.
 //!
 //! Counters: `sync_rx_*` (`stats`). A malformed message costs what
 //! upstream lets it: a fault in its framing ends it, a bad record is
@@ -88,7 +93,8 @@ impl Backup {
 
     /// Reads and takes up to `BUDGET` datagrams; true if there may be
     /// more.
-    fn drain(&self, st: &State) -> bool {
+    fn drain(&self, st: &State, cfg: &CfgGuard) -> bool {
+        let peers = self.net.settings().sync_peers.get(cfg);
         let mut rx = self.rx.lock();
         let Rx { sock, buf } = &mut *rx;
         let Some(sock) = sock.as_ref() else { return false };
@@ -101,6 +107,10 @@ impl Backup {
                 Ok(None) | Err(_) => return false,
             };
             st.stats.inc(Ctr::SyncRxMsgs);
+            if !peers.admits(&d.from) {
+                st.stats.inc(Ctr::SyncRxNotPeer);
+                continue;
+            }
             if d.truncated {
                 st.stats.inc(Ctr::SyncRxBad);
                 continue;
@@ -250,7 +260,7 @@ pub(crate) fn backup_of<'a>(st: &'a State, cfg: &'a CfgGuard, net: NetRef) -> Op
 pub(crate) fn receive(st: &State, cfg: &CfgGuard) -> bool {
     let mut more = false;
     for b in st.sync.read_locked(cfg).backups.iter() {
-        more |= b.drain(st);
+        more |= b.drain(st, cfg);
     }
     more
 }

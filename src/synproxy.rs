@@ -23,6 +23,12 @@
 //! option for window scale and SACK; Alibaba's design (and ours) answers
 //! without timestamps, so the cookie itself carries them.
 //!
+//! The cookie's key is the namespace's: random, or the operator's
+//! `synproxy_cookie_key`, shared by a cluster's directors so that a
+//! handshake whose ACK reaches another director than its SYN did completes
+//! there (`README`'s "Running a cluster"). Its clock is the wall clock for
+//! the same reason.
+//!
 //! Window scale: the client is offered `synproxy_wscale` before the real
 //! server's own is known. When the two differ, windows are rescaled on the
 //! way (see [`map_window`]). The SYN-ACK's window lets the client send only
@@ -59,14 +65,20 @@ fn keep(c: &Conn, sp: &SynproxyCtx, skb: Skb) -> Kept {
     sp.keep(skb, c.net.settings().sp.ack_store.load(Relaxed) as usize)
 }
 
-/// The keyed hash of a client's tuple, as the cookie functions want it.
-fn hasher(t: &Tuple) -> impl Fn(u32) -> u32 + '_ {
-    move |x| kern::cookie_hash(t, x)
+/// The keyed hash of a client's tuple under the namespace's key, as the
+/// cookie functions want it.
+fn hasher<'a>(s: &Settings, t: &'a Tuple) -> impl Fn(u32) -> u32 + 'a {
+    let key = s.sp.cookie_key();
+    move |x| kern::cookie_hash(&key, t, x)
 }
 
-/// The cookie's clock.
+/// The cookie's clock: minutes of the wall clock, which the directors of
+/// a cluster share (NTP), so that one takes a cookie another made in the
+/// same minute or the one before. (A clock stepped back or forward
+/// refuses the cookies in flight at that moment; their clients send
+/// their SYN again.)
 fn minutes() -> u32 {
-    (kern::jiffies() / (60 * kern::hz())) as u32
+    (kern::real_seconds() / 60) as u32
 }
 
 /// Window the director's SYN-ACK offers: what the queue can hold besides
@@ -122,7 +134,7 @@ fn answer_syn(st: &State, mut skb: Skb, p: &Pkt, svc: &Service) -> Verdict {
     if ws == 0 {
         d.wscale = None;
     }
-    let isn = cookie::make(hasher(t), seq, minutes(), &d);
+    let isn = cookie::make(hasher(p.net.settings(), t), seq, minutes(), &d);
     let mut opts = [0u8; 20];
     let n = cookie::synack_options(&mut opts, &d, if ws == 0 { None } else { Some(ws) }, None);
     let spec = TcpSpec {
@@ -166,7 +178,7 @@ fn cookie_ack(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, svc: &Service) ->
     // What the director's SYN-ACKs can carry now (IPv6's MSS cap is lower:
     // the IPv4 one bounds both).
     let allowed = cookie::Allowed::new(sp.init_mss.load(Relaxed) as u16, sp.sack.load(Relaxed), sp.wscale.load(Relaxed) != 0);
-    let Some(d) = cookie::check(hasher(t), cookie_isn, client_isn, minutes(), &allowed) else {
+    let Some(d) = cookie::check(hasher(p.net.settings(), t), cookie_isn, client_isn, minutes(), &allowed) else {
         st.stats.inc(Ctr::SpCookieBad);
         return skb.discard();
     };

@@ -8,10 +8,15 @@
 //! initial one gets them read-only (see `kern/proc.c`).
 
 use crate::config;
-use crate::kern::{CfgGuard, NetRef};
+use crate::kern::{self, CfgGuard, NetRef};
+use crate::rvs_core::addr::Addr;
+use crate::rvs_core::nat::Tuple;
+use crate::rvs_core::prefixes::Prefixes;
 use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::tcp_state::TcpState::*;
 use core::ffi::CStr;
+use core::fmt::{self, Write};
+use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -19,9 +24,22 @@ enum Knob {
     S(Setting),
     LportMin,
     LportMax,
+    /// Text: the prefixes whose sync messages the backup takes.
+    SyncPeers,
+    /// Text, root only: the SYN cookie key (written, never read back).
+    CookieKey,
 }
 
-const KNOBS: [(&CStr, Knob); 29] = [
+/// What kind of entry an index is, as the C table builds it.
+pub(crate) enum Kind {
+    /// An integer within bounds (proc_dointvec_minmax).
+    Int { min: i32, max: i32 },
+    /// A line of text (proc_dostring), readable by everyone or
+    /// (`secret`) by root only.
+    Text { secret: bool },
+}
+
+const KNOBS: [(&CStr, Knob); 31] = [
     (c"fullnat_timestamp_remove_entry", Knob::S(Setting::TsStrip)),
     (c"fullnat_mss_adjust_entry", Knob::S(Setting::MssAdjust)),
     (c"fullnat_toa_entry", Knob::S(Setting::Toa)),
@@ -51,16 +69,20 @@ const KNOBS: [(&CStr, Knob); 29] = [
     (c"synproxy_syn_retry", Knob::S(Setting::SynproxySynRetry)),
     (c"synproxy_ack_storm_thresh", Knob::S(Setting::SynproxyAckStorm)),
     (c"sync_refresh_period", Knob::S(Setting::SyncRefreshPeriod)),
+    (c"sync_peers", Knob::SyncPeers),
+    (c"synproxy_cookie_key", Knob::CookieKey),
 ];
 
-/// Entry `idx`: its name and bounds; `None` past the last.
-pub(crate) fn info(idx: u32) -> Option<(&'static CStr, i32, i32)> {
+/// Entry `idx`: its name and kind; `None` past the last.
+pub(crate) fn info(idx: u32) -> Option<(&'static CStr, Kind)> {
     let (n, k) = KNOBS.get(idx as usize)?;
-    let (lo, hi) = match *k {
-        Knob::S(s) => (s.min(), s.max()),
-        Knob::LportMin | Knob::LportMax => (1, 65535),
+    let kind = match *k {
+        Knob::S(s) => Kind::Int { min: s.min() as i32, max: s.max() as i32 },
+        Knob::LportMin | Knob::LportMax => Kind::Int { min: 1, max: 65535 },
+        Knob::SyncPeers => Kind::Text { secret: false },
+        Knob::CookieKey => Kind::Text { secret: true },
     };
-    Some((n, lo as i32, hi as i32))
+    Some((n, kind))
 }
 
 /// The value of entry `idx` in namespace `net` (`kern::sysctl`, under the
@@ -72,6 +94,7 @@ pub(crate) fn get(_cfg: &CfgGuard, net: NetRef, idx: u32) -> Result<i32> {
         Knob::S(s) => net.settings().get(s),
         Knob::LportMin => l.min as u32,
         Knob::LportMax => l.max as u32,
+        Knob::SyncPeers | Knob::CookieKey => return Err(EINVAL),
     };
     Ok(v as i32)
 }
@@ -91,8 +114,93 @@ pub(crate) fn set(cfg: &CfgGuard, net: NetRef, idx: u32, val: i32) -> Result {
             let (lo, hi) = if matches!(k, Knob::LportMin) { (v, l.max) } else { (l.min, v) };
             config::set_lport_range(cfg, net, lo, hi)
         }
+        Knob::SyncPeers | Knob::CookieKey => return Err(EINVAL),
     };
     // A sysctl write answers with the errno alone; out of bounds is
     // EINVAL, as proc_dointvec_minmax says it.
     r.map_err(|e| if e.errno == ERANGE.to_errno().abs() { EINVAL } else { Error::from_errno(-e.errno) })
+}
+
+/// The text of entry `idx` in namespace `net`, written into `out`; its
+/// length. The cookie key is never given back: what is read says whether
+/// it is the operator's, and a check value (a keyed hash of a fixed
+/// input) that is the same on directors that were given the same key.
+pub(crate) fn get_text(cfg: &CfgGuard, net: NetRef, idx: u32, out: &mut [u8]) -> Result<usize> {
+    let &(_, k) = KNOBS.get(idx as usize).ok_or(EINVAL)?;
+    let mut w = TextOut { buf: out, len: 0 };
+    let r = match k {
+        Knob::SyncPeers => write!(w, "{}", net.settings().sync_peers.get(cfg)),
+        Knob::CookieKey => {
+            let sp = &net.settings().sp;
+            if sp.cookie_key_shared.load(Relaxed) {
+                write!(w, "shared, check {:08x}", cookie_key_check(&sp.cookie_key()))
+            } else {
+                write!(w, "random")
+            }
+        }
+        _ => return Err(EINVAL),
+    };
+    r.map_err(|_| ENOSPC)?;
+    Ok(w.len)
+}
+
+/// Sets text entry `idx` of namespace `net` from `text` (a line, its
+/// newline gone).
+///
+/// `sync_peers`: a comma-separated list of ADDR[/LEN] (`Prefixes`), empty
+/// for anyone. `synproxy_cookie_key`: 32 hexadecimal digits (SipHash's
+/// 128-bit key), the same on every director of a cluster; or `random`, a
+/// key of this namespace's own again.
+pub(crate) fn set_text(cfg: &CfgGuard, net: NetRef, idx: u32, text: &[u8]) -> Result {
+    let &(_, k) = KNOBS.get(idx as usize).ok_or(EINVAL)?;
+    let text = text.trim_ascii();
+    match k {
+        Knob::SyncPeers => {
+            let p = Prefixes::parse(text).map_err(|_| EINVAL)?;
+            net.settings().sync_peers.set(cfg, p);
+        }
+        Knob::CookieKey => {
+            let sp = &net.settings().sp;
+            if text == b"random" {
+                sp.set_cookie_key(kern::new_cookie_key(), false);
+            } else {
+                let k = parse_key(text).ok_or(EINVAL)?;
+                sp.set_cookie_key(k, true);
+            }
+        }
+        _ => return Err(EINVAL),
+    }
+    Ok(())
+}
+
+/// 32 hexadecimal digits as a cookie key (the first 16 the first word).
+fn parse_key(s: &[u8]) -> Option<kern::CookieKey> {
+    if s.len() != 32 {
+        // (`None` alone is `TcpState::None` here.)
+        return Option::None;
+    }
+    let word = |h: &[u8]| h.iter().try_fold(0u64, |v, &c| Some(v << 4 | (c as char).to_digit(16)? as u64));
+    Some([word(&s[..16])?, word(&s[16..])?])
+}
+
+/// A key's check value: its hash of a fixed tuple, which says whether two
+/// directors hold the same key without saying the key.
+fn cookie_key_check(k: &kern::CookieKey) -> u32 {
+    let t = Tuple { saddr: Addr::v4(0), daddr: Addr::v4(0), sport: 0, dport: 0 };
+    kern::cookie_hash(k, &t, 0x6368_6b31)
+}
+
+/// A `fmt::Write` into a fixed buffer that fails when it is full.
+struct TextOut<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl fmt::Write for TextOut<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }

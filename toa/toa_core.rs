@@ -9,11 +9,11 @@
 pub(crate) mod addr;
 #[path = "../core/src/csum.rs"]
 pub(crate) mod csum;
+#[path = "../core/src/prefixes.rs"]
+pub(crate) mod prefixes;
 #[path = "../core/src/tcpopt.rs"]
 pub(crate) mod tcpopt;
 #[path = "../core/src/toa.rs"]
 pub(crate) mod toa;
-#[path = "../core/src/toa_trust.rs"]
-pub(crate) mod toa_trust;
 #[path = "../core/src/version.rs"]
 pub(crate) mod version;

@@ -15,7 +15,7 @@
 //!   being freed, drops the record.
 //!
 //! TOA is believed only from the peers of the `trusted` parameter when it
-//! has any (`core/src/toa_trust.rs`): anyone else's is ignored and counted.
+//! has any (`core/src/prefixes.rs`): anyone else's is ignored and counted.
 //!
 //! An IPv4 socket cannot show an IPv6 client (an IPv4 connection from a
 //! NAT64 director): getsockopt(IPPROTO_IP, `toa::SO_GET_CLIENT6`), served
@@ -36,7 +36,7 @@ mod toa_core;
 use kern::{Buckets, InitOnce, Probes, ProcFiles, SockKey, Sockopt};
 use toa_core::addr::Addr;
 use toa_core::toa::{self, Client6Error, ClientAddr, Peer, Rewrite};
-use toa_core::toa_trust::Trusted;
+use toa_core::prefixes::Prefixes;
 use toa_core::version::VERSION;
 
 module! {
@@ -72,7 +72,7 @@ pub(crate) enum AckToa {
 
 /// The peers whose TOA is believed (`trusted`), set at init before the
 /// probes are registered.
-static TRUSTED: InitOnce<Trusted> = InitOnce::new();
+static TRUSTED: InitOnce<Prefixes> = InitOnce::new();
 
 /// Counters (per CPU), in /proc/net/toa_stats order.
 #[derive(Clone, Copy)]
@@ -173,7 +173,7 @@ fn unlink(head: &mut Option<KBox<Node>>, k: SockKey) -> Option<KBox<Node>> {
 /// (address, an IPv4 one mapped, and port) with TCP option area `opts`.
 pub(crate) fn ack_toa(opts: &[u8], from: Peer) -> AckToa {
     match toa::find(opts) {
-        Ok(Some(_)) if !TRUSTED.get().is_some_and(|t| t.trusts(&Addr::v6(from.0))) => AckToa::Untrusted,
+        Ok(Some(_)) if !TRUSTED.get().is_some_and(|t| t.admits(&Addr::v6(from.0))) => AckToa::Untrusted,
         Ok(Some(client)) => AckToa::Found(Record { seen: from, client }),
         Ok(None) => AckToa::Absent,
         Err(_) => AckToa::Malformed,
@@ -338,12 +338,12 @@ struct Toa {
 
 impl kernel::Module for Toa {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let trusted = Trusted::parse(kern::param_trusted()).map_err(|e| {
-            pr_err!("toa: trusted: {:?}: ADDR[/LEN],... (at most {} entries)\n", e, toa_core::toa_trust::MAX_PREFIXES);
+        let trusted = Prefixes::parse(kern::param_trusted()).map_err(|e| {
+            pr_err!("toa: trusted: {:?}: ADDR[/LEN],... (at most {} entries)\n", e, toa_core::prefixes::MAX_PREFIXES);
             EINVAL
         })?;
         TRUSTED.set(trusted);
-        if trusted.is_everyone() {
+        if trusted.is_any() {
             pr_info!("toa: TOA believed from every peer (set trusted= to the directors' local addresses)\n");
         } else {
             pr_info!("toa: TOA believed from {} trusted prefixes only\n", trusted.prefixes().len());

@@ -24,6 +24,7 @@ pub mod nat;
 pub mod nat64;
 pub mod occupancy;
 pub mod packet;
+pub mod prefixes;
 pub mod sched;
 pub mod seq;
 pub mod svc_index;
@@ -33,7 +34,6 @@ pub mod synproxy;
 pub mod tcp_state;
 pub mod tcpopt;
 pub mod toa;
-pub mod toa_trust;
 pub mod version;
 
 pub use version::VERSION;

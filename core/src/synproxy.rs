@@ -13,8 +13,9 @@
 //!        + (H(tuple, minute << 8 | data) mod 2^16)
 //! ```
 //!
-//! `H` is a keyed hash the caller provides (the kernel: SipHash with a
-//! boot-time secret). A cookie is accepted in the minute it was made and
+//! `H` is a keyed hash the caller provides (the kernel: SipHash under the
+//! namespace's key, random or one a cluster's directors share; the minute
+//! is the wall clock's, which they share too). A cookie is accepted in the minute it was made and
 //! the next (Linux's two minutes), with data the director's settings would
 //! issue now ([`Allowed`]), and only if its 16 check bits match the
 //! minute and the data: an ACK number moved by an attacker (to change the

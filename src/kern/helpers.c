@@ -1110,19 +1110,21 @@ void rvs_skb_keep(struct sk_buff *skb)
 
 void rvs_kfree_skb(struct sk_buff *skb) { kfree_skb(skb); }
 
-static siphash_key_t rvs_cookie_key;
-void rvs_cookie_init(void) { get_random_bytes(&rvs_cookie_key, sizeof(rvs_cookie_key)); }
-
-u32 rvs_cookie_hash(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 extra)
+/* The key is the namespace's (src/state.rs, SynproxySettings), two u64s
+ * as siphash_key_t holds them, copied by the caller for the call. */
+u32 rvs_cookie_hash(const u64 *key, __be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 extra)
 {
+	siphash_key_t k = { .key = { key[0], key[1] } };
+
 	return siphash_4u32((__force u32)saddr, (__force u32)daddr,
-			    (__force u32)sport << 16 | (__force u32)dport, extra, &rvs_cookie_key);
+			    (__force u32)sport << 16 | (__force u32)dport, extra, &k);
 }
 
 /* The IPv6 twin: both 16-byte addresses, the ports and `extra`, under the
  * same key. */
-u32 rvs_cookie_hash6(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dport, u32 extra)
+u32 rvs_cookie_hash6(const u64 *key, const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dport, u32 extra)
 {
+	siphash_key_t k = { .key = { key[0], key[1] } };
 	struct {
 		u8 saddr[16], daddr[16];
 		u32 ports, extra;
@@ -1132,8 +1134,11 @@ u32 rvs_cookie_hash6(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dpor
 	memcpy(in.daddr, daddr, 16);
 	in.ports = (__force u32)sport << 16 | (__force u32)dport;
 	in.extra = extra;
-	return siphash(&in, sizeof(in), &rvs_cookie_key);
+	return siphash(&in, sizeof(in), &k);
 }
+
+void rvs_random_bytes(void *p, size_t n) { get_random_bytes(p, n); }
+u64 rvs_real_seconds(void) { return ktime_get_real_seconds(); }
 
 void rvs_rcu_read_lock(void) { rcu_read_lock(); }
 void rvs_rcu_read_unlock(void) { rcu_read_unlock(); }

@@ -33,7 +33,7 @@ bool rvs_net_is_init(const struct net *net);
  * that they fit): present in every namespace between
  * rvs_settings_register() and rvs_settings_unregister().
  */
-#define RVS_SETTINGS_SIZE 256
+#define RVS_SETTINGS_SIZE 1024
 int rvs_settings_register(void);
 void rvs_settings_unregister(void);
 void *rvs_net_settings(const struct net *net);
@@ -130,10 +130,13 @@ int rvs_skb_reshape(struct sk_buff *skb, unsigned int len, unsigned int thoff);
 void rvs_skb_keep(struct sk_buff *skb);
 void rvs_kfree_skb(struct sk_buff *skb);
 
-/* SYN cookie hash: SipHash of the 4-tuple and extra under a boot-time key. */
-void rvs_cookie_init(void);
-u32 rvs_cookie_hash(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 extra);
-u32 rvs_cookie_hash6(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dport, u32 extra);
+/* SYN cookie hash: SipHash of the 4-tuple and extra under a namespace's
+ * key (key[2]). */
+u32 rvs_cookie_hash(const u64 *key, __be32 saddr, __be32 daddr, __be16 sport, __be16 dport, u32 extra);
+u32 rvs_cookie_hash6(const u64 *key, const u8 *saddr, const u8 *daddr, __be16 sport, __be16 dport, u32 extra);
+void rvs_random_bytes(void *p, size_t n);
+/* The wall clock, seconds since the epoch. */
+u64 rvs_real_seconds(void);
 
 /* RCU. */
 void rvs_rcu_read_lock(void);
@@ -294,10 +297,14 @@ unsigned int rvs_conn_buckets(void);
  * (proc.c, described by src/sysctl.rs). */
 int rvs_sysctl_register(void);
 void rvs_sysctl_unregister(void);
-/* Implemented in Rust (kern/sysctl.rs): entry idx's name (static) and bounds (non-zero past
- * the last), its value in namespace net, and a checked new value (0 or -errno). */
-int rvs_sysctl_info(unsigned int idx, const char **name, int *min, int *max);
+/* Implemented in Rust (kern/sysctl.rs): entry idx's name (static), bounds
+ * and kind (0 integer, 1 text, 2 text for root only; non-zero past the
+ * last), its value or text in namespace net, and a checked new value or
+ * text (0 or -errno). */
+int rvs_sysctl_info(unsigned int idx, const char **name, int *min, int *max, int *kind);
 int rvs_sysctl_get(struct net *net, unsigned int idx, int *val);
 int rvs_sysctl_set(struct net *net, unsigned int idx, int val);
+int rvs_sysctl_get_text(struct net *net, unsigned int idx, char *buf, size_t len);
+int rvs_sysctl_set_text(struct net *net, unsigned int idx, const char *text, size_t len);
 
 #endif

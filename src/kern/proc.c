@@ -167,6 +167,39 @@ static int rvs_sysctl_handler(const struct ctl_table *table, int write, void *bu
 	return rvs_sysctl_set(net, idx, val);
 }
 
+/* Text entries (kind 1, or 2 for root only) go through proc_dostring on a
+ * temporary buffer; a write longer than the buffer is refused rather than
+ * cut. */
+#define RVS_SYSCTL_TEXT 1024
+
+static int rvs_sysctl_text_handler(const struct ctl_table *table, int write, void *buffer,
+				   size_t *lenp, loff_t *ppos)
+{
+	unsigned int idx = (const int *)table->extra1 - rvs_sysctl_min;
+	struct net *net = table->data;
+	struct ctl_table tmp = *table;
+	char *text;
+	int err;
+
+	if (idx >= rvs_nr_sysctls)
+		return -EINVAL;
+	if (write && (*ppos || *lenp >= RVS_SYSCTL_TEXT))
+		return -EINVAL;
+	text = kzalloc(RVS_SYSCTL_TEXT, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	err = write ? 0 : rvs_sysctl_get_text(net, idx, text, RVS_SYSCTL_TEXT);
+	if (!err) {
+		tmp.data = text;
+		tmp.maxlen = RVS_SYSCTL_TEXT;
+		err = proc_dostring(&tmp, write, buffer, lenp, ppos);
+	}
+	if (!err && write)
+		err = rvs_sysctl_set_text(net, idx, text, strnlen(text, RVS_SYSCTL_TEXT));
+	kfree_sensitive(text);
+	return err;
+}
+
 static int __net_init rvs_sysctl_net_init(struct net *net)
 {
 	struct rvs_sysctl_net *sn = net_generic(net, rvs_sysctl_net_id);
@@ -180,7 +213,7 @@ static int __net_init rvs_sysctl_net_init(struct net *net)
 		/* The table goes (below) before the namespace does. */
 		tbl[i].data = net;
 		if (net->user_ns != &init_user_ns)
-			tbl[i].mode = 0444;
+			tbl[i].mode &= 0444;
 	}
 	sn->hdr = register_net_sysctl_sz(net, "net/ipv4/vs", tbl, rvs_nr_sysctls);
 	if (!sn->hdr) {
@@ -214,11 +247,13 @@ int rvs_sysctl_register(void)
 	for (n = 0; n < RVS_MAX_SYSCTLS; n++) {
 		const char *name;
 
-		if (rvs_sysctl_info(n, &name, &rvs_sysctl_min[n], &rvs_sysctl_max[n]))
+		int kind;
+
+		if (rvs_sysctl_info(n, &name, &rvs_sysctl_min[n], &rvs_sysctl_max[n], &kind))
 			break;
 		rvs_sysctl_tmpl[n].procname = name;
-		rvs_sysctl_tmpl[n].mode = 0644;
-		rvs_sysctl_tmpl[n].proc_handler = rvs_sysctl_handler;
+		rvs_sysctl_tmpl[n].mode = kind == 2 ? 0600 : 0644;
+		rvs_sysctl_tmpl[n].proc_handler = kind ? rvs_sysctl_text_handler : rvs_sysctl_handler;
 		rvs_sysctl_tmpl[n].extra1 = &rvs_sysctl_min[n];
 		rvs_sysctl_tmpl[n].extra2 = &rvs_sysctl_max[n];
 	}

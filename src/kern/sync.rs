@@ -104,15 +104,17 @@ impl Drop for GcGuard {
     }
 }
 
-/// The configuration mutex, held while the guard lives.
-pub(crate) struct CfgGuard(());
+/// The configuration mutex, held while the guard lives. Neither Send nor
+/// Sync (the raw-pointer marker): it is released by the thread that took
+/// it, and only that thread uses what it guards (`CfgCell`).
+pub(crate) struct CfgGuard(core::marker::PhantomData<*mut ()>);
 
 impl CfgGuard {
     /// Takes the mutex (may sleep).
     pub(crate) fn lock() -> Self {
         // SAFETY: a static mutex; callers are in process context.
         unsafe { b::rvs_cfg_lock() };
-        CfgGuard(())
+        CfgGuard(core::marker::PhantomData)
     }
 }
 
@@ -123,6 +125,38 @@ impl Drop for CfgGuard {
     }
 }
 
+
+/// A value read and written only under the configuration mutex: what the
+/// control plane keeps for itself in a place the packet path also reaches
+/// (a namespace's settings), without a lock of its own.
+pub(crate) struct CfgCell<T>(core::cell::UnsafeCell<T>);
+
+// SAFETY: the value is reached only through `get` and `set`, each of which
+// needs a `CfgGuard`, so only the one thread that holds the configuration
+// mutex touches it at a time; `T: Send` as it may be written by one thread
+// and read by another.
+unsafe impl<T: Send> Sync for CfgCell<T> {}
+
+impl<T: Copy> CfgCell<T> {
+    pub(crate) const fn new(v: T) -> Self {
+        CfgCell(core::cell::UnsafeCell::new(v))
+    }
+
+    /// A copy of the value.
+    pub(crate) fn get(&self, _cfg: &CfgGuard) -> T {
+        // SAFETY: the mutex the guard holds excludes every other access
+        // (see `Sync` above), and no reference into the cell outlives a
+        // call (values go in and out by copy), so this read overlaps no
+        // write.
+        unsafe { *self.0.get() }
+    }
+
+    /// Replaces the value.
+    pub(crate) fn set(&self, _cfg: &CfgGuard, v: T) {
+        // SAFETY: as in `get`: the only access at this moment.
+        unsafe { *self.0.get() = v }
+    }
+}
 
 /// Softirqs off on this CPU while it lives: a process-context taker of a
 /// lock that the packet path (softirq) also takes holds one, so that the

@@ -33,15 +33,22 @@ impl Drop for Sysctls {
     }
 }
 
-/// Entry `idx`: its name and bounds; non-zero past the last.
+/// Entry `idx`: its name, kind (0: integer within `min..=max`; 1: text;
+/// 2: text for root only); non-zero past the last.
 #[no_mangle]
-pub(crate) extern "C" fn rvs_sysctl_info(idx: c_uint, name: *mut *const c_char, min: *mut c_int, max: *mut c_int) -> c_int {
-    let Some((n, lo, hi)) = crate::sysctl::info(idx) else { return 1 };
-    // SAFETY: the C caller passes valid pointers for the three results.
+pub(crate) extern "C" fn rvs_sysctl_info(idx: c_uint, name: *mut *const c_char, min: *mut c_int, max: *mut c_int, kind: *mut c_int) -> c_int {
+    use crate::sysctl::Kind;
+    let Some((n, k)) = crate::sysctl::info(idx) else { return 1 };
+    let (lo, hi, kd) = match k {
+        Kind::Int { min, max } => (min, max, 0),
+        Kind::Text { secret } => (0, 0, 1 + secret as c_int),
+    };
+    // SAFETY: the C caller passes valid pointers for the four results.
     unsafe {
         *name = n.as_ptr();
         *min = lo;
         *max = hi;
+        *kind = kd;
     }
     0
 }
@@ -71,6 +78,47 @@ pub(crate) extern "C" fn rvs_sysctl_set(net: *mut b::net, idx: c_uint, val: c_in
     let net = unsafe { NetRef::from_raw(net) };
     let cfg = CfgGuard::lock();
     match crate::sysctl::set(&cfg, net, idx, val) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The text of entry `idx` in namespace `net`, into `buf` (`len` bytes,
+/// NUL-terminated); 0 or a negative errno.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_sysctl_get_text(net: *mut b::net, idx: c_uint, buf: *mut c_char, len: usize) -> c_int {
+    // SAFETY: as in `rvs_sysctl_get`.
+    let net = unsafe { NetRef::from_raw(net) };
+    // SAFETY: the C caller passes a buffer of `len` writable bytes that
+    // nothing else reaches during the call.
+    let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), len) };
+    let Some((end, body)) = out.split_last_mut() else { return EINVAL.to_errno() };
+    let cfg = CfgGuard::lock();
+    match crate::sysctl::get_text(&cfg, net, idx, body) {
+        Ok(n) => {
+            // `n <= body.len()`, so the terminator fits (`end` covers
+            // the full case).
+            if let Some(b) = body.get_mut(n) {
+                *b = 0;
+            } else {
+                *end = 0;
+            }
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Sets text entry `idx` of namespace `net` from the `len` bytes at `text`.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_sysctl_set_text(net: *mut b::net, idx: c_uint, text: *const c_char, len: usize) -> c_int {
+    // SAFETY: as in `rvs_sysctl_get`.
+    let net = unsafe { NetRef::from_raw(net) };
+    // SAFETY: the C caller passes `len` readable bytes, unchanged during
+    // the call.
+    let text = unsafe { core::slice::from_raw_parts(text.cast::<u8>(), len) };
+    let cfg = CfgGuard::lock();
+    match crate::sysctl::set_text(&cfg, net, idx, text) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }

@@ -13,3 +13,10 @@ pub(crate) fn jiffies() -> u64 {
 pub(crate) const fn hz() -> u64 {
     b::RVS_HZ as u64
 }
+
+/// The wall clock: seconds since the epoch (what NTP keeps alike across
+/// directors).
+pub(crate) fn real_seconds() -> u64 {
+    // SAFETY: reads the clock.
+    unsafe { b::rvs_real_seconds() }
+}

@@ -88,6 +88,8 @@ pub(crate) struct Datagram {
     pub(crate) len: usize,
     /// It was longer than the buffer (what is there is its start).
     pub(crate) truncated: bool,
+    /// Its sender's address (IPv4 in its mapped form).
+    pub(crate) from: Addr,
 }
 
 /// A socket bound to a multicast group and port on one interface, joined
@@ -135,7 +137,7 @@ impl McastReceiver {
         // writes of its length and `from` of 16 bytes during the call.
         let r = unsafe { b::rvs_sync_recv(self.0, buf.as_mut_ptr().cast(), buf.len(), from.as_mut_ptr(), &mut truncated) };
         match r {
-            r if r >= 0 => Ok(Some(Datagram { len: (r as usize).min(buf.len()), truncated })),
+            r if r >= 0 => Ok(Some(Datagram { len: (r as usize).min(buf.len()), truncated, from: Addr::v6(from) })),
             r if r == EAGAIN.to_errno() => Ok(None),
             r => Err(Error::from_errno(r)),
         }

@@ -42,6 +42,10 @@ for i in 1 2 3; do
   # (CLOSE_WAIT as upstream's 60 s, not Alibaba's 7: a download whose
   # server is done waits halfway longer than that.)
   nsx "d$i" sysctl -qw net.ipv4.vs.sync_refresh_period=2 net.ipv4.vs.timeout_close_wait=60
+  # As "Running a cluster" has it: the directors' sync addresses as the
+  # only peers, one SYNPROXY cookie key.
+  nsx "d$i" sysctl -qw net.ipv4.vs.sync_peers="$(cl_dir_addr 1),$(cl_dir_addr 2),$(cl_dir_addr 3)" \
+    net.ipv4.vs.synproxy_cookie_key=00112233445566778899aabbccddeeff
   nsx "d$i" ipvsadm --start-daemon master --mcast-interface e0 --syncid 1
   nsx "d$i" ipvsadm --start-daemon backup --mcast-interface e0 --syncid 1
 done
@@ -163,3 +167,4 @@ wait_until 30 "the router takes d1 back" cl_vip_paths 3
 wait "$live" || fail "a live connection broke when d1 came back: $(cat "$OUT/live")"
 for t in "${tags[@]}"; do finish_midway "$t"; done
 note "d1 back: $(ip -n rvs-r route show "$VIP/32" | grep -c nexthop) paths; d1 holds $(established 1) established connections"
+assert_eq "no sync message from outside sync_peers (the peers' own all taken)" 0 "$(rvs_stat sync_rx_not_peer)"

@@ -19,8 +19,13 @@
 #   connection goes on: no established connection is lost. The real
 #   servers saw the client's own address (TOA) before and see it on new
 #   connections through d2.
+# - SYNPROXY: a handshake whose ACK reaches d2 is taken there only when
+#   both hold the operator's cookie key (net.ipv4.vs.synproxy_cookie_key,
+#   read back as a check value only).
 # - A NAT record from a crafted sender makes a NAT connection; a record
-#   of another sync id is ignored; one for a service d2 lacks is refused.
+#   of another sync id is ignored; one for a service d2 lacks is refused;
+#   with net.ipv4.vs.sync_peers set, one from a sender outside it is
+#   dropped and counted, and one from a listed sender taken.
 # - 10,000 hostile datagrams (tests/lib/syncmsg.py fuzz): every one read
 #   and counted, the connection synced before is still there, and the
 #   kernel log stays clean (the harness checks it).
@@ -92,6 +97,39 @@ wait_until 10 "the live connection's close synced" closed_on_d2
 nsx d ipvsadm --set 90 0 0
 nsx d sysctl -qw net.ipv4.vs.sync_refresh_period=0
 
+# SYNPROXY across directors: a handshake whose SYN reaches d and whose
+# ACK reaches d2 (the client's route moved in between). With each its own
+# random cookie key, d2 refuses d's cookie; with the operator's key on
+# both, d2 takes it and the client reaches the real server through d2.
+# The key is never read back, only a check value that both show alike.
+# (The client's kernel knows nothing of the handshake: its RSTs, which
+# carry no ACK, are dropped; sp_keep.py's own RST carries one.)
+nsx c iptables-legacy -A OUTPUT -p tcp --tcp-flags RST,ACK RST -j DROP
+moved() {
+  nsx c python3 tests/lib/sp_keep.py --between "ip route replace $VIP/32 via $D2_OUT src $CLIENT" --say PEER \
+    "$CLIENT" "$VIP" 83 "$1" 0 | awk '$1 == "reply" {print $3}'
+  nsx c ip route del "$VIP/32"
+}
+assert_eq "the cookie key reads as random" random "$(nsx d2 sysctl -n net.ipv4.vs.synproxy_cookie_key)"
+b0=$(rvs_stat synproxy_cookie_bad)
+assert_eq "d's cookie at d2, keys of their own: no connection" "" "$(moved 43001)"
+[ "$(($(rvs_stat synproxy_cookie_bad) - b0))" -ge 1 ] || fail "d2 did not count d's cookie as bad"
+KEY=0123456789abcdef0123456789ABCDEF
+for n in d d2; do nsx "$n" sysctl -qw net.ipv4.vs.synproxy_cookie_key="$KEY"; done
+chk=$(nsx d sysctl -n net.ipv4.vs.synproxy_cookie_key)
+grep -Eq '^shared, check [0-9a-f]{8}$' <<<"$chk" || fail "a shared key reads as '$chk'"
+assert_eq "the same key, the same check value" "$chk" "$(nsx d2 sysctl -n net.ipv4.vs.synproxy_cookie_key)"
+[ "$(stat -c %a /proc/sys/net/ipv4/vs/synproxy_cookie_key)" = 600 ] || fail "the key's sysctl is not root's alone"
+if nsx d2 sysctl -qw net.ipv4.vs.synproxy_cookie_key=0123 2>/dev/null; then fail "a short key was taken"; fi
+if nsx d2 sysctl -qw net.ipv4.vs.synproxy_cookie_key=0123456789abcdef0123456789abcdeg 2>/dev/null; then fail "a key with a non-hex digit was taken"; fi
+assert_eq "a refused key changes nothing" "$chk" "$(nsx d2 sysctl -n net.ipv4.vs.synproxy_cookie_key)"
+assert_eq "d's cookie at d2, one key: through d2 to the real server (TOA)" "$CLIENT" "$(moved 43002)"
+for n in d d2; do nsx "$n" sysctl -qw net.ipv4.vs.synproxy_cookie_key=random; done
+assert_eq "random again" random "$(nsx d sysctl -n net.ipv4.vs.synproxy_cookie_key)"
+nsx c iptables-legacy -D OUTPUT -p tcp --tcp-flags RST,ACK RST -j DROP
+gone_43002() { ! nsx d2 "$RVSADM" -L -n -c | grep -q ":43002 "; }
+wait_until 5 "the moved handshake's connection ended by its RST" gone_43002
+
 c0=$(rvs_stat sync_rx_conns)
 # Transfers through d, stopped halfway (tests/lib/midway.py).
 declare -A FD PID
@@ -147,6 +185,25 @@ assert_eq "another sync id ignored" 1 "$(($(rvs_stat sync_rx_other_id) - o1))"
 nat=$(nsx d2 "$RVSADM" -L -n -c | grep "192.0.2.77:40001" || true)
 grep -q "ESTABLISHED" <<<"$nat" && grep -q "$(rs_addr 1):8080" <<<"$nat" || fail "the NAT connection: '$nat'"
 nsx d2 "$RVSADM" -L -n -c | grep -q "192.0.2.77:4000[23]" && fail "a refused record made a connection"
+
+# Peers: with sync_peers naming d's address (its master sends from
+# DIR_IN) and an IPv6 prefix, rs2's record is read,
+# counted and dropped; with rs2's address added, it makes its connection.
+np0=$(rvs_stat sync_rx_not_peer) c1=$(rvs_stat sync_rx_conns)
+nsx d2 sysctl -qw net.ipv4.vs.sync_peers=" $DIR_IN/32 , 2001:db8:1::/64"
+assert_eq "sync_peers reads back as written, in its own form" "$DIR_IN/32,2001:db8:1::/64" "$(nsx d2 sysctl -n net.ipv4.vs.sync_peers)"
+if nsx d2 sysctl -qw net.ipv4.vs.sync_peers="198.51.100.0/33" 2>/dev/null; then fail "a bad prefix was taken"; fi
+assert_eq "a refused list changes nothing" "$DIR_IN/32,2001:db8:1::/64" "$(nsx d2 sysctl -n net.ipv4.vs.sync_peers)"
+assert_eq "another namespace's list is its own" "" "$(nsx d sysctl -n net.ipv4.vs.sync_peers)"
+nsx rs2 python3 tests/lib/syncmsg.py send "$(rs_addr 2)" 9 6 192.0.2.77:40004 "$VIP:81" "$(rs_addr 1):8080" 0 1
+wait_until 5 "a record from outside sync_peers counted" stat_reaches sync_rx_not_peer $((np0 + 1))
+nsx d2 "$RVSADM" -L -n -c | grep -q "192.0.2.77:40004" && fail "a record from outside sync_peers made a connection"
+nsx d2 sysctl -qw net.ipv4.vs.sync_peers="$DIR_IN,$(rs_addr 2)"
+nsx rs2 python3 tests/lib/syncmsg.py send "$(rs_addr 2)" 9 6 192.0.2.77:40005 "$VIP:81" "$(rs_addr 1):8080" 0 1
+wait_until 5 "a record from a listed peer taken" stat_reaches sync_rx_conns $((c1 + 1))
+nsx d2 "$RVSADM" -L -n -c | grep "192.0.2.77:40005" | grep -q ESTABLISHED || fail "a listed peer's record made no connection"
+nsx d2 sysctl -qw net.ipv4.vs.sync_peers=""
+assert_eq "an empty list: everyone" "" "$(nsx d2 sysctl -n net.ipv4.vs.sync_peers)"
 
 # Hostile input.
 m0=$(rvs_stat sync_rx_msgs) b0=$(rvs_stat sync_rx_bad)
