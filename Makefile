@@ -1,6 +1,7 @@
 # rvs top-level Makefile. Every target installs what it needs first.
 #
 #   make demo             prepare everything, run the demo in a VM
+#   make demo-cluster     three directors behind a router; one dies under load
 #   make check            prepare everything, run all tests (host + VM)
 #   make modules          build rvs.ko and toa.ko (FLAVOUR=debug|bench, or KDIR=...)
 #   make modules_install  install them into the running kernel's tree (or KDIR's) + depmod
@@ -15,7 +16,7 @@
 FLAVOUR ?= debug
 export FLAVOUR
 
-.PHONY: all deps kernel modules host check demo vm modules_install clean bench
+.PHONY: all deps kernel modules host check demo demo-cluster vm modules_install clean bench
 
 all: modules host
 
@@ -38,6 +39,10 @@ check: deps
 
 demo: deps
 	scripts/vm-run --tcg single scripts/demo
+
+demo-cluster: deps
+	cargo build --release -p rvsadm
+	scripts/vm-run --tcg single --timeout 900 scripts/demo-cluster
 
 bench: deps
 	scripts/bench

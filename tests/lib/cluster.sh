@@ -29,7 +29,7 @@ cl_frr() {
   chown frr:frr "/var/run/frr/rvs-$name"
   for d in "$@"; do
     nsx "$name" "/usr/lib/frr/$d" -d -N "rvs-$name" -f "$dir/$d.conf" -i "/var/run/frr/rvs-$name/$d.pid" \
-      --log "file:$dir/$d.log" -u frr -g frr -A 127.0.0.1 || fail "$name: $d did not start: $(tail -3 "$dir/$d.log" 2>/dev/null)"
+      --log "file:$dir/$d.log" -u frr -g frr -A 127.0.0.1 2>>"$dir/$d.log" || fail "$name: $d did not start: $(tail -3 "$dir/$d.log" 2>/dev/null)"
   done
 }
 
@@ -127,3 +127,83 @@ cl_up() {
 cl_vip_paths() {
   [ "$(ip -n rvs-r route show "$VIP/32" | grep -c "via 203.0.113")" -eq "$1" ]
 }
+
+# cl_services: on every director, as "Running a cluster" has it: FULLNAT
+# services VIP:80 and VIP:83 (SYNPROXY), mh, the real servers 1..3 added
+# in another order on each, the director's own LADDR; the sync peers and
+# a shared cookie key; a sync master and backup on e0. Refreshes every
+# 2 s (sync_refresh_period) so that a director coming back learns soon.
+cl_services() {
+  local i p r order
+  for ((i = 1; i <= CL_DIRS; i++)); do
+    order=$(for ((r = 0; r < 3; r++)); do echo $(((i - 1 + r) % 3 + 1)); done)
+    nsx "d$i" "$RVSADM" -A -t "$VIP:80" -s mh
+    nsx "d$i" "$RVSADM" -A -t "$VIP:83" -s mh -j enable
+    for p in 80 83; do
+      for r in $order; do nsx "d$i" "$RVSADM" -a -t "$VIP:$p" -r "$(rs_addr "$r"):8080" -b; done
+      nsx "d$i" "$RVSADM" -P -t "$VIP:$p" -z "$(cl_laddr "$i")"
+    done
+    # (CLOSE_WAIT as upstream's 60 s, not Alibaba's 7: a download whose
+    # server is done waits halfway longer than that.)
+    nsx "d$i" sysctl -qw net.ipv4.vs.sync_refresh_period=2 net.ipv4.vs.timeout_close_wait=60 \
+      net.ipv4.vs.sync_peers="$(for ((r = 1; r <= CL_DIRS; r++)); do cl_dir_addr "$r"; done | paste -sd,)" \
+      net.ipv4.vs.synproxy_cookie_key=00112233445566778899aabbccddeeff
+    nsx "d$i" ipvsadm --start-daemon master --mcast-interface e0 --syncid 1
+    nsx "d$i" ipvsadm --start-daemon backup --mcast-interface e0 --syncid 1
+  done
+}
+
+# cl_conns_made N PORT: connections director dN made for VIP:PORT (its
+# service's counter; synced ones are not counted).
+cl_conns_made() { nsx "d$1" ipvsadm -L -n --stats -t "$VIP:$2" | awk -v v="$VIP:$2" '$2 == v {print $3}'; }
+# cl_established N: the established connections director dN holds.
+cl_established() { nsx "d$1" ipvsadm -L -n -c | grep -c ESTABLISHED; }
+# cl_tuples N STATE_RE: "client virtual" of dN's connections in a state
+# matching STATE_RE.
+cl_tuples() { nsx "d$1" ipvsadm -L -n -c | awk -v s="$2" 'NR > 2 && $3 ~ s {print $4, $5}' | sort -u; }
+# cl_all_synced N: at least N live connections (established, or close-wait
+# for the downloads whose servers are done) among the directors, and
+# every director holds every one of them, its own and the others' by
+# sync, in whatever state its records last gave.
+cl_all_synced() {
+  local i live
+  live=$(for ((i = 1; i <= CL_DIRS; i++)); do cl_tuples "$i" '^(ESTABLISHED|CLOSE_WAIT)$'; done | sort -u)
+  [ "$(wc -l <<<"$live")" -ge "$1" ] || return 1
+  for ((i = 1; i <= CL_DIRS; i++)); do [ -z "$(comm -13 <(cl_tuples "$i" .) <(echo "$live"))" ] || return 1; done
+}
+
+# Transfers stopped halfway (tests/lib/midway.py: an upload, a download
+# and an echo connection), by tag, their files under $CL_CONF.
+declare -A CL_FD CL_PID
+# cl_start_midway TAG PORT
+cl_start_midway() {
+  local fd
+  mkfifo "$CL_CONF/in$1"
+  nsx c python3 tests/lib/midway.py "$VIP" "$2" 1000000 < "$CL_CONF/in$1" > "$CL_CONF/out$1" 2>&1 &
+  CL_PID[$1]=$!
+  exec {fd}> "$CL_CONF/in$1"
+  CL_FD[$1]=$fd
+}
+# cl_finish_midway TAG: lets it finish; fails unless all three connections
+# ended intact and the real server saw the client's address (TOA).
+cl_finish_midway() {
+  echo go >&"${CL_FD[$1]}"
+  wait "${CL_PID[$1]}" || fail "$1: $(grep -v '^half$' "$CL_CONF/out$1" | paste -sd' ')"
+  assert_eq "$1: every connection intact" "upload ok download ok echo ok" \
+    "$(grep -E '^(upload|download|echo) ' "$CL_CONF/out$1" | paste -sd' ')"
+  assert_eq "$1: the address the real server saw (TOA)" "$CLIENT" "$(awk '$1 == "peer" {print $2}' "$CL_CONF/out$1")"
+}
+# cl_all_half TAG...: every transfer of the tags halfway (fails at once if
+# one ended before).
+cl_all_half() {
+  local t
+  for t in "$@"; do
+    grep -q '^half$' "$CL_CONF/out$t" && continue
+    kill -0 "${CL_PID[$t]}" 2>/dev/null || fail "$t ended early: $(paste -sd' ' "$CL_CONF/out$t")"
+    return 1
+  done
+}
+
+# cl_laddr_block_via: the next hops of the router's route to the LADDR
+# block, sorted, on one line.
+cl_laddr_block_via() { ip -n rvs-r route show "$CL_LADDR_BLOCK" | grep -o "via [0-9.]*" | awk '{print $2}' | sort | xargs; }
