@@ -185,6 +185,23 @@ own_vip_servers() {
   for ((i = 1; i <= $1; i++)); do wait_port "rs$i" "$VIP" "$port"; wait_port "rs$i" "$VIP6" "$port"; done
 }
 
+# unload_ip_vs: the kernel's ip_vs and its schedulers out again. ip_vs and
+# rvs.ko both register "IPVS": a test that loads ip_vs leaves it unloaded
+# for the tests that follow (namespace teardown is asynchronous, hence
+# the retries).
+unload_ip_vs() {
+  local k m
+  for k in $(seq 50); do
+    for m in $(awk '/^ip_vs_/ {print $1}' /proc/modules) ip_vs; do
+      grep -q "^$m " /proc/modules && modprobe -r "$m" 2>/dev/null
+    done
+    grep -q "^ip_vs " /proc/modules || return 0
+    sleep 0.2
+  done
+  echo "FAIL: ip_vs stays loaded" >&2
+  return 1
+}
+
 # clients_via_director N: the first N real servers route the clients'
 # networks through the director, which forwards both families (NAT real
 # servers, and answers that skip rvs: direct routing, tunnelling).

@@ -3,10 +3,14 @@
 listened for independently of rvs's own codec (core/src/sync_msg.rs), from
 the layout in the kernel's ip_vs_sync.c.
 
-  syncmsg.py listen IFADDR SECONDS [GROUP [PORT]]
+  syncmsg.py listen [--save FILE] IFADDR SECONDS [GROUP [PORT]]
       joins GROUP (224.0.0.81) on the interface holding IFADDR, and prints
       one JSON object per record received within SECONDS (after a line
-      "ready"), each with the datagram's syncid.
+      "ready"), each with the datagram's syncid. --save: every datagram
+      also into FILE, one hexadecimal line each, as received.
+  syncmsg.py replay IFADDR FILE
+      sends the datagrams FILE holds (as --save wrote them), unchanged, to
+      224.0.0.81:8848 out of the interface holding IFADDR.
   syncmsg.py send IFADDR SYNCID PROTO CADDR:CPORT VADDR:VPORT DADDR:DPORT FWD STATE
       sends one record (IPv4, no option) to 224.0.0.81:8848 out of the
       interface holding IFADDR.
@@ -137,6 +141,16 @@ def mutate(rng, m, syncid):
 
 
 def main():
+    save = None
+    if len(sys.argv) > 3 and sys.argv[2] == "--save":
+        save = open(sys.argv[3], "w")
+        del sys.argv[2:4]
+    if sys.argv[1] == "replay":
+        s = sender(sys.argv[2])
+        for line in open(sys.argv[3]):
+            s.sendto(bytes.fromhex(line.strip()), ("224.0.0.81", 8848))
+            time.sleep(0.01)
+        return
     if sys.argv[1] == "send":
         ifaddr, syncid, proto = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
         c, v, d = (hostport(x) for x in sys.argv[5:8])
@@ -186,6 +200,9 @@ def main():
                 m = s.recv(65535)
             except socket.timeout:
                 break
+            if save:
+                save.write(m.hex() + "\n")
+                save.flush()
             try:
                 for r in parse(m):
                     print(json.dumps(r), flush=True)

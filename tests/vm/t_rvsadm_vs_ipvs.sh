@@ -142,20 +142,6 @@ END
   exit 0
 fi
 
-# ip_vs and rvs.ko both register "IPVS": leave ip_vs unloaded for the tests
-# that follow (namespace teardown is asynchronous, hence the retries).
-unload_ip_vs() {
-  local k m
-  for k in $(seq 50); do
-    for m in $(awk '/^ip_vs_/ {print $1}' /proc/modules) ip_vs; do
-      grep -q "^$m " /proc/modules && modprobe -r "$m" 2>/dev/null
-    done
-    grep -q "^ip_vs " /proc/modules || return 0
-    sleep 0.2
-  done
-  echo "FAIL: ip_vs stays loaded" >&2
-  return 1
-}
 trap 'cleanup_all; unload_ip_vs || exit 1' EXIT
 command -v ipvsadm >/dev/null || fail "stock ipvsadm is not installed"
 [ -x "$RVSADM" ] || fail "no rvsadm binary at $RVSADM"
