@@ -12,6 +12,8 @@
 #   that carries a line every 0.3 s stays in d2's table well past 4 s
 #   (d sends its record again every sync_refresh_period, here 1 s, while
 #   its packets flow; without it d2's copy would expire).
+# - The same for an IPv6 FULLNAT service ([VIP6]:80, IPv6 real servers
+#   and LADDRs; its records go over the same IPv4 group).
 # - d dies: its link to the client goes down and its LADDR goes; d2
 #   takes the LADDR (the real servers' neighbour entries are flushed, as
 #   a gratuitous ARP would update them) and the client's route moves to
@@ -35,6 +37,7 @@ topo_up 3
 load_rvs
 load_toa
 start_servers 3 8080
+start_servers6 3 8080
 LADDR2=198.51.100.220
 director2 "$LADDR2"
 for n in d d2; do
@@ -48,6 +51,23 @@ for n in d d2; do
     for i in $order; do nsx "$n" "$RVSADM" -a -t "$VIP:$p" -r "$(rs_addr "$i"):8080" -b; done
     nsx "$n" "$RVSADM" -P -t "$VIP:$p" -z "$laddr"
   done
+done
+# IPv6 beside it: d2's inside address and its own IPv6 LADDR, the VIP,
+# a link to the client; on both, a FULLNAT service [VIP6]:80 (mh), synced
+# over the same IPv4 group as every other record.
+LADDR2_6=2001:db8:1::220 D2_OUT6=2001:db8:d2::2
+ip -n rvs-d2 addr add 2001:db8:1::2/64 dev e0 nodad
+ip -n rvs-d2 addr add "$LADDR2_6/128" dev e0 nodad
+ip -n rvs-d2 addr add "$VIP6/128" dev lo nodad
+ip -n rvs-d2 addr add "$D2_OUT6/64" dev f0 nodad
+ip -n rvs-c addr add 2001:db8:d2::1/64 dev c1 nodad
+ip -n rvs-d2 -6 route add 2001:db8:c::/64 via 2001:db8:d2::1
+nsx d2 sysctl -qw net.ipv6.conf.all.forwarding=1
+for n in d d2; do
+  if [ "$n" = d ]; then order="1 2 3" laddr=${LADDRS6[0]}; else order="2 3 1" laddr=$LADDR2_6; fi
+  nsx "$n" "$RVSADM" -A -t "[$VIP6]:80" -s mh
+  for i in $order; do nsx "$n" "$RVSADM" -a -t "[$VIP6]:80" -r "[$(rs6_addr "$i")]:8080" -b; done
+  nsx "$n" "$RVSADM" -P -t "[$VIP6]:80" -z "$laddr"
 done
 # A NAT service on d2 only (for the crafted record).
 nsx d2 ipvsadm -A -t "$VIP:81" -s rr
@@ -68,8 +88,11 @@ OUT=$(mktemp -d /tmp/syncb.XXXXXX)
 # listing NS PORT: "client-port real-server" of the namespace's
 # ESTABLISHED connections to VIP:PORT, as stock ipvsadm lists them.
 listing() {
-  nsx "$1" ipvsadm -L -n -c | awk -v v="$VIP:$2" '$3 == "ESTABLISHED" && $5 == v {split($4, a, ":"); print a[2], $6}' | sort
+  nsx "$1" ipvsadm -L -n -c | awk -v v="$(virt "$2")" '$3 == "ESTABLISHED" && $5 == v {n = split($4, a, ":"); print a[n], $6}' | sort
 }
+# virt TAG: the virtual service a transfer tag goes to, as ipvsadm lists
+# it (80, 83: VIP:80, VIP:83; v6: [VIP6]:80).
+virt() { case $1 in v6) echo "[$VIP6]:80" ;; *) echo "$VIP:$1" ;; esac; }
 # Re-sync of a connection whose state stays (before the transfers below:
 # d's short timeout would reach their copies too).
 nsx d ipvsadm --set 4 0 0
@@ -133,36 +156,44 @@ wait_until 5 "the moved handshake's connection ended by its RST" gone_43002
 c0=$(rvs_stat sync_rx_conns)
 # Transfers through d, stopped halfway (tests/lib/midway.py).
 declare -A FD PID
-for p in 80 83; do
+TAGS="80 83 v6"
+for p in $TAGS; do
   mkfifo "$OUT/in$p"
-  nsx c python3 tests/lib/midway.py "$VIP" "$p" 16000000 < "$OUT/in$p" > "$OUT/out$p" 2>&1 &
+  # (16 MB: more than the sockets' buffers hold, so that no server is
+  # done halfway.)
+  if [ "$p" = v6 ]; then a=$VIP6 port=80; else a=$VIP port=$p; fi
+  nsx c python3 tests/lib/midway.py "$a" "$port" 16000000 < "$OUT/in$p" > "$OUT/out$p" 2>&1 &
   PID[$p]=$!
   exec {fd}> "$OUT/in$p"
   FD[$p]=$fd
 done
-for p in 80 83; do
-  wait_until 30 "VIP:$p: transfers halfway" grep -q '^half$' "$OUT/out$p"
-  assert_eq "VIP:$p: the address the real server sees (TOA)" "$CLIENT" "$(awk '$1 == "peer" {print $2}' "$OUT/out$p")"
+for p in $TAGS; do
+  wait_until 30 "$(virt "$p"): transfers halfway" grep -q '^half$' "$OUT/out$p"
+  if [ "$p" = v6 ]; then want=$CLIENT6; else want=$CLIENT; fi
+  assert_eq "$(virt "$p"): the address the real server sees (TOA)" "$want" "$(awk '$1 == "peer" {print $2}' "$OUT/out$p")"
 done
 
 holds3() { [ "$(listing d2 "$1" | wc -l)" -ge 3 ]; }
-for p in 80 83; do
-  wait_until 10 "VIP:$p: d2 holds d's three connections" holds3 "$p"
-  assert_eq "VIP:$p: d2's connections are d's" "$(listing d "$p")" "$(listing d2 "$p")"
+for p in $TAGS; do
+  wait_until 10 "$(virt "$p"): d2 holds d's three connections" holds3 "$p"
+  assert_eq "$(virt "$p"): d2's connections are d's" "$(listing d "$p")" "$(listing d2 "$p")"
 done
-[ "$(($(rvs_stat sync_rx_conns) - c0))" -ge 6 ] || fail "sync_rx_conns counted $(($(rvs_stat sync_rx_conns) - c0))"
+[ "$(($(rvs_stat sync_rx_conns) - c0))" -ge 9 ] || fail "sync_rx_conns counted $(($(rvs_stat sync_rx_conns) - c0))"
 note "d2 holds: $(nsx d2 "$RVSADM" -L -n -c | grep -c ESTABLISHED) established connections"
 
 # d dies; d2 takes over its LADDR and the client's route.
 ip -n rvs-d link set d0 down
 ip -n rvs-d addr del "${LADDRS[0]}/32" dev br0
 ip -n rvs-d2 addr add "${LADDRS[0]}/32" dev e0
-for i in 1 2 3; do ip -n "rvs-rs$i" neigh flush all; done
+ip -n rvs-d addr del "${LADDRS6[0]}/128" dev br0
+ip -n rvs-d2 addr add "${LADDRS6[0]}/128" dev e0 nodad
+for i in 1 2 3; do ip -n "rvs-rs$i" neigh flush all; ip -n "rvs-rs$i" -6 neigh flush all; done
 nsx c ip route replace "$VIP/32" via "$D2_OUT" src "$CLIENT"
-for p in 80 83; do echo go >&"${FD[$p]}"; done
-for p in 80 83; do
-  wait "${PID[$p]}" || fail "VIP:$p after d's loss: $(grep -v '^half$' "$OUT/out$p" | paste -sd' ')"
-  assert_eq "VIP:$p: every connection intact" "upload ok download ok echo ok" \
+nsx c ip -6 route replace "$VIP6/128" via "$D2_OUT6" src "$CLIENT6"
+for p in $TAGS; do echo go >&"${FD[$p]}"; done
+for p in $TAGS; do
+  wait "${PID[$p]}" || fail "$(virt "$p") after d's loss: $(grep -v '^half$' "$OUT/out$p" | paste -sd' ')"
+  assert_eq "$(virt "$p"): every connection intact" "upload ok download ok echo ok" \
     "$(grep -E '^(upload|download|echo) ' "$OUT/out$p" | paste -sd' ')"
 done
 # New connections, through d2 alone now.
