@@ -54,6 +54,13 @@ WORKLOADS = OrderedDict([
     ("mem_conns", "memory: entries in the table"),
     ("mem", "memory: slab bytes per idle (half-open) connection (lower is better)"),
     ("mem_entry", "memory: slab size of one table entry (IPVS: ip_vs_conn)"),
+    ("sync_conns", "sync: UDP FULLNAT connections made on the master (one spoofed flow each)"),
+    ("sync_rate", "sync: connections/s the backup made, from the first flow to the last record"),
+    ("sync_lag", "sync: seconds from the last flow sent to the backup's last connection (lower is better)"),
+    ("sync_bytes", "sync: bytes on the backup's link per connection (lower is better)"),
+    ("sync_records_per_dgram", "sync: records per datagram"),
+    ("sync_lost", "sync: records the master could not queue (lower is better)"),
+    ("sync_mismatch", "sync: lines of the two tables (/proc/net/ip_vs_conn, timers aside) that differ (lower is better)"),
 ])
 
 
@@ -134,7 +141,7 @@ def main():
                        ratio(statistics.median(data[w]["rvs"]), statistics.median(data[w]["rvsbase"]))))
     # What benchmarks/run-in-vm runs for each contender (workloads_of).
     expected = {"fwd": "tcp1 tcp4 tcp1big cps udp", "ipvs": "tcp1 tcp4 tcp1big cps udp mem",
-                "rvs": "tcp1 tcp4 tcp1big cps udp mem", "rvsnat": "tcp1 tcp4 tcp1big cps udp",
+                "rvs": "tcp1 tcp4 tcp1big cps udp mem sync_rate", "rvsnat": "tcp1 tcp4 tcp1big cps udp",
                 "ipvsdr": "tcp1 tcp4 tcp1big cps udp", "rvsdr": "tcp1 tcp4 tcp1big cps udp", "rvsopt": "tcp1 tcp4 tcp1big", "rvssp": "tcp1 tcp4 tcp1big cps udp syn_synack flood_synack", "nfsp": "cps syn_synack flood_synack",
                 "fwd6": "tcp1 tcp4 tcp1big cps udp", "ipvs6": "tcp1 tcp4 tcp1big cps udp", "rvs6": "tcp1 tcp4 tcp1big cps udp"}
     missing = [f"{w} / {NAMES[c]}" for c, ws in expected.items() for w in ws.split() if c not in data.get(w, {})]

@@ -18,7 +18,11 @@
 //       203.0.113), source ports 1024.. in turn: every SYN has its own tuple
 //       until NSRC*64000 of them. Stops after SECONDS or COUNT SYNs (0: no
 //       limit). Prints "tx N seconds S".
-// ADDR is IPv4 or IPv6 (text form, no brackets); synflood's is IPv4.
+//   rvsbench udpspoof DADDR DPORT SECONDS COUNT SRCNET NSRC
+//       The same tuples as synflood's, as 18-byte UDP datagrams: a new
+//       flow (a director's new UDP connection) per datagram.
+// ADDR is IPv4 or IPv6 (text form, no brackets); synflood's and
+// udpspoof's are IPv4.
 // All limits are fixed: every mode but the two servers stops by itself.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -26,6 +30,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -295,7 +300,8 @@ static uint32_t csum_add(uint32_t s, const void *p, int len)
 	return s;
 }
 
-static int do_synflood(char **av)
+/* synflood (udp 0) and udpspoof (udp 1). */
+static int do_spoofed(char **av, int udp)
 {
 	struct addr to = mkaddr(av[0], atoi(av[1]));
 	struct sockaddr_in dst = to.v4;
@@ -306,7 +312,7 @@ static int do_synflood(char **av)
 	struct in_addr base;
 	snprintf(net, sizeof(net), "%s.0", av[4]);
 	if (to.sa.sa_family != AF_INET) {
-		fprintf(stderr, "synflood: IPv4 destinations only\n");
+		fprintf(stderr, "synflood/udpspoof: IPv4 destinations only\n");
 		return 2;
 	}
 	if (inet_pton(AF_INET, net, &base) != 1 || nsrc < 1 || nsrc > 254) {
@@ -322,11 +328,42 @@ static int do_synflood(char **av)
 		struct tcphdr tcp;
 		uint8_t opt[4];
 	} __attribute__((packed)) pkt;
+	struct {
+		struct iphdr ip;
+		struct udphdr udp;
+		uint8_t data[18];
+	} __attribute__((packed)) upkt;
 	uint32_t seq = 0x12345678;
 	for (long i = 0; count == 0 || i < count; i++) {
 		if ((i & 255) == 0 && now() >= end)
 			break;
 		long slot = i % ((long)nsrc * 64000);
+		if (udp) {
+			memset(&upkt, 0, sizeof(upkt));
+			upkt.ip.version = 4;
+			upkt.ip.ihl = 5;
+			upkt.ip.ttl = 64;
+			upkt.ip.protocol = IPPROTO_UDP;
+			upkt.ip.tot_len = htons(sizeof(upkt));
+			upkt.ip.id = htons((uint16_t)i);
+			upkt.ip.saddr = htonl(ntohl(base.s_addr) + 1 + slot / 64000);
+			upkt.ip.daddr = dst.sin_addr.s_addr;
+			upkt.udp.source = htons(1024 + slot % 64000);
+			upkt.udp.dest = dst.sin_port;
+			upkt.udp.len = htons(sizeof(upkt.udp) + sizeof(upkt.data));
+			memset(upkt.data, 'f', sizeof(upkt.data));
+			struct { uint32_t s, d; uint8_t z, p; uint16_t l; } uph = {
+				upkt.ip.saddr, upkt.ip.daddr, 0, IPPROTO_UDP, upkt.udp.len };
+			uint32_t us = csum_add(0, &uph, sizeof(uph));
+			us = csum_add(us, &upkt.udp, sizeof(upkt.udp) + sizeof(upkt.data));
+			upkt.udp.check = csum_fold(us) ? csum_fold(us) : 0xffff;
+			upkt.ip.check = csum_fold(csum_add(0, &upkt.ip, sizeof(upkt.ip)));
+			if (sendto(fd, &upkt, sizeof(upkt), 0, (void *)&dst, sizeof(dst)) == sizeof(upkt))
+				tx++;
+			else if (errno == ENOBUFS)
+				usleep(100);
+			continue;
+		}
 		memset(&pkt, 0, sizeof(pkt));
 		pkt.ip.version = 4;
 		pkt.ip.ihl = 5;
@@ -375,7 +412,9 @@ int main(int ac, char **av)
 	if (ac >= 7 && !strcmp(av[1], "udpflood"))
 		return do_udpflood(av + 2);
 	if (ac >= 8 && !strcmp(av[1], "synflood"))
-		return do_synflood(av + 2);
+		return do_spoofed(av + 2, 0);
+	if (ac >= 8 && !strcmp(av[1], "udpspoof"))
+		return do_spoofed(av + 2, 1);
 	fprintf(stderr, "usage: see the head of benchmarks/rvsbench.c\n");
 	return 2;
 }
