@@ -60,12 +60,27 @@ cl_diag() {
     echo "# d$i: $(nsx "d$i" ipvsadm -L -n -c 2>/dev/null | awk 'NR > 2 {print $3}' | sort | uniq -c | xargs)"
   done
   [ -n "${CL_NOTES:-}" ] && [ -s "$CL_NOTES" ] && sed 's/^/# /' "$CL_NOTES"
+  for ((i = 1; i <= CL_DIRS; i++)); do
+    [ -f "$CL_CONF/d$i/ka.log" ] && grep -v "connection to .* success" "$CL_CONF/d$i/ka.log" | tail -4 | sed "s/^/# d$i keepalived: /"
+    echo "# d$i VIP:80: $(nsx "d$i" "$RVSADM" -L -n -t "$VIP:80" 2>&1 | tail -n +3 | xargs)"
+  done
   echo "# counters: $(awk '$2 != 0 && ($1 ~ /^drop|^sync|^rst|^expire|^xmit/) {printf "%s=%s ", $1, $2}' /sys/module/rvs/parameters/stats 2>/dev/null)"
+}
+
+# cl_keepalived_stop: every director's keepalived.
+cl_keepalived_stop() {
+  local f
+  for f in "$CL_CONF"/d*/ka.pid; do
+    [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+  done
+  for _ in $(seq 100); do pgrep -f "keepalived -C -n -l -f $CL_CONF/" > /dev/null || return 0; sleep 0.1; done
+  pkill -9 -f "keepalived -C -n -l -f $CL_CONF/" 2>/dev/null || true
 }
 
 cl_cleanup() {
   local rc=$?
   [ "$rc" -eq 0 ] || cl_diag
+  [ -z "$CL_CONF" ] || cl_keepalived_stop
   cl_frr_stop
   cleanup_all
 }
@@ -128,29 +143,46 @@ cl_vip_paths() {
   [ "$(ip -n rvs-r route show "$VIP/32" | grep -c "via 203.0.113")" -eq "$1" ]
 }
 
-# cl_services: on every director, as "Running a cluster" has it: FULLNAT
-# services VIP:80 and VIP:83 (SYNPROXY), mh, the real servers 1..3 added
-# in another order on each, the director's own LADDR; the sync peers and
-# a shared cookie key; a sync master and backup on e0. Refreshes every
-# 2 s (sync_refresh_period) so that a director coming back learns soon.
+# cl_services: on every director, as "Running a cluster" has it: VIP:80
+# made by stock keepalived from examples/cluster/keepalived.conf (health
+# checks; lb_kind NAT, FULLNAT by masq_as_fullnat, the director's own LADDR
+# as its default pool), VIP:83 with SYNPROXY by rvsadm, the real servers
+# 1..3 added in another order on each; both mh. The sync peers and a
+# shared cookie key; a sync master and backup on e0. Refreshes every 2 s
+# (sync_refresh_period) so that a director coming back learns soon.
 cl_services() {
-  local i p r order
+  local i r order
   for ((i = 1; i <= CL_DIRS; i++)); do
     order=$(for ((r = 0; r < 3; r++)); do echo $(((i - 1 + r) % 3 + 1)); done)
-    nsx "d$i" "$RVSADM" -A -t "$VIP:80" -s mh
-    nsx "d$i" "$RVSADM" -A -t "$VIP:83" -s mh -j enable
-    for p in 80 83; do
-      for r in $order; do nsx "d$i" "$RVSADM" -a -t "$VIP:$p" -r "$(rs_addr "$r"):8080" -b; done
-      nsx "d$i" "$RVSADM" -P -t "$VIP:$p" -z "$(cl_laddr "$i")"
-    done
     # (CLOSE_WAIT as upstream's 60 s, not Alibaba's 7: a download whose
     # server is done waits halfway longer than that.)
     nsx "d$i" sysctl -qw net.ipv4.vs.sync_refresh_period=2 net.ipv4.vs.timeout_close_wait=60 \
+      net.ipv4.vs.masq_as_fullnat=1 \
       net.ipv4.vs.sync_peers="$(for ((r = 1; r <= CL_DIRS; r++)); do cl_dir_addr "$r"; done | paste -sd,)" \
       net.ipv4.vs.synproxy_cookie_key=00112233445566778899aabbccddeeff
+    nsx "d$i" "$RVSADM" -P -t 0.0.0.0:0 -z "$(cl_laddr "$i")"
+    sed -e "s|@NAME@|d$i|; s|@VIP@|$VIP|" -e "s|@RS1@|$(rs_addr 1)|; s|@RS2@|$(rs_addr 2)|; s|@RS3@|$(rs_addr 3)|" \
+      examples/cluster/keepalived.conf > "$CL_CONF/d$i/keepalived.conf"
+    nsx "d$i" keepalived -C -n -l -f "$CL_CONF/d$i/keepalived.conf" -p "$CL_CONF/d$i/ka.pid" \
+      -c "$CL_CONF/d$i/ka-c.pid" > "$CL_CONF/d$i/ka.log" 2>&1 &
+    nsx "d$i" "$RVSADM" -A -t "$VIP:83" -s mh -j enable
+    for r in $order; do nsx "d$i" "$RVSADM" -a -t "$VIP:83" -r "$(rs_addr "$r"):8080" -b; done
+    nsx "d$i" "$RVSADM" -P -t "$VIP:83" -z "$(cl_laddr "$i")"
     nsx "d$i" ipvsadm --start-daemon master --mcast-interface e0 --syncid 1
     nsx "d$i" ipvsadm --start-daemon backup --mcast-interface e0 --syncid 1
   done
+  for ((i = 1; i <= CL_DIRS; i++)); do
+    wait_until 30 "d$i: keepalived's VIP:80 with its three real servers" cl_real_servers "$i" 80 3
+  done
+}
+
+# cl_real_servers N PORT COUNT: director dN's VIP:PORT has COUNT real
+# servers. (keepalived's, made with -m under masq_as_fullnat, forward by
+# FULLNAT and list as Masq, as keepalived asked for them: the real
+# servers route the clients' networks through the router, not a director,
+# so only FULLNAT gets their answers back.)
+cl_real_servers() {
+  [ "$(nsx "d$1" "$RVSADM" -L -n -t "$VIP:$2" 2>/dev/null | grep -c -- '-> [0-9]')" -eq "$3" ]
 }
 
 # cl_conns_made N PORT: connections director dN made for VIP:PORT (its

@@ -3,8 +3,9 @@
 # A cluster of three directors behind a router (tests/lib/cluster.sh:
 # FRR's bgpd and bfdd everywhere, ECMP with L4 hashing on the router,
 # examples/cluster's configurations), each director with rvs (the same
-# FULLNAT services, mh, real servers added in different orders, its own
-# LADDR; a SYNPROXY service beside), a sync master and backup started
+# FULLNAT services, mh: VIP:80 made and health-checked by stock
+# keepalived, VIP:83 with SYNPROXY by rvsadm, real servers added in
+# different orders; its own LADDR), a sync master and backup started
 # with stock ipvsadm; toa.ko on the real servers.
 # - New connections spread over all three directors.
 # - Director d1 dies (its link down) while uploads, downloads and echo
@@ -19,6 +20,9 @@
 #   live connection again once per sync_refresh_period, here 2 s), then
 #   up; connections made through d2 and d3 meanwhile, busy or idle, which
 #   now partly hash to d1, go on.
+# - A real server fails: keepalived takes it out of VIP:80 on every
+#   director and puts it back when it answers again; short connections
+#   meanwhile all succeed (mh keeps the directors agreeing).
 . tests/lib/lib.sh
 . tests/lib/cluster.sh
 trap cl_cleanup EXIT
@@ -99,6 +103,9 @@ print('live ok', flush=True)" > "$OUT/live" &
 live=$!
 wait_until 20 "the live connections" grep -q ready "$OUT/live"
 ip -n rvs-d1 link set e0 up
+# (Its link's going took its static route to the real servers with it; a
+# director's own network set-up puts it back as the link comes up.)
+ip -n rvs-d1 route replace default via "$CL_ROUTER_IN"
 learnt() { # every live connection d2 holds, d1 holds too
   comm -13 <(cl_tuples 1 .) <(cl_tuples 2 '^(ESTABLISHED|CLOSE_WAIT)$') | sed 's/^/d1 lacks /' > "$CL_NOTES"
   [ ! -s "$CL_NOTES" ]
@@ -111,3 +118,13 @@ wait "$live" || fail "a live connection broke when d1 came back: $(cat "$OUT/liv
 for t in "${tags[@]}"; do cl_finish_midway "$t"; done
 note "d1 back: $(ip -n rvs-r route show "$VIP/32" | grep -c nexthop) paths; d1 holds $(cl_established 1) established connections"
 assert_eq "no sync message from outside sync_peers (the peers' own all taken)" 0 "$(rvs_stat sync_rx_not_peer)"
+
+# A real server fails: keepalived takes it out on every director.
+pkill -f "tcpsrv.py rs3 " || fail "rs3's server was not running"
+for i in 1 2 3; do wait_until 20 "d$i: keepalived takes rs3 out" cl_real_servers "$i" 80 2; done
+out=$(nsx c python3 tests/lib/connstream.py "$VIP" 80 3)
+note "rs3 down: $out"
+read -r ok failed _ wrong < <(tr '=' ' ' <<<"$out" | awk '{print $2, $4, $6, $8}')
+[ "$ok" -gt 0 ] && [ "$failed" = 0 ] && [ "$wrong" = 0 ] || fail "short connections with rs3 down: $out"
+nsx rs3 python3 tests/lib/tcpsrv.py rs3 "$(rs_addr 3)" 8080 2>/dev/null &
+for i in 1 2 3; do wait_until 20 "d$i: keepalived puts rs3 back" cl_real_servers "$i" 80 3; done
