@@ -37,7 +37,7 @@ static const struct nla_policy rvs_daemon_policy[IPVS_DAEMON_ATTR_MAX + 1] = {
 	[IPVS_DAEMON_ATTR_SYNC_ID]	= { .type = NLA_U32 },
 	[IPVS_DAEMON_ATTR_SYNC_MAXLEN]	= { .type = NLA_U16 },
 	[IPVS_DAEMON_ATTR_MCAST_GROUP]	= { .type = NLA_U32 },
-	[IPVS_DAEMON_ATTR_MCAST_GROUP6]	= { .len = 16 },
+	[IPVS_DAEMON_ATTR_MCAST_GROUP6]	= { .type = NLA_BINARY, .len = 16 },
 	[IPVS_DAEMON_ATTR_MCAST_PORT]	= { .type = NLA_U16 },
 	[IPVS_DAEMON_ATTR_MCAST_TTL]	= { .type = NLA_U8 },
 };

@@ -4,7 +4,8 @@ listened for independently of rvs's own codec (core/src/sync_msg.rs), from
 the layout in the kernel's ip_vs_sync.c.
 
   syncmsg.py listen [--save FILE] IFADDR SECONDS [GROUP [PORT]]
-      joins GROUP (224.0.0.81) on the interface holding IFADDR, and prints
+      joins GROUP (224.0.0.81) on the interface holding IFADDR (for an
+      IPv6 group, IFADDR is the interface's name), and prints
       one JSON object per record received within SECONDS (after a line
       "ready"), each with the datagram's syncid. --save: every datagram
       also into FILE, one hexadecimal line each, as received.
@@ -184,11 +185,19 @@ def main():
         ifaddr, secs = sys.argv[2], float(sys.argv[3])
         group = sys.argv[4] if len(sys.argv) > 4 else "224.0.0.81"
         port = int(sys.argv[5]) if len(sys.argv) > 5 else 8848
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("", port))
-        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
-                     socket.inet_aton(group) + socket.inet_aton(ifaddr))
+        if ":" in group:
+            # An IPv6 group: IFADDR is then the interface's name.
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("::", port))
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+                         socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", socket.if_nametoindex(ifaddr)))
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("", port))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                         socket.inet_aton(group) + socket.inet_aton(ifaddr))
         print("ready", flush=True)
         end = time.time() + secs
         while True:

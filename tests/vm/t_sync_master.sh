@@ -118,6 +118,22 @@ assert_eq "records lost" 0 "$(rvs_stat sync_lost)"
 
 nsx d ipvsadm --stop-daemon master
 assert_eq "no daemon listed" "" "$(nsx d ipvsadm -L --daemon)"
+
+# An IPv6 group and another port: the records go over IPv6.
+REC6=$(mktemp /tmp/sync6.XXXXXX)
+nsx rs1 python3 tests/lib/syncmsg.py listen r1 15 ff02::1:8848 8849 > "$REC6" &
+for _ in $(seq 50); do grep -q ready "$REC6" && break; sleep 0.1; done
+nsx d ipvsadm --start-daemon master --mcast-interface br0 --syncid 7 --mcast-group ff02::1:8848 --mcast-port 8849
+nsx d ipvsadm -L --daemon | grep -q "group=ff02::1:8848, port=8849" || fail "the IPv6 master listed as $(nsx d ipvsadm -L --daemon)"
+nsx c python3 -c "
+import socket, time
+s = socket.socket(); s.bind(('$CLIENT', 43081)); s.settimeout(5)
+s.connect(('$VIP', 81)); s.sendall(b'HOLD\n'); s.makefile().readline(); time.sleep(0.5); s.close()"
+rec6() { grep -c '"cport": 43081, "vaddr": "'"$VIP"'", "vport": 81' "$REC6" || true; }
+has_rec6() { [ "$(rec6)" -ge 1 ]; }
+wait_until 10 "the NAT connection's record over the IPv6 group" has_rec6
+nsx d ipvsadm --stop-daemon master
+rm -f "$REC6"
 if nsx d ipvsadm --stop-daemon master 2>/dev/null; then fail "stopping a stopped master"; fi
 
 # A namespace that goes away with its master running.
