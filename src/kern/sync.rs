@@ -132,9 +132,11 @@ impl Drop for CfgGuard {
 pub(crate) struct CfgCell<T>(core::cell::UnsafeCell<T>);
 
 // SAFETY: the value is reached only through `get` and `set`, each of which
-// needs a `CfgGuard`, so only the one thread that holds the configuration
-// mutex touches it at a time; `T: Send` as it may be written by one thread
-// and read by another.
+// needs a `CfgGuard`. A guard is made only by `CfgGuard::lock`, after the
+// mutex is taken, and lives no longer than the hold (its `Drop` releases
+// it); it is neither Send nor Sync, so it stays with the thread that holds
+// the mutex. Hence only that one thread touches the value at a time.
+// `T: Send` as it may be written by one thread and read by another.
 unsafe impl<T: Send> Sync for CfgCell<T> {}
 
 impl<T: Copy> CfgCell<T> {

@@ -121,8 +121,10 @@ unload_toa() { rmmod toa; }
 
 # rvs_ctl COMMAND...: the temporary text control path of rvs.ko, written
 # from the director's namespace (services belong to the namespace of the
-# writer, as netlink requests do; settings are global).
-rvs_ctl() { nsx d sh -c 'echo "$*" > /sys/module/rvs/parameters/ctl' rvs_ctl "$@"; }
+# writer, as netlink requests do; so do settings).
+rvs_ctl() { rvs_ctl_in d "$@"; }
+# rvs_ctl_in NS COMMAND...: the same, written from namespace NS.
+rvs_ctl_in() { nsx "$1" sh -c 'echo "$*" > /sys/module/rvs/parameters/ctl' rvs_ctl "${@:2}"; }
 # rvs_stat NAME: one counter.
 rvs_stat() { awk -v k="$1" '$1 == k {print $2}' /sys/module/rvs/parameters/stats; }
 # stat_reaches NAME VALUE: true once counter NAME is at least VALUE (for

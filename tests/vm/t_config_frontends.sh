@@ -9,7 +9,7 @@
 trap cleanup_all EXIT
 load_rvs
 extra_ns a; extra_ns b
-text() { nsx a sh -c 'echo "$*" > /sys/module/rvs/parameters/ctl' text "$@"; }
+text() { rvs_ctl_in a "$@"; }
 nl() { nsx b "$RVSADM" "$@"; }
 V1=192.0.2.100; V2=192.0.2.101; R1=198.51.100.11; R2=198.51.100.12; L1=198.51.100.201
 
