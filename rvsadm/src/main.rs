@@ -16,10 +16,12 @@
 //!
 //! Modules: args (parsing, ipvsadm checks), msg (typed requests/replies <->
 //! attributes), nl (socket, family, ACKs, dumps, extack), fmt (ipvsadm
-//! output formats), save (-S/-R), names (libc name lookups).
+//! output formats), save (-S/-R), names (libc name lookups), metrics
+//! (--metrics: the counters for Prometheus).
 
 mod args;
 mod fmt;
+mod metrics;
 mod msg;
 mod names;
 mod nl;
@@ -354,6 +356,15 @@ fn version() -> String {
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     let program = argv.first().cloned().unwrap_or_else(|| "rvsadm".into());
+    if argv.get(1).map(String::as_str) == Some("--metrics") {
+        return match metrics_cmd(&argv[2..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(m) => {
+                eprintln!("{program}: {m}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let mut ctx = Ctx { nl: None, program };
     let r = if argv.len() == 1 { list_all(&mut ctx, 0) } else { process(&mut ctx, &argv, false) };
     match r {
@@ -363,6 +374,49 @@ fn main() -> ExitCode {
                 eprintln!("{m}");
             }
             ExitCode::from(code)
+        }
+    }
+}
+
+/// `rvsadm --metrics [--stats-file P] [--toa-file P] [--output FILE]`:
+/// rvs's and toa.ko's counters in Prometheus's text format, to stdout or
+/// to FILE (written beside it and renamed over it, so that a scraper never
+/// reads half of it: node_exporter's textfile collector).
+fn metrics_cmd(args: &[String]) -> Result<(), String> {
+    let mut stats_file = "/sys/module/rvs/parameters/stats".to_string();
+    let mut toa_file = "/proc/net/toa_stats".to_string();
+    let mut output: Option<String> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let slot = match a.as_str() {
+            "--stats-file" => &mut stats_file,
+            "--toa-file" => &mut toa_file,
+            "--output" => output.insert(String::new()),
+            _ => return Err(format!("--metrics: unknown argument '{a}' (--stats-file P, --toa-file P, --output FILE)")),
+        };
+        *slot = it.next().ok_or_else(|| format!("--metrics: {a} needs a value"))?.clone();
+    }
+    let read = |p: &str| match std::fs::read_to_string(p) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {p}: {e}")),
+    };
+    let stats = read(&stats_file)?;
+    let toa = read(&toa_file)?;
+    if stats.is_none() && toa.is_none() {
+        return Err(format!("neither rvs ({stats_file}) nor toa.ko ({toa_file}) is loaded"));
+    }
+    let text = metrics::render(stats.as_deref(), toa.as_deref());
+    match output {
+        None => std::io::stdout().write_all(text.as_bytes()).map_err(|e| format!("stdout: {e}")),
+        Some(path) => {
+            let tmp = format!("{path}.tmp{}", std::process::id());
+            std::fs::write(&tmp, &text)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    format!("cannot write {path}: {e}")
+                })
         }
     }
 }

@@ -4,3 +4,4 @@
 mod msg_tests;
 mod args_tests;
 mod fmt_tests;
+mod metrics_tests;
