@@ -14,7 +14,11 @@
 //! (`name value` lines, then `svc`/`default-laddrs` lines each followed by
 //! their `dest` and `laddr` lines) and /proc/net/toa_stats (`name value`
 //! lines). A line this version does not know is skipped, so that an older
-//! rvsadm keeps working with a newer module.
+//! rvsadm keeps working with a newer module. The stats file holds one
+//! page: the module's counters always fit, but on a director with more
+//! than a dozen services and local addresses the later ones are cut off.
+//! A cut last line is dropped (half a number would read as a counter
+//! reset) and `rvs_stats_truncated` says 1.
 
 use std::fmt::Write;
 
@@ -131,11 +135,33 @@ struct Laddr {
     vals: [u64; 7],
 }
 
+/// `text` without a last line that does not end in a newline (cut off by
+/// the page the stats file fills), and whether there was one.
+fn whole_lines(text: &str) -> (&str, bool) {
+    match text.rfind('\n') {
+        Some(i) if i + 1 == text.len() => (text, false),
+        Some(i) => (&text[..i + 1], true),
+        None => ("", !text.is_empty()),
+    }
+}
+
 /// The metrics of rvs's stats text (`stats`) and toa.ko's (`toa`), each
-/// when its module is loaded.
+/// `None` when its module is not loaded.
 pub(crate) fn render(stats: Option<&str>, toa: Option<&str>) -> String {
     let mut out = String::new();
+    family(&mut out, "rvs_module_loaded", "gauge", "1 when rvs.ko is loaded.");
+    let _ = writeln!(out, "rvs_module_loaded {}", stats.is_some() as u8);
+    family(&mut out, "toa_module_loaded", "gauge", "1 when toa.ko is loaded.");
+    let _ = writeln!(out, "toa_module_loaded {}", toa.is_some() as u8);
     if let Some(text) = stats {
+        let (text, cut) = whole_lines(text);
+        family(
+            &mut out,
+            "rvs_stats_truncated",
+            "gauge",
+            "1 when the stats file was cut at its page: later services and local addresses are missing.",
+        );
+        let _ = writeln!(out, "rvs_stats_truncated {}", cut as u8);
         for (n, v) in name_values(text) {
             let gauge = GAUGES.iter().find(|(g, _)| *g == n);
             let Some(m) = metric_name("rvs", n, gauge.is_none()) else { continue };
@@ -193,11 +219,11 @@ pub(crate) fn render(stats: Option<&str>, toa: Option<&str>) -> String {
         }
         if !laddrs.is_empty() {
             let fams: [(&str, &str, &str); 7] = [
-                ("rvs_laddr_connections", "gauge", "Connections using the local address now."),
+                ("rvs_laddr_conns_now", "gauge", "Connections using the local address now."),
                 ("rvs_laddr_port_conflicts_total", "counter", "Local ports found taken while choosing one (port pressure)."),
-                ("rvs_laddr_connections_total", "counter", "Connections made from the local address."),
-                ("rvs_laddr_in_packets_total", "counter", "Packets client to real server through the local address."),
-                ("rvs_laddr_out_packets_total", "counter", "Packets real server to client through the local address."),
+                ("rvs_laddr_conns_total", "counter", "Connections made from the local address."),
+                ("rvs_laddr_in_pkts_total", "counter", "Packets client to real server through the local address."),
+                ("rvs_laddr_out_pkts_total", "counter", "Packets real server to client through the local address."),
                 ("rvs_laddr_in_bytes_total", "counter", "Bytes client to real server through the local address."),
                 ("rvs_laddr_out_bytes_total", "counter", "Bytes real server to client through the local address."),
             ];
@@ -210,9 +236,10 @@ pub(crate) fn render(stats: Option<&str>, toa: Option<&str>) -> String {
         }
     }
     if let Some(text) = toa {
-        for (n, v) in name_values(text) {
+        for (n, v) in name_values(whole_lines(text).0) {
             let gauge = TOA_GAUGES.contains(&n);
-            let Some(m) = metric_name("toa", n, !gauge) else { continue };
+            // "toa_seen" is toa_seen_total, not toa_toa_seen_total.
+            let Some(m) = metric_name("toa", n.strip_prefix("toa_").unwrap_or(n), !gauge) else { continue };
             family(&mut out, &m, if gauge { "gauge" } else { "counter" }, &format!("toa.ko's {n} (/proc/net/toa_stats)."));
             let _ = writeln!(out, "{m} {v}");
         }

@@ -69,12 +69,14 @@ now=$(metric "$m" rvs_conns_now)
 netns=$(awk '{print $6}' <<<"$svc")
 # (node_exporter sorts the labels.)
 lab="{laddr=\"${LADDRS[0]}\",netns=\"$netns\",proto=\"tcp\",vip=\"$VIP\",vport=\"80\"}"
-grep -qF "rvs_laddr_connections_total$lab " <<<"$m" || fail "no series rvs_laddr_connections_total$lab: $(grep '^rvs_laddr_conn' <<<"$m")"
-assert_eq "rvs_laddr_connections_total" 12 "$(metric "$m" "rvs_laddr_connections_total$lab")"
+grep -qF "rvs_laddr_conns_total$lab " <<<"$m" || fail "no series rvs_laddr_conns_total$lab: $(grep '^rvs_laddr_conns' <<<"$m")"
+assert_eq "rvs_laddr_conns_total" 12 "$(metric "$m" "rvs_laddr_conns_total$lab")"
 laddr_line=$(awk -v a="${LADDRS[0]}" '$1 == "laddr" && $2 == a' /sys/module/rvs/parameters/stats)
 # Every connection still in the table uses it (closed ones stay 300 s).
-assert_eq "rvs_laddr_connections" "$(awk '{print $4}' <<<"$laddr_line")" "$(metric "$m" "rvs_laddr_connections$lab")"
-assert_eq "rvs_laddr_connections" 12 "$(metric "$m" "rvs_laddr_connections$lab")"
+assert_eq "rvs_laddr_conns_now" "$(awk '{print $4}' <<<"$laddr_line")" "$(metric "$m" "rvs_laddr_conns_now$lab")"
+assert_eq "rvs_laddr_conns_now" 12 "$(metric "$m" "rvs_laddr_conns_now$lab")"
 assert_eq "rvs_laddr_in_bytes_total" "$(awk '{for (i = 1; i < NF; i++) if ($i == "inbytes") print $(i + 1)}' <<<"$laddr_line")" \
   "$(num "$(metric "$m" "rvs_laddr_in_bytes_total$lab")")"
 grep -q '^# TYPE rvs_laddr_port_conflicts_total counter$' <<<"$m" || fail "no port conflict counter"
+assert_eq "rvs_module_loaded" 1 "$(metric "$m" rvs_module_loaded)"
+assert_eq "rvs_stats_truncated" 0 "$(metric "$m" rvs_stats_truncated)"

@@ -7,9 +7,10 @@
 # loads it, applies /etc/rvs/sysctl.conf and restores a saved rule set,
 # FULLNAT's local addresses and SYNPROXY included, that `rvsadm -S` and
 # stock `ipvsadm -S` then list exactly as saved, and connections flow
-# through it to the real servers from the LADDR; a bad settings line stops
-# the start naming file and line; ExecStop saves and clears; dpkg -r takes
-# the module out of modules.dep.
+# through it to the real servers from the LADDR; a second start gives the
+# same; a bad settings line stops the start naming file and line;
+# ExecStop saves and clears, and without rvs loaded touches nothing;
+# dpkg -r takes the module out of modules.dep.
 . tests/lib/lib.sh
 command -v dpkg-deb >/dev/null || fail "no dpkg-deb"
 ! grep -q "^ip_vs " /proc/modules || modprobe -r ip_vs
@@ -26,7 +27,7 @@ undo() {
 }
 trap undo EXIT
 
-pkgs=$(DPKG_DEB_COMPRESSOR_TYPE=gzip scripts/package --moddir "$RVS_MODDIR" --out "$ovl.pkgs" 2>"$ovl.package.log") \
+pkgs=$(DPKG_DEB_COMPRESSOR_TYPE=gzip scripts/package --moddir "$RVS_MODDIR" --rvsadm "$RVSADM" --out "$ovl.pkgs" 2>"$ovl.package.log") \
   || { cat "$ovl.package.log"; fail "scripts/package failed"; }
 mod_deb=$(ls "$pkgs"/rvs-modules-"$rel"_*.deb) || fail "no rvs-modules-$rel package in $pkgs"
 tools_deb=$(ls "$pkgs"/rvs_*.deb) || fail "no rvs package in $pkgs"
@@ -75,8 +76,7 @@ on_director modinfo -n toa | grep -q "/lib/modules/$rel/updates/rvs/toa.ko$" || 
 on_director test -x /usr/sbin/rvsadm || fail "no /usr/sbin/rvsadm"
 on_director systemd-analyze verify /lib/systemd/system/rvs.service /lib/systemd/system/rvs-metrics.service \
   /lib/systemd/system/rvs-metrics.timer > "$ovl/verify.log" 2>&1 || { cat "$ovl/verify.log"; fail "systemd-analyze verify"; }
-! grep -v 'keepalived.service\|frr.service\|bird.service' "$ovl/verify.log" | grep -q . \
-  || { cat "$ovl/verify.log"; fail "systemd-analyze verify complains"; }
+[ ! -s "$ovl/verify.log" ] || { cat "$ovl/verify.log"; fail "systemd-analyze verify complains"; }
 
 # modprobe with the options of /etc/modprobe.d/rvs.conf.
 echo "options rvs conn_tab_bits=12" >> "$root/etc/modprobe.d/rvs.conf"
@@ -143,6 +143,11 @@ grep -q "/etc/rvs/sysctl.conf:2: cannot set net.ipv4.vs.no_such_setting" "$ovl/s
   || { cat "$ovl/start.log"; fail "the bad line is not named"; }
 assert_eq "rules after a failed start" "" "$(rv -S -n)"
 unload_rvs
+
+# Without rvs (a real server's MODULES="toa"), the stop leaves rules
+# alone: rvsadm would make the kernel load its own ip_vs.
+nsx d chroot "$root" $stop > "$ovl/stop.log" 2>&1 || { cat "$ovl/stop.log"; fail "the stop without rvs failed"; }
+! grep -q "^ip_vs " /proc/modules || fail "the stop without rvs loaded ip_vs"
 
 # Removal takes the modules out of modules.dep.
 on_director dpkg -r "rvs-modules-$rel" > "$ovl/dpkg.log" 2>&1 || { cat "$ovl/dpkg.log"; fail "dpkg -r failed"; }

@@ -43,22 +43,22 @@ fn module_counters_and_gauges() {
 fn local_addresses_labelled_by_service_and_namespace() {
     let t = render(Some(STATS), None);
     let l = "netns=\"4026531840\",proto=\"tcp\",vip=\"192.0.2.100\",vport=\"80\",laddr=\"198.51.100.201\"";
-    assert_eq!(value(&t, &format!("rvs_laddr_connections{{{l}}}")).as_deref(), Some("2"));
+    assert_eq!(value(&t, &format!("rvs_laddr_conns_now{{{l}}}")).as_deref(), Some("2"));
     assert_eq!(value(&t, &format!("rvs_laddr_port_conflicts_total{{{l}}}")).as_deref(), Some("9"));
     assert_eq!(value(&t, &format!("rvs_laddr_out_bytes_total{{{l}}}")).as_deref(), Some("320"));
     let pool = "netns=\"4026531840\",proto=\"\",vip=\"default\",vport=\"\",laddr=\"198.51.100.202\"";
-    assert_eq!(value(&t, &format!("rvs_laddr_in_packets_total{{{pool}}}")).as_deref(), Some("4"));
+    assert_eq!(value(&t, &format!("rvs_laddr_in_pkts_total{{{pool}}}")).as_deref(), Some("4"));
     let v6 = "netns=\"4026532000\",proto=\"udp\",vip=\"2001:db8::100\",vport=\"53\",laddr=\"2001:db8:1::201\"";
-    assert_eq!(value(&t, &format!("rvs_laddr_connections{{{v6}}}")).as_deref(), Some("0"));
+    assert_eq!(value(&t, &format!("rvs_laddr_conns_now{{{v6}}}")).as_deref(), Some("0"));
     // One HELP/TYPE per family, before its samples.
-    assert_eq!(t.matches("# TYPE rvs_laddr_connections gauge\n").count(), 1);
+    assert_eq!(t.matches("# TYPE rvs_laddr_conns_now gauge\n").count(), 1);
 }
 
 #[test]
 fn every_line_is_prometheus_text() {
     let toa = "toa_seen 4\nrecords 1\nmissed_getname 0\n";
     let t = render(Some(STATS), Some(toa));
-    assert_eq!(value(&t, "toa_toa_seen_total").as_deref(), Some("4"));
+    assert_eq!(value(&t, "toa_seen_total").as_deref(), Some("4"));
     assert_eq!(value(&t, "toa_records").as_deref(), Some("1"));
     assert!(t.contains("# TYPE toa_records gauge\n"));
     for l in t.lines() {
@@ -76,6 +76,24 @@ fn every_line_is_prometheus_text() {
 #[test]
 fn odd_lines_are_skipped() {
     let t = render(Some("conns_now x\nbad-name 3\n  laddr 1.2.3.4 conns_now 1\n\nconns 1\n"), None);
-    assert_eq!(t.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>(), ["rvs_conns_total 1"]);
-    assert_eq!(render(None, None), "");
+    let samples = |t: &str| t.lines().filter(|l| !l.starts_with('#')).map(String::from).collect::<Vec<_>>();
+    assert_eq!(
+        samples(&t),
+        ["rvs_module_loaded 1", "toa_module_loaded 0", "rvs_stats_truncated 0", "rvs_conns_total 1"]
+    );
+    assert_eq!(samples(&render(None, None)), ["rvs_module_loaded 0", "toa_module_loaded 0"]);
+}
+
+#[test]
+fn a_cut_page_drops_its_last_line_and_says_so() {
+    // The stats file stops at a page, mid-line: "inbytes 12" of 12345
+    // would read as a counter reset.
+    let cut = &STATS[..STATS.find("inbytes 360").unwrap() + "inbytes 36".len()];
+    let t = render(Some(cut), None);
+    assert_eq!(value(&t, "rvs_stats_truncated").as_deref(), Some("1"));
+    assert!(!t.contains("laddr=\"198.51.100.201\""), "{t}");
+    // What came before the cut line is there.
+    assert_eq!(value(&t, "rvs_drop_no_port_total").as_deref(), Some("2"));
+    assert!(t.contains("laddr=\"198.51.100.202\""));
+    assert_eq!(value(&render(Some(STATS), None), "rvs_stats_truncated").as_deref(), Some("0"));
 }
