@@ -9,6 +9,10 @@
 #   make host             build the host crates (rvsadm, rvs_core tests)
 #   make vm CMD='...'     run a command in the test VM
 #   make bench            rvs against forwarding, IPVS and nf_synproxy (bench kernel, VM)
+#   make packages         rvs-modules-<release> and rvs .deb for the test kernel (or KDIR=...)
+#   make kernel-package   a director kernel as packages from a distribution's configuration
+#                         (CONFIG=FILE, default /boot/config-$(uname -r) or Debian's;
+#                         TRIM=1 for a director's modules only)
 #
 # When Kbuild runs this folder as an external module, it reads Kbuild, not
 # this file.
@@ -16,7 +20,7 @@
 FLAVOUR ?= debug
 export FLAVOUR
 
-.PHONY: all deps kernel modules host check demo demo-cluster vm modules_install clean bench
+.PHONY: all deps kernel modules host check demo demo-cluster vm modules_install clean bench packages kernel-package
 
 all: modules host
 
@@ -46,6 +50,14 @@ demo-cluster: deps
 
 bench: deps
 	scripts/bench
+
+packages: deps
+	cargo build --release -p rvsadm
+	@d=$$(scripts/build-modules $(FLAVOUR)) && scripts/package --moddir $$d
+
+kernel-package: deps
+	cargo build --release -p rvsadm
+	scripts/kernel-package $(if $(CONFIG),--from $(CONFIG)) $(if $(filter 1,$(TRIM)),--trim)
 
 vm: deps
 	scripts/vm-run '$(CMD)'

@@ -16,7 +16,8 @@ trap 'rm -rf "$t"' EXIT
 val() { grep -E "^(CONFIG_$2=|# CONFIG_$2 is not set)" "$1" | sed -E 's/^CONFIG_[^=]*=//; s/^# .* is not set$/n/' || echo absent; }
 want() { local f=$1 o=$2 v=$3 got; got=$(val "$f" "$o"); [ "$got" = "$v" ] || fail "$(basename "$(dirname "$f")"): CONFIG_$o is '$got', not '$v'"; }
 
-"$repo/scripts/director-config" --from "$deb" --out "$t/full" > "$t/full.out" 2>&1 || { cat "$t/full.out"; fail "director-config failed"; }
+# (stderr apart: unpacking the source, on a first run, says so there.)
+"$repo/scripts/director-config" --from "$deb" --out "$t/full" > "$t/full.out" 2>"$t/full.err" || { cat "$t/full.out" "$t/full.err"; fail "director-config failed"; }
 c=$t/full/.config
 for o in RUST=y KPROBES=y KRETPROBES=y NETFILTER=y IPV6=y SYN_COOKIES=y IP_VS=m IP_VS_IPV6=y IP_VS_TAB_BITS=20 \
          NET_IPIP=m NET_FOU=m NET_IPGRE=m IPV6_TUNNEL=m IP_ROUTE_MULTIPATH=y MODVERSIONS=n RANDSTRUCT_NONE=y; do
@@ -35,12 +36,13 @@ grep -qx "  CONFIG_IP_VS_TAB_BITS: 12 -> 20" "$t/full.out" || fail "the report d
 grep -qx "  # rvs.ko and toa.ko are Rust modules: the kernel must carry Rust support." "$t/full.out" \
   || fail "the report does not give CONFIG_RUST's reason"
 grep -qx "  CONFIG_MODVERSIONS: y -> n" "$t/full.out" || fail "the report does not name CONFIG_MODVERSIONS"
+want "$c" LOCALVERSION '"-rvs"'
 [ "$(tail -n 1 "$t/full.out")" = "$t/full" ] || fail "the last line is not the build folder"
 cmp -s "$t/full.out" <(cat "$t/full/rvs-config-report.txt"; echo "$t/full") || fail "the report file differs from what was printed"
 
-"$repo/scripts/director-config" --from "$deb" --trim --out "$t/trim" > "$t/trim.out" 2>&1 || { cat "$t/trim.out"; fail "director-config --trim failed"; }
+"$repo/scripts/director-config" --from "$deb" --trim --out "$t/trim" > "$t/trim.out" 2>"$t/trim.err" || { cat "$t/trim.out" "$t/trim.err"; fail "director-config --trim failed"; }
 c=$t/trim/.config
-for o in RUST=y IP_VS_TAB_BITS=20 KPROBES=y E1000E=m IXGBE=m I40E=m ICE=m MLX5_CORE=m BNXT=m ENA_ETHERNET=m VIRTIO_NET=m \
+for o in RUST=y IP_VS_TAB_BITS=20 KPROBES=y E1000E=m IXGBE=m I40E=m ICE=m MLX5_CORE=m BNXT=m ENA_ETHERNET=m MICROSOFT_MANA=m VIRTIO_NET=m \
          VIRTIO_BLK=m BONDING=m VLAN_8021Q=m NET_IPIP=m NVME_CORE=m EXT4_FS=m DEBUG_INFO_NONE=y \
          SOUND=n DRM=n WLAN=n BT=n NET_VENDOR_REALTEK=n STAGING=n; do
   want "$c" "${o%%=*}" "${o#*=}"
