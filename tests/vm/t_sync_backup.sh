@@ -211,7 +211,10 @@ nsx rs2 python3 tests/lib/syncmsg.py send "$(rs_addr 2)" 9 6 192.0.2.77:40001 "$
 nsx rs2 python3 tests/lib/syncmsg.py send "$(rs_addr 2)" 8 6 192.0.2.77:40002 "$VIP:81" "$(rs_addr 1):8080" 0 1
 nsx rs2 python3 tests/lib/syncmsg.py send "$(rs_addr 2)" 9 6 192.0.2.77:40003 "$VIP:89" "$(rs_addr 1):8080" 0 1
 wait_until 5 "the crafted records counted" stat_reaches sync_rx_refused $((r1 + 1))
-assert_eq "the NAT record made a connection" 1 "$(($(rvs_stat sync_rx_conns) - c1))"
+# (The counter is the module's: d's backup may count the records of the
+# two connections just made through d2 too, if they come late. Which
+# connections the records made is d2's table's to say, below.)
+[ "$(($(rvs_stat sync_rx_conns) - c1))" -ge 1 ] || fail "the NAT record made no connection"
 assert_eq "another sync id ignored" 1 "$(($(rvs_stat sync_rx_other_id) - o1))"
 nat=$(nsx d2 "$RVSADM" -L -n -c | grep "192.0.2.77:40001" || true)
 grep -q "ESTABLISHED" <<<"$nat" && grep -q "$(rs_addr 1):8080" <<<"$nat" || fail "the NAT connection: '$nat'"
