@@ -59,6 +59,19 @@ rc=0; "$repo/scripts/director-config" --from "$t/nomod.config" --out "$t/nomod" 
 [ "$rc" -eq 1 ] || { cat "$t/nomod.out"; fail "a configuration without modules: status $rc, not 1"; }
 grep -q "FAILED CONFIG_IP_VS: wanted m" "$t/nomod.out" || { cat "$t/nomod.out"; fail "CONFIG_IP_VS's failure is not named"; }
 
+# --print-dir names the cached build folder without making anything:
+# the same for the same input, another for --trim or another
+# configuration (scripts/vm-run --flavour director finds the kernel
+# there).
+pd() { RVS_CACHE=$t/pcache "$repo/scripts/director-config" "$@" --print-dir; }
+d1=$(pd --from "$deb" --trim) && d2=$(pd --from "$deb" --trim) && d3=$(pd --from "$deb") && d4=$(pd --from "$t/nomod.config" --trim) \
+  || fail "director-config --print-dir failed"
+[[ $d1 == "$t/pcache/director/"?* ]] || fail "--print-dir: '$d1' is not under the cache's director/"
+[ "$d1" = "$d2" ] || fail "--print-dir: two runs, two folders ($d1, $d2)"
+[ "$d1" != "$d3" ] || fail "--print-dir: the same folder with and without --trim"
+[ "$d1" != "$d4" ] || fail "--print-dir: the same folder for two configurations"
+[ ! -e "$t/pcache" ] || fail "--print-dir made $(find "$t/pcache" | head -n 3)"
+
 # Bad arguments.
 rc=0; out=$("$repo/scripts/director-config" --from "$t/none" 2>&1) || rc=$?
 [ "$rc" -eq 2 ] && grep -q "cannot read the distribution's configuration '$t/none'" <<<"$out" || fail "missing file: $rc $out"

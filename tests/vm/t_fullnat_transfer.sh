@@ -1,3 +1,4 @@
+# vm-also: director
 # 20 MB up and 20 MB down through FULLNAT arrive intact (sha256 at both
 # ends), with sequence numbers remapped toward the real server; once with
 # the client SYN's timestamp removed (the default), once with it kept. The

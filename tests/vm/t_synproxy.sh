@@ -1,3 +1,4 @@
+# vm-also: director
 # SYNPROXY on a FULLNAT service: the director answers the client's SYN with
 # a cookie, opens the real server's side only after the client's ACK, and
 # the connection then carries data both ways intact. Window scaling and SACK

@@ -1,3 +1,4 @@
+# vm-also: director
 # vm-tcg: single
 # Large transfers through the director with TOA inserted and toa.ko on the
 # real server stay intact both ways, four at a time; each connection is
