@@ -54,17 +54,25 @@ pub(crate) fn write(st: &State, cfg: &CfgGuard, net: NetRef, line: &[u8]) -> Res
     apply(st, cfg, net, cmd)
 }
 
-/// The `stats` parameter's text, into `out`; returns its length.
+/// The `stats` parameter's text, into `out` (one page: the rest is cut
+/// off); returns its length.
 pub(crate) fn read_stats(st: &State, cfg: &CfgGuard, reader: NetRef, out: &mut [u8]) -> usize {
     let mut w = Writer { buf: out, len: 0 };
+    write_stats(st, cfg, reader, &mut w);
+    w.len
+}
+
+/// The stats text as namespace `reader` sees it, into `w`: the
+/// `stats` parameter's and /proc/net/rvs_stats's (`procfs`, whole).
+/// The caller holds the configuration mutex.
+pub(crate) fn write_stats(st: &State, cfg: &CfgGuard, reader: NetRef, w: &mut impl core::fmt::Write) {
     if reader.is_init() {
         // The host: the module's counters and every namespace's services.
-        st.stats.write(&mut w, st.conns.count(), st.conns.templates(), crate::sp_state::kept_bytes());
-        st.svcs.read_locked(cfg).write(cfg, None, &mut w);
+        st.stats.write(w, st.conns.count(), st.conns.templates(), crate::sp_state::kept_bytes());
+        st.svcs.read_locked(cfg).write(cfg, None, w);
     } else {
         // A container: its own services, nothing of the others' (the
         // module's counters sum every namespace's traffic).
-        st.svcs.read_locked(cfg).write(cfg, Some(reader), &mut w);
+        st.svcs.read_locked(cfg).write(cfg, Some(reader), w);
     }
-    w.len
 }

@@ -117,13 +117,26 @@ fn ip_vs_stats(st: &State, cfg: &CfgGuard, net: NetRef, l: &mut Lines<'_>) {
     l.line(format_args!("{:8X} {:8X} {:8X} {:16X} {:16X}\n", r[0], r[1], r[2], r[3], r[4]));
 }
 
-/// Show of /proc/net/ip_vs (0) and /proc/net/ip_vs_stats (1), for the
-/// reader's namespace `net` (`kern::proc`, under the configuration mutex).
+/// Text of any length into the seq_file (which grows its buffer and
+/// shows again when a show overflows it).
+struct SeqText<'a>(&'a mut SeqFile);
+
+impl Write for SeqText<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Show of /proc/net/ip_vs (0), /proc/net/ip_vs_stats (1) and
+/// /proc/net/rvs_stats (2, the `stats` parameter's text without its
+/// page limit), for the reader's namespace `net` (`kern::proc`, under
+/// the configuration mutex).
 pub(crate) fn show(st: &State, cfg: &CfgGuard, net: NetRef, which: u32, seq: &mut SeqFile) {
-    let mut l = Lines { seq, buf: [0; 256] };
     match which {
-        0 => ip_vs(st, cfg, net, &mut l),
-        _ => ip_vs_stats(st, cfg, net, &mut l),
+        0 => ip_vs(st, cfg, net, &mut Lines { seq, buf: [0; 256] }),
+        1 => ip_vs_stats(st, cfg, net, &mut Lines { seq, buf: [0; 256] }),
+        _ => crate::ctl::write_stats(st, cfg, net, &mut SeqText(seq)),
     }
 }
 

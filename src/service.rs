@@ -13,8 +13,7 @@ use crate::rvs_core::ipvs_msg::Tunnel;
 use crate::rvs_core::method::Method;
 use crate::rvs_core::sched::{self, Algo, DestSet, DestView, Thresholds, WrrPos, MH_TABLE_SIZE};
 use crate::rvs_core::svc_index;
-use crate::stats::{ObjStats, Writer};
-use core::fmt::Write;
+use crate::stats::ObjStats;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 use kernel::new_spinlock;
 use kernel::prelude::*;
@@ -558,7 +557,7 @@ impl ServiceSet {
     /// `only`, of that namespace's services alone. The caller holds the
     /// configuration mutex (namespace exits retire their services under
     /// it).
-    pub(crate) fn write(&self, _cfg: &CfgGuard, only: Option<NetRef>, w: &mut Writer<'_>) {
+    pub(crate) fn write(&self, _cfg: &CfgGuard, only: Option<NetRef>, w: &mut impl core::fmt::Write) {
         for s in self.svcs.iter().filter(|s| only.is_none_or(|n| s.is_in(n))) {
             let proto = if s.key.proto == crate::rvs_core::packet::IPPROTO_TCP { "tcp" } else { "udp" };
             // A service not retired belongs to a live namespace: its exit

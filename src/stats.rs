@@ -197,7 +197,7 @@ impl Stats {
     /// Writes "name value" lines.
     /// Writes the gauges given (connections, templates, memory of SYNPROXY's
     /// kept packets) and every counter, one "name value" line each.
-    pub(crate) fn write(&self, w: &mut Writer<'_>, conns_now: u32, templates: u32, sp_kept_bytes: usize) {
+    pub(crate) fn write(&self, w: &mut impl core::fmt::Write, conns_now: u32, templates: u32, sp_kept_bytes: usize) {
         let _ = core::fmt::write(
             w,
             format_args!("conns_now {}\ntemplates_now {}\nsynproxy_kept_bytes {}\n", conns_now, templates, sp_kept_bytes),
@@ -293,7 +293,7 @@ impl ObjStats {
 
     /// "conns N inpkts N outpkts N inbytes N outbytes N cps N inpps N
     /// outpps N inbps N outbps N" (bps: bytes per second, as upstream).
-    pub(crate) fn write(&self, w: &mut Writer<'_>) {
+    pub(crate) fn write(&self, w: &mut impl core::fmt::Write) {
         use ObjCtr::*;
         let _ = core::fmt::write(
             w,

@@ -383,7 +383,13 @@ fn main() -> ExitCode {
 /// to FILE (written beside it and renamed over it, so that a scraper never
 /// reads half of it: node_exporter's textfile collector).
 fn metrics_cmd(args: &[String]) -> Result<(), String> {
-    let mut stats_file = "/sys/module/rvs/parameters/stats".to_string();
+    // The stats text whole, from /proc/net/rvs_stats; a module older than
+    // that file has the parameter alone, one page of it.
+    let mut stats_file = if std::path::Path::new("/proc/net/rvs_stats").exists() {
+        "/proc/net/rvs_stats".to_string()
+    } else {
+        "/sys/module/rvs/parameters/stats".to_string()
+    };
     let mut toa_file = "/proc/net/toa_stats".to_string();
     let mut output: Option<String> = None;
     let mut it = args.iter();

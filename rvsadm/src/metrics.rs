@@ -14,11 +14,13 @@
 //! (`name value` lines, then `svc`/`default-laddrs` lines each followed by
 //! their `dest` and `laddr` lines) and /proc/net/toa_stats (`name value`
 //! lines). A line this version does not know is skipped, so that an older
-//! rvsadm keeps working with a newer module. The stats file holds one
-//! page: the module's counters always fit, but on a director with more
-//! than a dozen services and local addresses the later ones are cut off.
-//! A cut last line is dropped (half a number would read as a counter
-//! reset) and `rvs_stats_truncated` says 1.
+//! rvsadm keeps working with a newer module. The stats text is read from
+//! /proc/net/rvs_stats, whole. A module older than that file has only the
+//! `stats` parameter, which holds one page: the module's counters always
+//! fit, but on a director with more than a dozen services and local
+//! addresses the later ones are cut off. A cut last line is dropped (half
+//! a number would read as a counter reset) and `rvs_stats_truncated`
+//! says 1.
 
 use std::fmt::Write;
 
@@ -159,7 +161,7 @@ pub(crate) fn render(stats: Option<&str>, toa: Option<&str>) -> String {
             &mut out,
             "rvs_stats_truncated",
             "gauge",
-            "1 when the stats file was cut at its page: later services and local addresses are missing.",
+            "1 when the stats text was cut at the parameter's page: later services and local addresses are missing.",
         );
         let _ = writeln!(out, "rvs_stats_truncated {}", cut as u8);
         for (n, v) in name_values(text) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/net/ip_vs, /proc/net/ip_vs_stats and /proc/net/ip_vs_conn of
- * rvs.ko in upstream's text formats (ipvsadm -Lnc reads ip_vs_conn). The
+ * rvs.ko in upstream's text formats (ipvsadm -Lnc reads ip_vs_conn), and
+ * /proc/net/rvs_stats, the stats parameter's text without its page. The
  * text is written by Rust (src/procfs.rs, through the trampolines in
  * src/kern/proc.rs); this file holds the seq_file plumbing. The files
  * exist in every network namespace, and each shows its reader's
@@ -31,6 +32,11 @@ static int rvs_ip_vs_show(struct seq_file *seq, void *v)
 static int rvs_ip_vs_stats_show(struct seq_file *seq, void *v)
 {
 	return rvs_proc_show(1, seq, seq_file_single_net(seq));
+}
+
+static int rvs_stats_show(struct seq_file *seq, void *v)
+{
+	return rvs_proc_show(2, seq, seq_file_single_net(seq));
 }
 
 /* Positions: 0 the header, 1..=buckets one connection-table bucket each
@@ -87,7 +93,14 @@ static int __net_init rvs_proc_net_init(struct net *net)
 	if (!proc_create_net("ip_vs_conn", 0444, net->proc_net, &rvs_conn_seq_ops,
 			     sizeof(struct seq_net_private)))
 		goto err_conn;
+	/* rvs's counters and every service's, real server's and local
+	 * address's: the namespace's root alone (/proc/net's files belong
+	 * to the root of the namespace's user namespace). */
+	if (!proc_create_net_single("rvs_stats", 0400, net->proc_net, rvs_stats_show, NULL))
+		goto err_rvs_stats;
 	return 0;
+err_rvs_stats:
+	remove_proc_entry("ip_vs_conn", net->proc_net);
 err_conn:
 	remove_proc_entry("ip_vs_stats", net->proc_net);
 err_stats:
@@ -99,6 +112,7 @@ err:
 static void __net_exit rvs_proc_net_exit(struct net *net)
 {
 	/* Each removal waits for readers inside the file. */
+	remove_proc_entry("rvs_stats", net->proc_net);
 	remove_proc_entry("ip_vs_conn", net->proc_net);
 	remove_proc_entry("ip_vs_stats", net->proc_net);
 	remove_proc_entry("ip_vs", net->proc_net);

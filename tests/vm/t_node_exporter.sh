@@ -80,3 +80,32 @@ assert_eq "rvs_laddr_in_bytes_total" "$(awk '{for (i = 1; i < NF; i++) if ($i ==
 grep -q '^# TYPE rvs_laddr_port_conflicts_total counter$' <<<"$m" || fail "no port conflict counter"
 assert_eq "rvs_module_loaded" 1 "$(metric "$m" rvs_module_loaded)"
 assert_eq "rvs_stats_truncated" 0 "$(metric "$m" rvs_stats_truncated)"
+
+# Past the stats parameter's page: 40 services more, each with a local
+# address. The parameter's text is cut there; /proc/net/rvs_stats (the
+# namespace root's alone) has every line, and so have the metrics.
+for i in $(seq 40); do
+  echo "-A -t $VIP:$((1000 + i)) -s rr"
+  echo "-P -t $VIP:$((1000 + i)) -z ${LADDRS[1]}"
+done | nsx d "$RVSADM" -R || fail "rvsadm -R of 40 services failed"
+param=$(cat /sys/module/rvs/parameters/stats)
+whole=$(cat /proc/net/rvs_stats) || fail "cannot read /proc/net/rvs_stats"
+assert_eq "/proc/net/rvs_stats's mode" 400 "$(stat -c %a /proc/net/rvs_stats)"
+assert_eq "services in /proc/net/rvs_stats" 41 "$(grep -c '^svc ' <<<"$whole")"
+assert_eq "local addresses in /proc/net/rvs_stats" 41 "$(grep -c '^  laddr ' <<<"$whole")"
+n_param=$(grep -c '^svc ' <<<"$param")
+[ "$n_param" -lt 41 ] || fail "the parameter holds all 41 services: the test does not pass its page"
+note "the parameter's page holds $n_param of 41 services; /proc/net/rvs_stats all"
+# The module's counters open both texts alike.
+assert_eq "the module's counters in both" "$(grep -E '^[a-z_]+ [0-9]+$' <<<"$param" | cut -d' ' -f1)" \
+  "$(grep -E '^[a-z_]+ [0-9]+$' <<<"$whole" | cut -d' ' -f1)"
+m=$("$RVSADM" --metrics) || fail "rvsadm --metrics failed"
+assert_eq "rvs_stats_truncated with 41 services" 0 "$(metric "$m" rvs_stats_truncated)"
+assert_eq "rvs_laddr_conns_now series" 41 "$(grep -c '^rvs_laddr_conns_now{' <<<"$m")"
+grep -qF "vport=\"1040\",laddr=\"${LADDRS[1]}\"} 0" <<<"$m" || fail "the last service's local address is not in the metrics"
+# Each namespace reads its own: the director's, its services without
+# the module's counters; the client's, nothing.
+in_d=$(nsx d cat /proc/net/rvs_stats)
+assert_eq "services the director's namespace reads" 41 "$(grep -c '^svc ' <<<"$in_d")"
+assert_eq "the module's counters in the director's namespace" "" "$(grep -E '^conns_now ' <<<"$in_d")"
+assert_eq "what the client's namespace reads" "" "$(nsx c cat /proc/net/rvs_stats)"
