@@ -97,6 +97,7 @@ n_param=$(grep -c '^svc ' <<<"$param")
 [ "$n_param" -lt 41 ] || fail "the parameter holds all 41 services: the test does not pass its page"
 note "the parameter's page holds $n_param of 41 services; /proc/net/rvs_stats all"
 # The module's counters open both texts alike.
+grep -qE '^conns_now [0-9]+$' <<<"$whole" || fail "no module counters in /proc/net/rvs_stats"
 assert_eq "the module's counters in both" "$(grep -E '^[a-z_]+ [0-9]+$' <<<"$param" | cut -d' ' -f1)" \
   "$(grep -E '^[a-z_]+ [0-9]+$' <<<"$whole" | cut -d' ' -f1)"
 m=$("$RVSADM" --metrics) || fail "rvsadm --metrics failed"
@@ -108,4 +109,5 @@ grep -qF "vport=\"1040\",laddr=\"${LADDRS[1]}\"} 0" <<<"$m" || fail "the last se
 in_d=$(nsx d cat /proc/net/rvs_stats)
 assert_eq "services the director's namespace reads" 41 "$(grep -c '^svc ' <<<"$in_d")"
 assert_eq "the module's counters in the director's namespace" "" "$(grep -E '^conns_now ' <<<"$in_d")"
-assert_eq "what the client's namespace reads" "" "$(nsx c cat /proc/net/rvs_stats)"
+in_c=$(nsx c cat /proc/net/rvs_stats) || fail "the client's namespace cannot read its /proc/net/rvs_stats"
+assert_eq "what the client's namespace reads" "" "$in_c"

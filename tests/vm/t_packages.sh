@@ -58,6 +58,7 @@ mount -t tmpfs tmpfs "$root/run"; mounts+=("$root/run")
 # as built, where a director has them. The test kernel has none: its
 # modules are copied in.
 kernel_deb=$(ls "$RVS_KDIR"/packages/linux-image-"$rel"_*.deb 2>/dev/null | head -n 1 || true)
+[ "${RVS_FLAVOUR:-}" != director ] || [ -n "$kernel_deb" ] || fail "on the director kernel, no linux-image-$rel package in $RVS_KDIR/packages"
 rm -rf "$root/lib/modules/$rel"
 if [ -z "$kernel_deb" ]; then
   mkdir -p "$root/lib/modules"
@@ -79,6 +80,9 @@ on_director test ! -e "/lib/modules/$rel/updates/rvs/rvs.ko" || fail "rvs.ko alr
 
 if [ -n "$kernel_deb" ]; then
   note "the director kernel's package: $(basename "$kernel_deb")"
+  # Its postinst runs /etc/kernel/postinst.d, the host's: an initramfs
+  # and a boot loader entry for a kernel this root never boots. None.
+  mkdir -p "$root/etc/kernel"; mount -t tmpfs tmpfs "$root/etc/kernel"; mounts+=("$root/etc/kernel")
   on_director dpkg -i "/tmp/$(basename "$kernel_deb")" > "$ovl/dpkg.log" 2>&1 \
     || { cat "$ovl/dpkg.log"; fail "dpkg -i of the kernel's package failed"; }
   assert_eq "kernel package status" "install ok installed" "$(on_director dpkg-query -W -f='${Status}' "linux-image-$rel")"
