@@ -2,8 +2,10 @@
 #
 #   make demo             prepare everything, run the demo in a VM
 #   make demo-cluster     three directors behind a router; one dies under load
-#   make check            prepare everything, run all tests (host + VM)
-#   make modules          build rvs.ko and toa.ko (FLAVOUR=debug|bench, or KDIR=...)
+#   make check            prepare everything, run all tests (host + VM);
+#                         FLAVOUR=kasan: the VM suite on the KASAN+UBSAN kernel
+#   make soak             30 min of mixed traffic and churn, then checks (SOAK_MIN=N; FLAVOUR)
+#   make modules          build rvs.ko and toa.ko (FLAVOUR=debug|bench|kasan, or KDIR=...)
 #   make modules_install  install them into the running kernel's tree (or KDIR's) + depmod
 #   make kernel           prepare the cached test kernel (FLAVOUR)
 #   make host             build the host crates (rvsadm, rvs_core tests)
@@ -20,7 +22,7 @@
 FLAVOUR ?= debug
 export FLAVOUR
 
-.PHONY: all deps kernel modules host check demo demo-cluster vm modules_install clean bench packages kernel-package
+.PHONY: all deps kernel modules host check soak demo demo-cluster vm modules_install clean bench packages kernel-package
 
 all: modules host
 
@@ -40,6 +42,9 @@ check: deps
 	@scripts/build-modules $(FLAVOUR) >/dev/null
 	cargo build --release -p rvsadm
 	tests/run
+
+soak: deps
+	scripts/soak $(SOAK_MIN)
 
 demo: deps
 	scripts/vm-run --tcg single scripts/demo

@@ -40,8 +40,15 @@ want "$c" LOCALVERSION '"-rvs"'
 [ "$(tail -n 1 "$t/full.out")" = "$t/full" ] || fail "the last line is not the build folder"
 cmp -s "$t/full.out" <(cat "$t/full/rvs-config-report.txt"; echo "$t/full") || fail "the report file differs from what was printed"
 
-"$repo/scripts/director-config" --from "$deb" --trim --out "$t/trim" > "$t/trim.out" 2>"$t/trim.err" || { cat "$t/trim.out" "$t/trim.err"; fail "director-config --trim failed"; }
-c=$t/trim/.config
+# The trimmed one as a user runs it, into the cache's folder (a cache of
+# our own, sharing the unpacked source): --print-dir must name that folder.
+mkdir -p "$t/rcache"; ln -s "${RVS_CACHE:-/var/cache/rvs}/src" "$t/rcache/src"
+RVS_CACHE=$t/rcache "$repo/scripts/director-config" --from "$deb" --trim > "$t/trim.out" 2>"$t/trim.err" || { cat "$t/trim.out" "$t/trim.err"; fail "director-config --trim failed"; }
+trim=$(tail -n 1 "$t/trim.out")
+[ "$(RVS_CACHE=$t/rcache "$repo/scripts/director-config" --from "$deb" --trim --print-dir)" = "$trim" ] \
+  || fail "--print-dir names another folder than the run's ($trim)"
+[[ $trim == "$t/rcache/director/"?* ]] || fail "the trimmed run's folder '$trim' is not under the cache's director/"
+c=$trim/.config
 for o in RUST=y IP_VS_TAB_BITS=20 KPROBES=y E1000E=m IXGBE=m I40E=m ICE=m MLX5_CORE=m BNXT=m ENA_ETHERNET=m MICROSOFT_MANA=m VIRTIO_NET=m \
          VIRTIO_BLK=m BONDING=m VLAN_8021Q=m NET_IPIP=m NVME_CORE=m EXT4_FS=m DEBUG_INFO_NONE=y \
          SOUND=n DRM=n WLAN=n BT=n NET_VENDOR_REALTEK=n STAGING=n; do

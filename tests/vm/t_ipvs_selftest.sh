@@ -7,7 +7,7 @@
 # and 203.0.113.110): nothing else is changed. Its namespaces are its
 # own (lib.sh's setup_ns), removed by its own cleanup.
 . tests/lib/lib.sh
-kdir=$(cat build/debug/.kdir) || fail "no prepared kernel tree (build/debug/.kdir)"
+kdir=${RVS_KDIR:-$(cat build/debug/.kdir)} || fail "no prepared kernel tree (RVS_KDIR, build/debug/.kdir)"
 src=$kdir/source/tools/testing/selftests/net
 [ -f "$src/netfilter/ipvs.sh" ] || fail "no ipvs.sh in $src/netfilter"
 w=$(mktemp -d /tmp/rvs-ipvs-sh.XXXXXX)
