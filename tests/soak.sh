@@ -215,7 +215,8 @@ assert_eq "the configuration after the churn" "$saved" "$(R -S -n)"
 for c in drop_malformed synproxy_cookie_bad drop_bad_csum synproxy_syn_answered toa_inserted; do
   [ "$(rvs_stat "$c")" -gt 0 ] || fail "counter $c is 0 after the soak"
 done
-wait_until 120 "the connection table empty" sh -c '[ "$(awk '"'"'$1 == "conns_now" {print $2}'"'"' /sys/module/rvs/parameters/stats)" = 0 ]'
+table_empty() { [ "$(rvs_stat conns_now)" = 0 ]; }
+wait_until 120 "the connection table empty" table_empty
 assert_eq "connections opened = expired (none live)" "$(rvs_stat conns)" "$(rvs_stat expired)"
 assert_eq "SYNPROXY's kept bytes" 0 "$(rvs_stat synproxy_kept_bytes)"
 settle
