@@ -16,6 +16,7 @@
 
 use crate::kern::rcu_hash::{self, RcuHash};
 use crate::kern::{self, NetRef, RcuGuard, RouteCache, Zeroed};
+use crate::rvs_core::addr::Addr;
 use crate::rvs_core::method::Method;
 use crate::rvs_core::occupancy::{self, Occupancy};
 use crate::rvs_core::nat::{conn_hash, Tuple};
@@ -25,7 +26,7 @@ use crate::service::{Dest, Laddr};
 use crate::stats::ObjStats;
 use crate::sp_state::SynproxyCtx;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -37,6 +38,21 @@ pub(crate) struct Control {
     conns: AtomicU32,
     /// The template's timeout (the service's persistence timeout, seconds).
     timeout: u32,
+    /// The client's address under the service's netmask: the template's
+    /// key, for its sync record (`sync::template_record`).
+    client: Addr,
+}
+
+impl Control {
+    /// The template's timeout, seconds.
+    pub(crate) fn timeout(&self) -> u32 {
+        self.timeout
+    }
+
+    /// The address the template holds clients by.
+    pub(crate) fn client(&self) -> &Addr {
+        &self.client
+    }
 }
 
 /// One connection.
@@ -63,31 +79,35 @@ pub(crate) struct Conn {
     pub(crate) expires: AtomicU64,
     /// The client's sequence space -> the one the RS sees.
     pub(crate) seq_in: SeqDelta,
-    /// Retired: a new connection took its tuple; lookups skip it and the
-    /// collector frees it on its next pass.
-    dead: AtomicBool,
     /// The client's SYN sequence number as the real server sees it.
     rs_isn: u32,
     /// The last acknowledgement each side sent, in its own sequence space
-    /// (`ACKS_CLIENT`/`ACKS_RS` in `acks_seen` say which are known): where
+    /// (`ACKS_CLIENT`/`ACKS_RS` in `flags` say which are known): where
     /// a reset to the other side must sit.
     client_ack: AtomicU32,
     rs_ack: AtomicU32,
     /// The end of what each side has sent (sequence number plus length,
     /// SYN and FIN counting one), furthest seen, in its own space
-    /// (`ENDS_CLIENT`/`ENDS_RS` in `acks_seen` say which are known): where
+    /// (`ENDS_CLIENT`/`ENDS_RS` in `flags` say which are known): where
     /// its genuine RST sits at the latest.
     client_end: AtomicU32,
     rs_end: AtomicU32,
-    acks_seen: AtomicU8,
-    /// The real server has acknowledged client data: TOA is no longer
-    /// needed (always true for UDP and templates).
-    toa_done: AtomicBool,
-    /// Made or last updated from a peer's sync record, and not forwarded
-    /// here since: the peer's connection, which its records keep up to
-    /// date, this director's sync does not send on and its expiry does
-    /// not reset (`sync`, `sync_backup`, `expire`).
-    from_peer: AtomicBool,
+    /// One byte of bits (one byte, so that the connection stays within
+    /// its allocation class): which acknowledgements and ends are known
+    /// (`ACKS_*`, `ENDS_*`), and
+    /// - `DEAD`: retired, a new connection took its tuple; lookups skip
+    ///   it and the collector frees it on its next pass;
+    /// - `TOA_DONE`: the real server has acknowledged client data, TOA is
+    ///   no longer needed (always set for UDP and templates);
+    /// - `FROM_PEER`: made or last updated from a peer's sync record, and
+    ///   not forwarded here since: the peer's connection, which its
+    ///   records keep up to date, this director's sync does not send on
+    ///   and its expiry does not reset (`sync`, `sync_backup`, `expire`).
+    flags: AtomicU8,
+    /// The client's packets forwarded while a sync master of the
+    /// namespace ran (`sync::conn_packet`: upstream's `in_pkts`, for its
+    /// `sync_threshold` rule).
+    in_pkts: AtomicU32,
     pub(crate) dest: Arc<Dest>,
     /// `None` for a persistence template and for a method without one.
     laddr: Option<Arc<Laddr>>,
@@ -150,7 +170,7 @@ impl Conn {
         svc_stats: Arc<ObjStats>,
         timeout: u32,
     ) -> Result<Conn> {
-        let ctl = Arc::new(Control { conns: AtomicU32::new(0), timeout }, GFP_ATOMIC)?;
+        let ctl = Arc::new(Control { conns: AtomicU32::new(0), timeout, client: key.saddr }, GFP_ATOMIC)?;
         // As in `new`: `Drop` undoes this.
         dest.persist.fetch_add(1, Relaxed);
         let n = NewConn {
@@ -193,15 +213,13 @@ impl Conn {
             state: AtomicU8::new(n.state as u8),
             expires: AtomicU64::new(0),
             seq_in: n.seq_in,
-            dead: AtomicBool::new(false),
             rs_isn: rs_isn.unwrap_or(0),
             client_ack: AtomicU32::new(0),
             rs_ack: AtomicU32::new(0),
             client_end: AtomicU32::new(0),
             rs_end: AtomicU32::new(0),
-            acks_seen: AtomicU8::new(0),
-            toa_done: AtomicBool::new(rs_isn.is_none() || !n.method.owns_server_side()),
-            from_peer: AtomicBool::new(false),
+            flags: AtomicU8::new(if rs_isn.is_none() || !n.method.owns_server_side() { TOA_DONE } else { 0 }),
+            in_pkts: AtomicU32::new(0),
             dest: n.dest,
             laddr,
             svc_stats: n.svc_stats,
@@ -226,8 +244,8 @@ impl Conn {
             Dir::Out => (&self.rs_ack, ACKS_RS),
         };
         field.store(ack_seq, Relaxed);
-        if self.acks_seen.load(Relaxed) & bit == 0 {
-            self.acks_seen.fetch_or(bit, Relaxed);
+        if self.flags.load(Relaxed) & bit == 0 {
+            self.flags.fetch_or(bit, Relaxed);
         }
     }
 
@@ -240,10 +258,10 @@ impl Conn {
             Dir::In => (&self.client_end, ENDS_CLIENT),
             Dir::Out => (&self.rs_end, ENDS_RS),
         };
-        let seen = self.acks_seen.load(Relaxed);
+        let seen = self.flags.load(Relaxed);
         if seen & bit == 0 {
             field.store(end, Relaxed);
-            self.acks_seen.fetch_or(bit, Relaxed);
+            self.flags.fetch_or(bit, Relaxed);
         } else if seq::after(end, field.load(Relaxed)) {
             field.store(end, Relaxed);
         }
@@ -256,7 +274,7 @@ impl Conn {
     /// taken back into the sender's space: FULLNAT's offset for the
     /// client's numbers, SYNPROXY's for the real server's.
     pub(crate) fn rst_in_window(&self, dir: Dir, seq: u32) -> bool {
-        let seen = self.acks_seen.load(Relaxed);
+        let seen = self.flags.load(Relaxed);
         let known = |bit: u8, v: &AtomicU32| (seen & bit != 0).then(|| v.load(Relaxed));
         let (acked, end) = match dir {
             Dir::In => (known(ACKS_RS, &self.rs_ack).map(|a| self.seq_in.backward(a)), known(ENDS_CLIENT, &self.client_end)),
@@ -271,7 +289,7 @@ impl Conn {
     /// The last acknowledgements of the client and of the real server, if
     /// both have sent one.
     pub(crate) fn last_acks(&self) -> Option<(u32, u32)> {
-        if self.acks_seen.load(Relaxed) & (ACKS_CLIENT | ACKS_RS) != ACKS_CLIENT | ACKS_RS {
+        if self.flags.load(Relaxed) & (ACKS_CLIENT | ACKS_RS) != ACKS_CLIENT | ACKS_RS {
             return None;
         }
         Some((self.client_ack.load(Relaxed), self.rs_ack.load(Relaxed)))
@@ -279,20 +297,20 @@ impl Conn {
 
     /// True while client segments should carry TOA.
     pub(crate) fn wants_toa(&self) -> bool {
-        !self.toa_done.load(Relaxed)
+        self.flags.load(Relaxed) & TOA_DONE == 0
     }
 
     /// TOA has reached the real server (known from elsewhere: a synced
     /// connection's master saw it).
     pub(crate) fn toa_reached(&self) {
-        self.toa_done.store(true, Relaxed);
+        self.flags.fetch_or(TOA_DONE, Relaxed);
     }
 
     /// The real server acknowledged up to `ack_seq` (its own space): once
     /// that covers client data, TOA has reached it.
     pub(crate) fn rs_acked(&self, ack_seq: u32) {
         if self.wants_toa() && seq::after(ack_seq, self.rs_isn.wrapping_add(1)) {
-            self.toa_done.store(true, Relaxed);
+            self.toa_reached();
         }
     }
 
@@ -302,11 +320,17 @@ impl Conn {
     /// scheduling decision, fresh ISN), and the collector frees this one.
     /// True for the one caller that retired it.
     pub(crate) fn retire(&self) -> bool {
-        if self.dead.swap(true, AcqRel) {
+        if self.flags.fetch_or(DEAD, AcqRel) & DEAD != 0 {
             return false;
         }
         self.expires.store(0, Relaxed);
         true
+    }
+
+    /// Retired (`retire`): lookups skip it.
+    #[inline]
+    fn is_dead(&self) -> bool {
+        self.flags.load(Acquire) & DEAD != 0
     }
 
     /// Current state.
@@ -343,21 +367,27 @@ impl Conn {
 
     /// Marks a connection made or updated from a peer's record.
     pub(crate) fn set_from_peer(&self) {
-        self.from_peer.store(true, Relaxed);
+        self.flags.fetch_or(FROM_PEER, Relaxed);
     }
 
     /// True while the connection is a peer's: made or last updated from
     /// its record, no packet of it forwarded here since.
     pub(crate) fn is_from_peer(&self) -> bool {
-        self.from_peer.load(Relaxed)
+        self.flags.load(Relaxed) & FROM_PEER != 0
+    }
+
+    /// One more of the client's packets, for the sync rule; their count.
+    #[inline]
+    pub(crate) fn count_in_packet(&self) -> u32 {
+        self.in_pkts.fetch_add(1, Relaxed).wrapping_add(1)
     }
 
     /// A packet of it is forwarded here: it is this director's from now
     /// on. One load per packet; one store, once.
     #[inline]
     pub(crate) fn adopt(&self) {
-        if self.from_peer.load(Relaxed) {
-            self.from_peer.store(false, Relaxed);
+        if self.flags.load(Relaxed) & FROM_PEER != 0 {
+            self.flags.fetch_and(!FROM_PEER, Relaxed);
         }
     }
 
@@ -413,6 +443,9 @@ const ACKS_CLIENT: u8 = 1;
 const ACKS_RS: u8 = 2;
 const ENDS_CLIENT: u8 = 4;
 const ENDS_RS: u8 = 8;
+const TOA_DONE: u8 = 16;
+const FROM_PEER: u8 = 32;
+const DEAD: u8 = 64;
 
 /// Protocol bit of persistence templates' keys (real entries are TCP or
 /// UDP, both below it).
@@ -499,7 +532,7 @@ impl ConnTable {
     pub(crate) fn lookup<'a>(&'a self, g: &'a RcuGuard, net: NetRef, proto: u8, t: &Tuple) -> Option<(&'a Conn, Dir)> {
         self.table.walk(g, self.bucket(proto, t)).find_map(|(c, s)| {
             let (key, dir) = if s == 0 { (&c.in_t, Dir::In) } else { (&c.out_t, Dir::Out) };
-            (c.proto == proto && key == t && c.net == net && !c.dead.load(Acquire)).then_some((c, dir))
+            (c.proto == proto && key == t && c.net == net && !c.is_dead()).then_some((c, dir))
         })
     }
 
@@ -515,7 +548,7 @@ impl ConnTable {
             return;
         }
         for (c, s) in self.table.walk(g, b) {
-            if s == slot(Dir::In) && !c.dead.load(Acquire) {
+            if s == slot(Dir::In) && !c.is_dead() {
                 f(c);
             }
         }
@@ -556,7 +589,7 @@ impl ConnTable {
         let template = c.is_template();
         let same = |x: &Conn, new: &Conn, s: usize| {
             let (a, b) = if s == slot(Dir::In) { (&x.in_t, &new.in_t) } else { (&x.out_t, &new.out_t) };
-            x.proto == new.proto && x.net == new.net && a == b && !x.dead.load(Acquire)
+            x.proto == new.proto && x.net == new.net && a == b && !x.is_dead()
         };
         match self.table.insert(g, c, b_in, b_out, same) {
             Ok(c) => {
@@ -602,7 +635,7 @@ impl ConnTable {
                 // The rest waits for the next round.
                 return true;
             }
-            let (ok, remain) = reaper.sweep(&g, b, |c| c.expires.load(Relaxed) <= now && (c.dead.load(Acquire) || !expiring(c)));
+            let (ok, remain) = reaper.sweep(&g, b, |c| c.expires.load(Relaxed) <= now && (c.is_dead() || !expiring(c)));
             room = ok;
             remain
         });

@@ -49,12 +49,21 @@ pub(crate) fn forward(st: &State, g: &RcuGuard, skb: Skb, p: &Pkt, c: &Conn, dir
             if ns == old && flags & tcp_flags::ACK != 0 && old == TcpState::LastAck {
                 ns = tcp_state::next_after_ack_of_fin(old);
             }
-            if c.set_state(ns) {
+            let changed = c.set_state(ns);
+            if changed {
                 crate::sync::conn_changed(st, g, c, ns);
+            }
+            if dir == Dir::In {
+                crate::sync::conn_packet(st, g, c, ns, changed);
             }
             c.refresh(now, c.net.settings().tcp_timeout(ns));
         }
-        None => c.refresh(now, c.net.settings().udp_timeout()),
+        None => {
+            if dir == Dir::In {
+                crate::sync::conn_packet(st, g, c, c.state(), false);
+            }
+            c.refresh(now, c.net.settings().udp_timeout())
+        }
     }
     xmit::transmit(st, g, skb, p, c, dir)
 }

@@ -48,6 +48,8 @@ pub(crate) mod svc_index;
 pub(crate) mod sync_conn;
 #[path = "../core/src/sync_msg.rs"]
 pub(crate) mod sync_msg;
+#[path = "../core/src/sync_threshold.rs"]
+pub(crate) mod sync_threshold;
 #[path = "../core/src/synproxy.rs"]
 pub(crate) mod synproxy;
 #[path = "../core/src/tcp_state.rs"]

@@ -15,6 +15,7 @@
 use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::lport::PortRange;
 use crate::rvs_core::prefixes::Prefixes;
+use crate::rvs_core::sync_threshold::SyncThreshold;
 use crate::rvs_core::tcp_state::{TcpState, Timeouts, NR_STATES};
 use crate::{conn_table, kern, service, stats};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
@@ -39,6 +40,8 @@ pub(crate) struct Settings {
     udp: AtomicU32,
     /// `Setting::SyncRefreshPeriod` (0: half the state's timeout).
     pub(crate) sync_refresh: AtomicU32,
+    /// The `sync_threshold` pair (`SyncThreshold::pack`).
+    sync_threshold: AtomicU64,
     /// Whose sync messages the backup takes (the `sync_peers` sysctl;
     /// empty: anyone's), read by the receive work.
     pub(crate) sync_peers: kern::CfgCell<Prefixes>,
@@ -112,6 +115,7 @@ impl Settings {
             tcp: core::array::from_fn(|i| AtomicU32::new(t.tcp[i])),
             udp: AtomicU32::new(t.udp),
             sync_refresh: AtomicU32::new(0),
+            sync_threshold: AtomicU64::new(SyncThreshold::DEFAULT.pack()),
             sync_peers: kern::CfgCell::new(Prefixes::everyone()),
             sp: SynproxySettings {
                 init_mss: AtomicU32::new(1452),
@@ -139,6 +143,15 @@ impl Settings {
     /// Sets the local port range (the caller checked `1 <= min <= max`).
     pub(crate) fn set_lports(&self, min: u16, max: u16) {
         self.lports.store(pack(PortRange { min, max, ..PortRange::default() }), Relaxed);
+    }
+
+    /// Upstream's packet rule for re-sending a connection's sync record.
+    pub(crate) fn sync_threshold(&self) -> SyncThreshold {
+        SyncThreshold::unpack(self.sync_threshold.load(Relaxed))
+    }
+
+    pub(crate) fn set_sync_threshold(&self, t: SyncThreshold) {
+        self.sync_threshold.store(t.pack(), Relaxed);
     }
 
     /// Timeout of a TCP state, seconds.

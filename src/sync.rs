@@ -23,8 +23,11 @@
 //! table that the work makes a share of at each tick (`Master::sweep`):
 //! a backup's copy, which only records renew, then lives as long as the
 //! master's, and a director that comes back (or starts its backup late)
-//! learns every connection within one period, idle ones too. Not yet:
-//! persistence templates.
+//! learns every connection within one period, idle ones too.
+//! A connection placed by a persistence template has the template's
+//! record sent before each of its own (`template_record`): a backup then
+//! places that client's new connections on the same real server, and
+//! keeps the template as long as this director would.
 //!
 //! The packet path takes no lock shared by all CPUs: records go into
 //! `STRIPES` rings, the ring picked from the connection's ports, each
@@ -43,7 +46,7 @@
 //! socket. A namespace's exit stops its master (`net_gone`) before the
 //! namespace is freed: a kernel socket holds no reference to it.
 
-use crate::conn_table::Conn;
+use crate::conn_table::{Conn, Control};
 use crate::sync_backup::Backup;
 use crate::kern::{self, BhOff, CfgGuard, McastSender, NetRef, RcuBox, RcuGuard};
 use crate::rvs_core::ipvs_msg::DaemonCfg;
@@ -177,6 +180,14 @@ impl Master {
         Ok(Arc::new(Master { net, cfg, maxlen, slot, rings, out, cursor: AtomicU32::new(0), swept_at: AtomicU64::new(kern::jiffies()) }, GFP_KERNEL)?)
     }
 
+    /// Queues record `r` (`push`) and counts it (`sync_records`, or
+    /// `sync_lost` without room); true if queued.
+    fn queue(&self, st: &State, r: &Record<'_>, stripe: usize, kick: bool) -> bool {
+        let ok = self.push(r, stripe, kick);
+        st.stats.inc(if ok { Ctr::SyncRecords } else { Ctr::SyncLost });
+        ok
+    }
+
     /// Queues `r`; false if there was no room (or it can never fit). A
     /// ring half full has the work run at once if `kick` (the work's own
     /// sweep does not: it sends when it needs to).
@@ -268,12 +279,11 @@ impl Master {
                     }
                     let left = c.expires.load(Relaxed).saturating_sub(now) / kern::hz();
                     let r = record_of(c, s, Some((left as u32).max(1)));
-                    if self.push(&r, (c.in_t.sport ^ c.in_t.dport) as usize, false) {
-                        st.stats.inc(Ctr::SyncRecords);
-                        queued += 1;
-                    } else {
-                        st.stats.inc(Ctr::SyncLost);
+                    let stripe = (c.in_t.sport ^ c.in_t.dport) as usize;
+                    if let Some(ctl) = c.control() {
+                        queued += self.queue(st, &template_record(c, ctl, r.timeout), stripe, false) as usize;
                     }
+                    queued += self.queue(st, &r, stripe, false) as usize;
                 });
             }
             walked += n;
@@ -398,22 +408,74 @@ pub(crate) fn conn_changed(st: &State, g: &RcuGuard, c: &Conn, new: TcpState) {
         return;
     }
     let Some(m) = set.of(c.net) else { return };
-    if c.is_template() {
+    if syncs(c, new) {
+        send(st, m, c, new);
+    }
+}
+
+/// One of the client's packets of connection `c` is forwarded (in state
+/// `s` after it; `changed`: the packet changed the state, and
+/// `conn_changed` had its say): with a master in the namespace, counted,
+/// and the connection's record sent again when `sync_threshold`'s rule
+/// says (`SyncThreshold::due`), as upstream's `in_pkts`. The count is
+/// kept only while a master runs: without one a packet costs a load here.
+pub(crate) fn conn_packet(st: &State, g: &RcuGuard, c: &Conn, s: TcpState, changed: bool) {
+    let set = st.sync.read(g);
+    if set.masters.is_empty() {
         return;
     }
-    if c.proto != IPPROTO_UDP
-        && !matches!(
-            new,
-            TcpState::Established | TcpState::FinWait | TcpState::Close | TcpState::CloseWait | TcpState::TimeWait
-        )
-    {
-        return;
+    let Some(m) = set.of(c.net) else { return };
+    let pkts = c.count_in_packet();
+    if !changed && c.net.settings().sync_threshold().due(pkts) && syncs(c, s) {
+        send(st, m, c, s);
     }
-    let r = record_of(c, new, None);
-    if m.push(&r, (c.in_t.sport ^ c.in_t.dport) as usize, true) {
-        st.stats.inc(Ctr::SyncRecords);
-    } else {
-        st.stats.inc(Ctr::SyncLost);
+}
+
+/// Whether upstream syncs connection `c` in state `s`: TCP once past its
+/// handshake (established, FIN_WAIT, CLOSE, CLOSE_WAIT, TIME_WAIT), UDP
+/// always; never a template by itself (it goes with its connections).
+fn syncs(c: &Conn, s: TcpState) -> bool {
+    !c.is_template()
+        && (c.proto == IPPROTO_UDP
+            || matches!(s, TcpState::Established | TcpState::FinWait | TcpState::Close | TcpState::CloseWait | TcpState::TimeWait))
+}
+
+/// Queues `c`'s record (state `s`, its full timeout) for master `m`.
+fn send(st: &State, m: &Master, c: &Conn, s: TcpState) {
+    let r = record_of(c, s, None);
+    let stripe = (c.in_t.sport ^ c.in_t.dport) as usize;
+    // The template that placed it goes first, into the same ring: a
+    // backup that reads them in order has the client's template before
+    // its connection.
+    if let Some(ctl) = c.control() {
+        m.queue(st, &template_record(c, ctl, r.timeout), stripe, true);
+    }
+    m.queue(st, &r, stripe, true);
+}
+
+/// The record of the persistence template `ctl` that placed connection
+/// `c`, which has `conn_left` seconds to live. The template lives here
+/// while `c` does and its own timeout after (`expire`): the record gives
+/// the backup's copy as long, which the next record of `c` extends, so
+/// that a backup taking over has the template for as long as this
+/// director would have had it.
+fn template_record(c: &Conn, ctl: &Control, conn_left: u32) -> Record<'static> {
+    Record {
+        protocol: c.proto,
+        flags: flags::TEMPLATE | c.method.fwd(),
+        state: 0,
+        caddr: *ctl.client(),
+        cport: 0,
+        vaddr: c.in_t.daddr,
+        vport: c.in_t.dport,
+        daddr: c.dest.addr,
+        dport: c.dest.port,
+        fwmark: 0,
+        timeout: conn_left.saturating_add(ctl.timeout()),
+        seq: None,
+        pe_data: None,
+        pe_name: None,
+        fullnat: None,
     }
 }
 

@@ -30,17 +30,24 @@
 //! datagram carries: on a network where addresses can be forged the
 //! list narrows who can write records, it does not authenticate them.
 //!
-//! Counters: `sync_rx_*` (`stats`). A malformed message costs what
-//! upstream lets it: a fault in its framing ends it, a bad record is
-//! passed over (`rvs_core::sync_msg`).
+//! A persistence template's record (`apply_template`) makes or renews
+//! the template, for a persistent service and real server configured
+//! here, keyed by this namespace's netmask; one keyed otherwise is
+//! refused. With it, a client the master placed keeps its real server
+//! for its new connections here.
+//!
+//! Counters: `sync_rx_*` (`stats`; templates count with connections).
+//! A malformed message costs what upstream lets it: a fault in its
+//! framing ends it, a bad record is passed over (`rvs_core::sync_msg`).
 
-use crate::conn_table::{Conn, InsertError, NewConn};
+use crate::conn_table::{Conn, InsertError, NewConn, TEMPLATE};
 use crate::kern::{self, CfgGuard, McastReceiver, NetRef, RcuGuard};
+use crate::rvs_core::ctl_text::persist_masked;
 use crate::rvs_core::ipvs_msg::DaemonCfg;
 use crate::rvs_core::method::Method;
 use crate::rvs_core::seq::SeqDelta;
 use crate::rvs_core::sync_conn::{self, Synced};
-use crate::rvs_core::sync_msg::{Item, Message, Record};
+use crate::rvs_core::sync_msg::{flags, Item, Message, Record};
 use crate::rvs_core::synproxy::CookieData;
 use crate::rvs_core::tcp_state::Dir;
 use crate::sp_state::SynproxyCtx;
@@ -144,6 +151,9 @@ impl Backup {
 /// Makes or updates the connection record `r` describes, in namespace
 /// `net`; the counter that says which (or why not).
 fn apply(st: &State, g: &RcuGuard, net: NetRef, r: &Record<'_>, now: u64) -> Ctr {
+    if r.flags & flags::TEMPLATE != 0 {
+        return apply_template(st, g, net, r, now);
+    }
     let Ok(s) = sync_conn::admit(r) else { return Ctr::SyncRxRefused };
     let settings = net.settings();
     let timeout = s.timeout.unwrap_or_else(|| if s.proto == IPPROTO_UDP { settings.udp_timeout() } else { settings.tcp_timeout(s.state) });
@@ -169,6 +179,49 @@ fn apply(st: &State, g: &RcuGuard, net: NetRef, r: &Record<'_>, now: u64) -> Ctr
             Ctr::SyncRxConns
         }
         None => Ctr::SyncRxRefused,
+    }
+}
+
+/// Makes or renews the persistence template record `r` describes, in
+/// namespace `net`: of a persistent service and a real server of it this
+/// namespace has, keyed as its own lookups would key the client
+/// (`schedule::pick_dest`). A template of the client toward another real
+/// server gives way (as one that no longer places does there): the
+/// master's record is the newer word (in a cluster whose directors all
+/// send, two that placed one client apart would take turns; the mh
+/// scheduler places it alike). The template is the backup's own
+/// from then on: the new connections it places here keep it alive, with
+/// this service's timeout.
+fn apply_template(st: &State, g: &RcuGuard, net: NetRef, r: &Record<'_>, now: u64) -> Ctr {
+    let Ok(t) = sync_conn::admit_template(r) else { return Ctr::SyncRxRefused };
+    let svcs = st.svcs.read(g);
+    let Some(svc) = svcs.find(net, t.proto, &t.key.daddr, t.key.dport) else { return Ctr::SyncRxRefused };
+    let persist = svc.persist;
+    if persist.timeout == 0 || persist_masked(&t.key.saddr, persist.mask) != t.key.saddr {
+        return Ctr::SyncRxRefused;
+    }
+    let Some(dest) = svc.dests.iter().find(|d| d.addr == t.daddr && d.port == t.dport) else { return Ctr::SyncRxRefused };
+    let timeout = t.timeout.unwrap_or(persist.timeout);
+    if let Some((old, _)) = st.conns.lookup(g, net, t.proto | TEMPLATE, &t.key) {
+        if Arc::ptr_eq(&old.dest, dest) {
+            old.extend(now, timeout);
+            return Ctr::SyncRxUpdated;
+        }
+        old.retire();
+    }
+    let Ok(c) = Conn::new_template(net, t.proto, t.key, dest.clone(), svc.stats.clone(), persist.timeout) else {
+        return Ctr::SyncRxRefused;
+    };
+    match st.conns.insert(g, c) {
+        Ok(c) => {
+            c.refresh(now, timeout);
+            Ctr::SyncRxConns
+        }
+        Err(InsertError::Full) => {
+            st.stats.inc(Ctr::DropTableFull);
+            Ctr::SyncRxRefused
+        }
+        Err(InsertError::NoMem | InsertError::Exists) => Ctr::SyncRxRefused,
     }
 }
 

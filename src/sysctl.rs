@@ -12,6 +12,7 @@ use crate::kern::{self, CfgGuard, NetRef};
 use crate::rvs_core::addr::Addr;
 use crate::rvs_core::nat::Tuple;
 use crate::rvs_core::prefixes::Prefixes;
+use crate::rvs_core::sync_threshold::SyncThreshold;
 use crate::rvs_core::ctl_text::Setting;
 use crate::rvs_core::tcp_state::TcpState::*;
 use core::ffi::CStr;
@@ -28,6 +29,8 @@ enum Knob {
     SyncPeers,
     /// Text, root only: the SYN cookie key (written, never read back).
     CookieKey,
+    /// Text: upstream's two numbers (`SyncThreshold`).
+    SyncThreshold,
 }
 
 /// What kind of entry an index is, as the C table builds it.
@@ -39,7 +42,7 @@ pub(crate) enum Kind {
     Text { secret: bool },
 }
 
-const KNOBS: [(&CStr, Knob); 31] = [
+const KNOBS: [(&CStr, Knob); 32] = [
     (c"fullnat_timestamp_remove_entry", Knob::S(Setting::TsStrip)),
     (c"fullnat_mss_adjust_entry", Knob::S(Setting::MssAdjust)),
     (c"fullnat_toa_entry", Knob::S(Setting::Toa)),
@@ -69,6 +72,7 @@ const KNOBS: [(&CStr, Knob); 31] = [
     (c"synproxy_syn_retry", Knob::S(Setting::SynproxySynRetry)),
     (c"synproxy_ack_storm_thresh", Knob::S(Setting::SynproxyAckStorm)),
     (c"sync_refresh_period", Knob::S(Setting::SyncRefreshPeriod)),
+    (c"sync_threshold", Knob::SyncThreshold),
     (c"sync_peers", Knob::SyncPeers),
     (c"synproxy_cookie_key", Knob::CookieKey),
 ];
@@ -79,7 +83,7 @@ pub(crate) fn info(idx: u32) -> Option<(&'static CStr, Kind)> {
     let kind = match *k {
         Knob::S(s) => Kind::Int { min: s.min() as i32, max: s.max() as i32 },
         Knob::LportMin | Knob::LportMax => Kind::Int { min: 1, max: 65535 },
-        Knob::SyncPeers => Kind::Text { secret: false },
+        Knob::SyncPeers | Knob::SyncThreshold => Kind::Text { secret: false },
         Knob::CookieKey => Kind::Text { secret: true },
     };
     Some((n, kind))
@@ -94,7 +98,7 @@ pub(crate) fn get(_cfg: &CfgGuard, net: NetRef, idx: u32) -> Result<i32> {
         Knob::S(s) => net.settings().get(s),
         Knob::LportMin => l.min as u32,
         Knob::LportMax => l.max as u32,
-        Knob::SyncPeers | Knob::CookieKey => return Err(EINVAL),
+        Knob::SyncPeers | Knob::CookieKey | Knob::SyncThreshold => return Err(EINVAL),
     };
     Ok(v as i32)
 }
@@ -114,7 +118,7 @@ pub(crate) fn set(cfg: &CfgGuard, net: NetRef, idx: u32, val: i32) -> Result {
             let (lo, hi) = if matches!(k, Knob::LportMin) { (v, l.max) } else { (l.min, v) };
             config::set_lport_range(cfg, net, lo, hi)
         }
-        Knob::SyncPeers | Knob::CookieKey => return Err(EINVAL),
+        Knob::SyncPeers | Knob::CookieKey | Knob::SyncThreshold => return Err(EINVAL),
     };
     // A sysctl write answers with the errno alone; out of bounds is
     // EINVAL, as proc_dointvec_minmax says it.
@@ -130,6 +134,7 @@ pub(crate) fn get_text(cfg: &CfgGuard, net: NetRef, idx: u32, out: &mut [u8]) ->
     let mut w = TextOut { buf: out, len: 0 };
     let r = match k {
         Knob::SyncPeers => write!(w, "{}", net.settings().sync_peers.get(cfg)),
+        Knob::SyncThreshold => write!(w, "{}", net.settings().sync_threshold()),
         Knob::CookieKey => {
             let sp = &net.settings().sp;
             if sp.cookie_key_shared.load(Relaxed) {
@@ -150,7 +155,8 @@ pub(crate) fn get_text(cfg: &CfgGuard, net: NetRef, idx: u32, out: &mut [u8]) ->
 /// `sync_peers`: a comma-separated list of ADDR[/LEN] (`Prefixes`), empty
 /// for anyone. `synproxy_cookie_key`: 32 hexadecimal digits (SipHash's
 /// 128-bit key), the same on every director of a cluster; or `random`, a
-/// key of this namespace's own again.
+/// key of this namespace's own again. `sync_threshold`: two numbers,
+/// as upstream's (`SyncThreshold::parse`).
 pub(crate) fn set_text(cfg: &CfgGuard, net: NetRef, idx: u32, text: &[u8]) -> Result {
     let &(_, k) = KNOBS.get(idx as usize).ok_or(EINVAL)?;
     let text = text.trim_ascii();
@@ -159,6 +165,7 @@ pub(crate) fn set_text(cfg: &CfgGuard, net: NetRef, idx: u32, text: &[u8]) -> Re
             let p = Prefixes::parse(text).map_err(|_| EINVAL)?;
             net.settings().sync_peers.set(cfg, p);
         }
+        Knob::SyncThreshold => net.settings().set_sync_threshold(SyncThreshold::parse(text).ok_or(EINVAL)?),
         Knob::CookieKey => {
             let sp = &net.settings().sp;
             if text == b"random" {

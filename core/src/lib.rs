@@ -30,6 +30,7 @@ pub mod seq;
 pub mod svc_index;
 pub mod sync_conn;
 pub mod sync_msg;
+pub mod sync_threshold;
 pub mod synproxy;
 pub mod tcp_state;
 pub mod tcpopt;

@@ -10,6 +10,16 @@
 //! the method can join, and nothing else. It never makes a service, a
 //! real server or a local address, and a connection it describes counts
 //! against the table's size like any other.
+//!
+//! A persistence template (`admit_template`) is taken on the same terms:
+//! for a persistent service and a real server the backup has, keyed as
+//! the backup's own templates are (the client's address under the
+//! service's netmask, which the module checks), so that a client the
+//! master placed keeps its real server when its new connections come
+//! here. What a peer can do with one: steer one client's (or one
+//! netmask's) new connections to one of the service's real servers, for
+//! at most `TIMEOUT_MAX` without renewing it, which is no more than its
+//! connection records can already do to the connections they describe.
 
 use super::addr::Addr;
 use super::method::Method;
@@ -37,10 +47,25 @@ pub struct Synced {
     pub fullnat: Option<Fullnat>,
 }
 
+/// A synced persistence template, as the backup's table would hold it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyncedTemplate {
+    /// IPPROTO_TCP or IPPROTO_UDP (the service's).
+    pub proto: u8,
+    /// (client under the netmask, VIP, 0, vport), as the table keys it.
+    pub key: Tuple,
+    /// The real server it places the client on.
+    pub daddr: Addr,
+    pub dport: u16,
+    /// Seconds; `None`: the service's persistence timeout.
+    pub timeout: Option<u32>,
+}
+
 /// Why a record was not taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refused {
-    /// A persistence template (not taken yet).
+    /// A persistence template where a connection was expected, or the
+    /// other way round (the caller picks by the flag).
     Template,
     /// A forwarding method rvs does not have (upstream's local node,
     /// bypass).
@@ -101,6 +126,40 @@ pub fn admit(r: &Record<'_>) -> Result<Synced, Refused> {
     };
     let timeout = (r.timeout != 0).then(|| r.timeout.min(TIMEOUT_MAX));
     Ok(Synced { proto: r.protocol, method, in_t, out_t, state, timeout, fullnat })
+}
+
+/// The persistence template record `r` describes (one with
+/// `flags::TEMPLATE`), or why it is not one a backup takes. The client's
+/// address may be unspecified (a netmask of 0 holds every client in one
+/// template); its port is 0, as in every template's key. A template has
+/// no FULLNAT state: the option, if sent, is not used.
+pub fn admit_template(r: &Record<'_>) -> Result<SyncedTemplate, Refused> {
+    if r.flags & flags::TEMPLATE == 0 {
+        return Err(Refused::Template);
+    }
+    // The method must be one rvs has, though the template does not use it
+    // (its connections take their real server's).
+    Method::from_fwd(r.flags & flags::FWD_MASK, false).ok_or(Refused::Method)?;
+    // Firewall-mark services (IPPROTO_IP templates) are not rvs's.
+    if !matches!(r.protocol, IPPROTO_TCP | IPPROTO_UDP) || r.fwmark != 0 {
+        return Err(Refused::Method);
+    }
+    let unspecified = |a: &Addr| a.octets().iter().all(|&b| b == 0) || (a.is_v4() && a.octets()[12..] == [0; 4]);
+    if [&r.vaddr, &r.daddr].into_iter().any(unspecified) || r.cport != 0 || r.vport == 0 || r.dport == 0 {
+        return Err(Refused::Address);
+    }
+    // The client's and the VIP's family are one; the real server's may
+    // differ only as FULLNAT's may (NAT64).
+    if r.caddr.is_v4() != r.vaddr.is_v4() {
+        return Err(Refused::Family);
+    }
+    let fullnat = r.flags & flags::FWD_MASK == Method::FullNat.fwd();
+    if !fullnat && r.daddr.is_v4() != r.vaddr.is_v4() {
+        return Err(Refused::Family);
+    }
+    let key = Tuple { saddr: r.caddr, daddr: r.vaddr, sport: 0, dport: r.vport };
+    let timeout = (r.timeout != 0).then(|| r.timeout.min(TIMEOUT_MAX));
+    Ok(SyncedTemplate { proto: r.protocol, key, daddr: r.daddr, dport: r.dport, timeout })
 }
 
 #[cfg(test)]
@@ -204,5 +263,42 @@ mod tests {
         assert_eq!(s.timeout, None);
         let s = admit(&Record { timeout: u32::MAX, ..rec(fwd::DROUTE) }).unwrap();
         assert_eq!(s.timeout, Some(TIMEOUT_MAX));
+    }
+
+    fn tpl(f: u32) -> Record<'static> {
+        Record { cport: 0, state: 0, timeout: 360, flags: f | flags::TEMPLATE, ..rec(0) }
+    }
+
+    #[test]
+    fn template_key_and_dest() {
+        let t = admit_template(&tpl(fwd::MASQ)).unwrap();
+        assert_eq!(t.proto, IPPROTO_TCP);
+        assert_eq!(t.key, Tuple { saddr: v4([192, 0, 2, 10]), daddr: v4([203, 0, 113, 100]), sport: 0, dport: 80 });
+        assert_eq!((t.daddr, t.dport, t.timeout), (v4([198, 51, 100, 11]), 8080, Some(360)));
+        // A netmask of 0: every client under one template.
+        let t = admit_template(&Record { caddr: v4([0; 4]), timeout: 0, ..tpl(fwd::DROUTE) }).unwrap();
+        assert_eq!((t.key.saddr, t.timeout), (v4([0; 4]), None));
+        assert_eq!(admit_template(&Record { timeout: u32::MAX, ..tpl(fwd::FULLNAT) }).unwrap().timeout, Some(TIMEOUT_MAX));
+        // FULLNAT's template may join an IPv6 client to an IPv4 server.
+        let c6 = Addr::v6([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let vip6 = Addr::v6([0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x64]);
+        assert!(admit_template(&Record { caddr: c6, vaddr: vip6, ..tpl(fwd::FULLNAT) }).is_ok());
+        assert_eq!(admit_template(&Record { caddr: c6, vaddr: vip6, ..tpl(fwd::MASQ) }), Err(Refused::Family));
+    }
+
+    #[test]
+    fn template_refusals() {
+        // A connection's record is not a template, nor a template a
+        // connection's.
+        assert_eq!(admit_template(&rec(fwd::MASQ)), Err(Refused::Template));
+        assert_eq!(admit(&tpl(fwd::MASQ)), Err(Refused::Template));
+        assert_eq!(admit_template(&tpl(fwd::LOCALNODE)), Err(Refused::Method));
+        assert_eq!(admit_template(&Record { protocol: 0, ..tpl(fwd::MASQ) }), Err(Refused::Method));
+        assert_eq!(admit_template(&Record { fwmark: 7, ..tpl(fwd::MASQ) }), Err(Refused::Method));
+        assert_eq!(admit_template(&Record { cport: 1, ..tpl(fwd::MASQ) }), Err(Refused::Address));
+        assert_eq!(admit_template(&Record { vport: 0, ..tpl(fwd::MASQ) }), Err(Refused::Address));
+        assert_eq!(admit_template(&Record { dport: 0, ..tpl(fwd::MASQ) }), Err(Refused::Address));
+        assert_eq!(admit_template(&Record { daddr: v4([0; 4]), ..tpl(fwd::MASQ) }), Err(Refused::Address));
+        assert_eq!(admit_template(&Record { vaddr: v4([0; 4]), ..tpl(fwd::MASQ) }), Err(Refused::Address));
     }
 }

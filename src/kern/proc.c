@@ -149,7 +149,7 @@ void rvs_proc_unregister(void)
 #include <linux/sysctl.h>
 #include <linux/user_namespace.h>
 
-#define RVS_MAX_SYSCTLS 32
+#define RVS_MAX_SYSCTLS 48
 static struct ctl_table rvs_sysctl_tmpl[RVS_MAX_SYSCTLS];
 static int rvs_sysctl_min[RVS_MAX_SYSCTLS], rvs_sysctl_max[RVS_MAX_SYSCTLS];
 static unsigned int rvs_nr_sysctls;

@@ -8,8 +8,13 @@
 #   optional). ip_vs takes both records: its table lists the NAT
 #   connection toward its real server, ESTABLISHED, and the FULLNAT one
 #   too (its option passed over, not the cause of a dropped message).
-# - ip_vs master -> rvs backup: a NAT connection through ip_vs; rvs makes
-#   it, toward the same real server, and counts it (sync_rx_conns).
+#   The NAT service is persistent: rvs sends the client's template too,
+#   and ip_vs lists it.
+# - ip_vs master -> rvs backup: a NAT connection through ip_vs, of a
+#   persistent service; rvs makes it, toward the same real server, and
+#   counts it (sync_rx_conns), and takes the client's template: rvs has
+#   both real servers (rr), ip_vs had only the second, and the client's
+#   new connections through rvs all reach the second.
 . tests/lib/lib.sh
 trap 'cleanup_all; unload_ip_vs || exit 1' EXIT
 topo_up 2
@@ -41,10 +46,26 @@ sys.exit(not any(r.get('cport') == $2 and r.get('vport') == $3 and r.get('state'
 # conn_line CPORT: the director's connection from the client's CPORT, as
 # stock ipvsadm lists it ("state virtual real").
 conn_line() { nsx d ipvsadm -L -n -c | awk -v c="$CLIENT:$1" '$4 == c {print $3, $5, $6}'; }
+# has_template JSON VPORT DADDR: the listing holds the client's
+# persistence template toward DADDR:8080, kept at least the persistence
+# timeout (60 s).
+has_template() { python3 -c "
+import json, sys
+rs = [json.loads(l) for l in open('$1') if l.startswith('{')]
+sys.exit(not any(r['flags'] & 0x1000 and r['caddr'] == '$CLIENT' and r['cport'] == 0 and r['vport'] == $2
+                 and r['daddr'] == '$3' and r['dport'] == 8080 and r['timeout'] >= 60 for r in rs))"; }
+# servers_reached N: the real servers N new connections to VIP:81 reach.
+servers_reached() {
+  nsx c python3 -c "
+import socket
+for _ in range($1):
+    s = socket.socket(); s.bind(('$CLIENT', 0)); s.settimeout(10); s.connect(('$VIP', 81))
+    s.sendall(b'PEER\n'); f = s.makefile(); print(f.readline().split()[0]); f.close(); s.close()" | sort -u | tr '\n' ' '
+}
 
 # rvs master -> ip_vs backup.
 load_rvs
-nsx d ipvsadm -A -t "$VIP:81" -s rr
+nsx d ipvsadm -A -t "$VIP:81" -s rr -p 60
 nsx d ipvsadm -a -t "$VIP:81" -r "$(rs_addr 1):8080" -m
 fullnat_service tcp 80 rr 1
 nsx d ipvsadm --start-daemon master --mcast-interface br0 --syncid 5
@@ -57,6 +78,7 @@ wait "$recorder"
 has_record "$REC/rvs.json" 41081 81 || fail "rvs sent no ESTABLISHED record of the NAT connection: $(cat "$REC/rvs.json")"
 has_record "$REC/rvs.json" 41080 80 || fail "rvs sent no ESTABLISHED record of the FULLNAT connection: $(cat "$REC/rvs.json")"
 grep -q '"fullnat"' "$REC/rvs.json" || fail "the FULLNAT record has no FULLNAT option: $(cat "$REC/rvs.json")"
+has_template "$REC/rvs.json" 81 "$(rs_addr 1)" || fail "rvs sent no template record of the persistent service: $(cat "$REC/rvs.json")"
 note "rvs's master: $(wc -l < "$REC/rvs") datagrams"
 for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done
 wait 2>/dev/null || true
@@ -65,7 +87,7 @@ nsx d ipvsadm -C
 rmmod rvs
 modprobe ip_vs
 modprobe ip_vs_rr
-nsx d ipvsadm -A -t "$VIP:81" -s rr
+nsx d ipvsadm -A -t "$VIP:81" -s rr -p 60
 nsx d ipvsadm -a -t "$VIP:81" -r "$(rs_addr 1):8080" -m
 nsx d ipvsadm -A -t "$VIP:80" -s rr
 nsx d ipvsadm -a -t "$VIP:80" -r "$(rs_addr 1):8080" -m
@@ -79,11 +101,12 @@ assert_eq "ip_vs's copy of rvs's NAT connection" "ESTABLISHED $VIP:81 $(rs_addr 
 fn=$(conn_line 41080)
 [ -n "$fn" ] || fail "ip_vs dropped the FULLNAT record (its option should be passed over): $(nsx d ipvsadm -L -n -c)"
 note "ip_vs's copy of rvs's FULLNAT connection: $fn"
+assert_eq "ip_vs's copy of rvs's template" "NONE $VIP:81 $(rs_addr 1):8080" "$(conn_line 0)"
 nsx d ipvsadm --stop-daemon backup
 
 # ip_vs master -> rvs backup.
 nsx d ipvsadm -C
-nsx d ipvsadm -A -t "$VIP:81" -s rr
+nsx d ipvsadm -A -t "$VIP:81" -s rr -p 60
 nsx d ipvsadm -a -t "$VIP:81" -r "$(rs_addr 2):8080" -m
 nsx d ipvsadm --start-daemon master --mcast-interface br0 --syncid 5
 record "$REC/ipvs" 8 &
@@ -92,6 +115,7 @@ sleep 1
 hold 81 41181
 wait "$recorder"
 has_record "$REC/ipvs.json" 41181 81 || fail "ip_vs sent no ESTABLISHED record: $(cat "$REC/ipvs.json")"
+has_template "$REC/ipvs.json" 81 "$(rs_addr 2)" || fail "ip_vs sent no template record: $(cat "$REC/ipvs.json")"
 note "ip_vs's master: $(wc -l < "$REC/ipvs") datagrams"
 for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done
 wait 2>/dev/null || true
@@ -99,7 +123,8 @@ nsx d ipvsadm --stop-daemon master
 nsx d ipvsadm -C
 unload_ip_vs
 load_rvs
-nsx d ipvsadm -A -t "$VIP:81" -s rr
+nsx d ipvsadm -A -t "$VIP:81" -s rr -p 60
+nsx d ipvsadm -a -t "$VIP:81" -r "$(rs_addr 1):8080" -m
 nsx d ipvsadm -a -t "$VIP:81" -r "$(rs_addr 2):8080" -m
 nsx d ipvsadm --start-daemon backup --mcast-interface br0 --syncid 5
 c0=$(rvs_stat sync_rx_conns)
@@ -110,4 +135,6 @@ assert_eq "rvs's copy of ip_vs's NAT connection" "ESTABLISHED $VIP:81 $(rs_addr 
 [ "$(($(rvs_stat sync_rx_conns) - c0))" -ge 1 ] || fail "sync_rx_conns did not count it"
 assert_eq "no record of ip_vs's refused" 0 "$(rvs_stat sync_rx_refused)"
 assert_eq "no message of ip_vs's refused" 0 "$(rvs_stat sync_rx_bad)"
+assert_eq "rvs's copy of ip_vs's template" "NONE $VIP:81 $(rs_addr 2):8080" "$(conn_line 0)"
+assert_eq "the client's new connections, placed by the synced template" "rs2 " "$(servers_reached 4)"
 nsx d ipvsadm --stop-daemon backup

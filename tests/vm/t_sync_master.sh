@@ -9,6 +9,10 @@
 # - a SYNPROXY connection's record says so, with its offsets and window
 #   scales;
 # - a NAT connection (method 0, no option) and a UDP one (state 0);
+# - sync_threshold (upstream's packet rule): at "2 5" an established
+#   connection's record goes again as its client's packets pass (at
+#   least twice for 14 lines), at "0 0" only on its state changes (once
+#   established);
 # - -L --daemon lists the master; a second start is refused (EEXIST), a
 #   backup beside it is listed after it, stopping twice is refused
 #   (ESRCH); a namespace deleted with its master running leaves no leak.
@@ -135,6 +139,46 @@ wait_until 10 "the NAT connection's record over the IPv6 group" has_rec6
 nsx d ipvsadm --stop-daemon master
 rm -f "$REC6"
 if nsx d ipvsadm --stop-daemon master 2>/dev/null; then fail "stopping a stopped master"; fi
+
+# sync_threshold: records of an established connection as its client's
+# packets pass (the refresh sweep put out of the way).
+REC3=$(mktemp /tmp/sync3.XXXXXX)
+nsx d sysctl -qw net.ipv4.vs.sync_refresh_period=3600
+assert_eq "sync_threshold's default (upstream's)" "3	50" "$(nsx d sysctl -n net.ipv4.vs.sync_threshold)"
+nsx d sysctl -qw net.ipv4.vs.sync_threshold="2 5"
+nsx rs1 python3 tests/lib/syncmsg.py listen "$(rs_addr 1)" 30 > "$REC3" &
+listener=$!
+for _ in $(seq 50); do grep -q ready "$REC3" && break; sleep 0.1; done
+nsx d ipvsadm --start-daemon master --mcast-interface br0 --syncid 7
+# lines CPORT: a NAT connection from CPORT that says HOLD, then 14 lines,
+# each answered before the next.
+lines() {
+  nsx c python3 -c "
+import socket
+s = socket.socket(); s.bind(('$CLIENT', $1)); s.settimeout(5)
+s.connect(('$VIP', 81)); s.sendall(b'HOLD\n'); f = s.makefile(); f.readline()
+for _ in range(14):
+    s.sendall(b'x\n'); f.readline()
+s.close()"
+}
+lines 43281
+nsx d sysctl -qw net.ipv4.vs.sync_threshold="0 0"
+lines 43282
+est_recs() { python3 -c "
+import json
+print(sum(1 for l in open('$REC3') if l.startswith('{') and (lambda r: r['cport'] == $1 and r['vport'] == 81 and r['state'] == 1)(json.loads(l))))"; }
+both_sent() { [ "$(est_recs 43282)" -ge 1 ] && [ "$(est_recs 43281)" -ge 1 ]; }
+wait_until 10 "both connections' records" both_sent
+n1=$(est_recs 43281)
+[ "$n1" -ge 2 ] || fail "sync_threshold 2 5: $n1 established record(s) for 14 lines"
+assert_eq "sync_threshold 0 0: established records" 1 "$(est_recs 43282)"
+note "established records: $n1 at 2 5, 1 at 0 0"
+if nsx d sysctl -qw net.ipv4.vs.sync_threshold="5 5" 2>/dev/null; then fail "sync_threshold 5 5 accepted"; fi
+if nsx d sysctl -qw net.ipv4.vs.sync_threshold="3" 2>/dev/null; then fail "sync_threshold with one number accepted"; fi
+assert_eq "sync_threshold unchanged" "0	0" "$(nsx d sysctl -n net.ipv4.vs.sync_threshold)"
+nsx d ipvsadm --stop-daemon master
+kill "$listener" 2>/dev/null || true
+rm -f "$REC3"
 
 # A namespace that goes away with its master running.
 extra_ns x
