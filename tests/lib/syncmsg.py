@@ -12,9 +12,10 @@ the layout in the kernel's ip_vs_sync.c.
   syncmsg.py replay IFADDR FILE
       sends the datagrams FILE holds (as --save wrote them), unchanged, to
       224.0.0.81:8848 out of the interface holding IFADDR.
-  syncmsg.py send IFADDR SYNCID PROTO CADDR:CPORT VADDR:VPORT DADDR:DPORT FWD STATE
-      sends one record (IPv4, no option) to 224.0.0.81:8848 out of the
-      interface holding IFADDR.
+  syncmsg.py send IFADDR SYNCID PROTO CADDR:CPORT VADDR:VPORT DADDR:DPORT FWD STATE [GROUP PORT]
+      sends one record (IPv4, no option) to 224.0.0.81:8848 (or GROUP,
+      PORT) out of the interface holding IFADDR (for an IPv6 group,
+      IFADDR is the interface's name).
   syncmsg.py fuzz IFADDR SYNCID N SEED VADDR:VPORT DADDR:DPORT
       sends N hostile datagrams there, made from valid messages (records
       of the given service and real server, FULLNAT ones with their
@@ -156,7 +157,15 @@ def main():
         ifaddr, syncid, proto = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
         c, v, d = (hostport(x) for x in sys.argv[5:8])
         fwd, state = int(sys.argv[8]), int(sys.argv[9])
-        sender(ifaddr).sendto(message(syncid, [record(proto, c, v, d, fwd, state)]), ("224.0.0.81", 8848))
+        group = sys.argv[10] if len(sys.argv) > 10 else "224.0.0.81"
+        port = int(sys.argv[11]) if len(sys.argv) > 11 else 8848
+        if ":" in group:
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex(ifaddr))
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 1)
+        else:
+            s = sender(ifaddr)
+        s.sendto(message(syncid, [record(proto, c, v, d, fwd, state)]), (group, port))
         return
     if sys.argv[1] == "fuzz":
         import random

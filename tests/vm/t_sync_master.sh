@@ -13,6 +13,8 @@
 #   connection's record goes again as its client's packets pass (at
 #   least twice for 14 lines), at "0 0" only on its state changes (once
 #   established);
+# - over an IPv6 group: a master's records go there, and a backup joined
+#   to it takes a record sent there;
 # - -L --daemon lists the master; a second start is refused (EEXIST), a
 #   backup beside it is listed after it, stopping twice is refused
 #   (ESRCH); a namespace deleted with its master running leaves no leak.
@@ -139,6 +141,16 @@ wait_until 10 "the NAT connection's record over the IPv6 group" has_rec6
 nsx d ipvsadm --stop-daemon master
 rm -f "$REC6"
 if nsx d ipvsadm --stop-daemon master 2>/dev/null; then fail "stopping a stopped master"; fi
+# A backup on the IPv6 group takes a record sent to it (from rs1, whose
+# br0 link d's backup listens on).
+nsx d ipvsadm --start-daemon backup --mcast-interface br0 --syncid 7 --mcast-group ff02::1:8848 --mcast-port 8849
+nsx d ipvsadm -L --daemon | grep -q "^backup.*group=ff02::1:8848, port=8849" || fail "the IPv6 backup listed as $(nsx d ipvsadm -L --daemon)"
+c6=$(rvs_stat sync_rx_conns)
+nsx rs1 python3 tests/lib/syncmsg.py send r1 7 6 "$CLIENT:43381" "$VIP:81" "$(rs_addr 2):8080" 0 1 ff02::1:8848 8849
+v6_synced() { [ "$(rvs_stat sync_rx_conns)" -gt "$c6" ]; }
+wait_until 10 "the record sent over the IPv6 group taken" v6_synced
+nsx d ipvsadm -L -n -c | grep -q "ESTABLISHED *$CLIENT:43381 *$VIP:81 *$(rs_addr 2):8080" || fail "the record over IPv6 made no connection: $(nsx d ipvsadm -L -n -c)"
+nsx d ipvsadm --stop-daemon backup
 
 # sync_threshold: records of an established connection as its client's
 # packets pass (the refresh sweep put out of the way).
