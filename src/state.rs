@@ -42,6 +42,10 @@ pub(crate) struct Settings {
     pub(crate) sync_refresh: AtomicU32,
     /// The `sync_threshold` pair (`SyncThreshold::pack`).
     sync_threshold: AtomicU64,
+    /// The namespace runs a sync master (set once it is in
+    /// `State::sync`, cleared as it leaves): the packet path's cheap
+    /// look before it counts packets for `sync_threshold`.
+    pub(crate) sync_master: AtomicBool,
     /// Whose sync messages the backup takes (the `sync_peers` sysctl;
     /// empty: anyone's), read by the receive work.
     pub(crate) sync_peers: kern::CfgCell<Prefixes>,
@@ -116,6 +120,7 @@ impl Settings {
             udp: AtomicU32::new(t.udp),
             sync_refresh: AtomicU32::new(0),
             sync_threshold: AtomicU64::new(SyncThreshold::DEFAULT.pack()),
+            sync_master: AtomicBool::new(false),
             sync_peers: kern::CfgCell::new(Prefixes::everyone()),
             sp: SynproxySettings {
                 init_mss: AtomicU32::new(1452),

@@ -342,6 +342,8 @@ pub(crate) fn start(st: &State, cfg: &CfgGuard, net: NetRef, c: DaemonCfg) -> Re
     let m = Master::new(net, c)?;
     let new = set.without(net, Some(m))?;
     st.sync.replace(cfg, new);
+    // After the master is published: a packet that sees the flag finds it.
+    net.settings().sync_master.store(true, Relaxed);
     Ok(())
 }
 
@@ -351,6 +353,7 @@ pub(crate) fn stop(st: &State, cfg: &CfgGuard, net: NetRef) -> Result {
     let set = st.sync.read_locked(cfg);
     let Some(m) = set.of(net).cloned() else { return Err(ESRCH) };
     let new = set.without(net, None)?;
+    net.settings().sync_master.store(false, Relaxed);
     st.sync.replace(cfg, new);
     // Out of the set, and no packet still adds to it (a grace period has
     // passed): what it holds now is all it will send.
@@ -376,6 +379,7 @@ pub(crate) fn net_gone(st: &State, cfg: &CfgGuard, net: NetRef) {
         return;
     }
     if let Some(m) = m {
+        net.settings().sync_master.store(false, Relaxed);
         drop(m.out.lock().sock.take());
     }
     if let Some(b) = b {
@@ -418,12 +422,14 @@ pub(crate) fn conn_changed(st: &State, g: &RcuGuard, c: &Conn, new: TcpState) {
 /// `conn_changed` had its say): with a master in the namespace, counted,
 /// and the connection's record sent again when `sync_threshold`'s rule
 /// says (`SyncThreshold::due`), as upstream's `in_pkts`. The count is
-/// kept only while a master runs: without one a packet costs a load here.
+/// kept only while the namespace's master runs: without one a packet
+/// costs a load of its namespace's settings here, which the packet path
+/// reads anyway.
 pub(crate) fn conn_packet(st: &State, g: &RcuGuard, c: &Conn, s: TcpState, changed: bool) {
-    let set = st.sync.read(g);
-    if set.masters.is_empty() {
+    if !c.net.settings().sync_master.load(Relaxed) {
         return;
     }
+    let set = st.sync.read(g);
     let Some(m) = set.of(c.net) else { return };
     let pkts = c.count_in_packet();
     if !changed && c.net.settings().sync_threshold().due(pkts) && syncs(c, s) {
