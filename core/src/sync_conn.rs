@@ -85,6 +85,11 @@ pub enum Refused {
 /// for longer than a day without refreshing it.
 pub const TIMEOUT_MAX: u32 = 24 * 3600;
 
+/// An address that names no host: all zeros, or IPv4's 0.0.0.0.
+fn unspecified(a: &Addr) -> bool {
+    a.octets().iter().all(|&b| b == 0) || (a.is_v4() && a.octets()[12..] == [0; 4])
+}
+
 /// The connection record `r` describes, or why it is not one a backup
 /// takes.
 pub fn admit(r: &Record<'_>) -> Result<Synced, Refused> {
@@ -100,7 +105,6 @@ pub fn admit(r: &Record<'_>) -> Result<Synced, Refused> {
         // (The reader passes over other protocols.)
         _ => return Err(Refused::Method),
     };
-    let unspecified = |a: &Addr| a.octets().iter().all(|&b| b == 0) || (a.is_v4() && a.octets()[12..] == [0; 4]);
     if [&r.caddr, &r.vaddr, &r.daddr].into_iter().any(unspecified) || r.cport == 0 || r.vport == 0 || r.dport == 0 {
         return Err(Refused::Address);
     }
@@ -144,7 +148,6 @@ pub fn admit_template(r: &Record<'_>) -> Result<SyncedTemplate, Refused> {
     if !matches!(r.protocol, IPPROTO_TCP | IPPROTO_UDP) || r.fwmark != 0 {
         return Err(Refused::Method);
     }
-    let unspecified = |a: &Addr| a.octets().iter().all(|&b| b == 0) || (a.is_v4() && a.octets()[12..] == [0; 4]);
     if [&r.vaddr, &r.daddr].into_iter().any(unspecified) || r.cport != 0 || r.vport == 0 || r.dport == 0 {
         return Err(Refused::Address);
     }
