@@ -407,13 +407,10 @@ pub(crate) fn tick(st: &State, cfg: &CfgGuard) {
 /// A connection moved to `new` (or, for UDP, was made): queued for the
 /// namespace's master if it has one and upstream would sync the change.
 pub(crate) fn conn_changed(st: &State, g: &RcuGuard, c: &Conn, new: TcpState) {
-    let set = st.sync.read(g);
-    if set.masters.is_empty() {
-        return;
-    }
-    let Some(m) = set.of(c.net) else { return };
-    if syncs(c, new) {
-        send(st, m, c, new);
+    if let Some(m) = master_of_conn(st, g, c) {
+        if syncs(c, new) {
+            send(st, m, c, new);
+        }
     }
 }
 
@@ -422,19 +419,25 @@ pub(crate) fn conn_changed(st: &State, g: &RcuGuard, c: &Conn, new: TcpState) {
 /// `conn_changed` had its say): with a master in the namespace, counted,
 /// and the connection's record sent again when `sync_threshold`'s rule
 /// says (`SyncThreshold::due`), as upstream's `in_pkts`. The count is
-/// kept only while the namespace's master runs: without one a packet
-/// costs a load of its namespace's settings here, which the packet path
-/// reads anyway.
+/// kept only while the namespace's master runs.
 pub(crate) fn conn_packet(st: &State, g: &RcuGuard, c: &Conn, s: TcpState, changed: bool) {
-    if !c.net.settings().sync_master.load(Relaxed) {
-        return;
-    }
-    let set = st.sync.read(g);
-    let Some(m) = set.of(c.net) else { return };
+    let Some(m) = master_of_conn(st, g, c) else { return };
     let pkts = c.count_in_packet();
     if !changed && c.net.settings().sync_threshold().due(pkts) && syncs(c, s) {
         send(st, m, c, s);
     }
+}
+
+/// The master of `c`'s namespace, if it runs one. Without one this costs
+/// the packet path a load of the namespace's settings, which it reads
+/// anyway (`Settings::sync_master`); the daemon set is looked at only
+/// where a master runs.
+#[inline]
+fn master_of_conn<'a>(st: &'a State, g: &'a RcuGuard, c: &Conn) -> Option<&'a Master> {
+    if !c.net.settings().sync_master.load(Relaxed) {
+        return None;
+    }
+    st.sync.read(g).of(c.net).map(|m| &**m)
 }
 
 /// Whether upstream syncs connection `c` in state `s`: TCP once past its
