@@ -6,15 +6,17 @@
 # FULLNAT services, mh: VIP:80 made and health-checked by stock
 # keepalived, VIP:83 with SYNPROXY by rvsadm, real servers added in
 # different orders; its own LADDR), a sync master and backup started
-# with stock ipvsadm; toa.ko on the real servers.
-# - New connections spread over all three directors.
+# with stock ipvsadm; toa.ko on the real servers. IPv6 beside IPv4:
+# [VIP6]:80 and [VIP6]:83 (SYNPROXY) on every director, the router's
+# IPv6 ECMP routes learnt over IPv6 BGP sessions.
+# - New connections spread over all three directors, IPv4 and IPv6.
 # - Director d1 dies (its link down) while uploads, downloads and echo
 #   connections through all three are halfway and a stream of short
 #   connections runs: BFD and BGP take it out of the router's routes;
 #   every transfer completes intact (sha256), every echo connection goes
-#   on, no established connection is reset; the real servers saw the
-#   client's own address; the short connections' longest outage is
-#   reported (and must be under 10 s).
+#   on, no established connection is reset, IPv6 ones too; the real
+#   servers saw the client's own address (v4 or v6); the short
+#   connections' longest outage is reported (and must be under 10 s).
 # - d1 comes back: its BGP session held down until its backup has
 #   learnt every connection the others hold (each master sends every
 #   live connection again once per sync_refresh_period, here 2 s), then
@@ -35,53 +37,70 @@ load_toa
 cl_up 3
 # The real servers' own complaints (a client gone) are not this test's.
 start_servers 3 8080 2>/dev/null
+start_servers6 3 8080 2>/dev/null
 cl_services
 note "router: $(ip -n rvs-r route show "$VIP/32" | xargs)"
 
 out=$(nsx c python3 tests/lib/connstream.py "$VIP" 80 3)
 note "before: $out"
+out6=$(nsx c python3 tests/lib/connstream.py "$VIP6" 80 3)
+note "before, IPv6: $out6"
 for i in 1 2 3; do
   [ "$(cl_conns_made "$i" 80)" -gt 0 ] || fail "no connection went through d$i: $out"
+  [ "$(cl_conns_made "$i" 80 "$VIP6")" -gt 0 ] || fail "no IPv6 connection went through d$i: $out6"
 done
+assert_eq "IPv6 short connections that failed or saw another address" "0 0" \
+  "$(tr '=' ' ' <<<"$out6" | awk '{print $4, $8}')"
 
-# Long transfers and echo connections, halfway (4 x 3 per service).
+# Long transfers and echo connections, halfway (3 connections each: 4
+# per IPv4 service, 2 per IPv6 one).
 OUT=$(mktemp -d /tmp/clfail.XXXXXX)
 tags=()
 for k in 1 2 3 4; do
   for p in 80 83; do cl_start_midway "a$k-$p" "$p"; tags+=("a$k-$p"); done
 done
+for k in 1 2; do
+  for p in 80 83; do cl_start_midway "a$k-$p-v6" "$p" "$VIP6"; tags+=("a$k-$p-v6"); done
+done
 wait_until 90 "transfers halfway" cl_all_half "${tags[@]}"
 note "transfers halfway ($SECONDS s)"
 d1_own=$(($(cl_conns_made 1 80) + $(cl_conns_made 1 83)))
-wait_until 30 "every director holds the 24 connections" cl_all_synced 24
+d1_own6=$(($(cl_conns_made 1 80 "$VIP6") + $(cl_conns_made 1 83 "$VIP6")))
+wait_until 30 "every director holds the 36 connections" cl_all_synced 36
 note "all synced ($SECONDS s)"
 
 # d1 dies under a stream of short connections.
 nsx c python3 tests/lib/connstream.py "$VIP" 80 15 > "$OUT/stream" &
 stream=$!
+nsx c python3 tests/lib/connstream.py "$VIP6" 80 15 > "$OUT/stream6" &
+stream6=$!
 sleep 2
 t0=$(date +%s.%N)
 ip -n rvs-d1 link set e0 down
 wait_until 20 "the router drops d1" cl_vip_paths 2
-note "d1 out of the router's routes after $(echo "$(date +%s.%N) - $t0" | bc) s; d1 had made $d1_own connections"
+note "d1 out of the router's routes (IPv4 and IPv6) after $(echo "$(date +%s.%N) - $t0" | bc) s; d1 had made $d1_own connections, $d1_own6 IPv6 ones"
 block_to_survivors() { [ "$(cl_laddr_block_via)" = "203.0.113.12 203.0.113.13" ]; }
 wait_until 10 "d1's LADDR leads to the survivors" block_to_survivors
+wait_until 10 "d1's LADDR6 leads to the survivors" cl_laddr6_gone 1
 for t in "${tags[@]}"; do cl_finish_midway "$t"; done
-wait "$stream"
-note "short connections across d1's loss: $(cat "$OUT/stream")"
-read -r ok failed gap wrong < <(tr '=' ' ' < "$OUT/stream" | awk '{print $2, $4, $6, $8}')
-[ "$ok" -gt 0 ] || fail "no short connection succeeded: $(cat "$OUT/stream")"
-assert_eq "short connections seeing another address" 0 "$wrong"
-awk -v g="$gap" 'BEGIN {exit !(g < 10)}' || fail "outage of ${gap}s"
+wait "$stream" "$stream6"
+for f in stream stream6; do
+  note "short connections across d1's loss ($f): $(cat "$OUT/$f")"
+  read -r ok failed gap wrong < <(tr '=' ' ' < "$OUT/$f" | awk '{print $2, $4, $6, $8}')
+  [ "$ok" -gt 0 ] || fail "no short connection succeeded ($f): $(cat "$OUT/$f")"
+  assert_eq "short connections seeing another address ($f)" 0 "$wrong"
+  awk -v g="$gap" 'BEGIN {exit !(g < 10)}' || fail "outage of ${gap}s ($f)"
+done
 
 # d1 comes back: held out of the routes until it has learnt the live
 # connections, then announced again.
-cl_vtysh d1 "configure terminal" "router bgp 65001" "neighbor $CL_ROUTER_IN shutdown"
+cl_vtysh d1 "configure terminal" "router bgp 65001" "neighbor $CL_ROUTER_IN shutdown" "neighbor $CL_ROUTER_IN6 shutdown"
 # Transfers made while d1 is away, idle halfway when it comes back.
 tags=()
 for k in 1 2 3; do
   for p in 80 83; do cl_start_midway "b$k-$p" "$p"; tags+=("b$k-$p"); done
 done
+for p in 80 83; do cl_start_midway "b1-$p-v6" "$p" "$VIP6"; tags+=("b1-$p-v6"); done
 wait_until 90 "transfers halfway" cl_all_half "${tags[@]}"
 # Echo connections that carry a line every 0.3 s, made while d1 is away.
 nsx c python3 -c "
@@ -106,13 +125,14 @@ ip -n rvs-d1 link set e0 up
 # (Its link's going took its static route to the real servers with it; a
 # director's own network set-up puts it back as the link comes up.)
 ip -n rvs-d1 route replace default via "$CL_ROUTER_IN"
+ip -n rvs-d1 -6 route replace default via "$CL_ROUTER_IN6"
 learnt() { # every live connection d2 holds, d1 holds too
   comm -13 <(cl_tuples 1 .) <(cl_tuples 2 '^(ESTABLISHED|CLOSE_WAIT)$') | sed 's/^/d1 lacks /' > "$CL_NOTES"
   [ ! -s "$CL_NOTES" ]
 }
 CL_NOTES=$OUT/notes
 wait_until 30 "d1 learns the connections the others hold" learnt
-cl_vtysh d1 "configure terminal" "router bgp 65001" "no neighbor $CL_ROUTER_IN shutdown"
+cl_vtysh d1 "configure terminal" "router bgp 65001" "no neighbor $CL_ROUTER_IN shutdown" "no neighbor $CL_ROUTER_IN6 shutdown"
 wait_until 30 "the router takes d1 back" cl_vip_paths 3
 wait "$live" || fail "a live connection broke when d1 came back: $(cat "$OUT/live")"
 for t in "${tags[@]}"; do cl_finish_midway "$t"; done
@@ -120,7 +140,7 @@ note "d1 back: $(ip -n rvs-r route show "$VIP/32" | grep -c nexthop) paths; d1 h
 assert_eq "no sync message from outside sync_peers (the peers' own all taken)" 0 "$(rvs_stat sync_rx_not_peer)"
 
 # A real server fails: keepalived takes it out on every director.
-pkill -f "tcpsrv.py rs3 " || fail "rs3's server was not running"
+pkill -f "tcpsrv.py rs3 $(rs_addr 3) " || fail "rs3's server was not running"
 for i in 1 2 3; do wait_until 20 "d$i: keepalived takes rs3 out" cl_real_servers "$i" 80 2; done
 out=$(nsx c python3 tests/lib/connstream.py "$VIP" 80 3)
 note "rs3 down: $out"
