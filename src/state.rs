@@ -40,6 +40,11 @@ pub(crate) struct Settings {
     udp: AtomicU32,
     /// `Setting::SyncRefreshPeriod` (0: half the state's timeout).
     pub(crate) sync_refresh: AtomicU32,
+    /// `Setting::SyncRetries`: the refresh sweep's repeats.
+    pub(crate) sync_retries: AtomicU32,
+    /// `Setting::SyncPersistMode`: a template's connections go as their
+    /// template's record alone.
+    pub(crate) sync_persist_mode: AtomicBool,
     /// The `sync_threshold` pair (`SyncThreshold::pack`).
     sync_threshold: AtomicU64,
     /// The namespace runs a sync master (set once it is in
@@ -119,6 +124,8 @@ impl Settings {
             tcp: core::array::from_fn(|i| AtomicU32::new(t.tcp[i])),
             udp: AtomicU32::new(t.udp),
             sync_refresh: AtomicU32::new(0),
+            sync_retries: AtomicU32::new(0),
+            sync_persist_mode: AtomicBool::new(false),
             sync_threshold: AtomicU64::new(SyncThreshold::DEFAULT.pack()),
             sync_master: AtomicBool::new(false),
             sync_peers: kern::CfgCell::new(Prefixes::everyone()),
@@ -192,6 +199,8 @@ impl Settings {
             Setting::SynproxySynRetry => self.sp.syn_retry.load(Relaxed),
             Setting::SynproxyAckStorm => self.sp.ack_storm.load(Relaxed),
             Setting::SyncRefreshPeriod => self.sync_refresh.load(Relaxed),
+            Setting::SyncRetries => self.sync_retries.load(Relaxed),
+            Setting::SyncPersistMode => self.sync_persist_mode.load(Relaxed) as u32,
         }
     }
 
@@ -217,6 +226,8 @@ impl Settings {
             Setting::SynproxySynRetry => self.sp.syn_retry.store(v, Relaxed),
             Setting::SynproxyAckStorm => self.sp.ack_storm.store(v, Relaxed),
             Setting::SyncRefreshPeriod => self.sync_refresh.store(v, Relaxed),
+            Setting::SyncRetries => self.sync_retries.store(v, Relaxed),
+            Setting::SyncPersistMode => self.sync_persist_mode.store(v != 0, Relaxed),
         }
     }
 }

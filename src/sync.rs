@@ -24,10 +24,17 @@
 //! a backup's copy, which only records renew, then lives as long as the
 //! master's, and a director that comes back (or starts its backup late)
 //! learns every connection within one period, idle ones too.
+//! Upstream's `sync_retries` (0..3) has the sweep walk the same buckets
+//! again that many times, an eighth of the period apart (cursors that
+//! lag the first by whole eighths of the table), so that a refresh lost
+//! on the way is made good within the period.
 //! A connection placed by a persistence template has the template's
 //! record sent before each of its own (`template_record`): a backup then
 //! places that client's new connections on the same real server, and
-//! keeps the template as long as this director would.
+//! keeps the template as long as this director would. With
+//! `sync_persist_mode` 1 (upstream's) the template's record goes alone:
+//! less traffic, and a backup taking over places the client's new
+//! connections but has none of its established ones.
 //!
 //! The packet path takes no lock shared by all CPUs: records go into
 //! `STRIPES` rings, the ring picked from the connection's ports, each
@@ -81,6 +88,9 @@ const MAX_RECORD: usize = 72 + 2 + 36;
 /// Buckets the refresh sweep walks in one RCU read section, between two
 /// looks at how much it queued (one word of the occupancy bitmap).
 const CHUNK: u32 = 64;
+/// A retry's lag behind the sweep, in fractions of the period (upstream:
+/// `sync_refresh_period / 8`).
+const RETRY_SPACING: u32 = 8;
 
 const IPPROTO_UDP: u8 = 17;
 
@@ -231,9 +241,12 @@ impl Master {
     /// namespace's connections queued again, TCP ones past their
     /// handshake (those whose packets pass here: not a peer's,
     /// `Conn::is_from_peer`),
-    /// each with the time it has left; sent whenever the queue may be
-    /// half full, so that the sweep itself loses nothing. Process
-    /// context.
+    /// each with the time it has left; and the buckets the sweep walked
+    /// k eighths of a period ago walked again, for k up to
+    /// `sync_retries` (the lag rounded down to whole words of the
+    /// occupancy bitmap: a table under 512 buckets has no retries).
+    /// Sent whenever the queue may be half full, so that the sweep
+    /// itself loses nothing. Process context.
     fn sweep(&self, st: &State) {
         let settings = self.net.settings();
         let period = match settings.sync_refresh.load(Relaxed) {
@@ -257,14 +270,18 @@ impl Master {
         }
         self.swept_at.store(if elapsed >= span { now } else { last + share * span / buckets }, Relaxed);
         let share = share as u32;
+        let lag = (st.conns.buckets() / RETRY_SPACING) & !(CHUNK - 1);
+        let retries = if lag == 0 { 0 } else { settings.sync_retries.load(Relaxed) };
+        let persist_mode = settings.sync_persist_mode.load(Relaxed);
         // Records that fit the rings' halves whatever the ring each
         // falls into: a FULLNAT IPv6 record is the largest.
         let room = (SLOTS / 2) * (self.slot / MAX_RECORD).max(1);
         let (mut walked, mut queued) = (0, 0);
         while walked < share {
             let n = CHUNK.min(share - walked);
-            let start = self.cursor.fetch_add(n, Relaxed);
-            {
+            let first = self.cursor.fetch_add(n, Relaxed);
+            for k in 0..=retries {
+                let start = first.wrapping_sub(k * lag);
                 let g = RcuGuard::new();
                 st.conns.for_each_from(&g, start, n, |c| {
                     // This director's own connections only: a peer's
@@ -282,6 +299,9 @@ impl Master {
                     let stripe = (c.in_t.sport ^ c.in_t.dport) as usize;
                     if let Some(ctl) = c.control() {
                         queued += self.queue(st, &template_record(c, ctl, r.timeout), stripe, false) as usize;
+                        if persist_mode {
+                            return;
+                        }
                     }
                     queued += self.queue(st, &r, stripe, false) as usize;
                 });
@@ -458,6 +478,9 @@ fn send(st: &State, m: &Master, c: &Conn, s: TcpState) {
     // its connection.
     if let Some(ctl) = c.control() {
         m.queue(st, &template_record(c, ctl, r.timeout), stripe, true);
+        if c.net.settings().sync_persist_mode.load(Relaxed) {
+            return;
+        }
     }
     m.queue(st, &r, stripe, true);
 }

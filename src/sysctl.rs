@@ -42,7 +42,7 @@ pub(crate) enum Kind {
     Text { secret: bool },
 }
 
-const KNOBS: [(&CStr, Knob); 32] = [
+const KNOBS: [(&CStr, Knob); 34] = [
     (c"fullnat_timestamp_remove_entry", Knob::S(Setting::TsStrip)),
     (c"fullnat_mss_adjust_entry", Knob::S(Setting::MssAdjust)),
     (c"fullnat_toa_entry", Knob::S(Setting::Toa)),
@@ -73,6 +73,8 @@ const KNOBS: [(&CStr, Knob); 32] = [
     (c"synproxy_ack_storm_thresh", Knob::S(Setting::SynproxyAckStorm)),
     (c"sync_refresh_period", Knob::S(Setting::SyncRefreshPeriod)),
     (c"sync_threshold", Knob::SyncThreshold),
+    (c"sync_retries", Knob::S(Setting::SyncRetries)),
+    (c"sync_persist_mode", Knob::S(Setting::SyncPersistMode)),
     (c"sync_peers", Knob::SyncPeers),
     (c"synproxy_cookie_key", Knob::CookieKey),
 ];

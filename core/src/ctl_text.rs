@@ -111,6 +111,13 @@ pub enum Setting {
     /// not changed is synced again while its packets flow (0: half its
     /// state's timeout), so that a backup's copy does not expire under it.
     SyncRefreshPeriod,
+    /// Connection sync: times each refresh is sent again, an eighth of
+    /// `sync_refresh_period` apart (0..3; upstream's `sync_retries`).
+    SyncRetries,
+    /// Connection sync: 1 sends a connection a persistence template placed
+    /// as its template's record alone (upstream's `sync_persist_mode`;
+    /// 0: both).
+    SyncPersistMode,
 }
 
 /// Most client packets SYNPROXY keeps per connection.
@@ -148,6 +155,8 @@ impl Setting {
             b"synproxy_syn_retry" => Setting::SynproxySynRetry,
             b"synproxy_ack_storm_thresh" => Setting::SynproxyAckStorm,
             b"sync_refresh_period" => Setting::SyncRefreshPeriod,
+            b"sync_retries" => Setting::SyncRetries,
+            b"sync_persist_mode" => Setting::SyncPersistMode,
             _ => return Option::None,
         })
     }
@@ -160,6 +169,8 @@ impl Setting {
             Setting::TcpTimeout(_) | Setting::UdpTimeout | Setting::SyncRefreshPeriod => 86400,
             Setting::SynproxyInitMss => 1460,
             Setting::SynproxySack | Setting::ExpireTcpRst | Setting::ExpireQuiescentTemplate | Setting::MasqAsFullnat => 1,
+            Setting::SyncRetries => 3,
+            Setting::SyncPersistMode => 1,
             Setting::SynproxyWscale => 14,
             Setting::SynproxySynackTtl => 255,
             Setting::SynproxyAckStore => SYNPROXY_STORE_MAX,
@@ -183,7 +194,9 @@ impl Setting {
             | Setting::ExpireTcpRst
             | Setting::ExpireQuiescentTemplate
             | Setting::MasqAsFullnat
-            | Setting::SyncRefreshPeriod => 0,
+            | Setting::SyncRefreshPeriod
+            | Setting::SyncRetries
+            | Setting::SyncPersistMode => 0,
             Setting::ToaV6Kind => super::toa::KIND_V6 as u32,
         }
     }

@@ -13,6 +13,9 @@
 #   connection's record goes again as its client's packets pass (at
 #   least twice for 14 lines), at "0 0" only on its state changes (once
 #   established);
+# - sync_retries 3 sends an idle connection's refresh 3 times more, an
+#   eighth of sync_refresh_period apart; sync_persist_mode 1 sends a
+#   connection a template placed as the template's record alone;
 # - over an IPv6 group: a master's records go there, and a backup joined
 #   to it takes a record sent there;
 # - -L --daemon lists the master; a second start is refused (EEXIST), a
@@ -176,9 +179,11 @@ s.close()"
 lines 43281
 nsx d sysctl -qw net.ipv4.vs.sync_threshold="0 0"
 lines 43282
+# est_recs CPORT [FILE]: established records of the VIP:81 connection
+# from CPORT.
 est_recs() { python3 -c "
 import json
-print(sum(1 for l in open('$REC3') if l.startswith('{') and (lambda r: r['cport'] == $1 and r['vport'] == 81 and r['state'] == 1)(json.loads(l))))"; }
+print(sum(1 for l in open('${2:-$REC3}') if l.startswith('{') and (lambda r: r['cport'] == $1 and r['vport'] == 81 and r['state'] == 1)(json.loads(l))))"; }
 both_sent() { [ "$(est_recs 43282)" -ge 1 ] && [ "$(est_recs 43281)" -ge 1 ]; }
 wait_until 10 "both connections' records" both_sent
 n1=$(est_recs 43281)
@@ -191,6 +196,56 @@ assert_eq "sync_threshold unchanged" "0	0" "$(nsx d sysctl -n net.ipv4.vs.sync_t
 nsx d ipvsadm --stop-daemon master
 kill "$listener" 2>/dev/null || true
 rm -f "$REC3"
+
+# sync_retries: an idle connection's refresh goes again an eighth of
+# sync_refresh_period later (here 4 s: 0.5 s), 3 times at 3, not at 0;
+# sync_persist_mode 1: a connection a persistence template placed goes
+# as its template's record alone.
+REC4=$(mktemp /tmp/sync4.XXXXXX)
+nsx d ipvsadm -A -t "$VIP:82" -s rr -p 60
+nsx d ipvsadm -a -t "$VIP:82" -r "$(rs_addr 2):8080" -m
+nsx d sysctl -qw net.ipv4.vs.sync_refresh_period=4 net.ipv4.vs.sync_retries=3 net.ipv4.vs.sync_persist_mode=1
+assert_eq "sync_retries and sync_persist_mode set" "3 1" \
+  "$(nsx d sysctl -n net.ipv4.vs.sync_retries net.ipv4.vs.sync_persist_mode | xargs)"
+for bad in sync_retries=4 sync_persist_mode=2; do
+  if nsx d sysctl -qw "net.ipv4.vs.$bad" 2>/dev/null; then fail "$bad accepted"; fi
+done
+nsx rs1 python3 tests/lib/syncmsg.py listen "$(rs_addr 1)" 40 > "$REC4" &
+listener=$!
+for _ in $(seq 50); do grep -q ready "$REC4" && break; sleep 0.1; done
+nsx d ipvsadm --start-daemon master --mcast-interface br0 --syncid 7
+# hold CPORT PORT SECS: a connection from CPORT to VIP:PORT, held idle.
+hold() {
+  nsx c python3 -c "
+import socket, time
+s = socket.socket(); s.bind(('$CLIENT', $1)); s.settimeout(5)
+s.connect(('$VIP', $2)); s.sendall(b'HOLD\n'); s.makefile().readline()
+time.sleep($3)
+s.close()"
+}
+hold 43285 82 2 &
+persist=$!
+hold 43283 81 8
+nsx d sysctl -qw net.ipv4.vs.sync_retries=0
+hold 43284 81 8
+wait "$persist"
+r3=$(est_recs 43283 "$REC4")
+r0=$(est_recs 43284 "$REC4")
+note "established records over 8 s at sync_refresh_period 4: $r3 with sync_retries 3, $r0 with 0"
+[ "$r3" -ge 6 ] || fail "sync_retries 3: $r3 established record(s) in 8 s"
+[ "$r0" -le 4 ] || fail "sync_retries 0: $r0 established record(s) in 8 s"
+recs82() { python3 -c "
+import json
+print(sum(1 for l in open('$REC4') if l.startswith('{') and (lambda r: r['vport'] == 82 and r['cport'] == $1)(json.loads(l))))"; }
+[ "$(recs82 0)" -ge 1 ] || fail "sync_persist_mode 1: no template record"
+assert_eq "sync_persist_mode 1: records of the template's connection" 0 "$(recs82 43285)"
+nsx d sysctl -qw net.ipv4.vs.sync_persist_mode=0 net.ipv4.vs.sync_refresh_period=3600
+hold 43286 82 0
+own_record() { [ "$(recs82 43286)" -ge 1 ]; }
+wait_until 5 "with sync_persist_mode 0, the connection's own record" own_record
+nsx d ipvsadm --stop-daemon master
+kill "$listener" 2>/dev/null || true
+rm -f "$REC4"
 
 # A namespace that goes away with its master running.
 extra_ns x
