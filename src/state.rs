@@ -45,6 +45,8 @@ pub(crate) struct Settings {
     /// `Setting::SyncPersistMode`: a template's connections go as their
     /// template's record alone.
     pub(crate) sync_persist_mode: AtomicBool,
+    /// `Setting::SyncSockSize`: read when a daemon starts.
+    pub(crate) sync_sock_size: AtomicU32,
     /// The `sync_threshold` pair (`SyncThreshold::pack`).
     sync_threshold: AtomicU64,
     /// The namespace runs a sync master (set once it is in
@@ -126,6 +128,7 @@ impl Settings {
             sync_refresh: AtomicU32::new(0),
             sync_retries: AtomicU32::new(0),
             sync_persist_mode: AtomicBool::new(false),
+            sync_sock_size: AtomicU32::new(0),
             sync_threshold: AtomicU64::new(SyncThreshold::DEFAULT.pack()),
             sync_master: AtomicBool::new(false),
             sync_peers: kern::CfgCell::new(Prefixes::everyone()),
@@ -201,6 +204,7 @@ impl Settings {
             Setting::SyncRefreshPeriod => self.sync_refresh.load(Relaxed),
             Setting::SyncRetries => self.sync_retries.load(Relaxed),
             Setting::SyncPersistMode => self.sync_persist_mode.load(Relaxed) as u32,
+            Setting::SyncSockSize => self.sync_sock_size.load(Relaxed),
         }
     }
 
@@ -228,6 +232,7 @@ impl Settings {
             Setting::SyncRefreshPeriod => self.sync_refresh.store(v, Relaxed),
             Setting::SyncRetries => self.sync_retries.store(v, Relaxed),
             Setting::SyncPersistMode => self.sync_persist_mode.store(v != 0, Relaxed),
+            Setting::SyncSockSize => self.sync_sock_size.store(v, Relaxed),
         }
     }
 }

@@ -175,7 +175,8 @@ impl Daemons {
 
 impl Master {
     fn new(net: NetRef, cfg: DaemonCfg) -> Result<Arc<Master>> {
-        let (sock, mtu) = McastSender::new(net, cfg.ifname(), &cfg.group, cfg.port, cfg.ttl)?;
+        let sock_size = net.settings().sync_sock_size.load(Relaxed);
+        let (sock, mtu) = McastSender::new(net, cfg.ifname(), &cfg.group, cfg.port, cfg.ttl, sock_size)?;
         let maxlen = cfg.payload_max(mtu) as usize;
         let slot = maxlen.max(MIN_SLOT);
         let mut rings = KVec::with_capacity(STRIPES, GFP_KERNEL)?;

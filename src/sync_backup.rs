@@ -61,8 +61,9 @@ use kernel::sync::{Arc, Mutex};
 /// Datagrams read per run of the receive work; more waits for the next
 /// (the configuration mutex is not held for long).
 const BUDGET: usize = 64;
-/// The socket's receive buffer: what a master's burst may hold while the
-/// work catches up (about 1,500 full datagrams).
+/// The socket's receive buffer unless `sync_sock_size` says otherwise:
+/// what a master's burst may hold while the work catches up (about 1,500
+/// full datagrams).
 const RCVBUF: u32 = 4 << 20;
 const IPPROTO_UDP: u8 = 17;
 
@@ -86,7 +87,8 @@ pub(crate) struct Backup {
 
 impl Backup {
     fn new(net: NetRef, cfg: DaemonCfg) -> Result<Arc<Backup>> {
-        let (sock, mtu) = McastReceiver::new(net, cfg.ifname(), &cfg.group, cfg.port, RCVBUF)?;
+        let sock_size = net.settings().sync_sock_size.load(core::sync::atomic::Ordering::Relaxed);
+        let (sock, mtu) = McastReceiver::new(net, cfg.ifname(), &cfg.group, cfg.port, RCVBUF, sock_size)?;
         let maxlen = cfg.payload_max(mtu) as usize;
         let rx = Rx { sock: Some(sock), buf: KVVec::from_elem(0u8, maxlen, GFP_KERNEL)? };
         let rx = KBox::pin_init(new_mutex!(rx, "rvs_sync_rx"), GFP_KERNEL)?;

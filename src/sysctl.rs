@@ -42,7 +42,7 @@ pub(crate) enum Kind {
     Text { secret: bool },
 }
 
-const KNOBS: [(&CStr, Knob); 34] = [
+const KNOBS: [(&CStr, Knob); 35] = [
     (c"fullnat_timestamp_remove_entry", Knob::S(Setting::TsStrip)),
     (c"fullnat_mss_adjust_entry", Knob::S(Setting::MssAdjust)),
     (c"fullnat_toa_entry", Knob::S(Setting::Toa)),
@@ -75,6 +75,7 @@ const KNOBS: [(&CStr, Knob); 34] = [
     (c"sync_threshold", Knob::SyncThreshold),
     (c"sync_retries", Knob::S(Setting::SyncRetries)),
     (c"sync_persist_mode", Knob::S(Setting::SyncPersistMode)),
+    (c"sync_sock_size", Knob::S(Setting::SyncSockSize)),
     (c"sync_peers", Knob::SyncPeers),
     (c"synproxy_cookie_key", Knob::CookieKey),
 ];

@@ -118,6 +118,11 @@ pub enum Setting {
     /// as its template's record alone (upstream's `sync_persist_mode`;
     /// 0: both).
     SyncPersistMode,
+    /// Connection sync: the master's SO_SNDBUF, the backup's SO_RCVBUF,
+    /// as setsockopt takes them (at most net.core.wmem_max/rmem_max,
+    /// doubled), for daemons started later (upstream's `sync_sock_size`;
+    /// 0: the system's send buffer, rvs's 4 MB receive buffer).
+    SyncSockSize,
 }
 
 /// Most client packets SYNPROXY keeps per connection.
@@ -157,6 +162,7 @@ impl Setting {
             b"sync_refresh_period" => Setting::SyncRefreshPeriod,
             b"sync_retries" => Setting::SyncRetries,
             b"sync_persist_mode" => Setting::SyncPersistMode,
+            b"sync_sock_size" => Setting::SyncSockSize,
             _ => return Option::None,
         })
     }
@@ -171,6 +177,7 @@ impl Setting {
             Setting::SynproxySack | Setting::ExpireTcpRst | Setting::ExpireQuiescentTemplate | Setting::MasqAsFullnat => 1,
             Setting::SyncRetries => 3,
             Setting::SyncPersistMode => 1,
+            Setting::SyncSockSize => i32::MAX as u32,
             Setting::SynproxyWscale => 14,
             Setting::SynproxySynackTtl => 255,
             Setting::SynproxyAckStore => SYNPROXY_STORE_MAX,
@@ -196,7 +203,8 @@ impl Setting {
             | Setting::MasqAsFullnat
             | Setting::SyncRefreshPeriod
             | Setting::SyncRetries
-            | Setting::SyncPersistMode => 0,
+            | Setting::SyncPersistMode
+            | Setting::SyncSockSize => 0,
             Setting::ToaV6Kind => super::toa::KIND_V6 as u32,
         }
     }

@@ -1324,7 +1324,7 @@ static struct socket *sync_udp_sock(struct net *net, const char *ifname, bool v6
 }
 
 struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6,
-				    const u8 *group, u16 port, u8 ttl,
+				    const u8 *group, u16 port, u8 ttl, int sock_size,
 				    unsigned int *mtu, int *err)
 {
 	struct sockaddr_storage to = {};
@@ -1368,6 +1368,12 @@ struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6
 		memcpy(&sin->sin_addr, group, 4);
 		sin->sin_port = htons(port);
 	}
+	/*
+	 * sync_sock_size, as upstream's set_sock_size: SO_SNDBUF's rule
+	 * (at most net.core.wmem_max, doubled, locked).
+	 */
+	if (!r && sock_size > 0)
+		r = sock_setsockopt(sock, SOL_SOCKET, SO_SNDBUF, KERNEL_SOCKPTR(&sock_size), sizeof(sock_size));
 	if (!r)
 		r = kernel_connect(sock, (struct sockaddr *)&to,
 				   v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), 0);
@@ -1432,7 +1438,7 @@ void rvs_sync_rx_stop(void)
 }
 
 struct socket *rvs_sync_backup_sock(struct net *net, const char *ifname, bool v6,
-				    const u8 *group, u16 port, int rcvbuf,
+				    const u8 *group, u16 port, int rcvbuf, int sock_size,
 				    unsigned int *mtu, int *err)
 {
 	struct sockaddr_storage at = {};
@@ -1445,11 +1451,25 @@ struct socket *rvs_sync_backup_sock(struct net *net, const char *ifname, bool v6
 		return NULL;
 	/* Other listeners of the group on the host may bind it too. */
 	sock_set_reuseaddr(sock->sk);
-	/* As upstream's set_sock_size: a burst of a busy master's messages waits here. */
-	lock_sock(sock->sk);
-	sock->sk->sk_userlocks |= SOCK_RCVBUF_LOCK;
-	WRITE_ONCE(sock->sk->sk_rcvbuf, max_t(int, rcvbuf, SOCK_MIN_RCVBUF));
-	release_sock(sock->sk);
+	/*
+	 * sync_sock_size, as upstream's set_sock_size: SO_RCVBUF's rule (at
+	 * most net.core.rmem_max, doubled, locked). Without it rcvbuf, set
+	 * as that does but unclamped: a burst of a busy master's messages
+	 * waits here.
+	 */
+	if (sock_size > 0) {
+		r = sock_setsockopt(sock, SOL_SOCKET, SO_RCVBUF, KERNEL_SOCKPTR(&sock_size), sizeof(sock_size));
+		if (r < 0) {
+			sock_release(sock);
+			*err = r;
+			return NULL;
+		}
+	} else {
+		lock_sock(sock->sk);
+		sock->sk->sk_userlocks |= SOCK_RCVBUF_LOCK;
+		WRITE_ONCE(sock->sk->sk_rcvbuf, max_t(int, rcvbuf, SOCK_MIN_RCVBUF));
+		release_sock(sock->sk);
+	}
 	/* Only what arrives on the interface. */
 	r = sock_bindtoindex(sock->sk, ifindex, true);
 	if (v6) {

@@ -188,7 +188,7 @@ u32 rvs_secure_tcpv6_seq(const u8 *saddr, const u8 *daddr, __be16 sport, __be16 
  */
 struct socket;
 struct socket *rvs_sync_master_sock(struct net *net, const char *ifname, bool v6,
-				    const u8 *group, u16 port, u8 ttl,
+				    const u8 *group, u16 port, u8 ttl, int sock_size,
 				    unsigned int *mtu, int *err);
 /* One datagram, not waiting for room: bytes sent or -errno. Process context. */
 int rvs_sync_send(struct socket *sock, const void *buf, size_t len);
@@ -201,7 +201,7 @@ void rvs_sync_sock_release(struct socket *sock);
  * NULL and *err (-errno) on failure. Release with rvs_sync_rx_sock_release.
  */
 struct socket *rvs_sync_backup_sock(struct net *net, const char *ifname, bool v6,
-				    const u8 *group, u16 port, int rcvbuf,
+				    const u8 *group, u16 port, int rcvbuf, int sock_size,
 				    unsigned int *mtu, int *err);
 /*
  * One datagram, not waiting: its length (0 for an empty one), -EAGAIN when

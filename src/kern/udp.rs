@@ -26,17 +26,20 @@ unsafe impl Sync for McastSender {}
 
 impl McastSender {
     /// A socket in `net` sending to `group`:`port` out of interface
-    /// `ifname` (no NUL), with multicast TTL `ttl`; also the interface's
-    /// MTU. `ENODEV` for an interface the namespace does not have.
-    pub(crate) fn new(net: NetRef, ifname: &[u8], group: &Addr, port: u16, ttl: u8) -> Result<(Self, u32)> {
+    /// `ifname` (no NUL), with multicast TTL `ttl`, and `sock_size` as
+    /// SO_SNDBUF if not 0 (upstream's `sync_sock_size`); also the
+    /// interface's MTU. `ENODEV` for an interface the namespace does not
+    /// have.
+    pub(crate) fn new(net: NetRef, ifname: &[u8], group: &Addr, port: u16, ttl: u8, sock_size: u32) -> Result<(Self, u32)> {
         let name = c_ifname(ifname)?;
         let (v6, g) = group_bytes(group);
         let (mut mtu, mut err) = (0u32, 0i32);
+        let sock_size = sock_size.min(i32::MAX as u32) as i32;
         // SAFETY: `net` is alive (`NetRef`'s invariant) for the call;
         // `name` is NUL-terminated; `g` holds 16 (IPv6) or 4 bytes, as `v6`
         // says; the out-pointers are to locals.
         let s = unsafe {
-            b::rvs_sync_master_sock(net.as_ptr(), name.as_ptr().cast(), v6, g.as_ptr(), port, ttl, &mut mtu, &mut err)
+            b::rvs_sync_master_sock(net.as_ptr(), name.as_ptr().cast(), v6, g.as_ptr(), port, ttl, sock_size, &mut mtu, &mut err)
         };
         if s.is_null() {
             return Err(if err < 0 { Error::from_errno(err) } else { ENOMEM });
@@ -108,18 +111,20 @@ unsafe impl Sync for McastReceiver {}
 
 impl McastReceiver {
     /// A socket in `net` receiving `group`:`port` on interface `ifname`,
-    /// with `rcvbuf` bytes of receive buffer; also the interface's MTU.
+    /// with `rcvbuf` bytes of receive buffer, or `sock_size` as SO_RCVBUF
+    /// if not 0 (upstream's `sync_sock_size`); also the interface's MTU.
     /// `ENODEV` for an interface the namespace does not have.
-    pub(crate) fn new(net: NetRef, ifname: &[u8], group: &Addr, port: u16, rcvbuf: u32) -> Result<(Self, u32)> {
+    pub(crate) fn new(net: NetRef, ifname: &[u8], group: &Addr, port: u16, rcvbuf: u32, sock_size: u32) -> Result<(Self, u32)> {
         let name = c_ifname(ifname)?;
         let (v6, g) = group_bytes(group);
         let (mut mtu, mut err) = (0u32, 0i32);
         let rcvbuf = rcvbuf.min(i32::MAX as u32) as i32;
+        let sock_size = sock_size.min(i32::MAX as u32) as i32;
         // SAFETY: `net` is alive (`NetRef`'s invariant) for the call;
         // `name` is NUL-terminated; `g` holds 16 (IPv6) or 4 bytes, as `v6`
         // says; the out-pointers are to locals.
         let s = unsafe {
-            b::rvs_sync_backup_sock(net.as_ptr(), name.as_ptr().cast(), v6, g.as_ptr(), port, rcvbuf, &mut mtu, &mut err)
+            b::rvs_sync_backup_sock(net.as_ptr(), name.as_ptr().cast(), v6, g.as_ptr(), port, rcvbuf, sock_size, &mut mtu, &mut err)
         };
         if s.is_null() {
             return Err(if err < 0 { Error::from_errno(err) } else { ENOMEM });
