@@ -126,11 +126,18 @@ ip -n rvs-d1 link set e0 up
 # director's own network set-up puts it back as the link comes up.)
 ip -n rvs-d1 route replace default via "$CL_ROUTER_IN"
 ip -n rvs-d1 -6 route replace default via "$CL_ROUTER_IN6"
-learnt() { # every live connection d2 holds, d1 holds too
-  comm -13 <(cl_tuples 1 .) <(cl_tuples 2 '^(ESTABLISHED|CLOSE_WAIT)$') | sed 's/^/d1 lacks /' > "$CL_NOTES"
+# Every connection the client still has open (established, or
+# close-wait: a download whose server is done), d1 holds too. (Not every
+# one d2 holds: a peer's copy of a connection whose client gave up while
+# d1 was dying is nobody's to send again, and lives out its timeout.)
+client_open() { nsx c ss -Htn | awk '$1 == "ESTAB" || $1 == "CLOSE-WAIT" {print $4, $5}' | sort -u; }
+learnt() {
+  comm -13 <(cl_tuples 1 .) <(client_open) | sed 's/^/d1 lacks /' > "$CL_NOTES"
   [ ! -s "$CL_NOTES" ]
 }
 CL_NOTES=$OUT/notes
+# (8 sets of 3 halfway and 6 live connections: the check has them to see.)
+[ "$(client_open | wc -l)" -ge 30 ] || fail "the client has $(client_open | wc -l) connections open, not 30"
 wait_until 30 "d1 learns the connections the others hold" learnt
 cl_vtysh d1 "configure terminal" "router bgp 65001" "no neighbor $CL_ROUTER_IN shutdown" "no neighbor $CL_ROUTER_IN6 shutdown"
 wait_until 30 "the router takes d1 back" cl_vip_paths 3
@@ -148,3 +155,7 @@ read -r ok failed _ wrong < <(tr '=' ' ' <<<"$out" | awk '{print $2, $4, $6, $8}
 [ "$ok" -gt 0 ] && [ "$failed" = 0 ] && [ "$wrong" = 0 ] || fail "short connections with rs3 down: $out"
 nsx rs3 python3 tests/lib/tcpsrv.py rs3 "$(rs_addr 3)" 8080 2>/dev/null &
 for i in 1 2 3; do wait_until 20 "d$i: keepalived puts rs3 back" cl_real_servers "$i" 80 3; done
+# Sessions the router saw go down: d1's two (its loss) and, under an
+# emulated machine's load, any BFD flap of another (a flap is not this
+# test's failure, but its count says how close the timers run).
+note "the router's BGP sessions that went down: $(grep -c 'ADJCHANGE.* Down' "$CL_CONF/r/bgpd.log" || true); $(grep -h 'ADJCHANGE.* Down' "$CL_CONF/r/bgpd.log" | grep -o 'neighbor [^ ]*' | sort | uniq -c | xargs)"
