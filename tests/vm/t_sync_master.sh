@@ -88,8 +88,17 @@ nsx d ipvsadm --stop-daemon backup
 nsx d sysctl -qw net.ipv4.vs.sync_sock_size=0
 
 REC=$(mktemp /tmp/sync.XXXXXX)
-nsx rs1 python3 tests/lib/syncmsg.py listen "$(rs_addr 1)" 20 > "$REC" &
-for _ in $(seq 50); do grep -q ready "$REC" && break; sleep 0.1; done
+# listen FILE SECS [GROUP PORT]: the decoder on rs1 for SECS, its
+# records into FILE, ready; its pid in $listener.
+listen() {
+  local ifaddr
+  ifaddr=$(rs_addr 1)
+  [ $# -gt 2 ] && ifaddr=r1
+  nsx rs1 python3 tests/lib/syncmsg.py listen "$ifaddr" "$2" "${@:3}" > "$1" &
+  listener=$!
+  for _ in $(seq 50); do grep -q ready "$1" && break; sleep 0.1; done
+}
+listen "$REC" 20
 s0=$(rvs_stat sync_sent)
 
 # A FULLNAT connection: what the real server sees (LADDR:lport), and the
@@ -168,8 +177,7 @@ assert_eq "no daemon listed" "" "$(nsx d ipvsadm -L --daemon)"
 
 # An IPv6 group and another port: the records go over IPv6.
 REC6=$(mktemp /tmp/sync6.XXXXXX)
-nsx rs1 python3 tests/lib/syncmsg.py listen r1 15 ff02::1:8848 8849 > "$REC6" &
-for _ in $(seq 50); do grep -q ready "$REC6" && break; sleep 0.1; done
+listen "$REC6" 15 ff02::1:8848 8849
 nsx d ipvsadm --start-daemon master --mcast-interface br0 --syncid 7 --mcast-group ff02::1:8848 --mcast-port 8849
 nsx d ipvsadm -L --daemon | grep -q "group=ff02::1:8848, port=8849" || fail "the IPv6 master listed as $(nsx d ipvsadm -L --daemon)"
 nsx c python3 -c "
@@ -199,9 +207,7 @@ REC3=$(mktemp /tmp/sync3.XXXXXX)
 nsx d sysctl -qw net.ipv4.vs.sync_refresh_period=3600
 assert_eq "sync_threshold's default (upstream's)" "3	50" "$(nsx d sysctl -n net.ipv4.vs.sync_threshold)"
 nsx d sysctl -qw net.ipv4.vs.sync_threshold="2 5"
-nsx rs1 python3 tests/lib/syncmsg.py listen "$(rs_addr 1)" 30 > "$REC3" &
-listener=$!
-for _ in $(seq 50); do grep -q ready "$REC3" && break; sleep 0.1; done
+listen "$REC3" 30
 nsx d ipvsadm --start-daemon master --mcast-interface br0 --syncid 7
 # lines CPORT: a NAT connection from CPORT that says HOLD, then 14 lines,
 # each answered before the next.
@@ -248,9 +254,7 @@ assert_eq "sync_retries and sync_persist_mode set" "3 1" \
 for bad in sync_retries=4 sync_persist_mode=2; do
   if nsx d sysctl -qw "net.ipv4.vs.$bad" 2>/dev/null; then fail "$bad accepted"; fi
 done
-nsx rs1 python3 tests/lib/syncmsg.py listen "$(rs_addr 1)" 40 > "$REC4" &
-listener=$!
-for _ in $(seq 50); do grep -q ready "$REC4" && break; sleep 0.1; done
+listen "$REC4" 40
 nsx d ipvsadm --start-daemon master --mcast-interface br0 --syncid 7
 # hold CPORT PORT SECS: a connection from CPORT to VIP:PORT, held idle.
 hold() {
