@@ -199,6 +199,23 @@ impl Master {
         ok
     }
 
+    /// Queues connection `c`'s record `r` (`queue`), after the record of
+    /// the template that placed it, into the same ring: a backup that
+    /// reads them in order has the client's template before its
+    /// connection. With `sync_persist_mode` the template's goes alone.
+    /// How many were queued.
+    fn queue_conn(&self, st: &State, c: &Conn, r: &Record<'_>, kick: bool) -> usize {
+        let stripe = (c.in_t.sport ^ c.in_t.dport) as usize;
+        let mut n = 0;
+        if let Some(ctl) = c.control() {
+            n += self.queue(st, &template_record(c, ctl, r.timeout), stripe, kick) as usize;
+            if c.net.settings().sync_persist_mode.load(Relaxed) {
+                return n;
+            }
+        }
+        n + self.queue(st, r, stripe, kick) as usize
+    }
+
     /// Queues `r`; false if there was no room (or it can never fit). A
     /// ring half full has the work run at once if `kick` (the work's own
     /// sweep does not: it sends when it needs to).
@@ -273,7 +290,6 @@ impl Master {
         let share = share as u32;
         let lag = (st.conns.buckets() / RETRY_SPACING) & !(CHUNK - 1);
         let retries = if lag == 0 { 0 } else { settings.sync_retries.load(Relaxed) };
-        let persist_mode = settings.sync_persist_mode.load(Relaxed);
         // Records that fit the rings' halves whatever the ring each
         // falls into: a FULLNAT IPv6 record is the largest.
         let room = (SLOTS / 2) * (self.slot / MAX_RECORD).max(1);
@@ -297,14 +313,7 @@ impl Master {
                     }
                     let left = c.expires.load(Relaxed).saturating_sub(now) / kern::hz();
                     let r = record_of(c, s, Some((left as u32).max(1)));
-                    let stripe = (c.in_t.sport ^ c.in_t.dport) as usize;
-                    if let Some(ctl) = c.control() {
-                        queued += self.queue(st, &template_record(c, ctl, r.timeout), stripe, false) as usize;
-                        if persist_mode {
-                            return;
-                        }
-                    }
-                    queued += self.queue(st, &r, stripe, false) as usize;
+                    queued += self.queue_conn(st, c, &r, false);
                 });
             }
             walked += n;
@@ -472,18 +481,7 @@ fn syncs(c: &Conn, s: TcpState) -> bool {
 
 /// Queues `c`'s record (state `s`, its full timeout) for master `m`.
 fn send(st: &State, m: &Master, c: &Conn, s: TcpState) {
-    let r = record_of(c, s, None);
-    let stripe = (c.in_t.sport ^ c.in_t.dport) as usize;
-    // The template that placed it goes first, into the same ring: a
-    // backup that reads them in order has the client's template before
-    // its connection.
-    if let Some(ctl) = c.control() {
-        m.queue(st, &template_record(c, ctl, r.timeout), stripe, true);
-        if c.net.settings().sync_persist_mode.load(Relaxed) {
-            return;
-        }
-    }
-    m.queue(st, &r, stripe, true);
+    m.queue_conn(st, c, &record_of(c, s, None), true);
 }
 
 /// The record of the persistence template `ctl` that placed connection

@@ -54,6 +54,7 @@ use crate::sp_state::SynproxyCtx;
 use crate::stats::Ctr;
 use crate::State;
 use core::pin::Pin;
+use core::sync::atomic::Ordering::Relaxed;
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -87,7 +88,7 @@ pub(crate) struct Backup {
 
 impl Backup {
     fn new(net: NetRef, cfg: DaemonCfg) -> Result<Arc<Backup>> {
-        let sock_size = net.settings().sync_sock_size.load(core::sync::atomic::Ordering::Relaxed);
+        let sock_size = net.settings().sync_sock_size.load(Relaxed);
         let (sock, mtu) = McastReceiver::new(net, cfg.ifname(), &cfg.group, cfg.port, RCVBUF, sock_size)?;
         let maxlen = cfg.payload_max(mtu) as usize;
         let rx = Rx { sock: Some(sock), buf: KVVec::from_elem(0u8, maxlen, GFP_KERNEL)? };
