@@ -519,6 +519,7 @@ impl ConnTable {
         self.templates.load(Relaxed)
     }
 
+    #[inline]
     fn bucket(&self, proto: u8, t: &Tuple) -> u32 {
         conn_hash(proto, t, self.seed) & self.mask
     }

@@ -54,7 +54,7 @@ pub(crate) fn forward_hook(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookS
         return skb.accept();
     }
     let mut len = skb.len();
-    let Ok(mut ip) = NetHdr::parse(&mut skb, f) else {
+    let Ok(mut ip) = NetHdr::parse(&mut skb, f, len) else {
         return skb.accept();
     };
     // An IPv4 answer of a NAT real server may come in fragments (a large
@@ -67,7 +67,7 @@ pub(crate) fn forward_hook(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookS
             Err(v) => return v,
         };
         len = skb.len();
-        ip = match NetHdr::parse(&mut skb, f) {
+        ip = match NetHdr::parse(&mut skb, f, len) {
             Ok(ip) if !ip.fragment => ip,
             _ => return skb.accept(),
         };
@@ -101,7 +101,9 @@ enum At {
     Forward,
 }
 
-/// The PRE_ROUTING hook: the fragment guard.
+/// The PRE_ROUTING hook: the fragment guard. Every packet of the
+/// namespace passes the hook; only IPv4 fragments and IPv6 packets with
+/// an extension header come here (the hook's C part, `kern::netfilter`).
 pub(crate) fn pre_routing(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>, f: Family) -> Verdict {
     if !state.net().settings().drop_frag.load(Relaxed) {
         return skb.accept();
@@ -114,11 +116,6 @@ pub(crate) fn pre_routing(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<
 
 /// The fragment guard for IPv4.
 fn guard_v4(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookState<'_>) -> Verdict {
-    // Every packet of the namespace passes here: the common case (not a
-    // fragment) costs one read of the validated header.
-    if !skb.pre_routing_is_fragment() {
-        return skb.accept();
-    }
     let len = skb.len();
     let Some(Ok(ip)) = skb.pull(20).map(|h| packet::parse_ipv4(h, len)) else {
         return skb.accept();
@@ -133,15 +130,8 @@ fn guard_v4(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookState<'_>) -> Ve
 /// conntrack's defragmentation runs), so without the guard a fragment
 /// to a VIP is the stack's, never forwarded.
 fn guard_v6(st: &State, g: &RcuGuard, mut skb: Skb, state: &HookState<'_>) -> Verdict {
-    // The common case, no extension header: one read of the next header.
-    let next = match skb.pull(ipv6::IPV6_HDR_LEN) {
-        Some(h) => h[6],
-        None => return skb.accept(),
-    };
-    if !matches!(next, ipv6::NEXTHDR_FRAGMENT | ipv6::NEXTHDR_HOP | ipv6::NEXTHDR_ROUTING | ipv6::NEXTHDR_DEST | ipv6::NEXTHDR_AUTH) {
-        return skb.accept();
-    }
-    let Ok(ip) = NetHdr::parse(&mut skb, Family::V6) else {
+    let len = skb.len();
+    let Ok(ip) = NetHdr::parse(&mut skb, Family::V6, len) else {
         return skb.accept();
     };
     if !ip.fragment {
@@ -164,7 +154,7 @@ fn drop_if_vip(st: &State, g: &RcuGuard, skb: Skb, net: NetRef, daddr: &Addr) ->
 /// verdict.
 pub(crate) fn process(st: &State, g: &RcuGuard, mut skb: Skb, net: NetRef, f: Family) -> Verdict {
     let len = skb.len();
-    let ip = match NetHdr::parse(&mut skb, f) {
+    let ip = match NetHdr::parse(&mut skb, f, len) {
         Ok(ip) => ip,
         // The stack validated the fixed header before LOCAL_IN; what rvs
         // cannot parse (an IPv6 header chain past its limits, say) is not

@@ -32,10 +32,11 @@ pub(crate) struct NetHdr {
 
 impl NetHdr {
     /// Parses the network header of `skb` (of family `f`, its data at the
-    /// network header), pulling what it needs into the linear area: the
-    /// fixed header, and for IPv6 the extension headers after it.
-    pub(crate) fn parse(skb: &mut Skb, f: Family) -> Result<NetHdr, Malformed> {
-        let len = skb.len();
+    /// network header, `len` bytes from there: `skb.len()`), pulling what
+    /// it needs into the linear area: the fixed header, and for IPv6 the
+    /// extension headers after it.
+    #[inline]
+    pub(crate) fn parse(skb: &mut Skb, f: Family, len: usize) -> Result<NetHdr, Malformed> {
         match f {
             Family::V4 => {
                 let ip = packet::parse_ipv4(skb.pull(20).ok_or(Malformed::IpTruncated)?, len)?;
@@ -112,6 +113,7 @@ pub(crate) struct Pkt {
 impl Pkt {
     /// The transport header of `skb`, whose network header `ip` says TCP
     /// or UDP and no fragment; `None` if it is malformed.
+    #[inline]
     pub(crate) fn parse(skb: &mut Skb, net: NetRef, ip: NetHdr, len: usize) -> Option<Pkt> {
         let l4 = parse_l4(skb, &ip)?;
         let tuple = Tuple { saddr: ip.saddr, daddr: ip.daddr, sport: l4.sport, dport: l4.dport };
@@ -119,6 +121,7 @@ impl Pkt {
     }
 }
 
+#[inline]
 fn parse_l4(skb: &mut Skb, ip: &NetHdr) -> Option<L4> {
     let off = ip.l4_off;
     let l4_len = ip.tot_len.checked_sub(off)?;

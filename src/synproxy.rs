@@ -323,7 +323,7 @@ pub(crate) fn before_forward(st: &State, mut skb: Skb, p: &Pkt, c: &Conn, sp: &S
                     // were parsed when kept; parsed again now that they
                     // are ours.
                     let (net, len) = (p.net, kept.len());
-                    let Ok(ip) = NetHdr::parse(&mut kept, c.in_t.saddr.family()) else { continue };
+                    let Ok(ip) = NetHdr::parse(&mut kept, c.in_t.saddr.family(), len) else { continue };
                     if let Some(kp) = Pkt::parse(&mut kept, net, ip, len) {
                         let _ = forward::forward(st, &g, kept, &kp, c, Dir::In);
                     }

@@ -76,7 +76,11 @@ fn nat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> V
         }
     }
     let csum = skb.csum_state();
-    if let Err(why) = rewrite_ends(&mut skb, p, &to, csum) {
+    let Some(buf) = skb.writable(p.ip.l4_off + p.l4.hlen) else {
+        st.stats.inc(Ctr::DropNoMem);
+        return skb.discard();
+    };
+    if let Err(why) = rewrite_ends(buf, p, &to, csum) {
         st.stats.inc(why);
         return skb.discard();
     }
@@ -91,11 +95,10 @@ fn nat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn, dir: Dir) -> V
 }
 
 /// Rewrites the addresses and ports of packet `p` (same family on both
-/// sides) to `to`'s, its checksums following; or the counter of why the
-/// packet must be dropped.
-fn rewrite_ends(skb: &mut Skb, p: &Pkt, to: &Tuple, csum: FieldState) -> core::result::Result<(), Ctr> {
+/// sides; `buf`, its headers made writable) to `to`'s, its checksums
+/// following; or the counter of why the packet must be dropped.
+fn rewrite_ends(buf: &mut [u8], p: &Pkt, to: &Tuple, csum: FieldState) -> core::result::Result<(), Ctr> {
     let ihl = p.ip.l4_off;
-    let buf = skb.writable(ihl + p.l4.hlen).ok_or(Ctr::DropNoMem)?;
     match p.ip.family {
         Family::V4 => nat::rewrite_v4(buf, ihl, to, csum),
         // An IPv6 UDP datagram without a checksum: illegal (RFC 8200),
@@ -257,16 +260,17 @@ pub(crate) fn fullnat(st: &State, g: &RcuGuard, mut skb: Skb, p: &Pkt, c: &Conn,
     };
     // The packet's length as it leaves (NAT64 changes the header's).
     let len = p.len - p.ip.l4_off + ihl;
-    if same_family {
-        if let Err(why) = rewrite_ends(&mut skb, p, &to, csum) {
-            st.stats.inc(why);
-            return skb.discard();
-        }
-    }
+    // One writable area for the rewrite and the TCP edits below.
     let Some(buf) = skb.writable(ihl + hlen) else {
         st.stats.inc(Ctr::DropNoMem);
         return skb.discard();
     };
+    if same_family {
+        if let Err(why) = rewrite_ends(buf, p, &to, csum) {
+            st.stats.inc(why);
+            return skb.discard();
+        }
+    }
     // The client segment that takes the director's TOA (which blanks the
     // client's own, `toa::insert`); on every other client segment a TOA
     // the client wrote itself is blanked here, SYN included: a TCP Fast

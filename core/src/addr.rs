@@ -73,6 +73,7 @@ impl Default for Addr {
 
 impl Addr {
     /// An IPv4 address from its big-endian value.
+    #[inline]
     pub const fn v4(value: u32) -> Addr {
         let v = value.to_be_bytes();
         Addr([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, v[0], v[1], v[2], v[3]])
@@ -97,6 +98,7 @@ impl Addr {
     }
 
     /// The family.
+    #[inline]
     pub fn family(&self) -> Family {
         if self.0[..12] == MAPPED {
             Family::V4
@@ -106,11 +108,13 @@ impl Addr {
     }
 
     /// True for an IPv4 address.
+    #[inline]
     pub fn is_v4(&self) -> bool {
         self.family() == Family::V4
     }
 
     /// The IPv4 big-endian value, for an IPv4 address.
+    #[inline]
     pub fn as_v4(&self) -> Option<u32> {
         self.is_v4().then(|| self.low32())
     }
@@ -118,12 +122,14 @@ impl Addr {
     /// The last 32 bits as a big-endian value: the IPv4 address of an
     /// IPv4 `Addr`. For callers that know the family already (the IPv4
     /// packet path), without the check of [`Addr::as_v4`].
+    #[inline]
     pub const fn low32(&self) -> u32 {
         u32::from_be_bytes([self.0[12], self.0[13], self.0[14], self.0[15]])
     }
 
     /// The 16 bytes: an IPv6 address's wire bytes, or an IPv4 address's
     /// mapped form.
+    #[inline]
     pub const fn octets(&self) -> &[u8; 16] {
         &self.0
     }
@@ -158,6 +164,7 @@ impl Addr {
     }
 
     /// Four 32-bit words, for hashing.
+    #[inline]
     pub const fn words(&self) -> [u32; 4] {
         let b = &self.0;
         [

@@ -42,6 +42,7 @@ impl Tuple {
 /// its 32 bits (the mapped prefix is the same for all), an IPv6 address as
 /// all 128: every bit a peer chooses is mixed, so no choice of addresses
 /// collides independently of the seed.
+#[inline]
 pub fn conn_hash(proto: u8, t: &Tuple, seed: u32) -> u32 {
     let mut h = seed ^ (proto as u32).wrapping_mul(0x2545_f491);
     let mut mix = |w: u32| {
@@ -72,9 +73,11 @@ struct V4Tuple {
     dport: u16,
 }
 
+#[inline]
 fn rd16(b: &[u8], o: usize) -> u16 {
     u16::from_be_bytes([b[o], b[o + 1]])
 }
+#[inline]
 fn rd32(b: &[u8], o: usize) -> u32 {
     u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
 }

@@ -432,7 +432,12 @@ pub struct ToIcmp4 {
 /// quoted and not a UDP 0, updated for the pseudo-header sums `old` to
 /// `new` as well.
 fn quote_l4(dst: &mut [u8], src: &[u8], proto: u8, pseudo: (u32, u32), ports: (u16, u16), seq: SeqDelta) {
-    dst.copy_from_slice(src);
+    // The same length by the callers' construction; taken as the shorter
+    // all the same, so that no length-mismatch panic is compiled in (the
+    // 6.12 objtool does not know rustc's newer panic helpers as noreturn
+    // and warns about the function falling through).
+    let n = dst.len().min(src.len());
+    dst[..n].copy_from_slice(&src[..n]);
     let old_seq = u32::from_be_bytes([dst[4], dst[5], dst[6], dst[7]]);
     let new_seq = if proto == IPPROTO_TCP { seq.forward(old_seq) } else { old_seq };
     let co = check_off(proto).unwrap_or(6);

@@ -88,7 +88,6 @@ static const struct kernel_param_ops stats_ops = { .get = stats_get };
 module_param_cb(stats, &stats_ops, NULL, 0400);
 MODULE_PARM_DESC(stats, "counters (read only, root)");
 
-struct net *rvs_hook_net(const struct nf_hook_state *state) { return state->net; }
 
 /* The calling task's namespace (process context only). */
 struct net *rvs_current_net(void) { return current->nsproxy->net_ns; }
@@ -108,7 +107,7 @@ static unsigned int rvs_settings_id;
 
 static int __net_init rvs_settings_net_init(struct net *net)
 {
-	rvs_settings_init(net_generic(net, rvs_settings_id));
+	rvs_settings_init(net_generic(net, rvs_settings_id), net);
 	return 0;
 }
 
@@ -128,9 +127,15 @@ void rvs_settings_unregister(void)
 	unregister_pernet_subsys(&rvs_settings_ops);
 }
 
-void *rvs_net_settings(const struct net *net)
+void *rvs_net_area(const struct net *net)
 {
 	return net_generic(net, rvs_settings_id);
+}
+
+/* The area of the namespace a hook runs in: one call per packet. */
+void *rvs_hook_net_area(const struct nf_hook_state *state)
+{
+	return net_generic(state->net, rvs_settings_id);
 }
 
 static struct nf_hook_ops rvs_hook_ops[RVS_NR_HOOKS];
@@ -315,9 +320,29 @@ u8 *rvs_skb_writable_net(struct sk_buff *skb, unsigned int len)
 	return skb_network_header(skb);
 }
 
-/* IPv4 PRE_ROUTING only: ip_rcv_core validated the header and made it
- * linear. */
-bool rvs_skb_ipv4_is_fragment(const struct sk_buff *skb) { return ip_is_fragment(ip_hdr(skb)); }
+/* IPv4: ip_rcv_core validated the header and made it linear. */
+unsigned int rvs_pre_routing_v4(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+{
+	if (likely(!ip_is_fragment(ip_hdr(skb))))
+		return NF_ACCEPT;
+	return rvs_frag_guard(skb, state, false);
+}
+
+/* IPv6: ip6_rcv_core validated the fixed header and made it linear; a
+ * fragment header comes first or after one of these. */
+unsigned int rvs_pre_routing_v6(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+{
+	switch (ipv6_hdr(skb)->nexthdr) {
+	case NEXTHDR_FRAGMENT:
+	case NEXTHDR_HOP:
+	case NEXTHDR_ROUTING:
+	case NEXTHDR_DEST:
+	case NEXTHDR_AUTH:
+		return rvs_frag_guard(skb, state, true);
+	default:
+		return NF_ACCEPT;
+	}
+}
 
 u8 rvs_skb_ip_summed(const struct sk_buff *skb) { return skb->ip_summed; }
 bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
@@ -355,26 +380,36 @@ static void route_slot_store(struct dst_entry **s, u32 *cookie, struct dst_entry
 }
 
 /*
- * The cache steps both families share. route_cache_hit: the packet borrows
- * the connection's cached dst if still valid, else takes (with a
- * reference, which becomes the connection's) the real server's; false if
- * neither will do. route_cache_fill: a dst just looked up (its reference
+ * The cache steps both families share. route_slot_hit (every packet of a
+ * connection after its first, so inline and first): the packet borrows
+ * the connection's cached dst if still valid. route_cache_hit: that, else
+ * the packet takes (with a reference, which becomes the connection's) the
+ * real server's; false if neither will do. route_cache_fill: a dst just looked up (its reference
  * the packet's) goes into both caches, each with a reference of its own.
  * cookie and shared_cookie: IPv6's fib cookies, NULL for IPv4 (checked
  * with 0). A cookie is written before its dst is published; a reader that
  * sees a dst with another's cookie finds it invalid and looks the route up
  * again, which is only slower.
  */
-static bool route_cache_hit(struct sk_buff *skb, struct dst_entry **s, u32 *cookie, struct dst_entry **sh, u32 *shared_cookie)
+static __always_inline bool route_slot_hit(struct sk_buff *skb, struct dst_entry **s, u32 *cookie)
 {
 	struct dst_entry *dst = READ_ONCE(*s);
-	u32 c;
 
-	if (dst && dst_check(dst, cookie ? READ_ONCE(*cookie) : 0)) {
+	if (likely(dst && dst_check(dst, cookie ? READ_ONCE(*cookie) : 0))) {
 		skb_dst_drop(skb);
 		skb_dst_set_noref(skb, dst);
 		return true;
 	}
+	return false;
+}
+
+static bool route_cache_hit(struct sk_buff *skb, struct dst_entry **s, u32 *cookie, struct dst_entry **sh, u32 *shared_cookie)
+{
+	struct dst_entry *dst;
+	u32 c;
+
+	if (route_slot_hit(skb, s, cookie))
+		return true;
 	if (!sh)
 		return false;
 	dst = READ_ONCE(*sh);
@@ -440,6 +475,9 @@ int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void 
 	struct rtable *rt;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "rvs_route_cached_v4 outside RCU");
+	/* Every packet of a connection but its first: the cached route. */
+	if (route_slot_hit(skb, s, NULL))
+		return 0;
 	sh = net->ipv4.fib_has_custom_rules ? NULL : sh;
 	if (route_cache_hit(skb, s, NULL, sh, NULL))
 		return 0;
@@ -574,6 +612,8 @@ int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *
 	int err;
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "rvs_route_cached_v6 outside RCU");
+	if (route_slot_hit(skb, s, cookie))
+		return 0;
 #ifdef CONFIG_IPV6_MULTIPLE_TABLES
 	if (net->ipv6.fib6_has_custom_rules)
 		sh = NULL;

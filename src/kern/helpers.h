@@ -22,23 +22,26 @@ struct nf_hook_state;
 unsigned int rvs_param_conn_tab_bits(void);
 unsigned int rvs_param_max_conns(void);
 
-struct net *rvs_hook_net(const struct nf_hook_state *state);
+void *rvs_hook_net_area(const struct nf_hook_state *state);
 struct net *rvs_current_net(void);
 unsigned int rvs_net_inum(const struct net *net);
 bool rvs_net_is_init(const struct net *net);
 
 /*
- * Each namespace's settings (src/state.rs, Settings), which Rust lays out
- * in the namespace's generic area of RVS_SETTINGS_SIZE bytes (Rust checks
- * that they fit): present in every namespace between
- * rvs_settings_register() and rvs_settings_unregister().
+ * Each namespace's area of rvs (kern/net.rs, NetArea: the namespace's
+ * address and its settings, src/state.rs), which Rust lays out in the
+ * namespace's generic area of RVS_SETTINGS_SIZE bytes (Rust checks that
+ * it fits): present in every namespace between rvs_settings_register()
+ * and rvs_settings_unregister(). A namespace is known to the packet path
+ * by its area's address, so that its settings are one load away.
  */
 #define RVS_SETTINGS_SIZE 1024
 int rvs_settings_register(void);
 void rvs_settings_unregister(void);
-void *rvs_net_settings(const struct net *net);
-/* Implemented in Rust (kern/net.rs): writes the defaults at p (zeroed). */
-void rvs_settings_init(void *p);
+void *rvs_net_area(const struct net *net);
+/* Implemented in Rust (kern/net.rs): writes net and the defaults at p
+ * (zeroed). */
+void rvs_settings_init(void *p, struct net *net);
 
 /*
  * RVS_NR_HOOKS netfilter hooks. rvs_hook_register() prepares them (once:
@@ -56,6 +59,16 @@ struct rvs_hook_spec {
 	int priority;
 };
 int rvs_hook_register(const struct rvs_hook_spec *specs, void *priv);
+/*
+ * The PRE_ROUTING hooks' functions (for rvs_hook_spec.fn): every packet a
+ * namespace receives passes them, and only fragments are rvs's there, so
+ * the test is made here and only a fragment (IPv6: a packet with an
+ * extension header, which may be one) goes on to rvs_frag_guard.
+ */
+unsigned int rvs_pre_routing_v4(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
+unsigned int rvs_pre_routing_v6(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);
+/* Implemented in Rust (kern/netfilter.rs): the fragment guard's verdict. */
+unsigned int rvs_frag_guard(struct sk_buff *skb, const struct nf_hook_state *state, bool v6);
 int rvs_net_hooks_on(struct net *net);
 void rvs_hook_unregister(void);
 
@@ -63,7 +76,6 @@ void rvs_hook_unregister(void);
 unsigned int rvs_skb_len(const struct sk_buff *skb);
 unsigned int rvs_skb_truesize(const struct sk_buff *skb);
 u8 *rvs_skb_pull_net(struct sk_buff *skb, unsigned int len);
-bool rvs_skb_ipv4_is_fragment(const struct sk_buff *skb);
 u8 *rvs_skb_writable_net(struct sk_buff *skb, unsigned int len);
 u8 rvs_skb_ip_summed(const struct sk_buff *skb);
 bool rvs_skb_is_gso(const struct sk_buff *skb);

@@ -11,15 +11,31 @@ use kernel::prelude::*;
 /// A network namespace: the one of a hook invocation or of a control
 /// request, or the one a connection or a service belongs to.
 ///
+/// It points at rvs's area in the namespace ([`NetArea`], in its generic
+/// area), not at `struct net`: the packet path reads the namespace's
+/// settings several times per packet, and so each is one load, not a
+/// call into C (`net_generic`). The namespace itself is the area's first
+/// field. One namespace has one area, so equality is the namespace's.
+///
 /// # Invariants
 /// The namespace is alive whenever the pointer is followed (routing,
-/// output, `inum`, hook registration). rvs keeps a `NetRef` only in the
+/// output, `inum`, hook registration, settings). rvs keeps a `NetRef` only in the
 /// connections and services of that namespace, and the namespace's exit
 /// (`super::netfilter`, pernet exit) frees the connections and retires the
 /// services, under the configuration mutex, before the namespace goes; a
 /// retired service's `NetRef` serves only as an identity from then on.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct NetRef(*mut b::net);
+pub(crate) struct NetRef(*const NetArea);
+
+/// What rvs keeps in each namespace's generic area: written once by the
+/// pernet init (`rvs_settings_init`), before the namespace is visible to
+/// rvs, and freed with the namespace.
+#[repr(C)]
+pub(crate) struct NetArea {
+    /// The namespace the area belongs to.
+    net: *mut b::net,
+    settings: Settings,
+}
 
 // SAFETY: an identity and a handle for routing/output, usable on any CPU.
 unsafe impl Send for NetRef {}
@@ -32,9 +48,11 @@ impl NetRef {
     /// # Safety
     /// `state` must be the `state` argument of a running netfilter hook.
     pub(super) unsafe fn from_hook_state(state: *const b::nf_hook_state) -> Self {
-        // SAFETY: the caller guarantees `state` is valid.
+        // SAFETY: the caller guarantees `state` is valid; every namespace
+        // has its area while rvs can run (`NetSettings`: registered
+        // first, unregistered last).
         // INVARIANT: the hook's namespace is alive while it runs.
-        NetRef(unsafe { b::rvs_hook_net(state) })
+        NetRef(unsafe { b::rvs_hook_net_area(state) }.cast::<NetArea>())
     }
 
     /// A namespace the kernel handed to a callback.
@@ -42,8 +60,10 @@ impl NetRef {
     /// # Safety
     /// `net` must be alive for as long as the value is used to reach it.
     pub(super) unsafe fn from_raw(net: *mut b::net) -> Self {
+        // SAFETY: `net` is alive (the caller's guarantee) and has its
+        // area, as in `from_hook_state`.
         // INVARIANT: the caller's guarantee.
-        NetRef(net)
+        NetRef(unsafe { b::rvs_net_area(net) }.cast::<NetArea>())
     }
 
     /// The namespace of the calling task (process context: a write to a
@@ -51,19 +71,27 @@ impl NetRef {
     pub(crate) fn current() -> Self {
         // SAFETY: process context; the task's namespace outlives its
         // system call.
-        NetRef(unsafe { b::rvs_current_net() })
+        unsafe { NetRef::from_raw(b::rvs_current_net()) }
+    }
+
+    /// The area's `struct net`.
+    fn net(self) -> *mut b::net {
+        // SAFETY: alive by the type invariant, so is its area, whose
+        // `net` was written before any `NetRef` to it existed and never
+        // changes.
+        unsafe { (*self.0).net }
     }
 
     /// The namespace's inode number (as `/proc/PID/ns/net` shows it).
     pub(crate) fn inum(self) -> u32 {
         // SAFETY: alive by the type invariant; reads one field.
-        unsafe { b::rvs_net_inum(self.0) }
+        unsafe { b::rvs_net_inum(self.net()) }
     }
 
     /// Whether this is the initial namespace (the host's).
     pub(crate) fn is_init(self) -> bool {
         // SAFETY: alive by the type invariant; compares the pointer.
-        unsafe { b::rvs_net_is_init(self.0) }
+        unsafe { b::rvs_net_is_init(self.net()) }
     }
 
     /// Whether `a` is an address of this namespace's (assigned to one of
@@ -82,30 +110,31 @@ impl NetRef {
         };
         // SAFETY: alive by the type invariant; `p` points to 4 bytes for
         // IPv4, 16 for IPv6, as `is6` says, for the call.
-        unsafe { b::rvs_net_has_addr(self.0, p, is6) }
+        unsafe { b::rvs_net_has_addr(self.net(), p, is6) }
     }
 
-    /// The namespace as a number, for hashing (its address).
+    /// The namespace as a number, for hashing (its area's address).
     pub(crate) fn id(self) -> u64 {
         self.0 as usize as u64
     }
 
     /// The namespace's settings (`NetSettings`).
+    #[inline]
     pub(crate) fn settings(&self) -> &Settings {
         // SAFETY: alive by the type invariant, so is its generic area; the
-        // settings are in every namespace while `NetSettings` is
+        // area is in every namespace while `NetSettings` is
         // registered, which is before any other part of rvs can hand out a
         // `NetRef` and until after the last of them is gone (`Rvs`'s drop
         // order; in a namespace's exit, the settings' exit runs last of
-        // rvs's pernet exits). `rvs_settings_init` wrote a `Settings`
+        // rvs's pernet exits). `rvs_settings_init` wrote a `NetArea`
         // there, aligned (`NetSettings::register`), and nothing moves or
-        // writes it but through its atomics.
-        unsafe { &*b::rvs_net_settings(self.0).cast::<Settings>() }
+        // writes its settings but through their atomics.
+        unsafe { &(*self.0).settings }
     }
 
     /// The raw pointer, for the helpers of this layer.
     pub(super) fn as_ptr(self) -> *mut b::net {
-        self.0
+        self.net()
     }
 }
 
@@ -118,8 +147,8 @@ impl NetSettings {
     pub(crate) fn register() -> Result<Self> {
         // The core allocates the generic area with kzalloc, aligned for
         // any kernel object; `Settings` holds 32-bit atomics.
-        const _: () = assert!(core::mem::align_of::<Settings>() <= 8);
-        const _: () = assert!(core::mem::size_of::<Settings>() <= b::RVS_SETTINGS_SIZE as usize);
+        const _: () = assert!(core::mem::align_of::<NetArea>() <= 8);
+        const _: () = assert!(core::mem::size_of::<NetArea>() <= b::RVS_SETTINGS_SIZE as usize);
         // SAFETY: static pernet ops; `Drop` unregisters them, running the
         // (empty) exit in every namespace, after every user (`settings`).
         let r = unsafe { b::rvs_settings_register() };
@@ -137,14 +166,15 @@ impl Drop for NetSettings {
     }
 }
 
-/// A namespace's generic area for its settings is ready (zeroed, sized
-/// and aligned for `Settings`): the defaults go in.
+/// Namespace `net`'s generic area for rvs is ready (zeroed, sized and
+/// aligned for `NetArea`): the namespace and the default settings go in.
 #[no_mangle]
-pub(crate) extern "C" fn rvs_settings_init(p: *mut c_void) {
+pub(crate) extern "C" fn rvs_settings_init(p: *mut c_void, net: *mut b::net) {
+    let area = NetArea { net, settings: Settings::new(&Timeouts::default()) };
     // SAFETY: the pernet init hands the namespace's area,
-    // `RVS_SETTINGS_SIZE` bytes, enough for a `Settings` and aligned for
+    // `RVS_SETTINGS_SIZE` bytes, enough for a `NetArea` and aligned for
     // it (`NetSettings::register`'s checks), not yet
-    // reachable by anyone else; `Settings` needs no drop (atomics), so the
-    // area's release at the namespace's exit is its end.
-    unsafe { p.cast::<Settings>().write(Settings::new(&Timeouts::default())) }
+    // reachable by anyone else; `NetArea` needs no drop (a pointer and
+    // atomics), so the area's release at the namespace's exit is its end.
+    unsafe { p.cast::<NetArea>().write(area) }
 }

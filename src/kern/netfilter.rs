@@ -68,7 +68,8 @@ impl NfHooks {
                 priority,
             },
             Hook::PreRouting(f, priority) => b::rvs_hook_spec {
-                fn_: Some(if f == Family::V6 { pre_routing::<true> } else { pre_routing::<false> }),
+                // C first: only a fragment comes to `rvs_frag_guard`.
+                fn_: Some(if f == Family::V6 { b::rvs_pre_routing_v6 } else { b::rvs_pre_routing_v4 }),
                 pf: pf(f),
                 hooknum: b::nf_inet_hooks_NF_INET_PRE_ROUTING,
                 priority,
@@ -143,20 +144,25 @@ unsafe extern "C" fn local_in<const V6: bool>(_priv: *mut c_void, skb: *mut b::s
     crate::dispatch::local_in(st, &g, skb, &state, family(V6)).raw()
 }
 
-/// The PRE_ROUTING hook of IPv4 (`V6` false) or IPv6.
-///
-/// # Safety
-/// As for [`local_in`].
-unsafe extern "C" fn pre_routing<const V6: bool>(_priv: *mut c_void, skb: *mut b::sk_buff, state: *const b::nf_hook_state) -> u32 {
-    // SAFETY: as in `local_in`.
+/// The fragment guard at PRE_ROUTING, for the packets the C hook
+/// functions (`rvs_pre_routing_v4`/`_v6`) pass on: IPv4 fragments, IPv6
+/// packets with an extension header.
+#[no_mangle]
+pub(crate) extern "C" fn rvs_frag_guard(skb: *mut b::sk_buff, state: *const b::nf_hook_state, v6: bool) -> u32 {
+    // SAFETY: called by the PRE_ROUTING hook functions only, inside the
+    // hook's RCU read-side critical section (nf_hook), which outlasts
+    // this call.
     let g = unsafe { RcuGuard::held_by_caller() };
     let Some(st) = module::state_rcu(&g) else {
         return b::NF_ACCEPT;
     };
-    // SAFETY: as in `local_in`.
+    // SAFETY: `skb` is the hook's packet, handed on by the hook function
+    // with its verdict; the `Skb` is consumed below, before the call
+    // returns.
     let skb = unsafe { Skb::from_hook(skb) };
+    // The state lives as long as this call; the value does not outlive it.
     let state = HookState(state, core::marker::PhantomData);
-    crate::dispatch::pre_routing(st, &g, skb, &state, family(V6)).raw()
+    crate::dispatch::pre_routing(st, &g, skb, &state, family(v6)).raw()
 }
 
 /// The FORWARD hook of IPv4 (`V6` false) or IPv6.

@@ -137,15 +137,6 @@ impl Skb {
         unsafe { b::rvs_skb_dst_mtu(self.ptr) as usize }
     }
 
-    /// At PRE_ROUTING: true if the IPv4 packet is a fragment (more
-    /// fragments follow, or its offset is not 0). One read of the header
-    /// `ip_rcv` has already validated and made linear.
-    pub(crate) fn pre_routing_is_fragment(&self) -> bool {
-        // SAFETY: `self.ptr` is valid; the IPv4 PRE_ROUTING hook runs after
-        // ip_rcv_core checked the header and pulled it into the head.
-        unsafe { b::rvs_skb_ipv4_is_fragment(self.ptr) }
-    }
-
     /// Bytes in the packet from the network header on (`skb->len` at the
     /// IPv4 hooks, where `skb->data` is the network header).
     pub(crate) fn len(&self) -> usize {
