@@ -24,7 +24,6 @@ NAMES = OrderedDict([
     ("ipvsdr", "IPVS direct routing (in-tree)"),
     ("rvsdr", "rvs direct routing (ipvsadm -g)"),
     ("rvsopt", "rvs FULLNAT, client's TCP options kept"),
-    ("rvsbase", "rvs FULLNAT, baseline build (BENCH_BASE)"),
     ("rvssp", "rvs FULLNAT+SYNPROXY+TOA"),
     ("nfsp", "nf_synproxy (iptables)"),
     ("fwd6", "IPv6 forwarding (ceiling)"),
@@ -80,6 +79,13 @@ def ratio(a, b):
     return f"{a / b:.2f}"
 
 
+def name(c):
+    """A contender's label; rvsbase-<hash> is the build of commit <hash>."""
+    if c.startswith("rvsbase-"):
+        return "rvs FULLNAT, build of {} (BENCH_BASE)".format(c[len("rvsbase-"):])
+    return NAMES.get(c, c)
+
+
 def main():
     data = OrderedDict()
     units = {}
@@ -127,18 +133,19 @@ def main():
                 ipvs = "ipvsdr"
             spread = (max(v) - min(v)) / 2 / m if m else 0
             out.append("| {} | {} | {} | {} | {} .. {} | {:.1%} | {} | {} | {} | {} |".format(
-                WORKLOADS.get(w, w), NAMES.get(c, c), fmt(m), units[w], fmt(min(v)), fmt(max(v)),
+                WORKLOADS.get(w, w), name(c), fmt(m), units[w], fmt(min(v)), fmt(max(v)),
                 spread, len(v),
                 ratio(m, meds.get(fwd)) if c != fwd else "1",
                 ratio(m, meds.get(ipvs)) if c != ipvs else ("1" if ipvs in meds else "—"),
                 (ratio(m, meds.get("nfsp")) if c != "nfsp" else "1") if not six else "—"))
-    # rvs against a baseline build of another commit, when the run has one.
-    base = [w for w in order if "rvs" in data[w] and "rvsbase" in data[w]]
-    if base:
-        out += ["", "rvs against the baseline build (median / median):", ""]
-        for w in base:
-            out.append("- {}: {}".format(WORKLOADS.get(w, w),
-                       ratio(statistics.median(data[w]["rvs"]), statistics.median(data[w]["rvsbase"]))))
+    # rvs against baseline builds of other commits, when the run has them.
+    for b in sorted({c for w in order for c in data[w] if c.startswith("rvsbase-")}):
+        base = [w for w in order if "rvs" in data[w] and b in data[w]]
+        if base:
+            out += ["", "rvs against the build of {} (median / median):".format(b[len("rvsbase-"):]), ""]
+            for w in base:
+                out.append("- {}: {}".format(WORKLOADS.get(w, w),
+                           ratio(statistics.median(data[w]["rvs"]), statistics.median(data[w][b]))))
     # What benchmarks/run-in-vm runs for each contender (workloads_of).
     expected = {"fwd": "tcp1 tcp4 tcp1big cps udp", "ipvs": "tcp1 tcp4 tcp1big cps udp mem",
                 "rvs": "tcp1 tcp4 tcp1big cps udp mem sync_rate", "rvsnat": "tcp1 tcp4 tcp1big cps udp",
