@@ -103,7 +103,7 @@ enum At {
 
 /// The PRE_ROUTING hook: the fragment guard. Every packet of the
 /// namespace passes the hook; only IPv4 fragments and IPv6 packets with
-/// an extension header come here (the hook's C part, `kern::netfilter`).
+/// an extension header come here (the hook's C part, in kern/helpers.c).
 pub(crate) fn pre_routing(st: &State, g: &RcuGuard, skb: Skb, state: &HookState<'_>, f: Family) -> Verdict {
     if !state.net().settings().drop_frag.load(Relaxed) {
         return skb.accept();

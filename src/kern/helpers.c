@@ -380,11 +380,11 @@ static void route_slot_store(struct dst_entry **s, u32 *cookie, struct dst_entry
 }
 
 /*
- * The cache steps both families share. route_slot_hit (every packet of a
- * connection after its first, so inline and first): the packet borrows
- * the connection's cached dst if still valid. route_cache_hit: that, else
- * the packet takes (with a reference, which becomes the connection's) the
- * real server's; false if neither will do. route_cache_fill: a dst just looked up (its reference
+ * The cache steps both families share, in this order. route_slot_hit
+ * (every packet of a connection after its first, so inline and first):
+ * the packet borrows the connection's cached dst if still valid.
+ * route_shared_hit: the packet takes (with a reference, which becomes the
+ * connection's) the real server's; false if it will not do. route_cache_fill: a dst just looked up (its reference
  * the packet's) goes into both caches, each with a reference of its own.
  * cookie and shared_cookie: IPv6's fib cookies, NULL for IPv4 (checked
  * with 0). A cookie is written before its dst is published; a reader that
@@ -403,13 +403,11 @@ static __always_inline bool route_slot_hit(struct sk_buff *skb, struct dst_entry
 	return false;
 }
 
-static bool route_cache_hit(struct sk_buff *skb, struct dst_entry **s, u32 *cookie, struct dst_entry **sh, u32 *shared_cookie)
+static bool route_shared_hit(struct sk_buff *skb, struct dst_entry **s, u32 *cookie, struct dst_entry **sh, u32 *shared_cookie)
 {
 	struct dst_entry *dst;
 	u32 c;
 
-	if (route_slot_hit(skb, s, cookie))
-		return true;
 	if (!sh)
 		return false;
 	dst = READ_ONCE(*sh);
@@ -479,7 +477,7 @@ int rvs_route_cached_v4(struct net *net, struct sk_buff *skb, void **slot, void 
 	if (route_slot_hit(skb, s, NULL))
 		return 0;
 	sh = net->ipv4.fib_has_custom_rules ? NULL : sh;
-	if (route_cache_hit(skb, s, NULL, sh, NULL))
+	if (route_shared_hit(skb, s, NULL, sh, NULL))
 		return 0;
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt))
@@ -622,7 +620,7 @@ int rvs_route_cached_v6(struct net *net, struct sk_buff *skb, void **slot, u32 *
 	if (net->ipv6.fib6_routes_require_src)
 		sh = NULL;
 #endif
-	if (route_cache_hit(skb, s, cookie, sh, shared_cookie))
+	if (route_shared_hit(skb, s, cookie, sh, shared_cookie))
 		return 0;
 	memcpy(&fl6.saddr, saddr, sizeof(fl6.saddr));
 	memcpy(&fl6.daddr, daddr, sizeof(fl6.daddr));
