@@ -88,7 +88,6 @@ static const struct kernel_param_ops stats_ops = { .get = stats_get };
 module_param_cb(stats, &stats_ops, NULL, 0400);
 MODULE_PARM_DESC(stats, "counters (read only, root)");
 
-
 /* The calling task's namespace (process context only). */
 struct net *rvs_current_net(void) { return current->nsproxy->net_ns; }
 
@@ -384,8 +383,9 @@ static void route_slot_store(struct dst_entry **s, u32 *cookie, struct dst_entry
  * (every packet of a connection after its first, so inline and first):
  * the packet borrows the connection's cached dst if still valid.
  * route_shared_hit: the packet takes (with a reference, which becomes the
- * connection's) the real server's; false if it will not do. route_cache_fill: a dst just looked up (its reference
- * the packet's) goes into both caches, each with a reference of its own.
+ * connection's) the real server's; false if it will not do.
+ * route_cache_fill: a dst just looked up (its reference the packet's)
+ * goes into both caches, each with a reference of its own.
  * cookie and shared_cookie: IPv6's fib cookies, NULL for IPv4 (checked
  * with 0). A cookie is written before its dst is published; a reader that
  * sees a dst with another's cookie finds it invalid and looks the route up

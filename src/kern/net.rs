@@ -19,8 +19,8 @@ use kernel::prelude::*;
 ///
 /// # Invariants
 /// The namespace is alive whenever the pointer is followed (routing,
-/// output, `inum`, hook registration, settings). rvs keeps a `NetRef` only in the
-/// connections and services of that namespace, and the namespace's exit
+/// output, `inum`, hook registration, settings). rvs keeps a `NetRef`
+/// only in the connections and services of that namespace, and the namespace's exit
 /// (`super::netfilter`, pernet exit) frees the connections and retires the
 /// services, under the configuration mutex, before the namespace goes; a
 /// retired service's `NetRef` serves only as an identity from then on.
@@ -146,7 +146,7 @@ pub(crate) struct NetSettings(());
 impl NetSettings {
     pub(crate) fn register() -> Result<Self> {
         // The core allocates the generic area with kzalloc, aligned for
-        // any kernel object; `Settings` holds 32-bit atomics.
+        // any kernel object; `NetArea` holds a pointer and atomics.
         const _: () = assert!(core::mem::align_of::<NetArea>() <= 8);
         const _: () = assert!(core::mem::size_of::<NetArea>() <= b::RVS_SETTINGS_SIZE as usize);
         // SAFETY: static pernet ops; `Drop` unregisters them, running the
